@@ -1,0 +1,31 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { parseModel, serializeModel } from './proto.js';
+import { defaultOpset } from './ir.js';
+import { sharedPath } from '../testing/paths.js';
+
+test('parses a torch.onnx.export model: opset, inputs, initializers, nodes', () => {
+  const m = parseModel(readFileSync(sharedPath('models/small_cnn_opset13.onnx')), { source: 'small_cnn' });
+  assert.equal(defaultOpset(m), 13);
+  assert.equal(m.graph.inputs[0]!.name, 'input');
+  assert.ok(m.graph.nodes.some((n) => n.opType === 'Conv'));
+  assert.ok(m.graph.initializers.size > 0);
+  for (const t of m.graph.initializers.values()) {
+    assert.equal(t.data.length, t.dims.reduce((a, b) => a * b, 1), t.name);
+  }
+});
+
+test('serialize then parse gives back the same graph and weights', () => {
+  const m = parseModel(readFileSync(sharedPath('models/tiny_resnet_opset17.onnx')));
+  const m2 = parseModel(serializeModel(m));
+  assert.equal(m2.graph.nodes.length, m.graph.nodes.length);
+  assert.deepEqual(m2.graph.nodes.map((n) => n.opType), m.graph.nodes.map((n) => n.opType));
+  assert.deepEqual(m2.graph.nodes.map((n) => n.attrs), m.graph.nodes.map((n) => n.attrs));
+  for (const [k, t] of m.graph.initializers) assert.deepEqual(m2.graph.initializers.get(k)!.data, t.data, k);
+  assert.deepEqual(m2.graph.inputs, m.graph.inputs);
+});
+
+test('garbage bytes give an error that names the source', () => {
+  assert.throws(() => parseModel(new Uint8Array([1, 2, 3, 250, 251]), { source: 'x.onnx' }), /x\.onnx/);
+});
