@@ -1,0 +1,162 @@
+/**
+ * The interface between the VJP builder and the per-op backward rules.
+ * A rule receives the forward node and the gradients of its outputs, emits
+ * backward nodes through `ctx.b`, and returns one gradient name per input
+ * (undefined where the input needs none).
+ */
+import type { GraphBuilder } from '../onnx/builder.js';
+import { type Dim, type Node, A, describeNode } from '../onnx/ir.js';
+import type { Inferred } from '../onnx/shape-inference.js';
+
+export interface RuleContext {
+  readonly node: Node;
+  readonly b: GraphBuilder;
+  /** Gradient tensor of each output, '' when that output receives none. */
+  readonly dy: readonly string[];
+  /** Whether each input needs a gradient. */
+  readonly needs: readonly boolean[];
+  readonly inferred: Inferred;
+  /** Error-message prefix: model source and node. */
+  readonly where: string;
+  /** Static shape (numbers, symbols or null per dim) or null if the rank is unknown. */
+  shape(name: string): Dim[] | null;
+  /** Rank, or a clear error. */
+  rank(name: string): number;
+  /** Static numeric dims, or a clear error naming what is dynamic. */
+  staticDims(name: string, axes?: number[]): number[];
+  /** A `Shape(name)` tensor, emitted once per name. */
+  shapeTensor(name: string): string;
+  /** Sum `grad` (shaped like `output`) over the axes along which `input` was broadcast; reshape to `input`. */
+  unbroadcast(grad: string, input: string, output: string): string;
+  /** A zero tensor shaped like `name`. */
+  zerosLike(name: string): string;
+  /** The dy of output k, or a zero tensor shaped like that output when it has none. */
+  dyOrZeros(k: number): string;
+  /** Known small integer values (e.g. axes given as a constant input). */
+  intValues(name: string | undefined): number[] | undefined;
+  /** Fail with a message naming the model and node. */
+  fail(message: string): never;
+}
+
+export type BackwardRule = (ctx: RuleContext) => (string | undefined)[];
+export type RuleSet = Partial<Record<string, BackwardRule>>;
+
+export function makeContext(
+  node: Node,
+  b: GraphBuilder,
+  dy: string[],
+  needs: boolean[],
+  inferred: Inferred,
+  source: string,
+  shapeCache: Map<string, string>,
+): RuleContext {
+  const where = `${source}: ${describeNode(node)}`;
+  const fail = (message: string): never => {
+    throw new Error(`${where}: ${message}`);
+  };
+  const shape = (name: string) => inferred.info.get(name)?.shape ?? null;
+  const rank = (name: string) => {
+    const s = shape(name);
+    if (!s) fail(`the rank of '${name}' could not be inferred`);
+    return s!.length;
+  };
+  const shapeTensor = (name: string) => {
+    let s = shapeCache.get(name);
+    if (!s) {
+      s = b.op('Shape', [name]);
+      shapeCache.set(name, s);
+    }
+    return s;
+  };
+  const ctx: RuleContext = {
+    node,
+    b,
+    dy,
+    needs,
+    inferred,
+    where,
+    shape,
+    rank,
+    fail,
+    shapeTensor,
+    staticDims(name, axes) {
+      const s = shape(name);
+      if (!s) return fail(`the shape of '${name}' could not be inferred`);
+      const pick = axes ?? s.map((_, i) => i);
+      return pick.map((i) => {
+        const d = s[i < 0 ? i + s.length : i];
+        if (typeof d !== 'number') fail(`dimension ${i} of '${name}' must be static for this backward rule (it is ${d ?? 'unknown'})`);
+        return d as number;
+      });
+    },
+    intValues(name) {
+      if (!name) return undefined;
+      const v = inferred.values.get(name);
+      if (!v || v.some((d) => typeof d !== 'number')) return undefined;
+      return v as number[];
+    },
+    zerosLike(name) {
+      return b.op('ConstantOfShape', [shapeTensor(name)], { value: A.t({ name: '', dataType: 1, dims: [1], data: new Float32Array([0]) }) });
+    },
+    dyOrZeros(k) {
+      return dy[k] || ctx.zerosLike(node.outputs[k]!);
+    },
+    unbroadcast(grad, input, output) {
+      const si = shape(input);
+      const so = shape(output);
+      if (!si || !so) return fail(`cannot tell how '${input}' is broadcast: shapes are unknown`);
+      const lead = so.length - si.length;
+      const axes: number[] = [];
+      for (let k = 0; k < so.length; k++) {
+        if (k < lead) {
+          axes.push(k);
+          continue;
+        }
+        const a = si[k - lead];
+        const o = so[k];
+        if (a === o) continue;
+        if (a === 1) {
+          if (o !== 1) axes.push(k);
+          continue;
+        }
+        if (typeof a === 'number' && typeof o === 'number') fail(`'${input}' [${si}] does not broadcast to [${so}]`);
+        // Unknown or differently named symbolic dims: a non-1 input dim must equal the output dim.
+        if (a === null) fail(`cannot tell whether dim ${k - lead} of '${input}' is broadcast (unknown size)`);
+      }
+      if (axes.length === 0) return grad;
+      const summed = b.op('ReduceSum', [grad, b.int64(axes)], { keepdims: A.i(1) });
+      if (lead === 0) return summed;
+      const target = si.every((d) => typeof d === 'number') ? b.int64(si as number[]) : shapeTensor(input);
+      return b.op('Reshape', [summed, target]);
+    },
+  };
+  return ctx;
+}
+
+/** Explicit [begin..., end...] pads of a Conv/pool node, resolving auto_pad from static shapes. */
+export function resolvePads(ctx: RuleContext, spatialIn: number[], kernel: number[], strides: number[], dilations: number[]): number[] {
+  const n = ctx.node;
+  const sp = spatialIn.length;
+  const autoA = n.attrs['auto_pad'];
+  const auto = autoA?.type === 'string' ? autoA.value : 'NOTSET';
+  if (auto === 'NOTSET' || auto === '') {
+    const p = n.attrs['pads'];
+    return p?.type === 'ints' ? [...p.value] : Array(2 * sp).fill(0);
+  }
+  if (auto === 'VALID') return Array(2 * sp).fill(0);
+  const begin: number[] = [];
+  const end: number[] = [];
+  for (let i = 0; i < sp; i++) {
+    const out = Math.ceil(spatialIn[i]! / strides[i]!);
+    const total = Math.max(0, (out - 1) * strides[i]! + (kernel[i]! - 1) * dilations[i]! + 1 - spatialIn[i]!);
+    const small = Math.floor(total / 2);
+    if (auto === 'SAME_UPPER') {
+      begin.push(small);
+      end.push(total - small);
+    } else {
+      begin.push(total - small);
+      end.push(small);
+    }
+  }
+  return [...begin, ...end];
+}

@@ -1,0 +1,19 @@
+/** The default backward rules, one table merged from the per-family files. */
+import type { RuleSet } from '../rule.js';
+import { activationRules } from './activation.js';
+import { convRules } from './conv.js';
+import { elementwiseRules } from './elementwise.js';
+import { linearRules } from './linear.js';
+import { movementRules } from './movement.js';
+import { normRules } from './norm.js';
+import { poolRules } from './pool.js';
+
+export const DEFAULT_RULES: RuleSet = {
+  ...elementwiseRules,
+  ...activationRules,
+  ...movementRules,
+  ...linearRules,
+  ...convRules,
+  ...poolRules,
+  ...normRules,
+};

@@ -1,0 +1,152 @@
+/**
+ * Builds a vector-Jacobian-product ONNX model from a forward model (DESIGN.md §2).
+ *
+ *   inputs : the forward inputs, plus `seed` shaped like the differentiated output
+ *   outputs: the forward outputs, `act:<name>` for exposed tensors, `grad:<name>` for each requested gradient
+ *
+ * Reverse sweep over the nodes that lie between the requested tensors and the output;
+ * integer/boolean tensors are never differentiated; a tensor reached by several paths
+ * gets its contributions summed.
+ */
+import { GraphBuilder } from '../onnx/builder.js';
+import { type Model, type Node, type ValueInfo, DataType, cloneModel, defaultOpset, describeNode, isFloatType, topoSort } from '../onnx/ir.js';
+import { inferShapes } from '../onnx/shape-inference.js';
+import { type RuleSet, makeContext } from './rule.js';
+import { DEFAULT_RULES } from './rules/index.js';
+
+export const VJP_MIN_OPSET = 17;
+
+export interface VjpRequest {
+  /** Output to differentiate; default: the first graph output. */
+  output?: string;
+  /** Tensors whose gradients are wanted: graph inputs, intermediate tensors, initializers. */
+  wrt: string[];
+  /** Intermediate tensors to expose as outputs (`act:<name>`). */
+  expose?: string[];
+  /** Per-op backward-rule overrides (Guided Backprop, LRP…). */
+  rules?: RuleSet;
+  /** Name used in error messages. */
+  source?: string;
+  /** Name of the seed input; default 'seed'. */
+  seedName?: string;
+}
+
+export interface VjpModel {
+  model: Model;
+  seed: string;
+  output: string;
+  /** Forward tensor name → output name. */
+  activations: Map<string, string>;
+  grads: Map<string, string>;
+}
+
+export const gradName = (t: string) => `grad:${t}`;
+export const actName = (t: string) => `act:${t}`;
+
+export function buildVjp(forward: Model, req: VjpRequest): VjpModel {
+  const source = req.source ?? 'model';
+  const opset = defaultOpset(forward);
+  if (opset < VJP_MIN_OPSET) {
+    throw new Error(`${source}: opset ${opset} is below ${VJP_MIN_OPSET}; upgrade the model first (upgradeOpset)`);
+  }
+  const model = cloneModel(forward);
+  const g = model.graph;
+  const output = req.output ?? g.outputs[0]?.name;
+  if (!output) throw new Error(`${source}: the model has no outputs`);
+  const inferred = inferShapes(g);
+  const known = (t: string) => inferred.info.has(t);
+  for (const t of [...req.wrt, ...(req.expose ?? []), output]) {
+    if (!known(t)) throw new Error(`${source}: no tensor named '${t}' in the model`);
+  }
+  const rules: RuleSet = { ...DEFAULT_RULES, ...req.rules };
+  const order = topoSort(g);
+  const isFloat = (t: string) => {
+    const et = inferred.info.get(t)?.elemType ?? 0;
+    return et === 0 || isFloatType(et); // unknown types stay in, so an unsupported op errors instead of cutting the gradient
+  };
+  for (const t of req.wrt) {
+    const et = inferred.info.get(t)?.elemType ?? 0;
+    if (et !== 0 && et !== DataType.FLOAT) {
+      throw new Error(`${source}: cannot differentiate with respect to '${t}': its type is not float32`);
+    }
+  }
+
+  // Forward activity: tensors that depend on a requested tensor.
+  const varied = new Set(req.wrt);
+  for (const n of order) {
+    if (n.inputs.some((i) => i && varied.has(i))) for (const o of n.outputs) if (o && isFloat(o)) varied.add(o);
+  }
+  // Backward usefulness: tensors the output depends on.
+  const useful = new Set([output]);
+  for (let k = order.length - 1; k >= 0; k--) {
+    const n = order[k]!;
+    if (n.outputs.some((o) => useful.has(o))) for (const i of n.inputs) if (i) useful.add(i);
+  }
+
+  const b = new GraphBuilder(g, 'vjp');
+  const seed = req.seedName ?? 'seed';
+  const outInfo = inferred.info.get(output)!;
+  g.inputs.push({ name: seed, elemType: DataType.FLOAT, shape: outInfo.shape });
+
+  const contributions = new Map<string, string[]>([[output, [seed]]]);
+  const finalized = new Map<string, string>();
+  const finalize = (t: string): string => {
+    const done = finalized.get(t);
+    if (done !== undefined) return done;
+    const list = contributions.get(t) ?? [];
+    const r = list.length === 0 ? '' : list.length === 1 ? list[0]! : b.op('Sum', list);
+    finalized.set(t, r);
+    return r;
+  };
+  const shapeCache = new Map<string, string>();
+
+  for (let k = order.length - 1; k >= 0; k--) {
+    const n = order[k]!;
+    if (!n.outputs.some((o) => useful.has(o) && varied.has(o))) continue;
+    const needs = n.inputs.map((i) => !!i && varied.has(i) && useful.has(i) && isFloat(i));
+    if (!needs.some(Boolean)) continue;
+    const dy = n.outputs.map((o) => (o ? finalize(o) : ''));
+    if (dy.every((d) => !d)) continue;
+    const rule = n.domain && n.domain !== 'ai.onnx' ? undefined : rules[n.opType];
+    if (!rule) throw missingRule(n, source, rules);
+    const ctx = makeContext(n, b, dy, needs, inferred, source, shapeCache);
+    const grads = rule(ctx);
+    n.inputs.forEach((inp, i) => {
+      const gi = grads[i];
+      if (!needs[i] || !gi) return;
+      if (finalized.has(inp)) throw new Error(`${source}: internal error: gradient of '${inp}' used before complete (${describeNode(n)})`);
+      let list = contributions.get(inp);
+      if (!list) contributions.set(inp, (list = []));
+      list.push(gi);
+    });
+  }
+
+  const activations = new Map<string, string>();
+  const grads = new Map<string, string>();
+  const addOutput = (name: string, src: string, like: ValueInfo | undefined) => {
+    b.node('Identity', [src], {}, 1, [name]);
+    g.outputs.push({ name, elemType: DataType.FLOAT, shape: like?.shape ?? null });
+  };
+  for (const t of req.expose ?? []) {
+    const name = actName(t);
+    addOutput(name, t, inferred.info.get(t));
+    activations.set(t, name);
+  }
+  for (const t of req.wrt) {
+    const name = gradName(t);
+    let gsrc = finalize(t);
+    if (!gsrc) gsrc = b.op('ConstantOfShape', [b.op('Shape', [t])], { value: { type: 'tensor', value: { name: '', dataType: 1, dims: [1], data: new Float32Array([0]) } } });
+    addOutput(name, gsrc, inferred.info.get(t));
+    grads.set(t, name);
+  }
+  return { model, seed, output, activations, grads };
+}
+
+function missingRule(n: Node, source: string, rules: RuleSet): Error {
+  const supported = Object.keys(rules).sort().join(', ');
+  const dom = n.domain && n.domain !== 'ai.onnx' ? ` of domain '${n.domain}'` : '';
+  return new Error(
+    `${source}: no backward rule for op '${n.opType}'${dom} (${describeNode(n)}), which lies between the requested tensors and the output. ` +
+      `Ops with rules: ${supported}`,
+  );
+}

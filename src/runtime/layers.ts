@@ -1,0 +1,92 @@
+/**
+ * Layer lookup: by tensor name, by module path (`layer4`, `features.8`, as torch.onnx.export
+ * scopes node names: `/layer4/layer4.1/relu_1/Relu`), or automatically (the last 4-D
+ * activation before global pooling / flatten). A module path resolves to the last output
+ * produced inside that scope, which is what a forward hook on that module sees.
+ */
+import { type Graph, type Node, isFloatType, topoSort } from '../onnx/ir.js';
+import type { Inferred } from '../onnx/shape-inference.js';
+
+export interface LayerInfo {
+  /** Tensor name. */
+  tensor: string;
+  /** Module path (torch style) when the exporter recorded one. */
+  module?: string;
+  opType: string;
+  shape: (number | string | null)[];
+}
+
+/**
+ * torch.onnx.export scopes: each module contributes its local name, and a numbered child of a
+ * container is written with the container's name (`/layer2/down/down.0/Conv` is `layer2.down.0`).
+ */
+export function modulePathOf(node: Node): string | undefined {
+  if (!node.name.startsWith('/')) return undefined;
+  const parts = node.name.split('/').filter(Boolean).slice(0, -1);
+  if (!parts.length) return undefined;
+  let path = parts[0]!;
+  let prev = parts[0]!;
+  for (const q of parts.slice(1)) {
+    path += '.' + (q.startsWith(prev + '.') ? q.slice(prev.length + 1) : q);
+    prev = q;
+  }
+  return path;
+}
+
+/** The node-name prefix torch.onnx.export gives to nodes inside a module path. */
+export function torchScopePrefix(path: string): string {
+  const parts = path.split('.');
+  const scope: string[] = [];
+  parts.forEach((p, i) => scope.push(i > 0 && /^\d+$/.test(p) ? `${parts[i - 1]}.${p}` : p));
+  return `/${scope.join('/')}/`;
+}
+
+function isSpatialFloat(inf: Inferred, t: string): boolean {
+  const v = inf.info.get(t);
+  return !!v && isFloatType(v.elemType) && !!v.shape && v.shape.length === 4;
+}
+
+export function describeLayers(graph: Graph, inf: Inferred): LayerInfo[] {
+  const out: LayerInfo[] = [];
+  for (const n of topoSort(graph)) {
+    for (const o of n.outputs) {
+      if (o && isSpatialFloat(inf, o)) out.push({ tensor: o, module: modulePathOf(n), opType: n.opType, shape: inf.info.get(o)!.shape! });
+    }
+  }
+  return out;
+}
+
+const POOLING = new Set(['GlobalAveragePool', 'GlobalMaxPool', 'Flatten', 'ReduceMean', 'ReduceMax']);
+
+export function resolveLayer(graph: Graph, inf: Inferred, layer: string | undefined, source: string): string {
+  const order = topoSort(graph);
+  if (layer === undefined || layer === '' || layer === 'auto') {
+    // The input of the first global pooling / flatten, when it is a 4-D float tensor.
+    for (const n of order) {
+      if (POOLING.has(n.opType) || (n.opType === 'Reshape' && (inf.info.get(n.outputs[0]!)?.shape?.length ?? 4) <= 2)) {
+        const x = n.inputs[0]!;
+        if (isSpatialFloat(inf, x)) return x;
+      }
+    }
+    const all = describeLayers(graph, inf);
+    if (!all.length) throw new Error(`${source}: no 4-D activation to explain; this model has no convolutional feature maps`);
+    return all[all.length - 1]!.tensor;
+  }
+  if (inf.info.has(layer)) return layer;
+  // Module path: last output produced inside that scope.
+  // torch's scoping, full dotted prefixes, and plain '/'-separated names (tf2onnx: model/conv2d/Conv2D)
+  const cumulative = layer.split('.').map((_p, i, arr) => arr.slice(0, i + 1).join('.'));
+  const prefixes = [torchScopePrefix(layer), `/${cumulative.join('/')}/`, `${layer}/`, `/${layer}/`];
+  let found: string | undefined;
+  for (const n of order) {
+    if (prefixes.some((p) => n.name.startsWith(p))) {
+      const o = n.outputs.find((t) => t && isFloatType(inf.info.get(t)?.elemType ?? 0));
+      if (o) found = o;
+    }
+  }
+  if (found) return found;
+  const candidates = describeLayers(graph, inf);
+  const modules = [...new Set(candidates.map((c) => c.module).filter(Boolean))];
+  const list = (modules.length ? modules : candidates.map((c) => c.tensor)).slice(-30).join(', ');
+  throw new Error(`${source}: no layer '${layer}'. Layers with 4-D activations include: ${list}`);
+}

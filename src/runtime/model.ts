@@ -1,0 +1,250 @@
+/**
+ * `Model`: a classifier loaded from ONNX, with batched `forward` and `vjp`.
+ * onnxruntime is injected (onnxruntime-node in Node via ./node.ts, onnxruntime-web in the
+ * browser), so this file has no Node-only calls.
+ */
+import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-common';
+import { Tensor } from '../tensor/tensor.js';
+import { type Dim, type Model as IRModel, DataType, defaultOpset, isFloatType } from '../onnx/ir.js';
+import { parseModel, serializeModel, type ParseOptions } from '../onnx/proto.js';
+import { type Inferred, inferShapes } from '../onnx/shape-inference.js';
+import { upgradeOpset } from '../onnx/opset-upgrade.js';
+import { buildVjp, VJP_MIN_OPSET, type VjpModel } from '../autodiff/vjp.js';
+import type { RuleSet } from '../autodiff/rule.js';
+import { describeLayers, resolveLayer, type LayerInfo } from './layers.js';
+
+/** The subset of the onnxruntime API (node and web share it through onnxruntime-common). */
+export interface OrtApi {
+  InferenceSession: { create(bytes: Uint8Array, options?: InferenceSession.SessionOptions): Promise<InferenceSession> };
+  Tensor: new (type: 'float32', data: Float32Array, dims: readonly number[]) => OrtTensor;
+}
+
+export interface ModelOptions {
+  /** Name used in messages (the file path). */
+  source?: string;
+  /** Intra-op threads for onnxruntime (default: onnxruntime's choice, all cores). */
+  threads?: number;
+  /** Images per onnxruntime call (default 64). */
+  batchSize?: number;
+  /** Execution providers, e.g. ['cpu'] or ['webgpu', 'wasm']. */
+  executionProviders?: InferenceSession.SessionOptions['executionProviders'];
+  parse?: ParseOptions;
+}
+
+export interface VjpOptions {
+  /** One row per image: the weighting of the logits (e.g. one-hot of the target class). */
+  seed: Tensor;
+  /** Layers whose activations and gradients are wanted (tensor names or module paths). */
+  layers?: string[];
+  /** Whether the input gradient is wanted (default true). */
+  inputGrad?: boolean;
+  /** Initializers (weights) whose gradients are wanted, summed over the batch. */
+  weights?: string[];
+  /** Backward-rule overrides, and a key naming them for the session cache. */
+  rules?: RuleSet;
+  rulesKey?: string;
+  batchSize?: number;
+}
+
+export interface VjpResult {
+  logits: Tensor;
+  /** Keyed by the layer name as given. */
+  activations: Map<string, Tensor>;
+  layerGrads: Map<string, Tensor>;
+  inputGrad?: Tensor;
+  weightGrads: Map<string, Tensor>;
+}
+
+export class Model {
+  readonly ir: IRModel;
+  readonly source: string;
+  readonly inputName: string;
+  readonly outputName: string;
+  readonly inputShape: Dim[];
+  readonly numClasses: number;
+  readonly inferred: Inferred;
+  private readonly sessions = new Map<string, Promise<{ session: InferenceSession; vjp?: VjpModel }>>();
+
+  private constructor(
+    ir: IRModel,
+    private readonly ort: OrtApi,
+    private readonly options: ModelOptions,
+  ) {
+    this.source = options.source ?? 'model';
+    this.ir = defaultOpset(ir) < VJP_MIN_OPSET ? upgradeOpset(ir, VJP_MIN_OPSET) : ir;
+    const g = this.ir.graph;
+    const inits = new Set(g.initializers.keys());
+    const realInputs = g.inputs.filter((v) => !inits.has(v.name));
+    if (realInputs.length !== 1) {
+      throw new Error(`${this.source}: expected one image input, found ${realInputs.length} (${realInputs.map((v) => v.name).join(', ')})`);
+    }
+    const inp = realInputs[0]!;
+    if (!isFloatType(inp.elemType) || inp.elemType !== DataType.FLOAT) {
+      throw new Error(`${this.source}: input '${inp.name}' must be float32`);
+    }
+    this.inputName = inp.name;
+    this.inputShape = inp.shape ?? [];
+    if (g.outputs.length < 1) throw new Error(`${this.source}: the model has no outputs`);
+    this.outputName = g.outputs[0]!.name;
+    this.inferred = inferShapes(g);
+    const outShape = this.inferred.info.get(this.outputName)?.shape;
+    const k = outShape?.[outShape.length - 1];
+    if (!outShape || outShape.length !== 2 || typeof k !== 'number') {
+      throw new Error(`${this.source}: output '${this.outputName}' should be [batch, classes], is [${outShape?.join(', ') ?? '?'}]`);
+    }
+    this.numClasses = k;
+  }
+
+  static fromIR(ir: IRModel, ort: OrtApi, options: ModelOptions = {}): Model {
+    return new Model(ir, ort, options);
+  }
+
+  static fromBytes(bytes: Uint8Array, ort: OrtApi, options: ModelOptions = {}): Model {
+    return new Model(parseModel(bytes, { source: options.source, ...options.parse }), ort, options);
+  }
+
+  /** Layers that can be explained (4-D float activations), in graph order, with module paths. */
+  layers(): LayerInfo[] {
+    return describeLayers(this.ir.graph, this.inferred);
+  }
+
+  /** Tensor name for a layer given by tensor name, module path, or undefined (automatic choice). */
+  resolveLayer(layer?: string): string {
+    return resolveLayer(this.ir.graph, this.inferred, layer, this.source);
+  }
+
+  /** A compiled session, cached by key; `build` returns the graph (and VJP names) to compile. */
+  private session(key: string, build: () => { model: IRModel; vjp?: VjpModel }): Promise<{ session: InferenceSession; vjp?: VjpModel }> {
+    let s = this.sessions.get(key);
+    if (!s) {
+      const opts: InferenceSession.SessionOptions = { graphOptimizationLevel: 'all' };
+      if (this.options.threads) opts.intraOpNumThreads = this.options.threads;
+      if (this.options.executionProviders) opts.executionProviders = this.options.executionProviders;
+      s = (async () => {
+        const built = build();
+        try {
+          const session = await this.ort.InferenceSession.create(serializeModel(built.model), opts);
+          return { session, vjp: built.vjp };
+        } catch (e) {
+          throw new Error(`${this.source}: onnxruntime could not load the ${key.startsWith('[') ? 'gradient' : key} graph: ${(e as Error).message}`);
+        }
+      })();
+      s.catch(() => this.sessions.delete(key));
+      this.sessions.set(key, s);
+    }
+    return s;
+  }
+
+  /** Check an image batch against the model's declared input shape. */
+  checkInput(x: Tensor): void {
+    const s = this.inputShape;
+    if (s.length && x.shape.length !== s.length) {
+      throw new Error(`${this.source}: input has shape [${x.shape}], the model expects rank ${s.length} [${s.join(', ')}]`);
+    }
+    s.forEach((d, i) => {
+      if (i > 0 && typeof d === 'number' && x.shape[i] !== d) {
+        throw new Error(`${this.source}: input has shape [${x.shape}], the model expects [${s.join(', ')}] (dim ${i} should be ${d})`);
+      }
+    });
+  }
+
+  private batches(n: number, bs?: number): [number, number][] {
+    const size = Math.max(1, bs ?? this.options.batchSize ?? 64);
+    const out: [number, number][] = [];
+    for (let i = 0; i < n; i += size) out.push([i, Math.min(n, i + size)]);
+    return out;
+  }
+
+  private toOrt(t: Tensor): OrtTensor {
+    return new this.ort.Tensor('float32', t.data, t.shape);
+  }
+
+  /** Logits for a batch of images [N, C, H, W], run in chunks of `batchSize`. */
+  async forward(x: Tensor, opts: { batchSize?: number } = {}): Promise<Tensor> {
+    this.checkInput(x);
+    const { session } = await this.session('forward', () => ({ model: this.ir }));
+    const parts: Tensor[] = [];
+    for (const [a, b] of this.batches(x.shape[0]!, opts.batchSize)) {
+      const r = await session.run({ [this.inputName]: this.toOrt(x.slice0(a, b)) });
+      parts.push(fromOrt(r[this.outputName]!));
+    }
+    return Tensor.concat0(parts);
+  }
+
+  /** Logits, activations and gradients of Σ seed ⊙ logits, per image. */
+  async vjp(x: Tensor, opts: VjpOptions): Promise<VjpResult> {
+    this.checkInput(x);
+    const n = x.shape[0]!;
+    if (opts.seed.shape[0] !== n || opts.seed.shape[1] !== this.numClasses) {
+      throw new Error(`${this.source}: seed has shape [${opts.seed.shape}], expected [${n}, ${this.numClasses}]`);
+    }
+    const layers = (opts.layers ?? []).map((l) => this.resolveLayer(l));
+    const weights = opts.weights ?? [];
+    for (const w of weights) {
+      if (!this.ir.graph.initializers.has(w)) throw new Error(`${this.source}: no weight named '${w}'`);
+    }
+    const wantInput = opts.inputGrad ?? true;
+    const wrt = [...(wantInput ? [this.inputName] : []), ...layers, ...weights];
+    if (opts.rules && !opts.rulesKey) throw new Error('vjp: rule overrides need a rulesKey for the session cache');
+    const key = JSON.stringify(['vjp', wrt, layers, opts.rulesKey ?? '']);
+    const { session, vjp } = await this.session(key, () => {
+      const v = buildVjp(this.ir, { wrt, expose: layers, rules: opts.rules, source: this.source });
+      return { model: v.model, vjp: v };
+    });
+    const names = vjp!;
+
+    const logits: Tensor[] = [];
+    const acts = layers.map(() => [] as Tensor[]);
+    const lgrads = layers.map(() => [] as Tensor[]);
+    const igrads: Tensor[] = [];
+    const wsum = weights.map(() => null as Float32Array | null);
+    const wshape: (readonly number[])[] = weights.map(() => []);
+    for (const [a, b] of this.batches(n, opts.batchSize)) {
+      const r = await session.run({ [this.inputName]: this.toOrt(x.slice0(a, b)), [names.seed]: this.toOrt(opts.seed.slice0(a, b)) });
+      logits.push(fromOrt(r[this.outputName]!));
+      layers.forEach((l, i) => {
+        acts[i]!.push(fromOrt(r[names.activations.get(l)!]!));
+        lgrads[i]!.push(fromOrt(r[names.grads.get(l)!]!));
+      });
+      if (wantInput) igrads.push(fromOrt(r[names.grads.get(this.inputName)!]!));
+      weights.forEach((w, i) => {
+        const t = fromOrt(r[names.grads.get(w)!]!);
+        wshape[i] = t.shape;
+        const acc = wsum[i];
+        if (!acc) wsum[i] = Float32Array.from(t.data);
+        else for (let k = 0; k < acc.length; k++) acc[k]! += t.data[k]!;
+      });
+    }
+    const given = opts.layers ?? [];
+    return {
+      logits: Tensor.concat0(logits),
+      activations: new Map(given.map((l, i) => [l, Tensor.concat0(acts[i]!)])),
+      layerGrads: new Map(given.map((l, i) => [l, Tensor.concat0(lgrads[i]!)])),
+      inputGrad: wantInput ? Tensor.concat0(igrads) : undefined,
+      weightGrads: new Map(weights.map((w, i) => [w, new Tensor(wsum[i]!, wshape[i]!)])),
+    };
+  }
+
+  /** One-hot seeds for class indices (one per image). */
+  oneHot(targets: readonly number[]): Tensor {
+    const k = this.numClasses;
+    const s = new Float32Array(targets.length * k);
+    targets.forEach((t, i) => {
+      if (!Number.isInteger(t) || t < 0 || t >= k) throw new Error(`${this.source}: target ${t} is out of range (the model has ${k} classes: 0..${k - 1})`);
+      s[i * k + t] = 1;
+    });
+    return new Tensor(s, [targets.length, k]);
+  }
+
+  /** Release onnxruntime sessions. */
+  async dispose(): Promise<void> {
+    const all = [...this.sessions.values()];
+    this.sessions.clear();
+    for (const s of all) await (await s).session.release();
+  }
+}
+
+function fromOrt(t: OrtTensor): Tensor {
+  if (t.type !== 'float32') throw new Error(`unexpected output type ${t.type}`);
+  return new Tensor(t.data as Float32Array, t.dims);
+}
