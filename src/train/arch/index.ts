@@ -1,0 +1,57 @@
+/** Architecture registry: build any supported model by name. */
+import type { Model } from '../../onnx/ir.js';
+import type { ArchOptions } from './common.js';
+import { densenet121, densenet169, type DenseNetOptions } from './densenet.js';
+import { mobilenetV2, type MobileNetV2Options } from './mobilenet.js';
+import { resnet18, resnet34, type ResNetOptions } from './resnet.js';
+import { smallCnn, type SmallCnnOptions } from './small-cnn.js';
+
+export type { ArchOptions } from './common.js';
+export type { DenseNetOptions } from './densenet.js';
+export type { MobileNetV2Options } from './mobilenet.js';
+export type { ResNetOptions } from './resnet.js';
+export type { SmallCnnOptions } from './small-cnn.js';
+export { densenet121, densenet169, mobilenetV2, resnet18, resnet34, smallCnn };
+export { makeDivisible } from './mobilenet.js';
+export {
+  NetBuilder,
+  countParameters,
+  initWeight,
+  isBufferName,
+  moduleScope,
+  unqualifiedName,
+  type BiasInit,
+  type Conv2dSpec,
+  type DropoutMode,
+  type LinearSpec,
+  type NetBuilderOptions,
+  type PoolSpec,
+  type WeightInit,
+} from './layers.js';
+
+/** Options accepted through the registry: the common ones plus any architecture-specific ones. */
+export type AnyArchOptions = ArchOptions & SmallCnnOptions & ResNetOptions & DenseNetOptions & MobileNetV2Options;
+
+export const ARCHITECTURES: Readonly<Record<string, (opts?: AnyArchOptions) => Model>> = Object.freeze({
+  small_cnn: smallCnn,
+  resnet18,
+  resnet34,
+  densenet121,
+  densenet169,
+  mobilenet_v2: mobilenetV2,
+});
+
+/** Canonical name for `name`: case-insensitive, '-' and '_' interchangeable, camelCase accepted (mobilenetV2). */
+function canonical(name: string): string | undefined {
+  const key = name.toLowerCase().replace(/-/g, '_');
+  if (key in ARCHITECTURES) return key;
+  const squashed = key.replace(/_/g, '');
+  return Object.keys(ARCHITECTURES).find((k) => k.replace(/_/g, '') === squashed);
+}
+
+/** Build architecture `name` (e.g. 'resnet18', 'densenet121', 'mobilenet_v2', 'small_cnn'). */
+export function buildArchitecture(name: string, opts: AnyArchOptions = {}): Model {
+  const key = canonical(name);
+  if (!key) throw new Error(`unknown architecture '${name}'; valid names: ${Object.keys(ARCHITECTURES).join(', ')}`);
+  return ARCHITECTURES[key]!(opts);
+}
