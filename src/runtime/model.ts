@@ -117,7 +117,7 @@ export class Model {
   private session(key: string, build: () => { model: IRModel; vjp?: VjpModel }): Promise<{ session: InferenceSession; vjp?: VjpModel }> {
     let s = this.sessions.get(key);
     if (!s) {
-      const opts: InferenceSession.SessionOptions = { graphOptimizationLevel: 'all' };
+      const opts: InferenceSession.SessionOptions = { graphOptimizationLevel: 'all', logSeverityLevel: 3 };
       if (this.options.threads) opts.intraOpNumThreads = this.options.threads;
       if (this.options.executionProviders) opts.executionProviders = this.options.executionProviders;
       s = (async () => {

@@ -1,0 +1,136 @@
+/**
+ * Engine benchmark (`npm run bench`): per model, images/s of forward and of the VJP
+ * (input gradient; input + one layer), their ratio, and the forward pass's GFLOP/s against
+ * a practical peak measured in the same run (a large MatMul in onnxruntime). The Captum
+ * `saliency` time (forward + backward of one logit, PyTorch 1.13, 2 threads, batch 8) in
+ * ../shared/peer-times.json is the yardstick for the VJP.
+ *
+ * Options (env): BENCH_MODELS=small_cnn,resnet18 BENCH_BATCH=8 BENCH_SECONDS=2 BENCH_THREADS=2
+ */
+import { readFileSync, existsSync } from 'node:fs';
+import * as ort from 'onnxruntime-node';
+import { Tensor } from '../src/tensor/tensor.js';
+import { Model } from '../src/runtime/model.js';
+import { nodeOrt } from '../src/runtime/node.js';
+import { buildArchitecture } from '../src/train/arch/index.js';
+import { forwardFlopsPerImage } from '../src/onnx/flops.js';
+import { Rng } from '../src/tensor/rng.js';
+import { sharedPath } from '../src/testing/paths.js';
+import { type Model as IRModel, DataType } from '../src/onnx/ir.js';
+import { serializeModel } from '../src/onnx/proto.js';
+
+const THREADS = Number(process.env.BENCH_THREADS ?? 2);
+const BATCH = Number(process.env.BENCH_BATCH ?? 8);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
+
+interface Spec {
+  name: string;
+  peer?: string;
+  build: () => IRModel;
+  input: number[];
+  layer: string;
+}
+
+const SPECS: Spec[] = [
+  { name: 'small_cnn', peer: 'small_cnn', build: () => buildArchitecture('small-cnn', { inChannels: 1, numClasses: 2, seed: 1 }), input: [1, 64, 64], layer: 'features.8' },
+  { name: 'resnet18', peer: 'resnet18', build: () => buildArchitecture('resnet18', { inChannels: 3, numClasses: 2, seed: 1 }), input: [3, 64, 64], layer: 'layer4' },
+  { name: 'densenet121', peer: 'densenet121', build: () => buildArchitecture('densenet121', { inChannels: 3, numClasses: 2, seed: 1 }), input: [3, 96, 96], layer: 'features.denseblock4' },
+  { name: 'mobilenet_v2', peer: 'mobilenet_v2', build: () => buildArchitecture('mobilenet_v2', { inChannels: 3, numClasses: 2, seed: 1 }), input: [3, 64, 64], layer: 'features.18' },
+];
+
+async function timeIt(fn: () => Promise<unknown>): Promise<number> {
+  await fn(); // warm-up (session creation, allocation)
+  await fn();
+  const times: number[] = [];
+  const end = performance.now() + SECONDS * 1000;
+  while (performance.now() < end || times.length < 3) {
+    const t0 = performance.now();
+    await fn();
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)]!; // median ms
+}
+
+/** Practical peak: a 1024³ float32 MatMul in onnxruntime with the same thread count. */
+async function matmulPeak(): Promise<number> {
+  const n = 1024;
+  const ir: IRModel = {
+    irVersion: 8,
+    opsets: new Map([['', 17]]),
+    producerName: 'bench',
+    producerVersion: '',
+    passthrough: {},
+    graph: {
+      name: 'mm',
+      nodes: [{ opType: 'MatMul', domain: '', name: 'mm', inputs: ['a', 'b'], outputs: ['c'], attrs: {} }],
+      inputs: [
+        { name: 'a', elemType: DataType.FLOAT, shape: [n, n] },
+        { name: 'b', elemType: DataType.FLOAT, shape: [n, n] },
+      ],
+      outputs: [{ name: 'c', elemType: DataType.FLOAT, shape: [n, n] }],
+      initializers: new Map(),
+      valueInfo: new Map(),
+    },
+  };
+  const s = await ort.InferenceSession.create(serializeModel(ir), { intraOpNumThreads: THREADS });
+  const rng = new Rng(3);
+  const a = new ort.Tensor('float32', Float32Array.from({ length: n * n }, () => rng.normal()), [n, n]);
+  const b = new ort.Tensor('float32', Float32Array.from({ length: n * n }, () => rng.normal()), [n, n]);
+  const ms = await timeIt(() => s.run({ a, b }));
+  return (2 * n ** 3) / (ms / 1000) / 1e9;
+}
+
+function randomBatch(shape: number[], seed: number): Tensor {
+  const rng = new Rng(seed);
+  const n = shape.reduce((p, q) => p * q, 1);
+  return new Tensor(Float32Array.from({ length: n }, () => rng.uniform(-1, 1)), shape);
+}
+
+async function main(): Promise<void> {
+  const peers = JSON.parse(readFileSync(sharedPath('peer-times.json'), 'utf8')) as { ms_per_image: Record<string, Record<string, number>> };
+  const only = process.env.BENCH_MODELS?.split(',');
+  console.log(`candor engine benchmark — ${THREADS} threads, batch ${BATCH}, median of ≥${SECONDS}s per figure, onnxruntime-node ${ort.env.versions.node}`);
+  const peak = await matmulPeak();
+  console.log(`practical peak (1024³ MatMul in onnxruntime): ${peak.toFixed(1)} GFLOP/s\n`);
+  const header = ['model', 'fwd img/s', 'vjp(x) img/s', 'vjp(x+L) img/s', 'vjp/fwd', 'vjp+L/fwd', 'fwd GFLOP/s', '% peak', 'Captum ms/img', 'candor ms/img', 'speed-up'];
+  const rows: string[][] = [];
+  const specs = SPECS.filter((s) => !only || only.includes(s.name));
+  if (existsSync(sharedPath('models/tiny_resnet_opset17.onnx')) && (!only || only.includes('tiny_resnet'))) {
+    specs.push({ name: 'tiny_resnet (torch export)', build: () => Model.fromBytes(readFileSync(sharedPath('models/tiny_resnet_opset17.onnx')), nodeOrt).ir, input: [3, 64, 64], layer: 'layer3' });
+  }
+  for (const spec of specs) {
+    const model = Model.fromIR(spec.build(), nodeOrt, { threads: THREADS, batchSize: BATCH, source: spec.name });
+    const x = randomBatch([BATCH, ...spec.input], 7);
+    const seed = model.oneHot(Array(BATCH).fill(1));
+    const fwd = await timeIt(() => model.forward(x));
+    const vjpX = await timeIt(() => model.vjp(x, { seed }));
+    const vjpL = await timeIt(() => model.vjp(x, { seed, layers: [spec.layer] }));
+    const flops = forwardFlopsPerImage(model.ir.graph, model.inferred);
+    const gflops = (flops * BATCH) / (fwd / 1000) / 1e9;
+    const peer = spec.peer ? peers.ms_per_image[spec.peer]?.['saliency'] : undefined;
+    const ours = vjpX / BATCH;
+    rows.push([
+      spec.name,
+      ((BATCH * 1000) / fwd).toFixed(0),
+      ((BATCH * 1000) / vjpX).toFixed(0),
+      ((BATCH * 1000) / vjpL).toFixed(0),
+      (vjpX / fwd).toFixed(2),
+      (vjpL / fwd).toFixed(2),
+      gflops.toFixed(1),
+      ((100 * gflops) / peak).toFixed(0) + '%',
+      peer?.toFixed(1) ?? '-',
+      ours.toFixed(2),
+      peer ? (peer / ours).toFixed(1) + '×' : '-',
+    ]);
+    console.log(`${spec.name}: ${(flops / 1e6).toFixed(0)} MFLOP/image forward`);
+    await model.dispose();
+  }
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const fmt = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  console.log('\n' + fmt(header));
+  for (const r of rows) console.log(fmt(r));
+  console.log('\nvjp(x): logits + input gradient; vjp(x+L): also the layer activation and gradient. Captum = saliency (|∂logit/∂x|) from peer-times.json.');
+}
+
+await main();

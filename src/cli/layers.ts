@@ -1,0 +1,16 @@
+/** `candor layers`: the layers of a model that can be explained, with their shapes. */
+import { loadModel } from '../runtime/node.js';
+import { parse, required } from './args.js';
+
+const USAGE = 'usage: candor layers --model m.onnx';
+
+export async function layersCommand(argv: string[]): Promise<void> {
+  const { values } = parse(argv, { model: { type: 'string' } }, USAGE);
+  const model = loadModel(required(values.model, '--model', USAGE));
+  const auto = model.resolveLayer();
+  console.log(`input '${model.inputName}' [${model.inputShape.join(', ')}], ${model.numClasses} classes`);
+  for (const l of model.layers()) {
+    const mark = l.tensor === auto ? '  (default for CAM methods)' : '';
+    console.log(`${(l.module ?? '').padEnd(28)} ${l.opType.padEnd(18)} [${l.shape.join(', ')}]  ${l.tensor}${mark}`);
+  }
+}

@@ -1,0 +1,41 @@
+/** The `candor` command: dispatches to one module per subcommand. */
+import { UsageError } from './args.js';
+import { gradCommand } from './grad.js';
+import { layersCommand } from './layers.js';
+
+const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; about: string }> = {
+  grad: { run: gradCommand, about: 'logits, input gradient and a layer activation/gradient as .npy (engine check)' },
+  layers: { run: layersCommand, about: "list a model's 4-D layers (names usable with --layer)" },
+};
+
+function help(): string {
+  const rows = Object.entries(COMMANDS).map(([k, v]) => `  ${k.padEnd(10)} ${v.about}`);
+  return `usage: candor <command> [options]\n\ncommands:\n${rows.join('\n')}\n\nRun 'candor <command> --help' for a command's options.`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    console.log(help());
+    return 0;
+  }
+  const c = COMMANDS[cmd];
+  if (!c) {
+    console.error(`candor: unknown command '${cmd}'\n\n${help()}`);
+    return 2;
+  }
+  try {
+    await c.run(rest);
+    return 0;
+  } catch (e) {
+    if (e instanceof UsageError) {
+      console.error(`candor ${cmd}: ${e.message}`);
+      return 2;
+    }
+    console.error(`candor ${cmd}: ${(e as Error).message}`);
+    if (process.env.CANDOR_DEBUG) console.error((e as Error).stack);
+    return 1;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));
