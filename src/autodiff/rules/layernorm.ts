@@ -1,0 +1,61 @@
+/**
+ * Backward rule for LayerNormalization (opset 17): normalization over axes [axis, rank),
+ *   μ = mean(x), r = 1/√(var(x) + ε), x̂ = (x − μ)·r, y = x̂·Scale + B.
+ *
+ *   g  = dy·Scale
+ *   dx = r·(g − mean(g) − x̂·mean(g·x̂))            (means over the normalized axes)
+ *   dScale = Σ dy·x̂,  dB = Σ dy                     (un-broadcast to their shapes)
+ *
+ * The optional outputs Mean (μ) and InvStdDev (r) are handled when they receive a gradient:
+ * dx += dMean/D − dInvStdDev·r²·x̂/D, with D the number of normalized elements.
+ * Statistics are recomputed from x with ReduceSum (no ReduceMean: its axes moved to an input at
+ * opset 18); D comes from Shape when the normalized dims are dynamic.
+ */
+import { A, attrFloat, attrInt } from '../../onnx/ir.js';
+import type { RuleSet } from '../rule.js';
+import { countAlong } from './reduce.js';
+
+export const layerNormRules: RuleSet = {
+  LayerNormalization: (c) => {
+    const [x, scale, bias] = c.node.inputs as [string, string, string | undefined];
+    const y = c.node.outputs[0]!;
+    const b = c.b;
+    const r = c.rank(x);
+    const a = attrInt(c.node, 'axis', -1);
+    const axis = a < 0 ? a + r : a;
+    if (axis < 0 || axis >= r) c.fail(`axis ${a} is out of range for rank ${r}`);
+    const eps = attrFloat(c.node, 'epsilon', 1e-5);
+    const axes = Array.from({ length: r - axis }, (_, i) => axis + i);
+    const axesT = b.int64(axes);
+    const n = countAlong(c, x, axes);
+    const mean = (t: string) => b.op('Div', [b.op('ReduceSum', [t, axesT], { keepdims: A.i(1) }), n]);
+
+    const mu = mean(x);
+    const xc = b.op('Sub', [x, mu]);
+    const variance = mean(b.op('Mul', [xc, xc]));
+    const inv = b.op('Reciprocal', [b.op('Sqrt', [b.op('Add', [variance, b.float(eps)])])]);
+    const xhat = b.op('Mul', [xc, inv]);
+
+    const dy = c.dy[0] || undefined;
+    const dMean = c.dy[1] || undefined;
+    const dInv = c.dy[2] || undefined;
+    const out: (string | undefined)[] = [undefined, undefined, undefined];
+
+    if (c.needs[0]) {
+      const terms: string[] = [];
+      if (dy) {
+        const g = b.op('Mul', [dy, scale]);
+        const inner = b.op('Sub', [b.op('Sub', [g, mean(g)]), b.op('Mul', [xhat, mean(b.op('Mul', [g, xhat]))])]);
+        terms.push(b.op('Mul', [inv, inner]));
+      }
+      // Mean and InvStdDev have the keepdims shape, so these broadcast over the normalized axes.
+      if (dMean) terms.push(b.op('Div', [dMean, n]));
+      if (dInv) terms.push(b.op('Neg', [b.op('Div', [b.op('Mul', [b.op('Mul', [dInv, b.op('Mul', [inv, inv])]), xhat]), n])]));
+      if (terms.length === 1 && !dy) terms[0] = b.op('Expand', [terms[0]!, c.shapeTensor(x)]);
+      out[0] = terms.length === 0 ? undefined : terms.length === 1 ? terms[0] : b.op('Sum', terms);
+    }
+    if (dy && c.needs[1]) out[1] = c.unbroadcast(b.op('Mul', [dy, xhat]), scale, y);
+    if (dy && bias && c.needs[2]) out[2] = c.unbroadcast(dy, bias, y);
+    return out;
+  },
+};
