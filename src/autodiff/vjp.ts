@@ -9,7 +9,7 @@
  * gets its contributions summed.
  */
 import { GraphBuilder } from '../onnx/builder.js';
-import { type Model, type Node, type ValueInfo, DataType, cloneModel, defaultOpset, describeNode, isFloatType, topoSort } from '../onnx/ir.js';
+import { type Dim, type Model, type Node, type ValueInfo, DataType, cloneModel, defaultOpset, describeNode, isFloatType, topoSort } from '../onnx/ir.js';
 import { inferShapes } from '../onnx/shape-inference.js';
 import { type RuleSet, makeContext } from './rule.js';
 import { DEFAULT_RULES } from './rules/index.js';
@@ -29,6 +29,11 @@ export interface VjpRequest {
   source?: string;
   /** Name of the seed input; default 'seed'. */
   seedName?: string;
+  /**
+   * Concrete shapes for graph inputs whose dims are symbolic (e.g. H×W of a fully convolutional
+   * model): some backward rules (Conv, pooling, Resize) need static spatial sizes.
+   */
+  inputShapes?: Record<string, Dim[]>;
 }
 
 export interface VjpModel {
@@ -53,6 +58,12 @@ export function buildVjp(forward: Model, req: VjpRequest): VjpModel {
   const g = model.graph;
   const output = req.output ?? g.outputs[0]?.name;
   if (!output) throw new Error(`${source}: the model has no outputs`);
+  for (const [name, shape] of Object.entries(req.inputShapes ?? {})) {
+    const v = g.inputs.find((i) => i.name === name);
+    if (!v) throw new Error(`${source}: no graph input named '${name}'`);
+    if (v.shape && v.shape.length !== shape.length) throw new Error(`${source}: input '${name}' has rank ${v.shape.length}, got shape [${shape}]`);
+    v.shape = v.shape ? v.shape.map((d, i) => (typeof d === 'number' ? d : shape[i] ?? d)) : [...shape];
+  }
   const inferred = inferShapes(g);
   const known = (t: string) => inferred.info.has(t);
   for (const t of [...req.wrt, ...(req.expose ?? []), output]) {

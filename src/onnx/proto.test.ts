@@ -29,3 +29,13 @@ test('serialize then parse gives back the same graph and weights', () => {
 test('garbage bytes give an error that names the source', () => {
   assert.throws(() => parseModel(new Uint8Array([1, 2, 3, 250, 251]), { source: 'x.onnx' }), /x\.onnx/);
 });
+
+test('an INT64_MAX attribute (Slice ends) survives a write and read', () => {
+  const m = parseModel(readFileSync(sharedPath('models/small_cnn_opset13.onnx')));
+  const node = m.graph.nodes[0]!;
+  node.attrs['big'] = { type: 'int', value: 9223372036854775807 };
+  node.attrs['bigs'] = { type: 'ints', value: [1, 9223372036854775807, -9223372036854775808] };
+  const back = parseModel(serializeModel(m)).graph.nodes[0]!;
+  assert.equal(back.attrs['big']!.value, 2 ** 63);
+  assert.deepEqual(back.attrs['bigs']!.value, [1, 2 ** 63, -(2 ** 63)]);
+});

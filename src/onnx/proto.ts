@@ -218,12 +218,28 @@ function attrFromProto(a: OnnxNs.IAttributeProto, opts: ParseOptions): Attr {
   }
 }
 
+const INT64_MAX = 2n ** 63n - 1n;
+const INT64_MIN = -(2n ** 63n);
+
+/**
+ * An int64 for protobufjs. Numbers beyond 2^53 (INT64_MAX read back as 2^63 in a double, as in
+ * Slice's `ends`) would wrap when written; clamp them into int64 and pass exact bits.
+ */
+function int64(v: number): number | { low: number; high: number; unsigned: boolean } {
+  if (Number.isSafeInteger(v)) return v;
+  let b = BigInt(Math.trunc(v));
+  if (b > INT64_MAX) b = INT64_MAX;
+  if (b < INT64_MIN) b = INT64_MIN;
+  const u = BigInt.asUintN(64, b);
+  return { low: Number(u & 0xffffffffn) | 0, high: Number(u >> 32n) | 0, unsigned: false };
+}
+
 function attrToProto(name: string, a: Attr): OnnxNs.IAttributeProto {
   switch (a.type) {
     case 'float':
       return { name, type: 1, f: a.value };
     case 'int':
-      return { name, type: 2, i: a.value };
+      return { name, type: 2, i: int64(a.value) as number };
     case 'string':
       return { name, type: 3, s: te.encode(a.value) };
     case 'tensor':
@@ -233,7 +249,7 @@ function attrToProto(name: string, a: Attr): OnnxNs.IAttributeProto {
     case 'floats':
       return { name, type: 6, floats: a.value };
     case 'ints':
-      return { name, type: 7, ints: a.value };
+      return { name, type: 7, ints: a.value.map(int64) as number[] };
     case 'strings':
       return { name, type: 8, strings: a.value.map((s) => te.encode(s)) };
     case 'graphs':

@@ -71,7 +71,7 @@ export class Model {
     private readonly options: ModelOptions,
   ) {
     this.source = options.source ?? 'model';
-    this.ir = defaultOpset(ir) < VJP_MIN_OPSET ? upgradeOpset(ir, VJP_MIN_OPSET) : ir;
+    this.ir = defaultOpset(ir) < VJP_MIN_OPSET ? upgradeOpset(ir, VJP_MIN_OPSET, { source: options.source }) : ir;
     const g = this.ir.graph;
     const inits = new Set(g.initializers.keys());
     const realInputs = g.inputs.filter((v) => !inits.has(v.name));
@@ -186,9 +186,12 @@ export class Model {
     const wantInput = opts.inputGrad ?? true;
     const wrt = [...(wantInput ? [this.inputName] : []), ...layers, ...weights];
     if (opts.rules && !opts.rulesKey) throw new Error('vjp: rule overrides need a rulesKey for the session cache');
-    const key = JSON.stringify(['vjp', wrt, layers, opts.rulesKey ?? '']);
+    // Symbolic non-batch dims (fully convolutional models) are fixed to this batch's image size.
+    const dynamic = this.inputShape.some((d, i) => i > 0 && typeof d !== 'number');
+    const inputShapes = dynamic ? { [this.inputName]: [this.inputShape[0] ?? 'batch', ...x.shape.slice(1)] } : undefined;
+    const key = JSON.stringify(['vjp', wrt, layers, opts.rulesKey ?? '', dynamic ? x.shape.slice(1) : []]);
     const { session, vjp } = await this.session(key, () => {
-      const v = buildVjp(this.ir, { wrt, expose: layers, rules: opts.rules, source: this.source });
+      const v = buildVjp(this.ir, { wrt, expose: layers, rules: opts.rules, source: this.source, inputShapes });
       return { model: v.model, vjp: v };
     });
     const names = vjp!;

@@ -14,9 +14,12 @@ import { buildVjp, gradName } from '../autodiff/vjp.js';
 import type { RuleSet } from '../autodiff/rule.js';
 import { Rng } from '../tensor/rng.js';
 
-export async function runOnnx(model: Model, feeds: Record<string, Tensor>, outputs?: string[]): Promise<Record<string, Tensor>> {
-  const session = await ort.InferenceSession.create(serializeModel(model));
-  try {
+export type Runner = (feeds: Record<string, Tensor>, outputs?: string[]) => Promise<Record<string, Tensor>>;
+
+/** A reusable onnxruntime session for an IR model; call `.release()` when done. */
+export async function sessionFor(model: Model): Promise<{ run: Runner; release: () => Promise<void> }> {
+  const session = await ort.InferenceSession.create(serializeModel(model), { logSeverityLevel: 3 });
+  const run: Runner = async (feeds, outputs) => {
     const f: Record<string, ort.Tensor> = {};
     for (const [k, t] of Object.entries(feeds)) f[k] = new ort.Tensor('float32', t.data as Float32Array, t.shape);
     const r = outputs ? await session.run(f, outputs) : await session.run(f);
@@ -25,8 +28,16 @@ export async function runOnnx(model: Model, feeds: Record<string, Tensor>, outpu
       if (t.type === 'float32') out[k] = new Tensor(t.data as Float32Array, t.dims);
     }
     return out;
+  };
+  return { run, release: () => session.release() };
+}
+
+export async function runOnnx(model: Model, feeds: Record<string, Tensor>, outputs?: string[]): Promise<Record<string, Tensor>> {
+  const s = await sessionFor(model);
+  try {
+    return await s.run(feeds, outputs);
   } finally {
-    await session.release();
+    await s.release();
   }
 }
 
@@ -46,7 +57,22 @@ export function opModel(opType: string, inputs: (OpInput | null)[], attrs: Recor
     if (!i) continue;
     if (i.init) {
       const dt = i.dataType ?? DataType.FLOAT;
-      const data = dt === DataType.INT64 ? BigInt64Array.from(Array.from(i.init, (v) => BigInt(v))) : dt === DataType.FLOAT ? Float32Array.from(i.init) : Int32Array.from(i.init);
+      const data =
+        dt === DataType.INT64
+          ? BigInt64Array.from(Array.from(i.init, (v) => BigInt(v)))
+          : dt === DataType.FLOAT
+            ? Float32Array.from(i.init)
+            : dt === DataType.BOOL || dt === DataType.UINT8
+              ? Uint8Array.from(i.init)
+              : dt === DataType.INT8
+                ? Int8Array.from(i.init)
+                : dt === DataType.DOUBLE
+                  ? Float64Array.from(i.init)
+                  : dt === DataType.INT32
+                    ? Int32Array.from(i.init)
+                    : (() => {
+                        throw new Error(`opModel: initializer data type ${dt} not supported`);
+                      })();
       initializers.set(i.name, { name: i.name, dataType: dt, dims: i.shape, data });
     } else graphInputs.push({ name: i.name, elemType: i.dataType ?? DataType.FLOAT, shape: i.shape });
   }
@@ -117,12 +143,18 @@ export async function gradCheck(model: Model, opts: GradCheckOptions): Promise<G
       m = promoteToInput(m, w);
     }
   }
-  const fwd = await runOnnx(m, feeds, [output]);
+  if (!m.graph.outputs.some((o) => o.name === output)) {
+    m = cloneModel(m);
+    m.graph.outputs.push({ name: output, elemType: DataType.FLOAT, shape: null });
+  }
+  const fwdSession = await sessionFor(m);
+  const fwd = await fwdSession.run(feeds, [output]);
   const y = fwd[output]!;
   const s = new Float32Array(y.size);
   for (let i = 0; i < s.length; i++) s[i] = rng.normal();
   const seedT = new Tensor(s, y.shape);
-  const vjp = buildVjp(m, { wrt: opts.wrt, output, rules: opts.rules, source: 'gradcheck' });
+  const inputShapes = Object.fromEntries(m.graph.inputs.filter((v) => feeds[v.name]).map((v) => [v.name, [...feeds[v.name]!.shape]]));
+  const vjp = buildVjp(m, { wrt: opts.wrt, output, rules: opts.rules, source: 'gradcheck', inputShapes });
   const g = await runOnnx(vjp.model, { ...feeds, [vjp.seed]: seedT });
   const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => {
     let acc = 0;
@@ -139,8 +171,8 @@ export async function gradCheck(model: Model, opts: GradCheckOptions): Promise<G
       plus[i] = (x.data as Float32Array)[i]! + eps * v[i]!;
       minus[i] = (x.data as Float32Array)[i]! - eps * v[i]!;
     }
-    const fp = (await runOnnx(m, { ...feeds, [w]: new Tensor(plus, x.shape) }, [output]))[output]!;
-    const fm = (await runOnnx(m, { ...feeds, [w]: new Tensor(minus, x.shape) }, [output]))[output]!;
+    const fp = (await fwdSession.run({ ...feeds, [w]: new Tensor(plus, x.shape) }, [output]))[output]!;
+    const fm = (await fwdSession.run({ ...feeds, [w]: new Tensor(minus, x.shape) }, [output]))[output]!;
     const numeric = (dot(s, fp.data) - dot(s, fm.data)) / (2 * eps);
     const grad = g[gradName(w)]!;
     if (grad.size !== x.size) throw new Error(`gradient of ${w} has ${grad.size} elements, tensor has ${x.size}`);
@@ -148,6 +180,7 @@ export async function gradCheck(model: Model, opts: GradCheckOptions): Promise<G
     const relError = Math.abs(analytic - numeric) / Math.max(Math.abs(analytic), Math.abs(numeric), 1e-6);
     results.push({ name: w, analytic, numeric, relError });
   }
+  await fwdSession.release();
   return results;
 }
 
