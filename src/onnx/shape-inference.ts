@@ -469,7 +469,8 @@ export function inferShapes(graph: Graph): Inferred {
         const sc = scalesName ? graph.initializers.get(scalesName) : undefined;
         const scales = sc ? Array.from(sc.data as Float32Array) : (node.attrs['scales']?.value as number[] | undefined);
         if (!scales || scales.length !== xs.length) return [{ elemType: xt, shape: xs.map(() => null) }];
-        return [{ elemType: xt, shape: xs.map((dd, i) => (typeof dd === 'number' ? Math.floor(dd * scales[i]!) : scales[i] === 1 ? dd : null)) }];
+        // onnxruntime computes (int64)(scale · in) in float32: 10 × 0.7 gives 7, not 6.
+        return [{ elemType: xt, shape: xs.map((dd, i) => (typeof dd === 'number' ? Math.trunc(Math.fround(Math.fround(scales[i]!) * dd)) : scales[i] === 1 ? dd : null)) }];
       }
       case 'ArgMax':
       case 'ArgMin': {

@@ -3,10 +3,13 @@ import type { RuleSet } from '../rule.js';
 import { activationRules } from './activation.js';
 import { convRules } from './conv.js';
 import { elementwiseRules } from './elementwise.js';
+import { layerNormRules } from './layernorm.js';
 import { linearRules } from './linear.js';
 import { movementRules } from './movement.js';
 import { normRules } from './norm.js';
 import { poolRules } from './pool.js';
+import { reduceRules } from './reduce.js';
+import { resizeRules } from './resize.js';
 
 export const DEFAULT_RULES: RuleSet = {
   ...elementwiseRules,
@@ -15,5 +18,8 @@ export const DEFAULT_RULES: RuleSet = {
   ...linearRules,
   ...convRules,
   ...poolRules,
+  ...resizeRules,
   ...normRules,
+  ...reduceRules,
+  ...layerNormRules,
 };

@@ -1,6 +1,25 @@
 /** Backward rules for pooling. */
-import { A, attrInt } from '../../onnx/ir.js';
-import type { RuleSet } from '../rule.js';
+import { A, DataType, attrInt, attrInts } from '../../onnx/ir.js';
+import { type RuleSet, resolvePads } from '../rule.js';
+
+/**
+ * AveragePool divisor along one spatial axis, per output position: the window taps inside the padded
+ * input [−p_begin, H + p_end) when count_include_pad (taps beyond it, from ceil_mode, never count),
+ * else the taps inside the input. The divisor of a window is the product over axes.
+ * (Matches onnxruntime, checked in pool.test.ts.)
+ */
+function avgPoolCounts(H: number, Ho: number, k: number, s: number, d: number, pb: number, pe: number, includePad: boolean): number[] {
+  const out: number[] = [];
+  for (let o = 0; o < Ho; o++) {
+    let n = 0;
+    for (let j = 0; j < k; j++) {
+      const i = o * s - pb + j * d;
+      if (includePad ? i >= -pb && i < H + pe : i >= 0 && i < H) n++;
+    }
+    out.push(n);
+  }
+  return out;
+}
 
 export const poolRules: RuleSet = {
   /**
@@ -19,6 +38,66 @@ export const poolRules: RuleSet = {
       axis: A.i(0),
       reduction: A.s('add'),
     });
+    return [b.op('Reshape', [scattered, c.shapeTensor(x)])];
+  },
+  /**
+   * dX = ConvTranspose(dY / count) with a ones kernel, on [N·C, 1, …] so C need not be static;
+   * the count map (static spatial shape) is a constant; pads as in the Conv rule.
+   */
+  AveragePool: (c) => {
+    const b = c.b;
+    const x = c.node.inputs[0]!;
+    const y = c.node.outputs[0]!;
+    const r = c.rank(x);
+    const sp = r - 2;
+    const spatialAxes = Array.from({ length: sp }, (_, i) => i + 2);
+    const H = c.staticDims(x, spatialAxes);
+    const Ho = c.staticDims(y, spatialAxes);
+    const k = attrInts(c.node, 'kernel_shape');
+    if (!k) return c.fail('AveragePool without kernel_shape');
+    const s = attrInts(c.node, 'strides') ?? Array(sp).fill(1);
+    const d = attrInts(c.node, 'dilations') ?? Array(sp).fill(1);
+    const pads = resolvePads(c, H, k, s, d);
+    const includePad = attrInt(c.node, 'count_include_pad', 0) === 1;
+    const perAxis = H.map((h, i) => avgPoolCounts(h, Ho[i]!, k[i]!, s[i]!, d[i]!, pads[i]!, pads[i + sp]!, includePad));
+    const total = Ho.reduce((p, q) => p * q, 1);
+    const inv = new Float32Array(total);
+    for (let flat = 0; flat < total; flat++) {
+      let rem = flat;
+      let n = 1;
+      for (let i = sp - 1; i >= 0; i--) {
+        n *= perAxis[i]![rem % Ho[i]!]!;
+        rem = Math.floor(rem / Ho[i]!);
+      }
+      inv[flat] = n > 0 ? 1 / n : 0;
+    }
+    const scaled = b.op('Mul', [c.dy[0]!, b.initializer('avgpool_inv_count', DataType.FLOAT, [...Ho], inv)]);
+    const flat = b.op('Reshape', [scaled, b.int64([-1, 1, ...Ho])]);
+    const padEnd: number[] = [];
+    const tail: number[] = [];
+    for (let i = 0; i < sp; i++) {
+      const e = (Ho[i]! - 1) * s[i]! + (k[i]! - 1) * d[i]! + 1 - pads[i]! - H[i]!;
+      padEnd.push(Math.max(0, e));
+      tail.push(Math.max(0, -e));
+    }
+    const ones = b.initializer('avgpool_ones', DataType.FLOAT, [1, 1, ...k], new Float32Array(k.reduce((p, q) => p * q, 1)).fill(1));
+    let dx = b.op('ConvTranspose', [flat, ones], { strides: A.ints(s), dilations: A.ints(d), kernel_shape: A.ints(k), pads: A.ints([...pads.slice(0, sp), ...padEnd]) });
+    if (tail.some((t) => t > 0)) dx = b.op('Pad', [dx, b.int64([0, 0, ...Array(sp).fill(0), 0, 0, ...tail])], { mode: A.s('constant') });
+    return [b.op('Reshape', [dx, c.shapeTensor(x)])];
+  },
+  /**
+   * The whole gradient of each (n, c) goes to the first maximum of its spatial map (row-major order,
+   * ArgMax with select_last_index=0). With ties this is one valid subgradient; PyTorch's
+   * adaptive_max_pool2d backward picks one tied element too.
+   */
+  GlobalMaxPool: (c) => {
+    const b = c.b;
+    const x = c.node.inputs[0]!;
+    const flat = b.op('Reshape', [x, b.int64([0, 0, -1])]);
+    const idx = b.op('ArgMax', [flat], { axis: A.i(2), keepdims: A.i(1) });
+    const zeros = b.op('ConstantOfShape', [b.op('Shape', [flat])], { value: A.t({ name: '', dataType: DataType.FLOAT, dims: [1], data: new Float32Array([0]) }) });
+    const upd = b.op('Reshape', [c.dy[0]!, b.int64([0, 0, 1])]);
+    const scattered = b.op('ScatterElements', [zeros, idx, upd], { axis: A.i(2) });
     return [b.op('Reshape', [scattered, c.shapeTensor(x)])];
   },
   GlobalAveragePool: (c) => {

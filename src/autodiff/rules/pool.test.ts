@@ -1,0 +1,170 @@
+/**
+ * Pooling backward rules against central differences.
+ * AveragePool / GlobalAveragePool are linear: a large step, tight tolerance.
+ * MaxPool / GlobalMaxPool are piecewise linear: inputs are a random permutation of integers and
+ * directions are multiples of 1/64 in [−1, 1], so a step of 0.25 never changes which element is the
+ * maximum and x ± εv is exact in float32: within that region the op is linear and the check exact.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { gradCheck, opModel, randn, runOnnx } from '../../testing/gradcheck.js';
+import { buildVjp } from '../vjp.js';
+import { type Attr, type Model, A } from '../../onnx/ir.js';
+import { Tensor } from '../../tensor/tensor.js';
+import { Rng } from '../../tensor/rng.js';
+
+const TOL = 1e-4;
+type Ctx = { diagnostic(msg: string): void };
+
+/** A random permutation of 0..n−1 (times `gap`), so every two elements differ by at least `gap`. */
+function distinct(shape: number[], seed: number, gap = 1): Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const rng = new Rng(seed);
+  const v = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rng.uniform() * (i + 1));
+    [v[i], v[j]] = [v[j]!, v[i]!];
+  }
+  return new Tensor(Float32Array.from(v, (a) => (a - n / 2) * gap), shape);
+}
+
+function uniformDir(n: number, seed: number): Float32Array {
+  const rng = new Rng(seed);
+  return Float32Array.from({ length: n }, () => Math.round(64 * (2 * rng.uniform() - 1)) / 64);
+}
+
+async function check(t: Ctx, model: Model, x: Tensor, piecewise: boolean) {
+  const res = await gradCheck(model, {
+    feeds: { x },
+    wrt: ['x'],
+    eps: piecewise ? 0.25 : 0.5,
+    directions: piecewise ? { x: uniformDir(x.size, 5) } : undefined,
+  });
+  for (const r of res) assert.ok(r.relError <= TOL, `${r.name}: relError ${r.relError.toExponential(2)} (analytic ${r.analytic}, numeric ${r.numeric})`);
+  t.diagnostic(`max relError ${Math.max(...res.map((r) => r.relError)).toExponential(2)}`);
+}
+
+function pool(op: string, shape: number[], attrs: Record<string, number | number[] | string>, opset = 17): Model {
+  const a: Record<string, Attr> = {};
+  for (const [k, v] of Object.entries(attrs)) a[k] = Array.isArray(v) ? A.ints(v) : typeof v === 'string' ? A.s(v) : A.i(v);
+  return opModel(op, [{ name: 'x', shape }], a, 1, opset);
+}
+
+const avg = (shape: number[], attrs: Record<string, number | number[] | string>, opset = 17) => check0(pool('AveragePool', shape, attrs, opset), shape);
+const max = (shape: number[], attrs: Record<string, number | number[] | string>, opset = 17) => [pool('MaxPool', shape, attrs, opset), shape] as const;
+const check0 = (m: Model, shape: number[]) => [m, shape] as const;
+
+test('AveragePool: plain, strided, overlapping windows', async (t) => {
+  for (const [m, s] of [
+    avg([2, 3, 8, 8], { kernel_shape: [2, 2], strides: [2, 2] }),
+    avg([2, 3, 9, 7], { kernel_shape: [3, 3], strides: [1, 1] }),
+    avg([2, 3, 9, 10], { kernel_shape: [3, 2], strides: [2, 3] }),
+  ]) await check(t, m, randn([...s], 1), false);
+});
+
+test('AveragePool with pads (symmetric and asymmetric), count_include_pad 0 and 1', async (t) => {
+  for (const cip of [0, 1]) {
+    for (const [m, s] of [
+      avg([2, 3, 8, 8], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], count_include_pad: cip }),
+      avg([2, 3, 7, 9], { kernel_shape: [3, 4], strides: [2, 1], pads: [2, 0, 1, 3], count_include_pad: cip }),
+    ]) await check(t, m, randn([...s], 2), false);
+  }
+});
+
+test('AveragePool with ceil_mode (last window past the padded input), both count_include_pad', async (t) => {
+  for (const cip of [0, 1]) {
+    for (const [m, s] of [
+      avg([2, 3, 8, 8], { kernel_shape: [3, 3], strides: [2, 2], ceil_mode: 1, count_include_pad: cip }),
+      avg([1, 2, 9, 10], { kernel_shape: [4, 3], strides: [3, 2], pads: [2, 1, 2, 0], ceil_mode: 1, count_include_pad: cip }),
+      avg([1, 2, 6, 6], { kernel_shape: [2, 2], strides: [2, 2], pads: [1, 1, 1, 1], ceil_mode: 1, count_include_pad: cip }),
+    ]) await check(t, m, randn([...s], 3), false);
+  }
+});
+
+test('AveragePool with auto_pad SAME_UPPER / SAME_LOWER / VALID, 1-D and 3-D inputs, dilations (opset 19)', async (t) => {
+  for (const ap of ['SAME_UPPER', 'SAME_LOWER', 'VALID']) {
+    for (const cip of [0, 1]) {
+      const [m, s] = avg([2, 3, 8, 9], { kernel_shape: [3, 3], strides: [2, 2], auto_pad: ap, count_include_pad: cip });
+      await check(t, m, randn([...s], 4), false);
+    }
+  }
+  for (const [m, s] of [
+    avg([2, 3, 11], { kernel_shape: [3], strides: [2], pads: [1, 0] }),
+    avg([1, 2, 5, 6, 4], { kernel_shape: [2, 3, 2], strides: [1, 2, 2], pads: [0, 1, 0, 1, 1, 1], count_include_pad: 1 }),
+    avg([1, 2, 10, 9], { kernel_shape: [3, 2], strides: [2, 2], dilations: [2, 3], pads: [1, 1, 2, 1], ceil_mode: 1, count_include_pad: 1 }, 19),
+    avg([1, 2, 10, 9], { kernel_shape: [3, 2], strides: [2, 2], dilations: [2, 3], pads: [2, 1, 1, 0], count_include_pad: 0 }, 19),
+  ]) await check(t, m, randn([...s], 5), false);
+});
+
+test('MaxPool: overlapping 3×3/2 with pad 1 (ResNet stem), 2×2/2, non-square kernels', async (t) => {
+  for (const [m, s] of [
+    max([2, 3, 8, 8], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }),
+    max([2, 3, 9, 9], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }),
+    max([2, 3, 8, 6], { kernel_shape: [2, 2], strides: [2, 2] }),
+    max([2, 2, 9, 7], { kernel_shape: [3, 2], strides: [1, 2], pads: [0, 1, 2, 0] }),
+  ]) await check(t, m, distinct([...s], 7), true);
+});
+
+test('MaxPool with ceil_mode, dilations, auto_pad and 1-D input', async (t) => {
+  for (const [m, s] of [
+    max([2, 3, 8, 8], { kernel_shape: [3, 3], strides: [2, 2], ceil_mode: 1 }),
+    max([1, 2, 10, 11], { kernel_shape: [3, 2], strides: [2, 2], dilations: [2, 3], pads: [1, 1, 2, 0] }),
+    max([1, 2, 10, 11], { kernel_shape: [3, 3], strides: [3, 2], dilations: [2, 2], ceil_mode: 1 }),
+    max([1, 2, 9, 8], { kernel_shape: [3, 3], strides: [2, 2], auto_pad: 'SAME_UPPER' }),
+    max([1, 2, 9, 8], { kernel_shape: [2, 3], strides: [2, 2], auto_pad: 'SAME_LOWER' }),
+    max([2, 3, 13], { kernel_shape: [4], strides: [3], pads: [1, 2] }),
+  ]) await check(t, m, distinct([...s], 8), true);
+});
+
+test('GlobalAveragePool: dY / (H·W) broadcast back (2-D and 1-D spatial)', async (t) => {
+  await check(t, pool('GlobalAveragePool', [2, 3, 5, 7], {}), randn([2, 3, 5, 7], 9), false);
+  await check(t, pool('GlobalAveragePool', [2, 3, 6], {}), randn([2, 3, 6], 9), false);
+});
+
+test('GlobalMaxPool: the gradient goes to the argmax of each channel', async (t) => {
+  await check(t, pool('GlobalMaxPool', [2, 3, 5, 7], {}), distinct([2, 3, 5, 7], 10), true);
+  await check(t, pool('GlobalMaxPool', [2, 3, 6], {}), distinct([2, 3, 6], 11), true);
+});
+
+test('GlobalMaxPool with ties: the whole gradient goes to the first maximum in row-major order', async () => {
+  const { runOnnx } = await import('../../testing/gradcheck.js');
+  const { buildVjp } = await import('../vjp.js');
+  const m = pool('GlobalMaxPool', [1, 1, 2, 3], {});
+  const vjp = buildVjp(m, { wrt: ['x'] });
+  const x = new Tensor(Float32Array.from([1, 5, 2, 5, 0, 5]), [1, 1, 2, 3]);
+  const r = await runOnnx(vjp.model, { x, [vjp.seed]: new Tensor(Float32Array.from([2]), [1, 1, 1, 1]) });
+  assert.deepEqual(Array.from(r['grad:x']!.data), [0, 2, 0, 0, 0, 0]);
+});
+
+/**
+ * With a symbolic batch dim (gradCheck would specialise it to the feeds): pooling is positively
+ * homogeneous and piecewise linear, Y = P(X)·X, so one VJP run must satisfy ⟨s, Y⟩ = ⟨dX, X⟩.
+ */
+test('pooling rules on a symbolic batch dim satisfy the adjoint identity', async (t) => {
+  const cases: [Model, number[]][] = [
+    [pool('AveragePool', [3, 2, 7, 8], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 0, 1, 1], count_include_pad: 1, ceil_mode: 1 }), [3, 2, 7, 8]],
+    [pool('MaxPool', [3, 2, 7, 8], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }), [3, 2, 7, 8]],
+    [pool('GlobalMaxPool', [3, 2, 5, 4], {}), [3, 2, 5, 4]],
+    [pool('GlobalAveragePool', [3, 2, 5, 4], {}), [3, 2, 5, 4]],
+  ];
+  for (const [m, shape] of cases) {
+    const x = distinct(shape, 12);
+    const y = (await runOnnx(m, { x }))['y0']!;
+    m.graph.inputs[0]!.shape = ['N', ...shape.slice(1)];
+    const vjp = buildVjp(m, { wrt: ['x'] });
+    assert.equal(vjp.model.graph.inputs.find((v) => v.name === vjp.seed)!.shape![0], 'N');
+    const s = randn([...y.shape], 13);
+    const g = (await runOnnx(vjp.model, { x, [vjp.seed]: s }))['grad:x']!;
+    let lhs = 0;
+    let rhs = 0;
+    let scale = 0;
+    for (let i = 0; i < s.size; i++) {
+      lhs += s.data[i]! * y.data[i]!;
+      scale += Math.abs(s.data[i]! * y.data[i]!);
+    }
+    for (let i = 0; i < x.size; i++) rhs += g.data[i]! * x.data[i]!;
+    const err = Math.abs(lhs - rhs) / scale;
+    assert.ok(err <= 1e-6, `${m.graph.nodes[0]!.opType}: ⟨s, Y⟩ = ${lhs}, ⟨dX, X⟩ = ${rhs}`);
+    t.diagnostic(`${m.graph.nodes[0]!.opType}: adjoint error ${err.toExponential(2)}`);
+  }
+});
