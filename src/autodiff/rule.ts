@@ -8,8 +8,20 @@ import type { GraphBuilder } from '../onnx/builder.js';
 import { type Dim, type Node, A, describeNode } from '../onnx/ir.js';
 import type { Inferred } from '../onnx/shape-inference.js';
 
+/** Switches that select between equivalent backward formulations (for tests and benchmarks). */
+export interface RuleOptions {
+  /** Use ConvTranspose for Conv's input gradient instead of the Conv-based forms. */
+  convTranspose?: boolean;
+  /**
+   * Non-overlapping MaxPool backward by ArgMax over reshaped windows instead of Indices +
+   * ScatterElements (same result, ties included; measured slower on onnxruntime 1.30 CPU).
+   */
+  maxPoolTiled?: boolean;
+}
+
 export interface RuleContext {
   readonly node: Node;
+  readonly options: RuleOptions;
   readonly b: GraphBuilder;
   /** Gradient tensor of each output, '' when that output receives none. */
   readonly dy: readonly string[];
@@ -49,6 +61,7 @@ export function makeContext(
   inferred: Inferred,
   source: string,
   shapeCache: Map<string, string>,
+  options: RuleOptions = {},
 ): RuleContext {
   const where = `${source}: ${describeNode(node)}`;
   const fail = (message: string): never => {
@@ -70,6 +83,7 @@ export function makeContext(
   };
   const ctx: RuleContext = {
     node,
+    options,
     b,
     dy,
     needs,

@@ -11,7 +11,7 @@
 import { GraphBuilder } from '../onnx/builder.js';
 import { type Dim, type Model, type Node, type ValueInfo, DataType, cloneModel, defaultOpset, describeNode, isFloatType, topoSort } from '../onnx/ir.js';
 import { inferShapes } from '../onnx/shape-inference.js';
-import { type RuleSet, makeContext } from './rule.js';
+import { type RuleOptions, type RuleSet, makeContext } from './rule.js';
 import { DEFAULT_RULES } from './rules/index.js';
 
 export const VJP_MIN_OPSET = 17;
@@ -25,6 +25,8 @@ export interface VjpRequest {
   expose?: string[];
   /** Per-op backward-rule overrides (Guided Backprop, LRP…). */
   rules?: RuleSet;
+  /** Choices between equivalent formulations of the default rules. */
+  ruleOptions?: RuleOptions;
   /** Name used in error messages. */
   source?: string;
   /** Name of the seed input; default 'seed'. */
@@ -120,7 +122,7 @@ export function buildVjp(forward: Model, req: VjpRequest): VjpModel {
     if (dy.every((d) => !d)) continue;
     const rule = n.domain && n.domain !== 'ai.onnx' ? undefined : rules[n.opType];
     if (!rule) throw missingRule(n, source, rules);
-    const ctx = makeContext(n, b, dy, needs, inferred, source, shapeCache);
+    const ctx = makeContext(n, b, dy, needs, inferred, source, shapeCache, req.ruleOptions);
     const grads = rule(ctx);
     n.inputs.forEach((inp, i) => {
       const gi = grads[i];

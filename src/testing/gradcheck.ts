@@ -11,7 +11,7 @@ import { type Attr, type Dim, type Model, DataType, cloneModel } from '../onnx/i
 import { serializeModel } from '../onnx/proto.js';
 import { inferShapes } from '../onnx/shape-inference.js';
 import { buildVjp, gradName } from '../autodiff/vjp.js';
-import type { RuleSet } from '../autodiff/rule.js';
+import type { RuleOptions, RuleSet } from '../autodiff/rule.js';
 import { Rng } from '../tensor/rng.js';
 
 export type Runner = (feeds: Record<string, Tensor>, outputs?: string[]) => Promise<Record<string, Tensor>>;
@@ -124,6 +124,7 @@ export interface GradCheckOptions {
   eps?: number;
   seed?: number;
   rules?: RuleSet;
+  ruleOptions?: RuleOptions;
   /** Direction per tensor; random normal by default. */
   directions?: Record<string, Float32Array>;
 }
@@ -154,7 +155,7 @@ export async function gradCheck(model: Model, opts: GradCheckOptions): Promise<G
   for (let i = 0; i < s.length; i++) s[i] = rng.normal();
   const seedT = new Tensor(s, y.shape);
   const inputShapes = Object.fromEntries(m.graph.inputs.filter((v) => feeds[v.name]).map((v) => [v.name, [...feeds[v.name]!.shape]]));
-  const vjp = buildVjp(m, { wrt: opts.wrt, output, rules: opts.rules, source: 'gradcheck', inputShapes });
+  const vjp = buildVjp(m, { wrt: opts.wrt, output, rules: opts.rules, ruleOptions: opts.ruleOptions, source: 'gradcheck', inputShapes });
   const g = await runOnnx(vjp.model, { ...feeds, [vjp.seed]: seedT });
   const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => {
     let acc = 0;

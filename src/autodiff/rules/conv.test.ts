@@ -28,14 +28,28 @@ function convModel(op: 'Conv' | 'ConvTranspose', cc: ConvCase): Model {
   return opModel(op, inputs, attrs);
 }
 
+/**
+ * Each case runs three ways: weights as a graph input (Conv's input gradient uses an in-graph
+ * rearranged kernel, as in training), weights as a constant (the rearranged kernel is precomputed;
+ * only X and B are perturbed), and with ConvTranspose forced (the general fallback).
+ */
 async function check(t: Ctx, op: 'Conv' | 'ConvTranspose', cc: ConvCase, seed = 1): Promise<number> {
   const m = convModel(op, cc);
   const feeds: Record<string, Tensor> = {};
   m.graph.inputs.forEach((v, k) => (feeds[v.name] = randn(v.shape as number[], seed * 10 + k)));
-  const res = await gradCheck(m, { feeds, wrt: Object.keys(feeds), eps: 0.5, seed });
   const label = `${op} x=[${cc.x}] w=[${cc.w}] ${JSON.stringify(cc.attrs ?? {})}${cc.bias === false ? ' no bias' : ''} → [${m.graph.outputs[0]!.shape}]`;
-  for (const r of res) assert.ok(r.relError <= TOL, `${label}: ${r.name}: relError ${r.relError.toExponential(2)} (analytic ${r.analytic}, numeric ${r.numeric})`);
-  const worst = Math.max(...res.map((r) => r.relError));
+  const res = await gradCheck(m, { feeds, wrt: Object.keys(feeds), eps: 0.5, seed });
+  const forced = await gradCheck(m, { feeds, wrt: Object.keys(feeds), eps: 0.5, seed, ruleOptions: { convTranspose: true } });
+  const constW = convModel(op, cc);
+  const wInit = constW.graph.inputs.findIndex((v) => v.name === 'w');
+  constW.graph.inputs.splice(wInit, 1);
+  constW.graph.initializers.set('w', { name: 'w', dataType: 1, dims: cc.w, data: feeds['w']!.data as Float32Array });
+  const rest = Object.fromEntries(Object.entries(feeds).filter(([k]) => k !== 'w'));
+  const constRes = await gradCheck(constW, { feeds: rest, wrt: Object.keys(rest), eps: 0.5, seed });
+  for (const [mode, rs] of [['weights as input', res], ['ConvTranspose forced', forced], ['constant weights', constRes]] as const) {
+    for (const r of rs) assert.ok(r.relError <= TOL, `${label} (${mode}): ${r.name}: relError ${r.relError.toExponential(2)} (analytic ${r.analytic}, numeric ${r.numeric})`);
+  }
+  const worst = Math.max(...[...res, ...forced, ...constRes].map((r) => r.relError));
   t.diagnostic(`${label}: max relError ${worst.toExponential(2)}`);
   return worst;
 }
@@ -49,6 +63,14 @@ test('Conv: stride 1/2/3, symmetric and asymmetric pads, with and without bias',
   await check(t, 'Conv', { x: [2, 4, 8, 8], w: [6, 4, 1, 1], attrs: { strides: [2, 2] }, bias: false });
   // 7×7/2 pad 3 stem
   await check(t, 'Conv', { x: [1, 3, 16, 16], w: [4, 3, 7, 7], attrs: { strides: [2, 2], pads: [3, 3, 3, 3] } });
+});
+
+test('Conv input gradient by polyphase Convs: equal strides 2–4, kernels smaller and larger than the stride, odd sizes, groups', async (t) => {
+  await check(t, 'Conv', { x: [2, 3, 9, 11], w: [4, 3, 3, 3], attrs: { strides: [2, 2], pads: [1, 0, 0, 1] } });
+  await check(t, 'Conv', { x: [1, 2, 10, 10], w: [3, 2, 2, 2], attrs: { strides: [2, 2] } });
+  await check(t, 'Conv', { x: [1, 2, 13, 14], w: [3, 2, 5, 4], attrs: { strides: [3, 3], pads: [2, 1, 2, 0] } });
+  await check(t, 'Conv', { x: [1, 4, 12, 12], w: [4, 2, 3, 3], attrs: { strides: [4, 4], pads: [1, 1, 1, 1], group: 2 } });
+  await check(t, 'Conv', { x: [2, 6, 8, 8], w: [6, 1, 3, 3], attrs: { strides: [2, 2], pads: [1, 1, 1, 1], group: 6 } });
 });
 
 test('Conv with dilations (and strides)', async (t) => {

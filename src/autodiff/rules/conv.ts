@@ -1,7 +1,9 @@
 /**
  * Conv backward (DESIGN.md §2).
- *  dX = ConvTranspose(dY, W) with the forward strides, dilations and groups and explicit
- *       pads [p_begin, max(0, e)], e = (Ho−1)s + (k−1)d + 1 − p_begin − H, then a zero tail pad of max(0, −e).
+ *  dX = ordinary Convs where possible (./conv-input-grad.ts: flipped kernel for stride 1, polyphase
+ *       for equal strides), else ConvTranspose(dY, W) with the forward strides, dilations and groups and
+ *       explicit pads [p_begin, max(0, e)], e = (Ho−1)s + (k−1)d + 1 − p_begin − H, then a zero tail pad
+ *       of max(0, −e). Both forms are tested (VjpRequest.ruleOptions.convTranspose forces the second).
  *  dW = Conv(X', dYᵀ) with strides and dilations swapped, X' = X with channels moved to the batch axis,
  *       sliced to the kernel size.
  *  dB = ReduceSum(dY) over batch and spatial axes.
@@ -14,6 +16,7 @@
  */
 import { A, attrInt, attrInts, attrString } from '../../onnx/ir.js';
 import { type RuleContext, type RuleSet, resolvePads } from '../rule.js';
+import { convInputGrad } from './conv-input-grad.js';
 
 /**
  * Weight gradient of Y = Conv(X, W) (W: [M, Cg, *k], G groups) given dY; H / Ho: spatial dims of X / Y.
@@ -55,7 +58,9 @@ export const convRules: RuleSet = {
     const pads = resolvePads(c, H, k, s, d);
     const out: (string | undefined)[] = [undefined, undefined, undefined];
 
-    if (c.needs[0]) {
+    const fast = c.needs[0] && !c.options.convTranspose ? convInputGrad(c, dy, w, { H, Ho, k, s, d, pads, G, M: wDims[0]!, Cg: wDims[1]! }) : undefined;
+    if (fast) out[0] = fast;
+    else if (c.needs[0]) {
       const padEnd: number[] = [];
       const tail: number[] = [];
       for (let i = 0; i < sp; i++) {

@@ -168,3 +168,25 @@ test('pooling rules on a symbolic batch dim satisfy the adjoint identity', async
     t.diagnostic(`${m.graph.nodes[0]!.opType}: adjoint error ${err.toExponential(2)}`);
   }
 });
+
+test('non-overlapping MaxPool (tiled ArgMax form) routes gradients exactly like Indices + ScatterElements, ties included', async () => {
+  const { buildVjp: build } = await import('../vjp.js');
+  const { runOnnx: run } = await import('../../testing/gradcheck.js');
+  const { Tensor: T } = await import('../../tensor/tensor.js');
+  for (const [shape, k] of [[[2, 3, 8, 8], [2, 2]], [[1, 2, 9, 7], [2, 2]], [[1, 2, 9, 9], [3, 3]], [[1, 1, 6, 8], [3, 2]]] as const) {
+    const m = pool('MaxPool', [...shape], { kernel_shape: [...k], strides: [...k] });
+    const n = (shape as readonly number[]).reduce((a, b) => a * b, 1);
+    // many ties: values from {0, 1, 2}, like ReLU outputs with exact zeros
+    const x = new T(Float32Array.from({ length: n }, (_, i) => (i * 7919) % 3 === 0 ? 0 : ((i * 104729) % 3)), [...shape]);
+    const y = m.graph.outputs[0]!.shape as number[];
+    const seed = new T(Float32Array.from({ length: y.reduce((a: number, b: number) => a * b, 1) }, (_, i) => 1 + (i % 5)), y);
+    const grads = [];
+    for (const ruleOptions of [{ maxPoolTiled: true }, {}]) {
+      const v = build(m, { wrt: ['x'], ruleOptions });
+      const ops = v.model.graph.nodes.map((nd) => nd.opType);
+      assert.equal(ops.includes('ScatterElements'), !('maxPoolTiled' in ruleOptions), `formulation used: ${ops}`);
+      grads.push(Array.from((await run(v.model, { x, [v.seed]: seed }))['grad:x']!.data));
+    }
+    assert.deepEqual(grads[0], grads[1], `shape ${shape} kernel ${k}`);
+  }
+});
