@@ -12,11 +12,8 @@ import type { Inferred } from '../onnx/shape-inference.js';
 export interface RuleOptions {
   /** Use ConvTranspose for Conv's input gradient instead of the Conv-based forms. */
   convTranspose?: boolean;
-  /**
-   * Non-overlapping MaxPool backward by ArgMax over reshaped windows instead of Indices +
-   * ScatterElements (same result, ties included; measured slower on onnxruntime 1.30 CPU).
-   */
-  maxPoolTiled?: boolean;
+  /** Use ScatterElements even where MaxUnpool is exact (non-overlapping windows). */
+  maxPoolScatter?: boolean;
 }
 
 export interface RuleContext {

@@ -21,36 +21,16 @@ function avgPoolCounts(H: number, Ho: number, k: number, s: number, d: number, p
   return out;
 }
 
-/**
- * MaxPool with non-overlapping windows (kernel = stride, no padding or dilation, 2-D): view X as
- * [N, C, Ho, Wo, kh·kw] windows, route dY to the first maximum of each window (ArgMax; the same
- * tie rule as PyTorch and as MaxPool's Indices), and fold back. Avoids MaxPool-with-Indices and
- * ScatterElements, which onnxruntime runs slowly. Returns undefined when the pool overlaps or pads.
- */
-function maxPoolTiledGrad(c: RuleContext): string | undefined {
+/** Kernel = stride in every spatial dim, no padding or dilation: windows never overlap. */
+function nonOverlapping(c: RuleContext): boolean {
   const n = c.node;
-  const x = n.inputs[0]!;
   const k = attrInts(n, 'kernel_shape');
-  if (!k || k.length !== 2) return undefined;
-  const s = attrInts(n, 'strides') ?? [1, 1];
-  const pads = attrInts(n, 'pads') ?? [0, 0, 0, 0];
-  const d = attrInts(n, 'dilations') ?? [1, 1];
+  if (!k) return false;
+  const s = attrInts(n, 'strides') ?? k.map(() => 1);
+  const pads = attrInts(n, 'pads') ?? [];
+  const d = attrInts(n, 'dilations') ?? [];
   const auto = attrString(n, 'auto_pad', 'NOTSET');
-  if (s[0] !== k[0] || s[1] !== k[1] || pads.some((p) => p !== 0) || d.some((v) => v !== 1) || (auto !== 'NOTSET' && auto !== 'VALID')) return undefined;
-  const [H, W] = c.staticDims(x, [2, 3]) as [number, number];
-  const [Ho, Wo] = c.staticDims(n.outputs[0]!, [2, 3]) as [number, number];
-  const [kh, kw] = k as [number, number];
-  if (Ho * kh > H || Wo * kw > W) return undefined; // ceil_mode windows hanging over the edge
-  const b = c.b;
-  const cropped = Ho * kh !== H || Wo * kw !== W;
-  const xs = cropped ? b.op('Slice', [x, b.int64([0, 0]), b.int64([Ho * kh, Wo * kw]), b.int64([2, 3])]) : x;
-  const swap = A.ints([0, 1, 2, 4, 3, 5]);
-  const windows = b.op('Reshape', [b.op('Transpose', [b.op('Reshape', [xs, b.int64([0, 0, Ho, kh, Wo, kw])])], { perm: swap }), b.int64([0, 0, Ho, Wo, kh * kw])]);
-  const first = b.op('ArgMax', [windows], { axis: A.i(4), keepdims: A.i(1), select_last_index: A.i(0) });
-  const mask = b.op('Equal', [first, b.int64(Array.from({ length: kh * kw }, (_, i) => i))]);
-  const g = b.op('Mul', [b.op('Cast', [mask], { to: A.i(DataType.FLOAT) }), b.op('Unsqueeze', [c.dy[0]!, b.int64([4])])]);
-  const back = b.op('Reshape', [b.op('Transpose', [b.op('Reshape', [g, b.int64([0, 0, Ho, Wo, kh, kw])])], { perm: swap }), b.int64([0, 0, Ho * kh, Wo * kw])]);
-  return cropped ? b.op('Pad', [back, b.int64([0, 0, 0, 0, 0, 0, H - Ho * kh, W - Wo * kw])]) : back;
+  return k.every((v, i) => s[i] === v) && pads.every((p) => p === 0) && d.every((v) => v === 1) && (auto === 'NOTSET' || auto === 'VALID');
 }
 
 export const poolRules: RuleSet = {
@@ -62,10 +42,14 @@ export const poolRules: RuleSet = {
     const x = c.node.inputs[0]!;
     if (attrInt(c.node, 'storage_order', 0) !== 0) c.fail('MaxPool with storage_order=1 is not supported');
     const b = c.b;
-    const fast = c.options.maxPoolTiled ? maxPoolTiledGrad(c) : undefined;
-    if (fast) return [fast];
     const attrs = { ...c.node.attrs };
     const [, idx] = b.node('MaxPool', [x], attrs, 2);
+    if (nonOverlapping(c) && !c.options.maxPoolScatter) {
+      // Each input position is in at most one window, so the indices are distinct and
+      // MaxUnpool (zero-filled, no reduction) is exact and cheaper than a scatter-add.
+      const k = attrInts(c.node, 'kernel_shape')!;
+      return [b.op('MaxUnpool', [c.dy[0]!, idx!, c.shapeTensor(x)], { kernel_shape: A.ints(k), strides: A.ints(k) })];
+    }
     const flat = b.int64([-1]);
     const zeros = b.op('Reshape', [c.zerosLike(x), flat]);
     const scattered = b.op('ScatterElements', [zeros, b.op('Reshape', [idx!, flat]), b.op('Reshape', [c.dy[0]!, flat])], {
