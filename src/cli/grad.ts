@@ -71,7 +71,8 @@ export async function gradCommand(argv: string[]): Promise<void> {
     await writeNpyFile(join(out, 'grad_layer.npy'), r.layerGrads.get(layer)!);
   }
   const resolved = layer ? ` (layer ${layer} = tensor '${model.resolveLayer(layer)}', shape [${r.activations.get(layer)!.shape}])` : '';
-  console.log(`${out}: gradients of logit ${targetArg === 'pred' ? 'pred' : targets[0]} for ${n} image(s)${resolved}`);
+  const what = targetArg === 'pred' ? 'the predicted class' : `class ${targets[0]}`;
+  console.log(`${out}: gradients of the logit of ${what} for ${n} image(s)${resolved}`);
   await model.dispose();
 }
 

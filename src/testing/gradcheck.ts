@@ -209,3 +209,23 @@ export function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): numbe
   }
   return Math.sqrt(num) / Math.max(Math.sqrt(den), 1e-30);
 }
+
+/** Run gradCheck, report each tensor's error through `t.diagnostic`, assert all ≤ tol; returns the largest. */
+export async function assertGradients(
+  t: { diagnostic(msg: string): void },
+  model: Model,
+  feeds: Record<string, Tensor>,
+  wrt: string[],
+  opts: { eps?: number; tol?: number; output?: string } = {},
+): Promise<number> {
+  const tol = opts.tol ?? 1e-2;
+  const res = await gradCheck(model, { feeds, wrt, eps: opts.eps ?? 1e-2, output: opts.output });
+  let worst = 0;
+  for (const r of res) {
+    t.diagnostic(`${r.name}: relError ${r.relError.toExponential(2)} (analytic ${r.analytic.toPrecision(6)}, numeric ${r.numeric.toPrecision(6)})`);
+    if (!Number.isFinite(r.analytic)) throw new Error(`${r.name}: analytic gradient is ${r.analytic}`);
+    if (!(r.relError <= tol)) throw new Error(`${r.name}: relError ${r.relError} > ${tol} (analytic ${r.analytic}, numeric ${r.numeric})`);
+    worst = Math.max(worst, r.relError);
+  }
+  return worst;
+}
