@@ -2,10 +2,12 @@
 import { UsageError } from './args.js';
 import { gradCommand } from './grad.js';
 import { layersCommand } from './layers.js';
+import { trainCommand } from './train.js';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; about: string }> = {
   grad: { run: gradCommand, about: 'logits, input gradient and a layer activation/gradient as .npy (engine check)' },
   layers: { run: layersCommand, about: "list a model's 4-D layers (names usable with --layer)" },
+  train: { run: trainCommand, about: 'train a classifier (baseline, random-label or shortcut) and save ONNX + card' },
 };
 
 function help(): string {

@@ -1,0 +1,45 @@
+/**
+ * Saving a trained model: plain ONNX (loadable by onnxruntime and PyTorch's ONNX tooling) and a
+ * JSON card beside it (`model.onnx` → `model.json`): data, split sizes, options, per-epoch history,
+ * the kept epoch, test metrics, seed and candor version. Both are written atomically (temporary
+ * file + rename), so an interrupted run leaves no half-written file.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { writeFileAtomic } from '../io/files.js';
+import { serializeModel } from '../onnx/proto.js';
+import type { Model } from '../onnx/ir.js';
+import type { EpochRecord } from './fit.js';
+import type { EpochMetrics } from './evaluate.js';
+
+export interface ModelCard {
+  candorVersion: string;
+  createdAt: string;
+  architecture: string;
+  input: { channels: number; size: number; normalization: string };
+  classes: readonly string[];
+  data: { path: string; description: string; splits: Record<string, number> };
+  training: Record<string, unknown>;
+  seed: number;
+  history: EpochRecord[];
+  bestEpoch: number;
+  interrupted: boolean;
+  test: EpochMetrics;
+  /** Extra evaluations (e.g. the shortcut model on marked test images). */
+  extra?: Record<string, EpochMetrics>;
+}
+
+export function candorVersion(): string {
+  const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export function cardPath(modelPath: string): string {
+  return modelPath.replace(/\.onnx$/i, '') + '.json';
+}
+
+export async function saveModel(path: string, model: Model, card: ModelCard): Promise<void> {
+  const m = { ...model, producerName: 'candor', producerVersion: card.candorVersion };
+  await writeFileAtomic(path, serializeModel(m));
+  await writeFileAtomic(cardPath(path), new TextEncoder().encode(JSON.stringify(card, null, 2) + '\n'));
+}

@@ -1,0 +1,91 @@
+/**
+ * Training data as the models see it: load a MedMNIST archive (or the bundled PneumoniaMNIST),
+ * resize (antialiased), optionally draw a label-correlated shortcut, scale to [-1, 1] as the
+ * tutorial does ((x − 0.5) / 0.5), repeat channels for RGB architectures, and optionally permute
+ * the training labels (data-randomization sanity check).
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { type ImageDataset } from '../data/dataset.js';
+import { loadMedMnistSplits, type Split } from '../data/medmnist.js';
+import { mapImages, repeatChannels, resizeDataset, toMinusOneOne, takeFirst } from '../data/transforms.js';
+import { injectShortcutDataset, parseShortcut } from '../data/shortcut.js';
+import { randomizeLabels } from '../data/labels.js';
+import { Rng } from '../tensor/rng.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+export const BUNDLED_DATASETS: Record<string, string> = {
+  pneumoniamnist: fileURLToPath(new URL('../../data/pneumoniamnist.npz', import.meta.url)),
+};
+
+/** A dataset name ('pneumoniamnist') or a path to a MedMNIST-style .npz. */
+export function resolveDataPath(data: string): string {
+  const bundled = BUNDLED_DATASETS[data.toLowerCase()];
+  if (bundled) return bundled;
+  if (!existsSync(data)) {
+    throw new Error(`${data}: no such file, and not a bundled dataset (bundled: ${Object.keys(BUNDLED_DATASETS).join(', ')})`);
+  }
+  return data;
+}
+
+export interface PrepareOptions {
+  /** Square image size the model takes. */
+  size: number;
+  /** Channels the model takes (grayscale images are repeated); default: the data's own. */
+  channels?: number;
+  /** Shortcut spec as in `parseShortcut` ('corner:8', 'stripe:3@0.9', 'text:L'). */
+  shortcut?: string;
+  randomLabels?: boolean;
+  seed?: number;
+  /** Keep only the first n images of each split (quick runs and tests). */
+  limit?: number;
+}
+
+export interface PreparedData {
+  train: ImageDataset;
+  val: ImageDataset;
+  test: ImageDataset;
+  /** With a shortcut: the test split with every image of a marked class marked, and its masks. */
+  testMarked?: { dataset: ImageDataset; mask: Tensor<Uint8Array>; marked: Uint8Array };
+  path: string;
+  description: string;
+}
+
+export function prepareData(data: string, opts: PrepareOptions): PreparedData {
+  const path = resolveDataPath(data);
+  const raw = loadMedMnistSplits(path);
+  const seed = opts.seed ?? 0;
+  const rng = new Rng(seed);
+  const finish = (ds: ImageDataset) => {
+    let out = mapImages(ds, toMinusOneOne);
+    const c = out.images.shape[1]!;
+    if (opts.channels !== undefined && c !== opts.channels) {
+      if (c !== 1) throw new Error(`${path}: images have ${c} channels, the model takes ${opts.channels}`);
+      out = mapImages(out, (t) => repeatChannels(t, opts.channels));
+    }
+    return out;
+  };
+  const sized = {} as Record<Split, ImageDataset>;
+  for (const split of ['train', 'val', 'test'] as const) {
+    let ds = raw[split];
+    if (opts.limit) ds = takeFirst(ds, opts.limit);
+    sized[split] = resizeDataset(ds, opts.size, { antialias: true });
+  }
+  let testMarked: PreparedData['testMarked'];
+  const notes: string[] = [`${path.split(/[\\/]/).pop()} at ${opts.size}×${opts.size}, scaled to [-1, 1]`];
+  if (opts.shortcut) {
+    const spec = parseShortcut(opts.shortcut, opts.size);
+    for (const split of ['train', 'val'] as const) {
+      sized[split] = injectShortcutDataset(sized[split], { perClass: spec.perClass, probability: spec.probability, seed: rng.fork(`shortcut:${split}`) }).dataset;
+    }
+    const t = injectShortcutDataset(sized.test, { perClass: spec.perClass, probability: 1, seed: rng.fork('shortcut:test') });
+    testMarked = { dataset: finish(t.dataset), mask: t.mask, marked: t.marked };
+    notes.push(`shortcut '${opts.shortcut}' drawn on train and validation images (test kept clean, plus a marked copy)`);
+  }
+  let train = sized.train;
+  if (opts.randomLabels) {
+    train = randomizeLabels(train, rng.fork('labels'));
+    notes.push('training labels randomly permuted');
+  }
+  return { train: finish(train), val: finish(sized.val), test: finish(sized.test), testMarked, path, description: notes.join('; ') };
+}
