@@ -96,7 +96,7 @@ function labelOf(ds: ImageDataset, i: number): number {
 export async function fit(model: IRModel, train: ImageDataset, val: ImageDataset | undefined, ort: OrtSessionApi, opts: FitOptions): Promise<FitResult> {
   const bs = opts.batchSize ?? 128;
   const imageShape = train.images.shape.slice(1) as number[];
-  const tg: TrainingGraph = buildTrainingGraph(model, { task: train.task, imageShape, source: opts.source });
+  const tg: TrainingGraph = buildTrainingGraph(model, { task: train.task, imageShape, source: opts.source, seed: opts.seed });
   const evalGraph = buildEvalGraph(model, tg.params, tg.batchNorms);
   const trainSession = await GraphSession.create(tg.model, ort, { threads: opts.threads, source: `${opts.source ?? 'model'} (training graph)` });
   const evalSession = val ? await GraphSession.create(evalGraph, ort, { threads: opts.threads, source: `${opts.source ?? 'model'} (evaluation graph)` }) : undefined;

@@ -136,10 +136,15 @@ function spatialSizes(g: Graph, nodes: Graph['nodes'], imageShape: number[]): Ma
   return out;
 }
 
-/** Dropout nodes become stochastic (training_mode = true). */
-function dropoutToTraining(g: Graph, b: GraphBuilder): void {
+/**
+ * Dropout nodes become stochastic (training_mode = true), each with its own seed derived from
+ * the training seed, so that a run is reproducible (onnxruntime's generator otherwise seeds itself).
+ */
+function dropoutToTraining(g: Graph, b: GraphBuilder, seed: number): void {
+  let k = 0;
   for (const n of g.nodes) {
     if (n.opType !== 'Dropout') continue;
+    n.attrs['seed'] = A.i((seed * 7919 + 104729 * ++k) % 2147483647);
     const ratio = n.inputs[1] || b.float(0.5);
     const on = b.initializer('dropout_on', DataType.BOOL, [], new Uint8Array([1]));
     n.inputs = [n.inputs[0]!, ratio, on];
@@ -152,6 +157,8 @@ export interface TrainingGraphOptions {
   imageShape: number[];
   /** Freeze these parameters (no gradient, not updated). */
   frozen?: (name: string) => boolean;
+  /** Seeds the Dropout nodes' generators. */
+  seed?: number;
   source?: string;
 }
 
@@ -164,7 +171,7 @@ export function buildTrainingGraph(forward: Model, opts: TrainingGraphOptions): 
   const b = new GraphBuilder(g, 'train');
   const batchNorms = batchNormToTraining(g, b, opts.imageShape);
   initializersToInputs(g, params);
-  dropoutToTraining(g, b);
+  dropoutToTraining(g, b, opts.seed ?? 0);
 
   const target = 'target';
   let weight: string | undefined;
