@@ -140,7 +140,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     architecture: v.arch!,
     input: { channels: inChannels, size, normalization: '(x − 0.5) / 0.5 of [0, 1] pixels, i.e. [-1, 1]' },
     classes: data.train.classNames,
-    data: { path: data.path, description: data.description, splits: { train: data.train.images.shape[0]!, val: data.val.images.shape[0]!, test: data.test.images.shape[0]! } },
+    data: { path: v.data === data.path ? data.path : `${v.data} (bundled: ${data.path.split(/[\\/]/).slice(-2).join('/')})`, description: data.description, splits: { train: data.train.images.shape[0]!, val: data.val.images.shape[0]!, test: data.test.images.shape[0]! } },
     training: { epochs, batchSize, optimizer: optType, lr, weightDecay, schedule: v.schedule, classWeights, augment: v.augment, randomLabels: v['random-labels'], shortcut: v.shortcut ?? null, threads: threads ?? null },
     seed,
     history: result.history,

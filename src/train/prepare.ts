@@ -8,7 +8,8 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type ImageDataset } from '../data/dataset.js';
 import { loadMedMnistSplits, type Split } from '../data/medmnist.js';
-import { mapImages, repeatChannels, resizeDataset, toMinusOneOne, takeFirst } from '../data/transforms.js';
+import { mapImages, repeatChannels, resizeDataset, stratifiedSample, toMinusOneOne, takeFirst } from '../data/transforms.js';
+import { classCounts } from '../data/dataset.js';
 import { injectShortcutDataset, parseShortcut } from '../data/shortcut.js';
 import { randomizeLabels } from '../data/labels.js';
 import { Rng } from '../tensor/rng.js';
@@ -37,7 +38,7 @@ export interface PrepareOptions {
   shortcut?: string;
   randomLabels?: boolean;
   seed?: number;
-  /** Keep only the first n images of each split (quick runs and tests). */
+  /** Keep about n images of each split, in class proportion (quick runs and tests). */
   limit?: number;
 }
 
@@ -49,6 +50,15 @@ export interface PreparedData {
   testMarked?: { dataset: ImageDataset; mask: Tensor<Uint8Array>; marked: Uint8Array };
   path: string;
   description: string;
+}
+
+/** At most n images, in the split's class proportions (seeded), so quick runs see every class. */
+function limitSplit(ds: ImageDataset, n: number, rng: Rng): ImageDataset {
+  const total = ds.images.shape[0]!;
+  if (n >= total) return ds;
+  if (ds.task !== 'single') return takeFirst(ds, n);
+  const per = classCounts(ds).map((c) => Math.max(c > 0 ? 1 : 0, Math.round((c * n) / total)));
+  return stratifiedSample(ds, per, rng);
 }
 
 export function prepareData(data: string, opts: PrepareOptions): PreparedData {
@@ -68,7 +78,7 @@ export function prepareData(data: string, opts: PrepareOptions): PreparedData {
   const sized = {} as Record<Split, ImageDataset>;
   for (const split of ['train', 'val', 'test'] as const) {
     let ds = raw[split];
-    if (opts.limit) ds = takeFirst(ds, opts.limit);
+    if (opts.limit) ds = limitSplit(ds, opts.limit, rng.fork(`limit:${split}`));
     sized[split] = resizeDataset(ds, opts.size, { antialias: true });
   }
   let testMarked: PreparedData['testMarked'];

@@ -1,0 +1,51 @@
+/**
+ * Training throughput (`npm run bench`): images/s of candor's fit loop (training graph + Adam in
+ * TypeScript + running statistics), batch 128, 64×64, second epoch (session start-up excluded),
+ * against PyTorch's figure in ../shared/peer-times.json (Adam, batch 128, 2 threads).
+ * Options (env): BENCH_TRAIN_MODELS=small_cnn,resnet18 BENCH_TRAIN_BATCHES=6 BENCH_THREADS=2
+ */
+import { readFileSync } from 'node:fs';
+import * as ort from 'onnxruntime-node';
+import { fit } from '../src/train/fit.js';
+import { createOptimizer } from '../src/train/optim.js';
+import { constant } from '../src/train/schedule.js';
+import { buildArchitecture } from '../src/train/arch/index.js';
+import { Tensor } from '../src/tensor/tensor.js';
+import { Rng } from '../src/tensor/rng.js';
+import { sharedPath } from '../src/testing/paths.js';
+import type { OrtSessionApi } from '../src/runtime/session.js';
+import type { SingleLabelDataset } from '../src/data/dataset.js';
+
+const THREADS = Number(process.env.BENCH_THREADS ?? 2);
+const BATCHES = Number(process.env.BENCH_TRAIN_BATCHES ?? 6);
+const BS = 128;
+const peers = JSON.parse(readFileSync(sharedPath('peer-times.json'), 'utf8')) as { training_images_per_second: Record<string, number> };
+const only = process.env.BENCH_TRAIN_MODELS?.split(',');
+
+console.log(`\ncandor training benchmark — ${THREADS} threads, batch ${BS}, 64×64, Adam; images/s of the second epoch of ${BATCHES} batches`);
+const rows: string[][] = [['model', 'candor img/s', 'PyTorch img/s', 'speed-up']];
+for (const [arch, c] of [['small_cnn', 1], ['resnet18', 3]] as const) {
+  if (only && !only.includes(arch)) continue;
+  const n = BATCHES * BS;
+  const rng = new Rng(1);
+  const ds: SingleLabelDataset = {
+    task: 'single',
+    images: new Tensor(Float32Array.from({ length: n * c * 64 * 64 }, () => rng.uniform(-1, 1)), [n, c, 64, 64]),
+    labels: Int32Array.from({ length: n }, (_, i) => i % 2),
+    classNames: ['a', 'b'],
+    source: 'random',
+  };
+  const model = buildArchitecture(arch, { inChannels: c, numClasses: 2, inputSize: 64, seed: 1, dropout: 'inference' });
+  const r = await fit(model, ds, undefined, ort as unknown as OrtSessionApi, {
+    epochs: 2,
+    batchSize: BS,
+    threads: THREADS,
+    optimizer: (p) => createOptimizer(p, { type: 'Adam', lr: 1e-3 }),
+    learningRate: constant(1e-3),
+  });
+  const ips = r.history[1]!.imagesPerSecond;
+  const peer = peers.training_images_per_second[arch];
+  rows.push([arch, ips.toFixed(0), peer?.toFixed(0) ?? '-', peer ? `${(ips / peer).toFixed(1)}×` : '-']);
+}
+const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+for (const r of rows) console.log(r.map((cell, i) => (i ? cell.padStart(w[i]!) : cell.padEnd(w[i]!))).join('  '));
