@@ -12,6 +12,8 @@ import type { Inferred } from '../onnx/shape-inference.js';
 export interface RuleOptions {
   /** Use ConvTranspose for Conv's input gradient instead of the Conv-based forms. */
   convTranspose?: boolean;
+  /** Conv weight gradient as one Conv with the output map as kernel, instead of per-tap GEMMs. */
+  convWeightByConv?: boolean;
   /** Use ScatterElements even where MaxUnpool is exact (non-overlapping windows). */
   maxPoolScatter?: boolean;
 }

@@ -13,6 +13,7 @@ import { GraphBuilder } from '../onnx/builder.js';
 import { type Graph, type Model, A, DataType, attrFloat, cloneModel } from '../onnx/ir.js';
 import { inferShapes } from '../onnx/shape-inference.js';
 import { buildVjp, gradName } from '../autodiff/vjp.js';
+import type { RuleOptions } from '../autodiff/rule.js';
 
 /** Which inputs of which ops are trainable weights. */
 const PARAM_SLOTS: Record<string, number[]> = {
@@ -159,6 +160,8 @@ export interface TrainingGraphOptions {
   frozen?: (name: string) => boolean;
   /** Seeds the Dropout nodes' generators. */
   seed?: number;
+  /** Choices between equivalent backward formulations (benchmarks, tests). */
+  ruleOptions?: RuleOptions;
   source?: string;
 }
 
@@ -196,6 +199,7 @@ export function buildTrainingGraph(forward: Model, opts: TrainingGraphOptions): 
     wrt: params,
     source: opts.source ?? 'training graph',
     inputShapes: { [input]: ['batch', ...opts.imageShape] },
+    ruleOptions: opts.ruleOptions,
   });
   return {
     model: vjp.model,

@@ -30,8 +30,9 @@ function convModel(op: 'Conv' | 'ConvTranspose', cc: ConvCase): Model {
 
 /**
  * Each case runs three ways: weights as a graph input (Conv's input gradient uses an in-graph
- * rearranged kernel, as in training), weights as a constant (the rearranged kernel is precomputed;
- * only X and B are perturbed), and with ConvTranspose forced (the general fallback).
+ * rearranged kernel, as in training; the weight gradient uses per-tap GEMMs), weights as a
+ * constant (the rearranged kernel is precomputed; only X and B are perturbed), and with the
+ * general fallbacks forced (ConvTranspose for dX, a single Conv for dW).
  */
 async function check(t: Ctx, op: 'Conv' | 'ConvTranspose', cc: ConvCase, seed = 1): Promise<number> {
   const m = convModel(op, cc);
@@ -39,14 +40,14 @@ async function check(t: Ctx, op: 'Conv' | 'ConvTranspose', cc: ConvCase, seed = 
   m.graph.inputs.forEach((v, k) => (feeds[v.name] = randn(v.shape as number[], seed * 10 + k)));
   const label = `${op} x=[${cc.x}] w=[${cc.w}] ${JSON.stringify(cc.attrs ?? {})}${cc.bias === false ? ' no bias' : ''} → [${m.graph.outputs[0]!.shape}]`;
   const res = await gradCheck(m, { feeds, wrt: Object.keys(feeds), eps: 0.5, seed });
-  const forced = await gradCheck(m, { feeds, wrt: Object.keys(feeds), eps: 0.5, seed, ruleOptions: { convTranspose: true } });
+  const forced = await gradCheck(m, { feeds, wrt: Object.keys(feeds), eps: 0.5, seed, ruleOptions: { convTranspose: true, convWeightByConv: true } });
   const constW = convModel(op, cc);
   const wInit = constW.graph.inputs.findIndex((v) => v.name === 'w');
   constW.graph.inputs.splice(wInit, 1);
   constW.graph.initializers.set('w', { name: 'w', dataType: 1, dims: cc.w, data: feeds['w']!.data as Float32Array });
   const rest = Object.fromEntries(Object.entries(feeds).filter(([k]) => k !== 'w'));
   const constRes = await gradCheck(constW, { feeds: rest, wrt: Object.keys(rest), eps: 0.5, seed });
-  for (const [mode, rs] of [['weights as input', res], ['ConvTranspose forced', forced], ['constant weights', constRes]] as const) {
+  for (const [mode, rs] of [['weights as input', res], ['fallbacks forced', forced], ['constant weights', constRes]] as const) {
     for (const r of rs) assert.ok(r.relError <= TOL, `${label} (${mode}): ${r.name}: relError ${r.relError.toExponential(2)} (analytic ${r.analytic}, numeric ${r.numeric})`);
   }
   const worst = Math.max(...[...res, ...forced, ...constRes].map((r) => r.relError));

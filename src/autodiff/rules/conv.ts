@@ -4,7 +4,8 @@
  *       for equal strides), else ConvTranspose(dY, W) with the forward strides, dilations and groups and
  *       explicit pads [p_begin, max(0, e)], e = (Ho−1)s + (k−1)d + 1 − p_begin − H, then a zero tail pad
  *       of max(0, −e). Both forms are tested (VjpRequest.ruleOptions.convTranspose forces the second).
- *  dW = Conv(X', dYᵀ) with strides and dilations swapped, X' = X with channels moved to the batch axis,
+ *  dW = one GEMM per kernel tap (./conv-weight-grad.ts; depthwise: Mul + ReduceSum per tap), else
+ *       Conv(X', dYᵀ) with strides and dilations swapped, X' = X with channels moved to the batch axis,
  *       sliced to the kernel size.
  *  dB = ReduceSum(dY) over batch and spatial axes.
  *
@@ -17,6 +18,7 @@
 import { A, attrInt, attrInts, attrString } from '../../onnx/ir.js';
 import { type RuleContext, type RuleSet, resolvePads } from '../rule.js';
 import { convInputGrad } from './conv-input-grad.js';
+import { convWeightGradByTaps } from './conv-weight-grad.js';
 
 /**
  * Weight gradient of Y = Conv(X, W) (W: [M, Cg, *k], G groups) given dY; H / Ho: spatial dims of X / Y.
@@ -81,7 +83,11 @@ export const convRules: RuleSet = {
       out[0] = dx;
     }
 
-    if (c.needs[1]) out[1] = convWeightGrad(c, x, dy, H, Ho, k, s, d, pads, G, wDims[1]!);
+    if (c.needs[1]) {
+      const geometry = { H, Ho, k, s, d, pads, G, M: wDims[0]!, Cg: wDims[1]! };
+      const byTaps = c.options.convWeightByConv ? undefined : convWeightGradByTaps(c, x, dy, geometry);
+      out[1] = byTaps ?? convWeightGrad(c, x, dy, H, Ho, k, s, d, pads, G, wDims[1]!);
+    }
 
     if (bias && c.needs[2]) out[2] = b.op('ReduceSum', [dy, b.int64([0, ...spatialAxes])], { keepdims: A.i(0) });
     return out;
