@@ -53,8 +53,10 @@ async function timeIt(fn: () => Promise<unknown>): Promise<number> {
 }
 
 /**
- * Practical peak: the best median GFLOP/s of square float32 MatMuls (512³, 1536³, 2048³) in
- * onnxruntime with the same thread count. (1024³ with 2 threads runs at a third of the others here.)
+ * Practical peak: the best GFLOP/s of any single run of square float32 MatMuls (512³, 1536³, 2048³)
+ * in onnxruntime with the same thread count — what the CPU can do when nothing disturbs it, so the
+ * models' median figures are compared with a ceiling, not with a typical run. (1024³ with 2
+ * threads runs at a third of the others here.)
  */
 async function matmulPeak(): Promise<number> {
   let best = 0;
@@ -85,7 +87,14 @@ async function matmulGflops(n: number): Promise<number> {
   const rng = new Rng(3);
   const a = new ort.Tensor('float32', Float32Array.from({ length: n * n }, () => rng.normal()), [n, n]);
   const b = new ort.Tensor('float32', Float32Array.from({ length: n * n }, () => rng.normal()), [n, n]);
-  const ms = await timeIt(() => s.run({ a, b }));
+  await s.run({ a, b });
+  let ms = Infinity;
+  const end = performance.now() + SECONDS * 1000;
+  for (let k = 0; k < 5 || performance.now() < end; k++) {
+    const t0 = performance.now();
+    await s.run({ a, b });
+    ms = Math.min(ms, performance.now() - t0);
+  }
   return (2 * n ** 3) / (ms / 1000) / 1e9;
 }
 
