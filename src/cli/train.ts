@@ -19,13 +19,15 @@ import type { OrtSessionApi } from '../runtime/session.js';
 import type { AugmentOptions } from '../data/augment.js';
 import { parse, parseIntArg, required, UsageError } from './args.js';
 
-export const TRAIN_USAGE = `usage: candor train --out model.onnx [--data pneumoniamnist|file.npz] [--arch small-cnn] [--size 64]
+export const TRAIN_USAGE = `usage: candor train --out model.onnx [--data pneumoniamnist|file.npz|image-folder|labels.csv] [--arch small-cnn] [--size 64]
        [--epochs 10] [--batch-size 128] [--optimizer adam|adamw|sgd] [--lr 0.001] [--weight-decay 0]
        [--schedule constant|cosine|onecycle] [--class-weights balanced] [--augment]
        [--random-labels] [--shortcut corner:8|stripe:3|text:L[@p]] [--seed 0] [--threads N] [--limit N] [--force]
 
 Trains on the training split, keeps the epoch with the best validation AUROC (accuracy for more
 than two classes), evaluates on the test split, and writes model.onnx and model.json (the card).
+MedMNIST archives bring their own splits; image folders (one sub-folder per class) and CSVs of
+file,label get a seeded, stratified 70/15/15 split.
 Architectures: ${Object.keys(ARCHITECTURES).join(', ')}.`;
 
 const OPTIMIZERS: Record<string, OptimizerType> = { adam: 'Adam', adamw: 'AdamW', sgd: 'SGD' };

@@ -4,14 +4,17 @@
  * tutorial does ((x − 0.5) / 0.5), repeat channels for RGB architectures, and optionally permute
  * the training labels (data-randomization sanity check).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { basename, dirname } from 'node:path';
 import { type ImageDataset } from '../data/dataset.js';
 import { loadMedMnistSplits, type Split } from '../data/medmnist.js';
 import { mapImages, repeatChannels, resizeDataset, stratifiedSample, toMinusOneOne, takeFirst } from '../data/transforms.js';
 import { classCounts } from '../data/dataset.js';
 import { injectShortcutDataset, parseShortcut } from '../data/shortcut.js';
-import { randomizeLabels } from '../data/labels.js';
+import { randomizeLabels, splitIndices } from '../data/labels.js';
+import { loadImageFolder } from '../data/image-folder.js';
+import { selectRows } from '../data/dataset.js';
 import { Rng } from '../tensor/rng.js';
 import type { Tensor } from '../tensor/tensor.js';
 
@@ -19,7 +22,7 @@ export const BUNDLED_DATASETS: Record<string, string> = {
   pneumoniamnist: fileURLToPath(new URL('../../data/pneumoniamnist.npz', import.meta.url)),
 };
 
-/** A dataset name ('pneumoniamnist') or a path to a MedMNIST-style .npz. */
+/** A dataset name ('pneumoniamnist'), a MedMNIST-style .npz, an image folder, or a CSV of file,label. */
 export function resolveDataPath(data: string): string {
   const bundled = BUNDLED_DATASETS[data.toLowerCase()];
   if (bundled) return bundled;
@@ -61,11 +64,26 @@ function limitSplit(ds: ImageDataset, n: number, rng: Rng): ImageDataset {
   return stratifiedSample(ds, per, rng);
 }
 
+/**
+ * PNG/JPEG data (one folder per class, or a CSV of file,label) has no official splits: a seeded,
+ * stratified 70 / 15 / 15 train / validation / test split is drawn.
+ */
+function loadImageSplits(path: string, size: number, rng: Rng): Record<Split, ImageDataset> {
+  const isCsv = path.toLowerCase().endsWith('.csv');
+  const all = isCsv ? loadImageFolder(dirname(path), { csv: basename(path), size }) : loadImageFolder(path, { size });
+  const n = all.images.shape[0]!;
+  const first = splitIndices(n, rng.fork('split:test'), { val: 0.15 }, all.labels);
+  const rest = selectRows(all, first.train);
+  const second = splitIndices(rest.images.shape[0]!, rng.fork('split:val'), { val: 0.15 / 0.85 }, rest.labels);
+  return { train: selectRows(rest, second.train), val: selectRows(rest, second.val), test: selectRows(all, first.val) };
+}
+
 export function prepareData(data: string, opts: PrepareOptions): PreparedData {
   const path = resolveDataPath(data);
-  const raw = loadMedMnistSplits(path);
   const seed = opts.seed ?? 0;
   const rng = new Rng(seed);
+  const isImages = statSync(path).isDirectory() || path.toLowerCase().endsWith('.csv');
+  const raw = isImages ? loadImageSplits(path, opts.size, rng) : loadMedMnistSplits(path);
   const finish = (ds: ImageDataset) => {
     let out = mapImages(ds, toMinusOneOne);
     const c = out.images.shape[1]!;
@@ -82,7 +100,7 @@ export function prepareData(data: string, opts: PrepareOptions): PreparedData {
     sized[split] = resizeDataset(ds, opts.size, { antialias: true });
   }
   let testMarked: PreparedData['testMarked'];
-  const notes: string[] = [`${path.split(/[\\/]/).pop()} at ${opts.size}×${opts.size}, scaled to [-1, 1]`];
+  const notes: string[] = [`${path.split(/[\\/]/).pop()} at ${opts.size}×${opts.size}, scaled to [-1, 1]${isImages ? '; seeded stratified 70/15/15 split' : ''}`];
   if (opts.shortcut) {
     const spec = parseShortcut(opts.shortcut, opts.size);
     for (const split of ['train', 'val'] as const) {
