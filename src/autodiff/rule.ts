@@ -173,3 +173,19 @@ export function resolvePads(ctx: RuleContext, spatialIn: number[], kernel: numbe
   }
   return [...begin, ...end];
 }
+
+/**
+ * Padding that makes a transposed (adjoint) convolution/pool of an output of size Ho land on an input
+ * of size H: end pads max(0, e), then a zero tail of max(0, −e), with
+ * e = (Ho−1)s + (k−1)d + 1 − p_begin − H (rows never read by any window get no gradient).
+ */
+export function transposedPadding(H: number[], Ho: number[], k: number[], s: number[], d: number[], pads: number[]): { padEnd: number[]; tail: number[] } {
+  const padEnd: number[] = [];
+  const tail: number[] = [];
+  for (let i = 0; i < H.length; i++) {
+    const e = (Ho[i]! - 1) * s[i]! + (k[i]! - 1) * d[i]! + 1 - pads[i]! - H[i]!;
+    padEnd.push(Math.max(0, e));
+    tail.push(Math.max(0, -e));
+  }
+  return { padEnd, tail };
+}

@@ -16,7 +16,7 @@
  *  dB = ReduceSum(dY).
  */
 import { A, attrInt, attrInts, attrString } from '../../onnx/ir.js';
-import { type RuleContext, type RuleSet, resolvePads } from '../rule.js';
+import { type RuleContext, type RuleSet, resolvePads, transposedPadding } from '../rule.js';
 import { convInputGrad } from './conv-input-grad.js';
 import { convWeightGradByTaps } from './conv-weight-grad.js';
 
@@ -41,35 +41,42 @@ function convWeightGrad(c: RuleContext, x: string, dy: string, H: number[], Ho: 
   return b.op('Transpose', [dw], { perm: A.ints([1, 0, ...spatialAxes]) });
 }
 
+/** Inputs, static spatial sizes and attributes shared by the Conv and ConvTranspose rules. */
+function geometry(c: RuleContext) {
+  const [x, w, bias] = c.node.inputs as [string, string, string | undefined];
+  const y = c.node.outputs[0]!;
+  const sp = c.rank(x) - 2;
+  const spatialAxes = Array.from({ length: sp }, (_, i) => i + 2);
+  const wDims = c.staticDims(w);
+  return {
+    x,
+    w,
+    bias,
+    y,
+    dy: c.dy[0]!,
+    b: c.b,
+    sp,
+    spatialAxes,
+    Hx: c.staticDims(x, spatialAxes),
+    Hy: c.staticDims(y, spatialAxes),
+    wDims,
+    k: attrInts(c.node, 'kernel_shape') ?? wDims.slice(2),
+    s: attrInts(c.node, 'strides') ?? Array<number>(sp).fill(1),
+    d: attrInts(c.node, 'dilations') ?? Array<number>(sp).fill(1),
+    G: attrInt(c.node, 'group', 1),
+  };
+}
+
 export const convRules: RuleSet = {
   Conv: (c) => {
-    const [x, w, bias] = c.node.inputs as [string, string, string | undefined];
-    const y = c.node.outputs[0]!;
-    const dy = c.dy[0]!;
-    const b = c.b;
-    const r = c.rank(x);
-    const sp = r - 2;
-    const spatialAxes = Array.from({ length: sp }, (_, i) => i + 2);
-    const H = c.staticDims(x, spatialAxes);
-    const Ho = c.staticDims(y, spatialAxes);
-    const wDims = c.staticDims(w);
-    const k = attrInts(c.node, 'kernel_shape') ?? wDims.slice(2);
-    const s = attrInts(c.node, 'strides') ?? Array(sp).fill(1);
-    const d = attrInts(c.node, 'dilations') ?? Array(sp).fill(1);
-    const G = attrInt(c.node, 'group', 1);
+    const { x, w, bias, y, dy, b, sp, spatialAxes, Hx: H, Hy: Ho, wDims, k, s, d, G } = geometry(c);
     const pads = resolvePads(c, H, k, s, d);
     const out: (string | undefined)[] = [undefined, undefined, undefined];
 
     const fast = c.needs[0] && !c.options.convTranspose ? convInputGrad(c, dy, w, { H, Ho, k, s, d, pads, G, M: wDims[0]!, Cg: wDims[1]! }) : undefined;
     if (fast) out[0] = fast;
     else if (c.needs[0]) {
-      const padEnd: number[] = [];
-      const tail: number[] = [];
-      for (let i = 0; i < sp; i++) {
-        const e = (Ho[i]! - 1) * s[i]! + (k[i]! - 1) * d[i]! + 1 - pads[i]! - H[i]!;
-        padEnd.push(Math.max(0, e));
-        tail.push(Math.max(0, -e));
-      }
+      const { padEnd, tail } = transposedPadding(H, Ho, k, s, d, pads);
       let dx = b.op('ConvTranspose', [dy, w], {
         strides: A.ints(s),
         dilations: A.ints(d),
@@ -94,20 +101,7 @@ export const convRules: RuleSet = {
   },
 
   ConvTranspose: (c) => {
-    const [x, w, bias] = c.node.inputs as [string, string, string | undefined];
-    const y = c.node.outputs[0]!;
-    const dy = c.dy[0]!;
-    const b = c.b;
-    const r = c.rank(x);
-    const sp = r - 2;
-    const spatialAxes = Array.from({ length: sp }, (_, i) => i + 2);
-    const Hx = c.staticDims(x, spatialAxes);
-    const Hy = c.staticDims(y, spatialAxes);
-    const wDims = c.staticDims(w);
-    const k = attrInts(c.node, 'kernel_shape') ?? wDims.slice(2);
-    const s = attrInts(c.node, 'strides') ?? Array(sp).fill(1);
-    const d = attrInts(c.node, 'dilations') ?? Array(sp).fill(1);
-    const G = attrInt(c.node, 'group', 1);
+    const { x, w, bias, y, dy, b, sp, spatialAxes, Hx, Hy, wDims, k, s, d, G } = geometry(c);
     const auto = attrString(c.node, 'auto_pad', 'NOTSET');
     if (c.node.attrs['output_shape'] || (auto !== 'NOTSET' && auto !== 'VALID')) {
       c.fail('ConvTranspose backward supports explicit pads (and output_padding) only, not output_shape or auto_pad SAME_*');

@@ -1,6 +1,6 @@
 /** Backward rules for pooling. */
 import { A, DataType, attrInt, attrInts, attrString } from '../../onnx/ir.js';
-import { type RuleContext, type RuleSet, resolvePads } from '../rule.js';
+import { type RuleContext, type RuleSet, resolvePads, transposedPadding } from '../rule.js';
 
 /**
  * AveragePool divisor along one spatial axis, per output position: the window taps inside the padded
@@ -91,13 +91,7 @@ export const poolRules: RuleSet = {
     }
     const scaled = b.op('Mul', [c.dy[0]!, b.initializer('avgpool_inv_count', DataType.FLOAT, [...Ho], inv)]);
     const flat = b.op('Reshape', [scaled, b.int64([-1, 1, ...Ho])]);
-    const padEnd: number[] = [];
-    const tail: number[] = [];
-    for (let i = 0; i < sp; i++) {
-      const e = (Ho[i]! - 1) * s[i]! + (k[i]! - 1) * d[i]! + 1 - pads[i]! - H[i]!;
-      padEnd.push(Math.max(0, e));
-      tail.push(Math.max(0, -e));
-    }
+    const { padEnd, tail } = transposedPadding(H, Ho, k, s, d, pads);
     const ones = b.initializer('avgpool_ones', DataType.FLOAT, [1, 1, ...k], new Float32Array(k.reduce((p, q) => p * q, 1)).fill(1));
     let dx = b.op('ConvTranspose', [flat, ones], { strides: A.ints(s), dilations: A.ints(d), kernel_shape: A.ints(k), pads: A.ints([...pads.slice(0, sp), ...padEnd]) });
     if (tail.some((t) => t > 0)) dx = b.op('Pad', [dx, b.int64([0, 0, ...Array(sp).fill(0), 0, 0, ...tail])], { mode: A.s('constant') });
