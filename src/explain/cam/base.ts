@@ -1,0 +1,190 @@
+/**
+ * The CAM family's shared base (DESIGN.md §3–4), following pytorch-grad-cam's `BaseCAM`.
+ *
+ * One VJP call per batch gives, for each requested layer, the activations A [N,K,h,w] and the
+ * gradients G = ∂y_c/∂A of the target logit y_c. A method supplies only its weighting:
+ *   - channel weights w [K] per image:            cam = Σ_k w_k A_k            (Grad-CAM, Grad-CAM++, XGrad-CAM)
+ *   - per-pixel weights W [K,h,w] per image:      cam = Σ_k W_k ⊙ A_k          (LayerCAM, HiResCAM)
+ *   - or the whole map directly:                  cam                          (Eigen-CAM's projection)
+ *
+ * Then, as pytorch-grad-cam's `compute_cam_per_layer` / `aggregate_multi_layers`:
+ *   1. cam = ReLU(cam)                                     (`np.maximum(cam, 0)`)
+ *   2. per image: cam = (cam − min) / (max(cam − min) + 1e-7), then resize to the input size
+ *      (`scale_cam_image(cam, target_size)`: scaling happens before resizing)
+ *   3. over layers: maximum(·, 0), mean over layers, then `scale_cam_image` once more (no resize).
+ * Step 3 also runs for a single layer, as in pytorch-grad-cam (it changes values by ~1e-7).
+ *
+ * Resizing: pytorch-grad-cam calls `cv2.resize(img, (W, H))` with the default INTER_LINEAR, which
+ * for float images is bilinear interpolation with half-pixel centres (src = (dst + 0.5)·scale − 0.5)
+ * and the border replicated, with no antialiasing. That is `resize(t, size, { antialias: false })`
+ * here (= `F.interpolate(mode='bilinear', align_corners=False)`).
+ *
+ * Output: `map` [N,H,W] in [0,1], `signed: false`. `extra.raw` keeps the ReLU'd CAM of the (first)
+ * layer before scaling and resizing, [N,h,w]; with several layers, `extra['raw:<layer>']` holds each.
+ */
+import { Tensor } from '../../tensor/tensor.js';
+import type { Model } from '../../runtime/model.js';
+import { resize } from '../../data/resize.js';
+import { type Attribution, type ExplainOptions, type Explainer, type Target, resolveTargets } from '../types.js';
+
+export interface CamOptions extends ExplainOptions {
+  /**
+   * Layer(s) to explain: module path (`features.8`, `layer4`) or tensor name; several layers are
+   * aggregated. Default: the last 4-D activation before global pooling (`model.resolveLayer()`).
+   */
+  layer?: string | readonly string[];
+}
+
+/** One image's activations and gradients at one layer (views into the batch tensors). */
+export interface CamContext {
+  /** Activations A, K·h·w values, channel-major. */
+  a: Float32Array;
+  /** Gradients G = ∂(target logit)/∂A, same layout (zeros for methods without gradients). */
+  g: Float32Array;
+  k: number;
+  h: number;
+  w: number;
+  /** The target logit y_c of this image. */
+  logit: number;
+}
+
+/** A CAM method: exactly one of `channelWeights`, `pixelWeights`, `cam`. */
+export interface CamMethod {
+  name: string;
+  /** Whether the method uses the gradients (false: a forward-only pass would do). */
+  usesGradients: boolean;
+  /** Channel weights w [K]: cam = Σ_k w_k A_k. */
+  channelWeights?(c: CamContext): Float64Array;
+  /** Per-pixel weights W [K·h·w]: cam = Σ_k W_k ⊙ A_k. */
+  pixelWeights?(c: CamContext): Float64Array;
+  /** The map [h·w] itself (before ReLU). */
+  cam?(c: CamContext): Float64Array;
+}
+
+/** pytorch-grad-cam's `scale_cam_image` for one map, in place: subtract the min, divide by (max + 1e-7). */
+export function scaleCam(m: Float32Array | Float64Array): void {
+  let lo = Infinity;
+  for (const v of m) if (v < lo) lo = v;
+  let hi = -Infinity;
+  for (let i = 0; i < m.length; i++) {
+    m[i] = m[i]! - lo;
+    if (m[i]! > hi) hi = m[i]!;
+  }
+  const d = hi + 1e-7;
+  for (let i = 0; i < m.length; i++) m[i] = m[i]! / d;
+}
+
+/** Resolve the requested layers to tensor names, insisting on 4-D activations. */
+export function resolveCamLayers(model: Model, layer: CamOptions['layer']): { given: string[]; tensors: string[] } {
+  const given = layer === undefined ? [model.resolveLayer(undefined)] : typeof layer === 'string' ? [layer] : [...layer];
+  if (!given.length) throw new Error(`${model.source}: no layer given; ${validLayers(model)}`);
+  const tensors = given.map((l) => {
+    const t = model.resolveLayer(l);
+    const shape = model.inferred.info.get(t)?.shape;
+    if (!shape || shape.length !== 4) {
+      const s = shape ? `[${shape.map((d) => d ?? '?').join(', ')}]` : 'of unknown shape';
+      throw new Error(`${model.source}: layer '${l}' (tensor '${t}') is ${s}, not a 4-D [N,K,h,w] feature map; ${validLayers(model)}`);
+    }
+    return t;
+  });
+  return { given, tensors };
+}
+
+function validLayers(model: Model): string {
+  const all = model.layers();
+  const names = [...new Set(all.map((l) => (l.module ? `${l.module} (${l.tensor})` : l.tensor)))];
+  return names.length ? `layers with 4-D activations: ${names.slice(-40).join(', ')}` : 'this model has no 4-D activations';
+}
+
+/** Σ_k w_k A_k (or the method's own map / per-pixel weighting) for one image, before ReLU. */
+function camOf(method: CamMethod, c: CamContext): Float64Array {
+  const hw = c.h * c.w;
+  if (method.cam) return method.cam(c);
+  const out = new Float64Array(hw);
+  if (method.channelWeights) {
+    const wts = method.channelWeights(c);
+    for (let ch = 0; ch < c.k; ch++) {
+      const wk = wts[ch]!;
+      if (wk === 0) continue;
+      const off = ch * hw;
+      for (let p = 0; p < hw; p++) out[p]! += wk * c.a[off + p]!;
+    }
+    return out;
+  }
+  if (method.pixelWeights) {
+    const W = method.pixelWeights(c);
+    for (let i = 0; i < c.k * hw; i++) out[i % hw]! += W[i]! * c.a[i]!;
+    return out;
+  }
+  throw new Error(`${method.name}: a CAM method must supply channelWeights, pixelWeights or cam`);
+}
+
+/**
+ * CAMs from given activations and gradients (no model): per-layer ReLU'd raw CAMs [N,h,w] and the
+ * aggregated, scaled, resized map [N,H,W]. `logits` are the target logits per image.
+ */
+export function camFromTensors(
+  method: CamMethod,
+  layers: readonly { activations: Tensor; grads: Tensor }[],
+  logits: readonly number[],
+  size: readonly [number, number],
+): { map: Tensor; raw: Tensor[] } {
+  const [H, W] = size;
+  const n = logits.length;
+  const raws: Tensor[] = [];
+  const acc = new Float64Array(n * H * W);
+  for (const { activations: A, grads: G } of layers) {
+    if (A.shape.length !== 4) throw new Error(`${method.name}: activations must be 4-D [N,K,h,w], got [${A.shape}]`);
+    const [an, k, h, w] = A.shape as [number, number, number, number];
+    if (an !== n) throw new Error(`${method.name}: ${an} activation maps for ${n} images`);
+    const hw = h * w;
+    const raw = new Float32Array(n * hw);
+    const scaled = new Float32Array(n * hw);
+    for (let i = 0; i < n; i++) {
+      const off = i * k * hw;
+      const c: CamContext = { a: A.data.subarray(off, off + k * hw), g: G.data.subarray(off, off + k * hw), k, h, w, logit: logits[i]! };
+      const m = camOf(method, c);
+      for (let p = 0; p < hw; p++) raw[i * hw + p] = m[p]! > 0 ? m[p]! : 0;
+      const s = raw.slice(i * hw, (i + 1) * hw);
+      scaleCam(s);
+      scaled.set(s, i * hw);
+    }
+    raws.push(new Tensor(raw, [n, h, w]));
+    // cv2.resize INTER_LINEAR ≡ bilinear, half-pixel centres, no antialias (see the file comment)
+    const up = h === H && w === W ? scaled : resize(new Tensor(scaled, [n, h, w]), [H, W], { antialias: false }).data;
+    for (let j = 0; j < acc.length; j++) acc[j]! += Math.max(up[j]!, 0);
+  }
+  const map = new Float32Array(n * H * W);
+  for (let i = 0; i < n; i++) {
+    const m = new Float64Array(H * W);
+    for (let p = 0; p < H * W; p++) m[p] = acc[i * H * W + p]! / layers.length;
+    scaleCam(m);
+    map.set(m, i * H * W);
+  }
+  return { map: new Tensor(map, [n, H, W]), raw: raws };
+}
+
+/** An explainer for a CAM method: one VJP call (batched by the model) for all layers. */
+export function camExplainer(method: CamMethod): Explainer<CamOptions> {
+  return async (model: Model, inputs: Tensor, target: Target, options: CamOptions = {}): Promise<Attribution> => {
+    if (inputs.shape.length !== 4) throw new Error(`${method.name}: inputs must be [N,C,H,W], got [${inputs.shape}]`);
+    model.checkInput(inputs);
+    const { given, tensors } = resolveCamLayers(model, options.layer);
+    // A predicted-class target needs the logits first; otherwise the VJP call computes them.
+    const pre = target === 'pred' ? await resolveTargets(model, inputs, target) : undefined;
+    const targets = pre?.targets ?? (await resolveTargets(model, inputs, target, Tensor.zeros([inputs.shape[0]!, model.numClasses]))).targets;
+    const r = await model.vjp(inputs, { seed: model.oneHot(targets), layers: tensors, inputGrad: false, batchSize: options.batchSize });
+    const k = model.numClasses;
+    const targetLogits = targets.map((t, i) => r.logits.data[i * k + t]!);
+    const layers = tensors.map((t) => {
+      const activations = r.activations.get(t)!;
+      if (activations.shape.length !== 4) throw new Error(`${model.source}: layer '${t}' has shape [${activations.shape}], not 4-D`);
+      return { activations, grads: r.layerGrads.get(t)! };
+    });
+    const { map, raw } = camFromTensors(method, layers, targetLogits, [inputs.shape[2]!, inputs.shape[3]!]);
+    const extra: NonNullable<Attribution['extra']> = { layers: given.join(','), raw: raw[0]! };
+    if (raw.length > 1) given.forEach((l, i) => (extra[`raw:${l}`] = raw[i]!));
+    options.onProgress?.(1, 1);
+    return { method: method.name, map, signed: false, targets, logits: r.logits, extra };
+  };
+}
