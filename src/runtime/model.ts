@@ -103,6 +103,11 @@ export class Model {
     return new Model(parseModel(bytes, { source: options.source, ...options.parse }), ort, options);
   }
 
+  /** Another model (e.g. a sub-graph of this one) with the same onnxruntime and session options. */
+  derive(ir: IRModel, source: string): Model {
+    return new Model(ir, this.ort, { ...this.options, source });
+  }
+
   /** Layers that can be explained (4-D float activations), in graph order, with module paths. */
   layers(): LayerInfo[] {
     return describeLayers(this.ir.graph, this.inferred);

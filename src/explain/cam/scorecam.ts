@@ -1,0 +1,204 @@
+/**
+ * Score-CAM (Wang et al. 2020), by default pytorch-grad-cam's `ScoreCAM`:
+ *
+ *   1. A = activations of the layer [K,h,w] for the image (no gradients are used).
+ *   2. Each channel is upsampled to the input size with `torch.nn.UpsamplingBilinear2d`, i.e.
+ *      bilinear with **align_corners=True** (src = dst·(in − 1)/(out − 1)) — not the half-pixel
+ *      resize used elsewhere, because that is what pytorch-grad-cam does — and min–max normalised
+ *      per channel: M_k = (U_k − min U_k) / (max U_k − min U_k + 1e-8).
+ *   3. The masked inputs x ⊙ M_k (the mask broadcast over the input channels) go through the model;
+ *      s_k = the target's score on x ⊙ M_k.
+ *   4. Weights and CAM, by `variant`:
+ *      - 'pytorch-grad-cam' (default): s_k = the target **logit** (pytorch-grad-cam's
+ *        `ClassifierOutputTarget` returns the raw output `model_output[category]`, no softmax over
+ *        classes); w = softmax over the channels of s (`torch.nn.Softmax(dim=-1)(scores)`).
+ *      - 'paper': the paper's "increase of confidence", s_k = softmax(f(x ⊙ M_k))_t − softmax(f(x_b))_t,
+ *        with the softmax over classes and x_b the baseline image filled with `baseline` (default 0);
+ *        w_k = s_k (no softmax over channels).
+ *   5. cam = Σ_k w_k A_k, then the CAM base: ReLU, scale_cam_image, resize (half-pixel bilinear, as
+ *      cv2.resize), aggregation over layers.
+ *
+ * `topChannels: N` is Faster-Score-CAM (Wang et al. 2020, "SS-CAM"/"Faster Score-CAM" repo): only the
+ * N channels whose activation maps have the largest variance (population variance over the h·w
+ * positions) are scored; the others get weight 0, and the softmax of step 4 runs over the N scored
+ * channels only. With N ≥ K it is exactly Score-CAM.
+ *
+ * Batching: all masked images of all images (N × K per layer) are built in chunks of ≈ 8M floats
+ * and each chunk goes through `model.forward` in batches of `batchSize` (default 256).
+ * `extra.weights:<layer>` holds the channel weights [N,K].
+ */
+import { Tensor } from '../../tensor/tensor.js';
+import type { Model } from '../../runtime/model.js';
+import { type Attribution, type Target, resolveTargets } from '../types.js';
+import { type CamMethod, type CamOptions, camFromTensors, resolveCamLayers } from './base.js';
+
+const CHUNK_FLOATS = 1 << 23;
+
+export interface ScoreCamOptions extends CamOptions {
+  /** 'pytorch-grad-cam' (default: logits, softmax over channels) or 'paper' (probability increase over a baseline). */
+  variant?: 'pytorch-grad-cam' | 'paper';
+  /** Faster-Score-CAM: score only the N channels with the largest activation variance. */
+  topChannels?: number;
+  /** Baseline fill value for the 'paper' variant (default 0). */
+  baseline?: number;
+}
+
+/** Interpolation taps for align_corners=True bilinear along one dim (PyTorch's UpsamplingBilinear2d). */
+function alignCornersTaps(n: number, N: number): { i0: Int32Array; i1: Int32Array; f: Float64Array } {
+  const i0 = new Int32Array(N);
+  const i1 = new Int32Array(N);
+  const f = new Float64Array(N);
+  const scale = N > 1 ? (n - 1) / (N - 1) : 0;
+  for (let d = 0; d < N; d++) {
+    const s = d * scale;
+    const a = Math.min(Math.floor(s), n - 1);
+    i0[d] = a;
+    i1[d] = Math.min(a + 1, n - 1);
+    f[d] = s - a;
+  }
+  return { i0, i1, f };
+}
+
+/** Upsample one [h,w] map to [H,W] (align_corners=True) and min–max normalise it (ε = 1e-8), into `out`. */
+export function scoreCamMask(a: ArrayLike<number>, h: number, w: number, H: number, W: number, out: Float32Array | Float64Array): void {
+  const ty = alignCornersTaps(h, H);
+  const tx = alignCornersTaps(w, W);
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let y = 0; y < H; y++) {
+    const y0 = ty.i0[y]!, y1 = ty.i1[y]!, fy = ty.f[y]!;
+    for (let x = 0; x < W; x++) {
+      const x0 = tx.i0[x]!, x1 = tx.i1[x]!, fx = tx.f[x]!;
+      const top = a[y0 * w + x0]! * (1 - fx) + a[y0 * w + x1]! * fx;
+      const bot = a[y1 * w + x0]! * (1 - fx) + a[y1 * w + x1]! * fx;
+      const v = top * (1 - fy) + bot * fy;
+      out[y * W + x] = v;
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+  }
+  const d = hi - lo + 1e-8;
+  for (let p = 0; p < H * W; p++) out[p] = (out[p]! - lo) / d;
+}
+
+/** The N channels with the largest spatial variance (all K when N ≥ K), in channel order. */
+export function topVarianceChannels(a: ArrayLike<number>, k: number, hw: number, top?: number): number[] {
+  const all = Array.from({ length: k }, (_, i) => i);
+  if (top === undefined || top >= k) return all;
+  if (!Number.isInteger(top) || top < 1) throw new Error(`scorecam: topChannels must be a positive integer, got ${top}`);
+  const v = all.map((ch) => {
+    let m = 0;
+    for (let p = 0; p < hw; p++) m += a[ch * hw + p]!;
+    m /= hw;
+    let s = 0;
+    for (let p = 0; p < hw; p++) s += (a[ch * hw + p]! - m) ** 2;
+    return s / hw;
+  });
+  return all.sort((x, y) => v[y]! - v[x]! || x - y).slice(0, top).sort((x, y) => x - y);
+}
+
+function softmaxAt(row: ArrayLike<number>, off: number, k: number, t: number): number {
+  let mx = -Infinity;
+  for (let j = 0; j < k; j++) mx = Math.max(mx, row[off + j]!);
+  let s = 0;
+  for (let j = 0; j < k; j++) s += Math.exp(row[off + j]! - mx);
+  return Math.exp(row[off + t]! - mx) / s;
+}
+
+export async function scoreCam(model: Model, inputs: Tensor, target: Target, options: ScoreCamOptions = {}): Promise<Attribution> {
+  if (inputs.shape.length !== 4) throw new Error(`scorecam: inputs must be [N,C,H,W], got [${inputs.shape}]`);
+  model.checkInput(inputs);
+  const variant = options.variant ?? 'pytorch-grad-cam';
+  if (variant !== 'pytorch-grad-cam' && variant !== 'paper') throw new Error(`scorecam: unknown variant '${variant as string}' (valid: pytorch-grad-cam, paper)`);
+  const { given, tensors } = resolveCamLayers(model, options.layer);
+  const pre = target === 'pred' ? await resolveTargets(model, inputs, target) : undefined;
+  const targets = pre?.targets ?? (await resolveTargets(model, inputs, target, Tensor.zeros([inputs.shape[0]!, model.numClasses]))).targets;
+  const r = await model.vjp(inputs, { seed: model.oneHot(targets), layers: tensors, inputGrad: false, batchSize: options.batchSize });
+  const [n, c, H, W] = inputs.shape as [number, number, number, number];
+  const K = model.numClasses;
+  const bs = options.batchSize ?? 256;
+  const size = c * H * W;
+  const HW = H * W;
+  const x = inputs.data as Float32Array;
+
+  // Baseline probability for the paper variant.
+  let baseProb: number[] = [];
+  if (variant === 'paper') {
+    const b = new Float32Array(n * size).fill(options.baseline ?? 0);
+    const lb = await model.forward(new Tensor(b, [n, c, H, W]), { batchSize: bs });
+    baseProb = targets.map((t, i) => softmaxAt(lb.data, i * K, K, t));
+  }
+
+  // Work list: (layer, image, channel) triples, evaluated in big chunks.
+  const layerData = tensors.map((t) => {
+    const A0 = r.activations.get(t)!;
+    if (A0.shape.length !== 4) throw new Error(`${model.source}: layer '${t}' has shape [${A0.shape}], not 4-D`);
+    const A = new Tensor(Float32Array.from(A0.data), A0.shape); // own buffer: identifies the layer below
+    const [, k, h, w] = A.shape as [number, number, number, number];
+    const chans = Array.from({ length: n }, (_, i) => topVarianceChannels(A.data.subarray(i * k * h * w, (i + 1) * k * h * w), k, h * w, options.topChannels));
+    return { A, k, h, w, chans, scores: chans.map((cs) => new Float64Array(cs.length)) };
+  });
+  const work: [number, number, number][] = [];
+  layerData.forEach((L, li) => L.chans.forEach((cs, i) => cs.forEach((_, j) => work.push([li, i, j]))));
+  const total = work.length;
+  const chunk = Math.max(1, Math.min(total, Math.floor(CHUNK_FLOATS / size)));
+  const mask = new Float32Array(HW);
+  for (let start = 0; start < total; start += chunk) {
+    const end = Math.min(total, start + chunk);
+    const m = end - start;
+    const buf = new Float32Array(m * size);
+    for (let q = 0; q < m; q++) {
+      const [li, i, j] = work[start + q]!;
+      const L = layerData[li]!;
+      const hw = L.h * L.w;
+      const ch = L.chans[i]![j]!;
+      scoreCamMask(L.A.data.subarray((i * L.k + ch) * hw, (i * L.k + ch + 1) * hw), L.h, L.w, H, W, mask);
+      const o = q * size;
+      for (let cc = 0; cc < c; cc++) {
+        const src = i * size + cc * HW;
+        for (let p = 0; p < HW; p++) buf[o + cc * HW + p] = x[src + p]! * mask[p]!;
+      }
+    }
+    const out = await model.forward(new Tensor(buf, [m, c, H, W]), { batchSize: bs });
+    for (let q = 0; q < m; q++) {
+      const [li, i, j] = work[start + q]!;
+      const t = targets[i]!;
+      layerData[li]!.scores[i]![j] = variant === 'paper' ? softmaxAt(out.data, q * K, K, t) - baseProb[i]! : out.data[q * K + t]!;
+    }
+    options.onProgress?.(end, total);
+  }
+
+  // Channel weights [N,K] per layer.
+  const weights = layerData.map((L) => {
+    const wt = new Float64Array(n * L.k);
+    L.chans.forEach((cs, i) => {
+      const s = L.scores[i]!;
+      if (variant === 'paper') cs.forEach((ch, j) => (wt[i * L.k + ch] = s[j]!));
+      else {
+        let mx = -Infinity;
+        for (const v of s) mx = Math.max(mx, v);
+        let z = 0;
+        for (const v of s) z += Math.exp(v - mx);
+        cs.forEach((ch, j) => (wt[i * L.k + ch] = Math.exp(s[j]! - mx) / z));
+      }
+    });
+    return wt;
+  });
+  const method: CamMethod = {
+    name: 'scorecam',
+    usesGradients: false,
+    channelWeights(ctx) {
+      const li = layerData.findIndex((L) => L.A.data.buffer === ctx.a.buffer);
+      const L = layerData[li]!;
+      const i = Math.round((ctx.a.byteOffset - L.A.data.byteOffset) / (4 * L.k * L.h * L.w));
+      return weights[li]!.slice(i * L.k, (i + 1) * L.k);
+    },
+  };
+  const targetLogits = targets.map((t, i) => r.logits.data[i * K + t]!);
+  const layers = layerData.map((L) => ({ activations: L.A, grads: Tensor.zeros(L.A.shape) }));
+  const { map, raw } = camFromTensors(method, layers, targetLogits, [H, W]);
+  const extra: NonNullable<Attribution['extra']> = { layers: given.join(','), raw: raw[0]!, variant };
+  if (raw.length > 1) given.forEach((l, i) => (extra[`raw:${l}`] = raw[i]!));
+  given.forEach((l, li) => (extra[`weights:${l}`] = new Tensor(Float32Array.from(weights[li]!), [n, layerData[li]!.k])));
+  return { method: 'scorecam', map, signed: false, targets, logits: r.logits, extra };
+}
