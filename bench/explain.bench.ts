@@ -1,0 +1,80 @@
+/**
+ * Explanation methods (`npm run bench`): milliseconds per image at batch 8 for each method on the
+ * models of ../shared/peer-times.json, against Captum / pytorch-grad-cam's time there, with the
+ * same options (IG: gray = zeros baseline, riemann_right 32 steps; black = −1, gausslegendre 50;
+ * SmoothGrad: 50 samples, noise std 0.15; CAMs at the last conv stage).
+ * Options (env): BENCH_EXPLAIN_MODELS=small_cnn,resnet18 BENCH_THREADS=2 BENCH_REPEATS=3
+ */
+import { readFileSync } from 'node:fs';
+import { Model } from '../src/runtime/model.js';
+import { nodeOrt } from '../src/runtime/node.js';
+import { buildArchitecture } from '../src/train/arch/index.js';
+import { Tensor } from '../src/tensor/tensor.js';
+import { Rng } from '../src/tensor/rng.js';
+import { sharedPath } from '../src/testing/paths.js';
+import type { Attribution } from '../src/explain/types.js';
+import { saliency } from '../src/explain/saliency.js';
+import { inputXGradient } from '../src/explain/input-x-gradient.js';
+import { smoothGrad } from '../src/explain/smoothgrad.js';
+import { integratedGradients } from '../src/explain/integrated-gradients.js';
+import { gradCam } from '../src/explain/cam/gradcam.js';
+import { gradCamPlusPlus } from '../src/explain/cam/gradcampp.js';
+import { xGradCam } from '../src/explain/cam/xgradcam.js';
+import { layerCam } from '../src/explain/cam/layercam.js';
+import { hiResCam } from '../src/explain/cam/hirescam.js';
+import { occlusion } from '../src/explain/occlusion.js';
+import { scoreCam } from '../src/explain/cam/scorecam.js';
+
+const THREADS = Number(process.env.BENCH_THREADS ?? 2);
+const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
+const N = 8;
+const peers = JSON.parse(readFileSync(sharedPath('peer-times.json'), 'utf8')) as { ms_per_image: Record<string, Record<string, number>> };
+
+const MODELS = [
+  { name: 'small_cnn', arch: 'small_cnn', c: 1, size: 64, layer: 'features.8' },
+  { name: 'resnet18', arch: 'resnet18', c: 3, size: 64, layer: 'layer4' },
+  { name: 'densenet121', arch: 'densenet121', c: 3, size: 96, layer: 'features.denseblock4' },
+  { name: 'mobilenet_v2', arch: 'mobilenet_v2', c: 3, size: 64, layer: 'features.18' },
+];
+
+type Run = (m: Model, x: Tensor, layer: string) => Promise<Attribution>;
+const METHODS: Record<string, Run> = {
+  saliency: (m, x) => saliency(m, x, 1, { batchSize: 64 }),
+  inputxgradient: (m, x) => inputXGradient(m, x, 1),
+  ig_gray_riemann_right_32: (m, x) => integratedGradients(m, x, 1, { steps: 32, method: 'riemann_right', baseline: 'zeros', batchSize: 64 }),
+  ig_black_gausslegendre_50: (m, x) => integratedGradients(m, x, 1, { steps: 50, method: 'gausslegendre', baseline: 'black', batchSize: 64 }),
+  smoothgrad_50: (m, x) => smoothGrad(m, x, 1, { samples: 50, stdev: 0.15, batchSize: 64 }),
+  gradcam: (m, x, layer) => gradCam(m, x, 1, { layer }),
+  gradcampp: (m, x, layer) => gradCamPlusPlus(m, x, 1, { layer }),
+  xgradcam: (m, x, layer) => xGradCam(m, x, 1, { layer }),
+  layercam: (m, x, layer) => layerCam(m, x, 1, { layer }),
+  hirescam: (m, x, layer) => hiResCam(m, x, 1, { layer }),
+  scorecam: (m, x, layer) => scoreCam(m, x, 1, { layer, batchSize: 256 }),
+  occlusion_8_4: (m, x) => occlusion(m, x, 1, { window: 8, strides: 4, fill: 0, batchSize: 256 }),
+};
+
+const only = process.env.BENCH_EXPLAIN_MODELS?.split(',');
+console.log(`\ncandor explanation benchmark — ${THREADS} threads, batch ${N}, ms per image (best of ${REPEATS} after a warm-up) vs Captum / pytorch-grad-cam`);
+for (const spec of MODELS.filter((s) => !only || only.includes(s.name))) {
+  const ir = buildArchitecture(spec.arch, { inChannels: spec.c, numClasses: 2, inputSize: spec.size, seed: 1 });
+  const model = Model.fromIR(ir, nodeOrt, { threads: THREADS, batchSize: 64, source: spec.name });
+  const rng = new Rng(2);
+  const x = new Tensor(Float32Array.from({ length: N * spec.c * spec.size * spec.size }, () => rng.uniform(-1, 1)), [N, spec.c, spec.size, spec.size]);
+  const rows: string[][] = [['method', 'candor ms/img', 'peer ms/img', 'speed-up']];
+  for (const [name, run] of Object.entries(METHODS)) {
+    await run(model, x, spec.layer);
+    let best = Infinity;
+    for (let r = 0; r < REPEATS; r++) {
+      const t0 = performance.now();
+      await run(model, x, spec.layer);
+      best = Math.min(best, performance.now() - t0);
+    }
+    const ours = best / N;
+    const peer = peers.ms_per_image[spec.name]?.[name];
+    rows.push([name, ours.toFixed(2), peer?.toFixed(1) ?? '-', peer ? `${(peer / ours).toFixed(1)}×` : '-']);
+  }
+  await model.dispose();
+  console.log(`\n${spec.name} (${spec.c}×${spec.size}×${spec.size}, layer ${spec.layer})`);
+  const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  for (const r of rows) console.log('  ' + r.map((c, i) => (i ? c.padStart(w[i]!) : c.padEnd(w[i]!))).join('  '));
+}
