@@ -5,6 +5,7 @@ import { layersCommand } from './layers.js';
 import { trainCommand } from './train.js';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; about: string }> = {
+  explain: { run: async (argv) => (await import('./explain.js')).explainCommand(argv), about: 'attribution maps (.npy), overlays and a side-by-side grid (PNG) for a batch of images' },
   grad: { run: gradCommand, about: 'logits, input gradient and a layer activation/gradient as .npy (engine check)' },
   layers: { run: layersCommand, about: "list a model's 4-D layers (names usable with --layer)" },
   train: { run: trainCommand, about: 'train a classifier (baseline, random-label or shortcut) and save ONNX + card' },

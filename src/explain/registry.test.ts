@@ -1,0 +1,42 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { METHOD_NAMES, explain, getMethod, parseMethods } from './registry.js';
+import { loadModel } from '../runtime/node.js';
+import { Tensor } from '../tensor/tensor.js';
+import { saliency } from './saliency.js';
+import { gradCam } from './cam/gradcam.js';
+
+const BASELINE = fileURLToPath(new URL('../../models/baseline/small_cnn_pneumoniamnist64.onnx', import.meta.url));
+
+test('every method is registered; unknown names list the valid ones', () => {
+  assert.deepEqual(METHOD_NAMES, ['saliency', 'gradient', 'inputxgradient', 'smoothgrad', 'ig', 'gradcam', 'gradcampp', 'xgradcam', 'layercam', 'hirescam', 'eigencam', 'scorecam', 'ablationcam', 'occlusion']);
+  for (const n of METHOD_NAMES) assert.equal(getMethod(n).name, n);
+  assert.equal(getMethod('GradCAM').name, 'gradcam');
+  assert.equal(getMethod('ig').signed, true);
+  assert.equal(getMethod('gradcam').usesLayer, true);
+  assert.throws(() => getMethod('rise'), /unknown method 'rise' \(valid: saliency, gradient, inputxgradient, smoothgrad, ig, gradcam, gradcampp, xgradcam, layercam, hirescam, eigencam, scorecam, ablationcam, occlusion\)/);
+  assert.deepEqual(parseMethods('gradcam, IG,gradcam,,saliency'), ['gradcam', 'ig', 'saliency']);
+  assert.throws(() => parseMethods(' , '), /no methods given \(valid: saliency/);
+  assert.throws(() => parseMethods('saliency,lime'), /unknown method 'lime'/);
+});
+
+test('explain() runs a method by name with its defaults', async () => {
+  const model = loadModel(BASELINE);
+  try {
+    const x = new Tensor(Float32Array.from({ length: 2 * 64 * 64 }, (_, i) => Math.sin(i * 0.37)), [2, 1, 64, 64]);
+    const a = await explain(model, x, 'saliency', 1);
+    const b = await saliency(model, x, 1);
+    assert.deepEqual(a.map.data, b.map.data);
+    const c = await explain(model, x, 'GradCam', 'pred', { layer: 'auto' });
+    const d = await gradCam(model, x, 'pred');
+    assert.equal(c.method, 'gradcam');
+    assert.deepEqual(c.map.data, d.map.data);
+    // a layer is passed to CAMs only
+    const e = await explain(model, x, 'gradient', 0, { layer: 'features.8' });
+    assert.deepEqual(e.map.shape, [2, 64, 64]);
+    await assert.rejects(explain(model, x, 'gradcam', 0, { layer: 'nope' }), /no layer 'nope'/);
+  } finally {
+    await model.dispose();
+  }
+});
