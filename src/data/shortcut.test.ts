@@ -67,7 +67,7 @@ test('stripes, margins, explicit positions, and burned-in text cover exactly the
   assert.equal(ap.height, 7);
   assert.equal(ap.bits[0 * 11 + 6], 1); // P's top-left cell
   assert.equal(ap.bits[0 * 11 + 5], 0); // the gap column
-  assert.throws(() => renderText('Q'), /no glyph for 'Q'/);
+  assert.throws(() => renderText('€'), /no glyph for '€'/);
 });
 
 test('partial correlation: marking rate within a binomial band, seeded, only the listed classes', () => {
