@@ -82,6 +82,18 @@ export function igSteps(method: IgMethod, n: number, trapezoid: 'captum' | 'exac
   }
 }
 
+/** P_n(x) and P_{n−1}(x) by the three-term recurrence. */
+function legendre(n: number, x: number): { pn: number; pprev: number } {
+  let p0 = 1;
+  let p1 = x;
+  for (let k = 2; k <= n; k++) {
+    const p2 = ((2 * k - 1) * x * p1 - (k - 1) * p0) / k;
+    p0 = p1;
+    p1 = p2;
+  }
+  return { pn: p1, pprev: p0 };
+}
+
 /** Gauss–Legendre nodes (ascending) and weights on [−1, 1], as numpy.polynomial.legendre.leggauss. */
 export function gaussLegendre(n: number): { nodes: number[]; weights: number[] } {
   const nodes = new Array<number>(n);
@@ -91,15 +103,7 @@ export function gaussLegendre(n: number): { nodes: number[]; weights: number[] }
     let x = Math.cos((Math.PI * (i + 0.75)) / (n + 0.5));
     let dp = 0;
     for (let it = 0; it < 100; it++) {
-      let p0 = 1;
-      let p1 = x;
-      for (let k = 2; k <= n; k++) {
-        const p2 = ((2 * k - 1) * x * p1 - (k - 1) * p0) / k;
-        p0 = p1;
-        p1 = p2;
-      }
-      const pn = n === 1 ? x : p1;
-      const pprev = n === 1 ? 1 : p0;
+      const { pn, pprev } = legendre(n, x);
       dp = (n * (x * pn - pprev)) / (x * x - 1);
       const dx = pn / dp;
       x -= dx;
@@ -107,14 +111,8 @@ export function gaussLegendre(n: number): { nodes: number[]; weights: number[] }
     }
     if (n % 2 === 1 && i === (n - 1) / 2) x = 0;
     // recompute P_n' at the converged root for the weight
-    let p0 = 1;
-    let p1 = x;
-    for (let k = 2; k <= n; k++) {
-      const p2 = ((2 * k - 1) * x * p1 - (k - 1) * p0) / k;
-      p0 = p1;
-      p1 = p2;
-    }
-    dp = n === 1 ? 1 : (n * (x * p1 - p0)) / (x * x - 1);
+    const { pn, pprev } = legendre(n, x);
+    dp = n === 1 ? 1 : (n * (x * pn - pprev)) / (x * x - 1);
     const w = 2 / ((1 - x * x) * dp * dp);
     nodes[n - 1 - i] = x;
     nodes[i] = -x;

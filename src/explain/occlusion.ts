@@ -71,27 +71,24 @@ export async function occlusion(model: Model, inputs: Tensor, target: Target, op
 
   const total = n * nwin;
   const chunk = Math.max(1, Math.min(total, Math.floor(CHUNK_FLOATS / size)));
+  /** Occluded image q: which input image, and the window's top-left corner. */
+  const windowAt = (q: number) => {
+    const win = q % nwin;
+    return { img: Math.floor(q / nwin), y0: ys[Math.floor(win / xs.length)]!, x0: xs[win % xs.length]! };
+  };
   for (let start = 0; start < total; start += chunk) {
     const end = Math.min(total, start + chunk);
     const m = end - start;
     const buf = new Float32Array(m * size);
     for (let r = 0; r < m; r++) {
-      const q = start + r;
-      const img = Math.floor(q / nwin);
-      const win = q % nwin;
-      const y0 = ys[Math.floor(win / xs.length)]!;
-      const x0 = xs[win % xs.length]!;
+      const { img, y0, x0 } = windowAt(start + r);
       const out = buf.subarray(r * size, (r + 1) * size);
       out.set(x.subarray(img * size, (img + 1) * size));
       for (let ch = 0; ch < c; ch++) for (let i = y0; i < y0 + kh; i++) out.fill(fill, ch * hw + i * w + x0, ch * hw + i * w + x0 + kw);
     }
     const out = await model.forward(new Tensor(buf, [m, c, h, w]), { batchSize: bs });
     for (let r = 0; r < m; r++) {
-      const q = start + r;
-      const img = Math.floor(q / nwin);
-      const win = q % nwin;
-      const y0 = ys[Math.floor(win / xs.length)]!;
-      const x0 = xs[win % xs.length]!;
+      const { img, y0, x0 } = windowAt(start + r);
       const t = targets[img]!;
       const d = logits.data[img * k + t]! - out.data[r * k + t]!;
       const base = img * hw;
