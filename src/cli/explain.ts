@@ -10,6 +10,7 @@
  * counting from 0 within the batch) and `grid.png`.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { softmax } from '../train/metrics.js';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadModel } from '../runtime/node.js';
@@ -192,11 +193,7 @@ function parseAlpha(v: string | undefined): number {
 
 function softmaxRow(logits: Tensor, i: number): number[] {
   const k = logits.shape[1]!;
-  const row = Array.from(logits.data.subarray(i * k, (i + 1) * k));
-  const m = Math.max(...row);
-  const e = row.map((v) => Math.exp(v - m));
-  const s = e.reduce((a, b) => a + b, 0);
-  return e.map((v) => v / s);
+  return Array.from(softmax(logits.data.subarray(i * k, (i + 1) * k), k));
 }
 
 export async function explainCommand(argv: string[]): Promise<void> {
