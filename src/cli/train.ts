@@ -3,20 +3,12 @@
  * card beside it. The sanity-check variants (random labels, a label-correlated shortcut) are flags.
  */
 import { existsSync } from 'node:fs';
-import * as ort from 'onnxruntime-node';
 import { buildArchitecture, ARCHITECTURES } from '../train/arch/index.js';
 import { prepareData } from '../train/prepare.js';
-import { fit } from '../train/fit.js';
-import { createOptimizer, normAndBias, type OptimizerType } from '../train/optim.js';
-import { constant, cosine, oneCycle } from '../train/schedule.js';
-import { evaluateLogits, type EpochMetrics } from '../train/evaluate.js';
-import { saveModel, candorVersion, cardPath } from '../train/card.js';
-import { Progress } from '../train/progress.js';
-import { classCounts, type ImageDataset } from '../data/dataset.js';
-import { modelFromBytes } from '../runtime/node.js';
-import { serializeModel } from '../onnx/proto.js';
-import type { OrtSessionApi } from '../runtime/session.js';
-import type { AugmentOptions } from '../data/augment.js';
+import type { OptimizerType } from '../train/optim.js';
+import { saveModel, cardPath } from '../train/card.js';
+import { balancedClassWeights, formatMetrics, trainModel } from '../train/train-model.js';
+import { classCounts } from '../data/dataset.js';
 import { parse, parseIntArg, required, UsageError } from './args.js';
 
 export const TRAIN_USAGE = `usage: candor train --out model.onnx [--data pneumoniamnist|file.npz|image-folder|labels.csv] [--arch small-cnn] [--size 64]
@@ -82,83 +74,44 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const k = data.train.classNames.length;
   const inChannels = data.train.images.shape[1]!;
   const model = buildArchitecture(v.arch!, { inChannels, numClasses: k, inputSize: size, seed, dropout: 'inference' });
-  const classWeights = v['class-weights'] === 'balanced' ? balancedWeights(data.train) : v['class-weights'] ? parseWeights(v['class-weights'], k) : undefined;
+  const classWeights = v['class-weights'] === 'balanced' ? balancedClassWeights(data.train) : v['class-weights'] ? parseWeights(v['class-weights'], k) : undefined;
   const threads = v.threads ? parseIntArg(v.threads, '--threads', 0) : undefined;
   const counts = data.train.task === 'single' ? classCounts(data.train) : [];
   console.error(`  ${data.description}\n  train ${data.train.images.shape[0]} (${counts.map((c, i) => `${data.train.classNames[i]} ${c}`).join(', ')}), val ${data.val.images.shape[0]}, test ${data.test.images.shape[0]}`);
 
-  const batchesPerEpoch = Math.ceil(data.train.images.shape[0]! / batchSize);
-  const total = batchesPerEpoch * epochs;
-  const schedule =
-    v.schedule === 'onecycle' ? oneCycle({ maxLr: lr, totalSteps: total }) : undefined;
-  const lrAt = schedule ? schedule.lr : v.schedule === 'cosine' ? cosine({ baseLr: lr, tMax: total }) : constant(lr);
   const controller = new AbortController();
   const onSigint = () => {
     console.error('\ncandor train: interrupted; stopping after this batch (nothing half-written is saved)');
     controller.abort();
   };
   process.once('SIGINT', onSigint);
-  let bar: Progress | undefined;
-  let opt: ReturnType<typeof createOptimizer> | undefined;
-  const result = await fit(model, data.train, data.val, ort as unknown as OrtSessionApi, {
-    epochs,
-    batchSize,
-    seed,
-    threads,
-    classWeights,
-    augment: v.augment ? ({ flip: 0.5, rotate: 10, cropPadding: Math.round(size / 16) } satisfies AugmentOptions) : undefined,
-    optimizer: (params) => (opt = createOptimizer(params, { type: optType, lr, weightDecay, excludeFromWeightDecay: normAndBias })),
-    learningRate: (step) => {
-      if (schedule && opt) opt.setMomentum(schedule.momentum(step));
-      return lrAt(step);
-    },
-    signal: controller.signal,
-    source: v.arch,
-    onBatch: (b) => {
-      if (b.batch === 0) bar = new Progress({ total: b.batches, label: `epoch ${b.epoch + 1}/${epochs}`, unit: 'batch' });
-      bar!.tick(1, { loss: b.loss.toFixed(4), acc: b.accuracy.toFixed(3) });
-    },
-    onEpoch: (r) => {
-      bar?.finish();
-      const val = r.val ? `  val loss ${r.val.loss.toFixed(4)} acc ${r.val.accuracy.toFixed(3)}${r.val.auroc !== undefined ? ` auroc ${r.val.auroc.toFixed(3)}` : ''}` : '';
-      console.error(`  epoch ${r.epoch + 1}: train loss ${r.train.loss.toFixed(4)} acc ${r.train.accuracy.toFixed(3)}${val}  (${r.imagesPerSecond.toFixed(0)} img/s)`);
-    },
-  });
-  process.off('SIGINT', onSigint);
-  if (result.history.length === 0) throw new Error('interrupted before the first epoch finished; nothing saved');
-
-  const evaluate = async (ds: ImageDataset): Promise<EpochMetrics> => {
-    const m = modelFromBytes(serializeModel(result.model), { source: out, threads });
-    const logits = await m.forward(ds.images, { batchSize: 256 });
-    await m.dispose();
-    return evaluateLogits(logits, ds);
-  };
-  const test = await evaluate(data.test);
-  const extra: Record<string, EpochMetrics> = {};
-  if (data.testMarked) extra['test (marked)'] = await evaluate(data.testMarked.dataset);
-  await saveModel(out, result.model, {
-    candorVersion: candorVersion(),
-    createdAt: new Date().toISOString(),
-    architecture: v.arch!,
-    input: { channels: inChannels, size, normalization: '(x − 0.5) / 0.5 of [0, 1] pixels, i.e. [-1, 1]' },
-    classes: data.train.classNames,
-    data: { path: v.data === data.path ? data.path : `${v.data} (bundled: ${data.path.split(/[\\/]/).slice(-2).join('/')})`, description: data.description, splits: { train: data.train.images.shape[0]!, val: data.val.images.shape[0]!, test: data.test.images.shape[0]! } },
-    training: { epochs, batchSize, optimizer: optType, lr, weightDecay, schedule: v.schedule, classWeights, augment: v.augment, randomLabels: v['random-labels'], shortcut: v.shortcut ?? null, threads: threads ?? null },
-    seed,
-    history: result.history,
-    bestEpoch: result.bestEpoch,
-    interrupted: result.interrupted,
-    test,
-    extra: Object.keys(extra).length ? extra : undefined,
-  });
-  const fmt = (m: EpochMetrics) => `acc ${m.accuracy.toFixed(3)}${m.auroc !== undefined ? `, AUROC ${m.auroc.toFixed(3)}` : ''}${m.sensitivity !== undefined ? `, sensitivity ${m.sensitivity.toFixed(3)}, specificity ${m.specificity!.toFixed(3)}` : ''}`;
-  console.log(`${out}: kept epoch ${result.bestEpoch + 1}${result.interrupted ? ' (interrupted)' : ''}; test ${fmt(test)}${data.testMarked ? `; marked test ${fmt(extra['test (marked)']!)}` : ''}`);
-}
-
-function balancedWeights(ds: ImageDataset): number[] {
-  const counts = classCounts(ds);
-  const n = counts.reduce((a, b) => a + b, 0);
-  return counts.map((c) => (c ? n / (counts.length * c) : 0));
+  let outcome;
+  try {
+    outcome = await trainModel({
+      model,
+      data,
+      epochs,
+      batchSize,
+      optimizer: optType,
+      lr,
+      weightDecay,
+      schedule: v.schedule as 'constant' | 'cosine' | 'onecycle',
+      classWeights,
+      augment: v.augment,
+      seed,
+      threads,
+      architecture: v.arch!,
+      dataLabel: v.data!,
+      notes: { randomLabels: v['random-labels'], shortcut: v.shortcut ?? null },
+      signal: controller.signal,
+    });
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+  const { card } = outcome;
+  await saveModel(out, outcome.model, card);
+  const marked = card.extra?.['test (marked)'];
+  console.log(`${out}: kept epoch ${card.bestEpoch + 1}${card.interrupted ? ' (interrupted)' : ''}; test ${formatMetrics(card.test)}${marked ? `; marked test ${formatMetrics(marked)}` : ''}`);
 }
 
 function parseWeights(s: string, k: number): number[] {
