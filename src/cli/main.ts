@@ -5,6 +5,7 @@ import { layersCommand } from './layers.js';
 import { trainCommand } from './train.js';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; about: string }> = {
+  audit: { run: async (argv) => (await import('./audit.js')).auditCommand(argv), about: 'stress-test a model\'s explanations and write the report (candor-report/index.html)' },
   explain: { run: async (argv) => (await import('./explain.js')).explainCommand(argv), about: 'attribution maps (.npy), overlays and a side-by-side grid (PNG) for a batch of images' },
   grad: { run: gradCommand, about: 'logits, input gradient and a layer activation/gradient as .npy (engine check)' },
   layers: { run: layersCommand, about: "list a model's 4-D layers (names usable with --layer)" },

@@ -1,0 +1,210 @@
+/**
+ * What every audit test shares: the options, the model under audit, its data and the image sample,
+ * the work cache, progress output, and attribution maps computed once per (model, images, method).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { loadModel } from '../runtime/node.js';
+import type { Model } from '../runtime/model.js';
+import { prepareData, type PreparedData } from '../train/prepare.js';
+import { cardPath, type ModelCard } from '../train/card.js';
+import { stratifiedIndices } from '../data/transforms.js';
+import { selectRows, classCounts, type SingleLabelDataset } from '../data/dataset.js';
+import { Rng } from '../tensor/rng.js';
+import { Tensor } from '../tensor/tensor.js';
+import { explain, getMethod } from '../explain/registry.js';
+import { Progress } from '../train/progress.js';
+import { digest, keyOf, WorkCache } from './cache.js';
+
+export const BUNDLED_MODEL = fileURLToPath(new URL('../../models/baseline/small_cnn_pneumoniamnist64.onnx', import.meta.url));
+
+export interface AuditOptions {
+  /** ONNX classifier under audit (default: the bundled baseline). */
+  model?: string;
+  /** Data: 'pneumoniamnist', a MedMNIST .npz, an image folder or CSV. */
+  data: string;
+  /** Training data for the sanity-check models (default: `data`). */
+  trainData?: string;
+  /** CAM layer (default: automatic). */
+  layer?: string;
+  methods: string[];
+  /** Test images sampled (stratified) for the per-image tests. */
+  n: number;
+  /** Images for the randomization tests (each randomized model explains them all). */
+  nRandomization: number;
+  /** Images for the stability test (each noisy copy is explained again). */
+  nStability: number;
+  /** Artifact of the shortcut experiment. */
+  shortcut: string;
+  /** Epochs for the random-label and shortcut models. */
+  epochs: { randomLabels: number; shortcut: number };
+  /** Tests to run (default all). */
+  tests: string[];
+  seed: number;
+  threads?: number;
+  /** Work cache directory; undefined disables caching. */
+  cacheDir?: string;
+  /** Print nothing (tests). */
+  quiet?: boolean;
+}
+
+export interface Subject {
+  model: Model;
+  /** Hash of the model's bytes: identifies it in cache keys. */
+  id: string;
+  path: string;
+  card?: ModelCard;
+  classes: string[];
+  size: number;
+  channels: number;
+  /** Architecture name when candor built it (for retraining), from the card. */
+  architecture?: string;
+}
+
+export interface Sample {
+  /** Rows of the test split. */
+  indices: Int32Array;
+  images: Tensor;
+  labels: Int32Array;
+  /** Identifies the images in cache keys. */
+  id: string;
+}
+
+/** Purpose of a map computation: the main maps, or cheaper settings for many repeated models. */
+export type MapPurpose = 'main' | 'repeated';
+
+/**
+ * Method options used by the audit. 'repeated' (randomization, stability: the same method run on
+ * many models or noisy copies) uses fewer SmoothGrad samples and IG steps and a coarser occlusion
+ * stride; original and perturbed maps always use the same settings, so comparisons are fair.
+ */
+export function auditMethodOptions(method: string, size: number, purpose: MapPurpose): Record<string, unknown> {
+  const window = Math.max(2, Math.round(size / 8));
+  switch (getMethod(method).name) {
+    case 'smoothgrad':
+      return { samples: purpose === 'main' ? 32 : 12, seed: 0 };
+    case 'ig':
+      return { steps: purpose === 'main' ? 32 : 16 };
+    case 'occlusion':
+      return { window, strides: purpose === 'main' ? Math.max(1, window / 2) : window };
+    default:
+      return {};
+  }
+}
+
+export class AuditContext {
+  readonly cache: WorkCache;
+  readonly started = performance.now();
+  /** Seconds spent per test, for the report. */
+  readonly timings: Record<string, number> = {};
+  /** Raw maps (and other tensors) written to the report's maps/ folder as <name>.npy. */
+  readonly exports = new Map<string, Tensor>();
+
+  private constructor(
+    readonly opts: AuditOptions,
+    readonly subject: Subject,
+    readonly data: PreparedData,
+    readonly sample: Sample,
+    version: string,
+  ) {
+    this.cache = new WorkCache(opts.cacheDir, version);
+  }
+
+  static async create(opts: AuditOptions, version: string): Promise<AuditContext> {
+    const path = opts.model ?? BUNDLED_MODEL;
+    if (!existsSync(path)) throw new Error(`${path}: no such model file`);
+    const bytes = readFileSync(path);
+    const model = loadModel(path, { threads: opts.threads });
+    const cardFile = cardPath(path);
+    const card = existsSync(cardFile) ? (JSON.parse(readFileSync(cardFile, 'utf8')) as ModelCard) : undefined;
+    const shape = model.inputShape;
+    const [c, h, w] = [shape[1], shape[2], shape[3]];
+    const size = typeof h === 'number' ? h : card?.input.size ?? 64;
+    if (typeof w === 'number' && w !== size) throw new Error(`${path}: the audit needs square inputs, the model takes ${h}×${w}`);
+    const channels = typeof c === 'number' ? c : card?.input.channels ?? 1;
+    const log = (s: string) => opts.quiet || console.error(s);
+    log(`candor audit: ${path} (${model.numClasses} classes, input ${channels}×${size}×${size})`);
+    const data = prepareData(opts.data, { size, channels, seed: opts.seed });
+    if (data.test.task !== 'single') throw new Error(`${opts.data}: the audit needs single-label data (one class per image); this data set is multi-label`);
+    const classes = card?.classes ? [...card.classes] : [...data.test.classNames];
+    if (data.test.classNames.length !== model.numClasses) {
+      throw new Error(`${opts.data} has ${data.test.classNames.length} classes (${data.test.classNames.join(', ')}) but ${path} outputs ${model.numClasses}`);
+    }
+    const sample = drawSample(data.test as SingleLabelDataset, opts.n, new Rng(opts.seed).fork('audit-sample'));
+    log(`  ${data.description}; test split ${data.test.images.shape[0]} images (${classCounts(data.test).join('/')}), sample ${sample.indices.length}`);
+    const subject: Subject = { model, id: digest(bytes), path, card, classes, size, channels, architecture: card?.architecture };
+    return new AuditContext(opts, subject, data, sample, version);
+  }
+
+  log(line: string): void {
+    if (!this.opts.quiet) console.error(line);
+  }
+
+  progress(label: string, total: number, unit = 'img'): Progress {
+    return new Progress({ total, label, unit, silent: this.opts.quiet });
+  }
+
+  /** The first `n` images of the sample (the sample is in random order, stratified). */
+  head(n: number): Sample {
+    const k = Math.min(n, this.sample.indices.length);
+    if (k === this.sample.indices.length) return this.sample;
+    const images = this.sample.images.slice0(0, k);
+    return { indices: this.sample.indices.slice(0, k), images, labels: this.sample.labels.slice(0, k), id: keyOf(this.sample.id, k) };
+  }
+
+  /**
+   * Attribution maps [N,H,W] of one method, cached by (model id, images id, targets, method,
+   * options, layer). Computed in chunks so progress can be shown.
+   */
+  async maps(modelId: string, model: Model, images: Tensor, imagesId: string, targets: readonly number[], method: string, purpose: MapPurpose, label?: string): Promise<Tensor> {
+    const options = { ...auditMethodOptions(method, this.subject.size, purpose), layer: this.opts.layer, seed: this.opts.seed };
+    return this.cache.tensor('maps', { modelId, imagesId, targets, method, options }, async () => {
+      const n = images.shape[0]!;
+      const chunk = 8;
+      const bar = label ? this.progress(label, n) : undefined;
+      const parts: Tensor[] = [];
+      for (let i = 0; i < n; i += chunk) {
+        const j = Math.min(n, i + chunk);
+        const a = await explain(model, images.slice0(i, j), method, targets.slice(i, j), options);
+        parts.push(a.map);
+        bar?.tick(j - i);
+      }
+      bar?.finish();
+      return Tensor.concat0(parts);
+    });
+  }
+
+  /** Logits [N,K] of a model on images, cached. */
+  async logits(modelId: string, model: Model, images: Tensor, imagesId: string): Promise<Tensor> {
+    return this.cache.tensor('logits', { modelId, imagesId }, () => model.forward(images, { batchSize: 256 }));
+  }
+}
+
+function drawSample(test: SingleLabelDataset, n: number, rng: Rng): Sample {
+  const total = test.images.shape[0]!;
+  const k = test.classNames.length;
+  const counts = classCounts(test);
+  let idx: Int32Array;
+  if (n >= total) idx = Int32Array.from({ length: total }, (_, i) => i);
+  else {
+    idx = stratifiedIndices(test.labels, k, proportionalCounts(counts, n), rng);
+  }
+  // Random order, so that the first m images are themselves a stratified-ish subsample.
+  const perm = rng.fork('order').permutation(idx.length);
+  const order = Int32Array.from(perm, (p) => idx[p]!);
+  const ds = selectRows(test, order);
+  return { indices: order, images: ds.images, labels: Int32Array.from(ds.labels), id: keyOf(digest(new Uint8Array(test.images.data.buffer, test.images.data.byteOffset, test.images.data.byteLength)), Array.from(order)) };
+}
+
+/** n split over classes in proportion to their counts (largest remainders; every present class ≥ 1). */
+export function proportionalCounts(counts: readonly number[], n: number): number[] {
+  const total = counts.reduce((a, b) => a + b, 0);
+  const exact = counts.map((c) => (c * n) / total);
+  const per = exact.map((e, i) => Math.min(counts[i]!, Math.max(counts[i]! > 0 ? 1 : 0, Math.floor(e))));
+  const order = exact.map((e, i) => [e - Math.floor(e), i] as const).sort((a, b) => b[0] - a[0]);
+  for (const [, i] of order) {
+    if (per.reduce((a, b) => a + b, 0) >= n) break;
+    if (per[i]! < counts[i]!) per[i]!++;
+  }
+  return per;
+}

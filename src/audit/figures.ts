@@ -1,0 +1,102 @@
+/**
+ * Figure helpers shared by the audit's sections: heatmap grids (PNG) from map tensors, and
+ * Vega-Lite specs for the charts every section draws (curves with intervals, bars, confusion matrices).
+ */
+import { Tensor } from '../tensor/tensor.js';
+import { displayImage } from '../viz/overlay.js';
+import { gridPng, type GridRow } from '../viz/grid.js';
+import type { VegaLiteSpec } from '../report/types.js';
+
+/** Image i of a batch [N,C,H,W] in the models' [-1, 1] scale, as [C,H,W] in [0, 1]. */
+export function imageAt(images: Tensor, i: number): Tensor {
+  const [, c, h, w] = images.shape as [number, number, number, number];
+  return displayImage(new Tensor(images.data.slice(i * c * h * w, (i + 1) * c * h * w), [c, h, w]), [-1, 1]);
+}
+
+/** Map i of a batch [N,H,W] as [H,W]. */
+export function mapAt(maps: Tensor, i: number): Tensor {
+  const [, h, w] = maps.shape as [number, number, number];
+  return new Tensor(maps.data.slice(i * h * w, (i + 1) * h * w), [h, w]);
+}
+
+export interface GridCell {
+  maps: Tensor;
+  signed: boolean;
+  title: string[];
+}
+
+/** A grid: one row per image index, the image then one overlay per cell (same image index). */
+export function mapsGrid(images: Tensor, rows: { index: number; title: string[]; cells: GridCell[] }[], minPanel = 96): Uint8Array {
+  const gridRows: GridRow[] = rows.map((r) => ({
+    image: imageAt(images, r.index),
+    title: r.title,
+    panels: r.cells.map((c) => ({ map: mapAt(c.maps, r.index), signed: c.signed, title: c.title })),
+  }));
+  return gridPng(gridRows, { minPanel });
+}
+
+/** Upper-case, short label for the grid's bitmap font. */
+export function gridLabel(s: string, max = 14): string {
+  const u = s.toUpperCase();
+  return u.length > max ? u.slice(0, max - 1) + '.' : u;
+}
+
+/** Mean with an interval per x and series: points, error bars, lines. */
+export function intervalChart(opts: {
+  title: string;
+  values: { x: string | number; series: string; mean: number; lo: number; hi: number; facet?: string }[];
+  xTitle: string;
+  yTitle: string;
+  xOrder?: string[];
+  yDomain?: [number, number];
+  facetTitle?: string;
+  width?: number;
+}): VegaLiteSpec {
+  const nominalX = typeof opts.values[0]?.x === 'string';
+  const x = { field: 'x', type: nominalX ? 'ordinal' : 'quantitative', title: opts.xTitle, ...(opts.xOrder ? { sort: opts.xOrder } : {}), axis: nominalX ? { labelAngle: -40 } : {} };
+  const y = { field: 'mean', type: 'quantitative', title: opts.yTitle, ...(opts.yDomain ? { scale: { domain: opts.yDomain } } : {}) };
+  const color = { field: 'series', type: 'nominal', title: 'method' };
+  const layer = {
+    layer: [
+      { mark: { type: 'line', point: true }, encoding: { x, y, color } },
+      { mark: { type: 'errorbar', ticks: true }, encoding: { x, y: { field: 'lo', type: 'quantitative', title: opts.yTitle }, y2: { field: 'hi' }, color } },
+    ],
+  };
+  const width = opts.width ?? 260;
+  const hasFacet = opts.values.some((v) => v.facet !== undefined);
+  if (hasFacet) {
+    return { title: opts.title, data: { values: opts.values }, facet: { field: 'facet', type: 'nominal', title: opts.facetTitle ?? null }, columns: 2, spec: { width, height: 180, ...layer }, resolve: { scale: { y: 'independent' } } };
+  }
+  return { title: opts.title, data: { values: opts.values }, width: width * 1.6, height: 220, ...layer };
+}
+
+/** Grouped bars with optional error bars. */
+export function barChart(opts: { title: string; values: { group: string; bar: string; value: number; lo?: number; hi?: number }[]; yTitle: string; groupTitle: string; barTitle: string; rule?: { y: number; label: string } }): VegaLiteSpec {
+  const layers: Record<string, unknown>[] = [
+    { mark: 'bar', encoding: { x: { field: 'group', type: 'nominal', title: opts.groupTitle, axis: { labelAngle: -30 } }, xOffset: { field: 'bar' }, y: { field: 'value', type: 'quantitative', title: opts.yTitle }, color: { field: 'bar', type: 'nominal', title: opts.barTitle } } },
+  ];
+  if (opts.values.some((v) => v.lo !== undefined)) {
+    layers.push({ mark: { type: 'errorbar', ticks: true }, encoding: { x: { field: 'group', type: 'nominal' }, xOffset: { field: 'bar' }, y: { field: 'lo', type: 'quantitative', title: opts.yTitle }, y2: { field: 'hi' } } });
+  }
+  const spec: VegaLiteSpec = { title: opts.title, width: 420, height: 220, data: { values: opts.values }, layer: layers };
+  if (opts.rule) {
+    return { title: opts.title, width: 420, height: 220, layer: [{ data: { values: opts.values }, layer: layers }, { data: { values: [opts.rule] }, mark: { type: 'rule', strokeDash: [4, 3], color: '#555' }, encoding: { y: { field: 'y', type: 'quantitative' } } }] };
+  }
+  return spec;
+}
+
+/** A confusion matrix as a heatmap with counts. Rows: true class; columns: predicted. */
+export function confusionChart(title: string, classes: readonly string[], m: readonly (readonly number[])[]): VegaLiteSpec {
+  const values = m.flatMap((row, i) => row.map((count, j) => ({ truth: classes[i], predicted: classes[j], count })));
+  return {
+    title,
+    data: { values },
+    width: 60 * classes.length,
+    height: 60 * classes.length,
+    encoding: { x: { field: 'predicted', type: 'nominal', sort: classes, title: 'predicted' }, y: { field: 'truth', type: 'nominal', sort: classes, title: 'true class' } },
+    layer: [
+      { mark: 'rect', encoding: { color: { field: 'count', type: 'quantitative', scale: { scheme: 'blues' }, legend: null } } },
+      { mark: { type: 'text', fontSize: 14 }, encoding: { text: { field: 'count', type: 'quantitative' }, color: { condition: { test: `datum.count > ${Math.max(...m.flat()) / 2}`, value: 'white' }, value: 'black' } } },
+    ],
+  };
+}

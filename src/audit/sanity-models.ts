@@ -1,0 +1,110 @@
+/**
+ * The models the sanity checks compare against, trained on the candor engine and cached:
+ *   - random labels (Adebayo et al.'s data randomization test): the audited architecture trained on
+ *     permuted training labels;
+ *   - shortcut (the tutorial's controlled artifact): the same architecture trained on images carrying
+ *     a label-coded marker.
+ * The architecture is rebuilt from the model card when candor built the model; otherwise the audited
+ * ONNX graph itself is re-initialised (torch defaults, ./randomize.ts) and trained — any graph the
+ * engine can differentiate can be retrained.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { buildArchitecture, ARCHITECTURES } from '../train/arch/index.js';
+import { prepareData, type PreparedData } from '../train/prepare.js';
+import { trainModel, type TrainSettings } from '../train/train-model.js';
+import { cardPath, saveModel, type ModelCard } from '../train/card.js';
+import type { OptimizerType } from '../train/optim.js';
+import { serializeModel, parseModel } from '../onnx/proto.js';
+import type { Model as IRModel } from '../onnx/ir.js';
+import { loadModel, modelFromBytes } from '../runtime/node.js';
+import type { Model } from '../runtime/model.js';
+import { digest, keyOf } from './cache.js';
+import { parameterGroups, randomizeGroups } from './randomize.js';
+import type { AuditContext } from './context.js';
+
+export type SanityKind = 'random-labels' | 'shortcut';
+
+export interface SanityModel {
+  kind: SanityKind;
+  model: Model;
+  id: string;
+  card: ModelCard;
+  /** Where the cached model lives (undefined without a cache). */
+  path?: string;
+  /** The data it was trained on (shortcut: with `testMarked`). */
+  data: PreparedData;
+  /** Seconds spent training (0 when loaded from the cache). */
+  seconds: number;
+}
+
+function settingsFor(ctx: AuditContext, kind: SanityKind): TrainSettings {
+  const t = (ctx.subject.card?.training ?? {}) as Record<string, unknown>;
+  const optimizer = (['Adam', 'AdamW', 'SGD'].includes(t.optimizer as string) ? t.optimizer : 'Adam') as OptimizerType;
+  return {
+    epochs: kind === 'random-labels' ? ctx.opts.epochs.randomLabels : ctx.opts.epochs.shortcut,
+    batchSize: typeof t.batchSize === 'number' ? t.batchSize : 128,
+    optimizer,
+    lr: typeof t.lr === 'number' ? t.lr : 1e-3,
+    weightDecay: typeof t.weightDecay === 'number' ? t.weightDecay : 0,
+    schedule: 'constant',
+    seed: ctx.opts.seed,
+    threads: ctx.opts.threads,
+  };
+}
+
+/** A freshly initialised model of the audited architecture. */
+function freshArchitecture(ctx: AuditContext, seed: number): { ir: IRModel; architecture: string } {
+  const { subject } = ctx;
+  if (subject.architecture && ARCHITECTURES[subject.architecture]) {
+    const ir = buildArchitecture(subject.architecture, { inChannels: subject.channels, numClasses: subject.model.numClasses, inputSize: subject.size, seed, dropout: 'inference' });
+    return { ir, architecture: subject.architecture };
+  }
+  const ir = subject.model.ir;
+  return { ir: randomizeGroups(ir, parameterGroups(ir, { maxGroups: Infinity }), seed), architecture: `${subject.path} (re-initialised)` };
+}
+
+/** Train (or load from the cache) one sanity-check model. */
+export async function sanityModel(ctx: AuditContext, kind: SanityKind, trainData: string): Promise<SanityModel> {
+  const { subject, opts } = ctx;
+  const settings = settingsFor(ctx, kind);
+  const data = prepareData(trainData, {
+    size: subject.size,
+    channels: subject.channels,
+    seed: opts.seed,
+    randomLabels: kind === 'random-labels',
+    shortcut: kind === 'shortcut' ? opts.shortcut : undefined,
+  });
+  const key = keyOf(ctx.cache.version, kind, subject.id, trainData, subject.size, subject.channels, settings, kind === 'shortcut' ? opts.shortcut : null, subject.architecture ?? null);
+  const path = ctx.cache.path('models', `${kind}-${key}`, '.onnx');
+  if (path && existsSync(path) && existsSync(cardPath(path))) {
+    try {
+      const card = JSON.parse(readFileSync(cardPath(path), 'utf8')) as ModelCard;
+      const bytes = readFileSync(path);
+      parseModel(bytes, { source: path });
+      ctx.log(`  ${kind} model: reusing ${path}`);
+      ctx.cache.hits++;
+      return { kind, model: loadModel(path, { threads: opts.threads }), id: digest(bytes), card, path, data, seconds: 0 };
+    } catch (e) {
+      ctx.log(`  ${kind} model: cached copy unreadable (${(e as Error).message}); training again`);
+    }
+  }
+  const { ir, architecture } = freshArchitecture(ctx, opts.seed + (kind === 'random-labels' ? 1 : 2));
+  ctx.log(`  training the ${kind} model (${architecture}, ${settings.epochs} epochs on ${data.train.images.shape[0]} images${kind === 'shortcut' ? `, artifact ${opts.shortcut}` : ', permuted labels'})…`);
+  const t0 = performance.now();
+  const out = await trainModel({
+    ...settings,
+    model: ir,
+    data,
+    architecture,
+    dataLabel: trainData,
+    notes: { randomLabels: kind === 'random-labels', shortcut: kind === 'shortcut' ? opts.shortcut : null, purpose: `candor audit ${kind} model` },
+    log: (l) => ctx.log(l),
+    bars: !opts.quiet,
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  ctx.cache.misses++;
+  const bytes = serializeModel(out.model);
+  if (path) await saveModel(path, out.model, out.card);
+  const model = modelFromBytes(bytes, { source: path ?? `${kind} model`, threads: opts.threads });
+  return { kind, model, id: digest(bytes), card: out.card, path, data, seconds };
+}
