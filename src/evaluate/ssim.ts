@@ -1,0 +1,96 @@
+/**
+ * Structural similarity (Wang et al. 2004) as scikit-image 0.19 computes it with its defaults
+ * (`skimage.metrics.structural_similarity(a, b, data_range=R)`): a 7×7 uniform window
+ * (scipy.ndimage.uniform_filter, mode 'reflect' = half-sample symmetric), K1 = 0.01, K2 = 0.03,
+ * sample covariance (× NP/(NP − 1), NP = 49), and the mean over the image with a border of
+ * (7 − 1)/2 = 3 pixels cropped:
+ *
+ *   μx, μy, σx², σy², σxy   local (windowed) means, variances and covariance
+ *   C1 = (K1·R)², C2 = (K2·R)²
+ *   SSIM = mean_crop[ (2μxμy + C1)(2σxy + C2) / ((μx² + μy² + C1)(σx² + σy² + C2)) ]
+ *
+ * Computed in float64 (skimage computes float32 inputs in float32; pass float64 there to compare).
+ */
+
+export function reflectIndex(i: number, n: number): number {
+  // scipy 'reflect' (d c b a | a b c d | d c b a), repeated for windows wider than the image
+  const period = 2 * n;
+  let k = ((i % period) + period) % period;
+  if (k >= n) k = period - 1 - k;
+  return k;
+}
+
+/** Mean over a size×size window centred on each pixel (scipy.ndimage.uniform_filter, mode 'reflect'). */
+export function uniformFilter(img: ArrayLike<number>, h: number, w: number, size: number): Float64Array {
+  const r0 = Math.floor(size / 2); // scipy centres odd windows; even windows reach one more pixel back
+  const tmp = new Float64Array(h * w);
+  for (let i = 0; i < h; i++) {
+    for (let j = 0; j < w; j++) {
+      let s = 0;
+      for (let k = 0; k < size; k++) s += img[reflectIndex(i - r0 + k, h) * w + j]!;
+      tmp[i * w + j] = s / size;
+    }
+  }
+  const out = new Float64Array(h * w);
+  for (let i = 0; i < h; i++) {
+    for (let j = 0; j < w; j++) {
+      let s = 0;
+      for (let k = 0; k < size; k++) s += tmp[i * w + reflectIndex(j - r0 + k, w)]!;
+      out[i * w + j] = s / size;
+    }
+  }
+  return out;
+}
+
+export interface SsimOptions {
+  /** Dynamic range R of the images (max − min possible value). Required. */
+  dataRange: number;
+  /** Odd window side (default 7, skimage's default). */
+  winSize?: number;
+  k1?: number;
+  k2?: number;
+}
+
+/** Mean SSIM of two [h,w] images given as flat row-major arrays. */
+export function ssim(a: ArrayLike<number>, b: ArrayLike<number>, h: number, w: number, options: SsimOptions): number {
+  const win = options.winSize ?? 7;
+  const { dataRange } = options;
+  if (a.length !== h * w || b.length !== h * w) throw new Error(`ssim: images must have ${h}×${w} = ${h * w} values, got ${a.length} and ${b.length}`);
+  if (!Number.isInteger(win) || win < 3 || win % 2 !== 1) throw new Error(`ssim: winSize must be an odd integer ≥ 3, got ${win}`);
+  if (h < win || w < win) throw new Error(`ssim: winSize ${win} exceeds the image extent ${h}×${w}`);
+  if (!(dataRange > 0) || !Number.isFinite(dataRange)) throw new Error(`ssim: dataRange must be a positive number, got ${dataRange}`);
+  const n = h * w;
+  const aa = new Float64Array(n);
+  const bb = new Float64Array(n);
+  const ab = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    aa[i] = a[i]! * a[i]!;
+    bb[i] = b[i]! * b[i]!;
+    ab[i] = a[i]! * b[i]!;
+  }
+  const ux = uniformFilter(a, h, w, win);
+  const uy = uniformFilter(b, h, w, win);
+  const uxx = uniformFilter(aa, h, w, win);
+  const uyy = uniformFilter(bb, h, w, win);
+  const uxy = uniformFilter(ab, h, w, win);
+  const np = win * win;
+  const covNorm = np / (np - 1);
+  const c1 = ((options.k1 ?? 0.01) * dataRange) ** 2;
+  const c2 = ((options.k2 ?? 0.03) * dataRange) ** 2;
+  const pad = (win - 1) / 2;
+  let sum = 0;
+  let count = 0;
+  for (let i = pad; i < h - pad; i++) {
+    for (let j = pad; j < w - pad; j++) {
+      const p = i * w + j;
+      const mx = ux[p]!;
+      const my = uy[p]!;
+      const vx = covNorm * (uxx[p]! - mx * mx);
+      const vy = covNorm * (uyy[p]! - my * my);
+      const vxy = covNorm * (uxy[p]! - mx * my);
+      sum += ((2 * mx * my + c1) * (2 * vxy + c2)) / ((mx * mx + my * my + c1) * (vx + vy + c2));
+      count++;
+    }
+  }
+  return sum / count;
+}
