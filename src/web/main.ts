@@ -1,0 +1,335 @@
+/**
+ * The workbench page: wires the controls to the worker (all computation happens there) and draws the
+ * results. `window.candor` exposes the state (raw maps, timings) for scripted checks and tests.
+ */
+import { COLORMAP_NAMES } from '../viz/colormap.js';
+import { writeNpz } from '../io/npz.js';
+import { Tensor } from '../tensor/tensor.js';
+import { WorkerClient } from './client.js';
+import { $, download, el, options } from './dom.js';
+import { renderGrid } from './grid.js';
+import { canvasPng, figureCanvas } from './figure.js';
+import { NORMALIZATIONS, type Normalization } from './preprocess.js';
+import type { DicomSummary, ImageSummary, ModelCard, Variant } from './protocol.js';
+import { newState, resultKey, type WorkbenchState } from './state.js';
+import type { NormMode } from './render.js';
+
+const state: WorkbenchState = newState();
+/** Each DICOM image's window as first opened (the file's, else its full range). */
+const fileWindows = new Map<number, { center: number; width: number }>();
+const client = new WorkerClient(new Worker(new URL('./worker.js', import.meta.url), { type: 'module' }));
+let busy = 0;
+
+declare global {
+  interface Window {
+    candor: { state: WorkbenchState; ready: Promise<void>; idle: () => Promise<void> };
+  }
+}
+
+// ------------------------------------------------------------------------------------ status
+
+function setBusy(delta: number): void {
+  busy += delta;
+  document.body.dataset.state = busy > 0 ? 'busy' : 'ready';
+  $<HTMLButtonElement>('run').disabled = busy > 0 || !state.model || state.current === undefined;
+  $<HTMLButtonElement>('sanity').disabled = busy > 0 || !state.model || state.current === undefined || !state.model.parameterGroups;
+  const done = state.results.size > 0;
+  $<HTMLButtonElement>('export-png').disabled = !done;
+  $<HTMLButtonElement>('export-npz').disabled = !done;
+  if (busy === 0) idleWaiters.splice(0).forEach((f) => f());
+}
+const idleWaiters: (() => void)[] = [];
+
+function status(text: string, cls = ''): void {
+  const s = $('status');
+  s.className = cls;
+  s.textContent = text;
+}
+
+/** Run an action with the busy flag set; errors are shown, not thrown. */
+async function task(what: string, f: () => Promise<void>): Promise<void> {
+  setBusy(+1);
+  try {
+    await f();
+  } catch (e) {
+    status(`${what}: ${(e as Error).message}`, 'error');
+  } finally {
+    setBusy(-1);
+  }
+}
+
+const redraw = () => renderGrid($('grid'), state);
+
+// ------------------------------------------------------------------------------------ model
+
+async function openModel(bytes: ArrayBuffer, name: string, card?: ModelCard): Promise<void> {
+  status(`Loading ${name}…`);
+  const m = await client.request({ type: 'loadModel', bytes, name, card }, { transfer: [bytes] });
+  state.model = m;
+  state.results.clear();
+  state.predictions = {};
+  state.randomizedGroups = undefined;
+  const info = [`${m.name}: input ${m.channels}×${m.height}×${m.width}, ${m.numClasses} classes (${m.classNames.join(', ')}), ${m.layers.length} layers`];
+  $('model-info').replaceChildren(info[0]!, ...m.warnings.map((w) => el('div', { class: 'warn' }, w)));
+  options($<HTMLSelectElement>('normalization'), Object.entries(NORMALIZATIONS).map(([value, label]) => ({ value, label })), m.normalization);
+  options($<HTMLSelectElement>('target'), [{ value: 'pred', label: 'predicted class' }, ...m.classNames.map((c, i) => ({ value: String(i), label: `${i}: ${c}` }))], 'pred');
+  options($<HTMLSelectElement>('layer'), [{ value: 'auto', label: `auto (${m.defaultLayer ?? 'none'})` }, ...m.layers.map((l) => ({ value: l.tensor, label: `${l.module ?? l.tensor} [${l.shape.join('×')}]` }))], 'auto');
+  status(`Model ready: ${m.name}`);
+  if (state.current !== undefined) await showImage(state.current);
+}
+
+async function useBaseline(): Promise<void> {
+  const list = (await (await fetch('models/index.json')).json()) as { name: string; onnx: string; card?: string }[];
+  const m = list[0];
+  if (!m) throw new Error('the server offers no bundled model');
+  const [bytes, card] = await Promise.all([
+    fetch(m.onnx).then((r) => r.arrayBuffer()),
+    m.card ? fetch(m.card).then((r) => (r.ok ? (r.json() as Promise<ModelCard>) : undefined)) : undefined,
+  ]);
+  await openModel(bytes, m.name, card);
+}
+
+// ------------------------------------------------------------------------------------ images
+
+function thumbButton(img: ImageSummary, content: Node | string): HTMLButtonElement {
+  const b = el('button', { type: 'button', title: img.name, 'data-image': img.id }, content);
+  b.addEventListener('click', () => void task('Showing the image', () => showImage(img.id)));
+  return b;
+}
+
+async function addImage(bytes: ArrayBuffer, name: string, thumb?: string): Promise<number> {
+  const img = await client.request({ type: 'loadImage', bytes, name }, { transfer: [bytes] });
+  state.images.push(img);
+  if (img.dicom) fileWindows.set(img.id, { center: img.dicom.center, width: img.dicom.width });
+  const content = thumb ? el('img', { src: thumb, alt: name }) : el('span', { class: 'name' }, name);
+  $(thumb ? 'samples' : 'images').append(thumbButton(img, content));
+  return img.id;
+}
+
+async function openFiles(files: Iterable<File>): Promise<void> {
+  let last: number | undefined;
+  for (const f of files) {
+    if (/\.onnx$/i.test(f.name)) await openModel(await f.arrayBuffer(), f.name); // a model dropped with the images
+    else last = await addImage(await f.arrayBuffer(), f.name);
+  }
+  if (last !== undefined) await showImage(last);
+}
+
+function showWindow(d: DicomSummary | undefined): void {
+  const fs = $<HTMLFieldSetElement>('window');
+  fs.hidden = !d;
+  if (!d) return;
+  const span = Math.max(d.max - d.min, 1e-6);
+  const set = (id: string, v: number, min?: number, max?: number) => {
+    const i = $<HTMLInputElement>(id);
+    if (min !== undefined) i.min = String(min);
+    if (max !== undefined) i.max = String(max);
+    if (min !== undefined) i.step = String(span / 200);
+    i.value = String(v);
+  };
+  set('wc', d.center);
+  set('ww', d.width);
+  set('wc-range', d.center, d.min, d.max);
+  set('ww-range', d.width, span / 200, span * 2);
+}
+
+async function showImage(id: number): Promise<void> {
+  state.current = id;
+  document.querySelectorAll('.thumbs button').forEach((b) => b.classList.toggle('selected', (b as HTMLElement).dataset.image === String(id)));
+  const img = state.images.find((i) => i.id === id)!;
+  showWindow(img.dicom);
+  state.results.clear();
+  state.predictions = {};
+  state.shownAfterMs = {};
+  $('progress').replaceChildren();
+  if (!state.model) {
+    status(`${img.name} opened; choose a model to see the prediction`);
+    return;
+  }
+  state.prepared = await client.request({ type: 'prepare', image: id });
+  redraw();
+  await predict('original');
+}
+
+async function predict(variant: Variant): Promise<void> {
+  if (state.current === undefined || !state.model) return;
+  const p = await client.request({ type: 'predict', image: state.current, variant });
+  state.predictions[variant] = p;
+  const names = state.model.classNames;
+  const bars = (['original', 'randomized'] as const).flatMap((v) => {
+    const q = state.predictions[v];
+    if (!q) return [];
+    const head = v === 'randomized' ? [el('div', { class: 'info' }, 'randomized weights:')] : [];
+    return [...head, ...q.probabilities.map((pr, i) =>
+      el('div', { class: `bar${i === q.predicted ? ' top' : ''}`, 'data-class': i },
+        el('span', {}, names[i] ?? String(i)),
+        el('div', { class: 'track' }, Object.assign(el('div', { class: 'fill' }), {})),
+        el('span', {}, `${(pr * 100).toFixed(1)}%`)))];
+  });
+  $('prediction').replaceChildren(...bars);
+  // widths via CSSOM (the CSP forbids inline style attributes)
+  let k = 0;
+  for (const v of ['original', 'randomized'] as const) for (const pr of state.predictions[v]?.probabilities ?? []) {
+    ($('prediction').querySelectorAll<HTMLElement>('.fill')[k++]!).style.width = `${(pr * 100).toFixed(1)}%`;
+  }
+  status(`${names[p.predicted]} (${(p.probabilities[p.predicted]! * 100).toFixed(1)}%)${variant === 'randomized' ? ' with randomized weights' : ''}`);
+}
+
+// ------------------------------------------------------------------------------------ explain
+
+/** Quick methods first, so the first overlay shows while slower ones run. */
+function cost(name: string): number {
+  const m = state.methods.find((x) => x.name === name);
+  if (/^(scorecam|ablationcam|occlusion|featureablation|rise)$/.test(name) || m?.family === 'perturbation') return 3;
+  if (/^(ig|smoothgrad|gradientshap|expectedgradients)$/.test(name)) return 2;
+  return m?.family === 'cam' ? 0 : 1;
+}
+
+function selectedMethods(): string[] {
+  const names = [...document.querySelectorAll<HTMLInputElement>('#methods input:checked')].map((i) => i.value);
+  return names.map((n, i) => [n, i] as const).sort((a, b) => cost(a[0]) - cost(b[0]) || a[1] - b[1]).map(([n]) => n);
+}
+
+async function explainAll(variant: Variant, clickedAt: number): Promise<void> {
+  const image = state.current!;
+  const t = $<HTMLSelectElement>('target').value;
+  const layer = $<HTMLSelectElement>('layer').value;
+  const methods = selectedMethods();
+  if (!methods.length) throw new Error('choose at least one method');
+  const bar = el('progress', { max: 1, value: 0 });
+  const label = el('span');
+  $('progress').replaceChildren(label, bar);
+  for (const method of methods) {
+    // The randomized model explains the class the trained model was explained for (Adebayo et al.).
+    const original = variant === 'randomized' ? state.results.get(resultKey('original', method)) : undefined;
+    const target = original ? original.target : t === 'pred' ? 'pred' : Number(t);
+    label.textContent = `${method}${variant === 'randomized' ? ' (randomized)' : ''}…`;
+    bar.value = 0;
+    const r = await client.request(
+      { type: 'explain', image, method, target, layer: layer === 'auto' ? undefined : layer, variant },
+      { progress: (done, total) => ((bar.max = total), (bar.value = done)) },
+    );
+    if (state.current !== image) return;
+    state.results.set(resultKey(variant, method), r);
+    redraw();
+    state.shownAfterMs[resultKey(variant, method)] = performance.now() - clickedAt;
+  }
+  $('progress').replaceChildren(`${methods.length} method${methods.length > 1 ? 's' : ''} done`);
+}
+
+async function sanityCheck(clickedAt: number): Promise<void> {
+  if (!state.randomizedGroups) {
+    status('Re-initialising every learnable layer…');
+    state.randomizedGroups = (await client.request({ type: 'randomize', seed: 0 })).groups;
+  }
+  const missing = selectedMethods().some((m) => !state.results.has(resultKey('original', m)));
+  if (missing) await explainAll('original', clickedAt);
+  await predict('randomized');
+  await explainAll('randomized', clickedAt);
+  status(`Randomized ${state.randomizedGroups.length} layer groups (${state.randomizedGroups.join(', ')}); maps that survive this are not explaining the model.`);
+}
+
+// ------------------------------------------------------------------------------------ export
+
+function stem(): string {
+  const img = state.images.find((i) => i.id === state.current);
+  return `candor_${(img?.name ?? 'image').replace(/\.[^.]*$/, '').replace(/[^\w.-]+/g, '_')}`;
+}
+
+async function exportPng(): Promise<void> {
+  const img = state.images.find((i) => i.id === state.current);
+  const c = figureCanvas(state, `${state.model?.name ?? ''} — ${img?.name ?? ''}`);
+  if (c) download(await canvasPng(c), `${stem()}.png`);
+}
+
+function exportNpz(): void {
+  const entries: Record<string, Tensor> = {};
+  for (const r of state.results.values()) entries[`${r.variant}_${r.method}`] = new Tensor(Float32Array.from(r.map), [1, r.height, r.width]);
+  download(writeNpz(entries), `${stem()}_maps.npz`);
+}
+
+// ------------------------------------------------------------------------------------ setup
+
+function readDisplay(): void {
+  state.display = {
+    alpha: Number($<HTMLInputElement>('alpha').value),
+    colormap: $<HTMLSelectElement>('colormap').value,
+    diverging: $<HTMLSelectElement>('diverging').value,
+    norm: $<HTMLSelectElement>('norm').value as NormMode,
+  };
+  redraw();
+}
+
+async function setWindow(center: number, width: number): Promise<void> {
+  if (state.current === undefined) return;
+  const d = await client.request({ type: 'setWindow', image: state.current, center, width });
+  const img = state.images.find((i) => i.id === state.current)!;
+  img.dicom = d;
+  await showImage(state.current);
+}
+
+async function loadSamples(): Promise<void> {
+  const list = (await (await fetch('samples/index.json')).json()) as { name: string; url: string }[];
+  for (const s of list) await addImage(await (await fetch(s.url)).arrayBuffer(), s.name, s.url);
+}
+
+async function init(): Promise<void> {
+  // One wasm thread: the worker itself keeps the page responsive, and threaded wasm would need extra
+  // worker scripts spawned by onnxruntime-web (more moving parts under the strict CSP) for little gain on small models.
+  const info = await client.request({ type: 'init', wasmBase: new URL('ort/', location.href).href, threads: 1 });
+  state.methods = info.methods;
+  $('backend').textContent = `Engine: ${info.backend}.`;
+  const defaults = new Set(['gradcam', 'ig']);
+  $('methods').replaceChildren(...info.methods.map((m) => el('label', { title: m.about }, el('input', { type: 'checkbox', value: m.name, checked: defaults.has(m.name) }), ` ${m.name}`)));
+  const cmaps = COLORMAP_NAMES.map((c) => ({ value: c, label: c }));
+  options($<HTMLSelectElement>('colormap'), cmaps.filter((c) => c.value !== 'bwr' && c.value !== 'rdbu_r'), 'jet');
+  options($<HTMLSelectElement>('diverging'), cmaps.filter((c) => c.value === 'bwr' || c.value === 'rdbu_r'), 'rdbu_r');
+  for (const id of ['alpha', 'colormap', 'diverging', 'norm']) $(id).addEventListener('input', readDisplay);
+
+  $('use-baseline').addEventListener('click', () => void task('Loading the baseline', useBaseline));
+  $<HTMLInputElement>('model-file').addEventListener('change', (e) => {
+    const f = (e.target as HTMLInputElement).files?.[0];
+    if (f) void task(`Opening ${f.name}`, async () => openModel(await f.arrayBuffer(), f.name));
+  });
+  $<HTMLSelectElement>('normalization').addEventListener('change', (e) => void task('Changing the normalisation', async () => {
+    await client.request({ type: 'setNormalization', normalization: (e.target as HTMLSelectElement).value as Normalization });
+    if (state.current !== undefined) await showImage(state.current);
+  }));
+  $<HTMLInputElement>('image-files').addEventListener('change', (e) => void task('Opening images', () => openFiles((e.target as HTMLInputElement).files ?? [])));
+  const drop = $('drop');
+  drop.addEventListener('dragover', (e) => (e.preventDefault(), drop.classList.add('over')));
+  drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+  drop.addEventListener('drop', (e) => {
+    e.preventDefault();
+    drop.classList.remove('over');
+    void task('Opening dropped files', () => openFiles(e.dataTransfer?.files ?? []));
+  });
+  const win = (c: string, w: string) => () => void task('Windowing', () => setWindow(Number($<HTMLInputElement>(c).value), Number($<HTMLInputElement>(w).value)));
+  $('wc').addEventListener('change', win('wc', 'ww'));
+  $('ww').addEventListener('change', win('wc', 'ww'));
+  $('wc-range').addEventListener('change', win('wc-range', 'ww-range'));
+  $('ww-range').addEventListener('change', win('wc-range', 'ww-range'));
+  $('window-reset').addEventListener('click', () => {
+    const w = state.current === undefined ? undefined : fileWindows.get(state.current);
+    if (w) void task('Windowing', () => setWindow(w.center, w.width));
+  });
+  $('window-full').addEventListener('click', () => {
+    const d = state.images.find((i) => i.id === state.current)?.dicom;
+    if (d) void task('Windowing', () => setWindow((d.min + d.max) / 2, Math.max(d.max - d.min, 1e-6)));
+  });
+  $('run').addEventListener('click', () => {
+    const t0 = performance.now();
+    void task('Explaining', () => explainAll('original', t0));
+  });
+  $('sanity').addEventListener('click', () => {
+    const t0 = performance.now();
+    void task('Randomization check', () => sanityCheck(t0));
+  });
+  $('export-png').addEventListener('click', () => void task('Exporting the figure', exportPng));
+  $('export-npz').addEventListener('click', () => exportNpz());
+  await loadSamples();
+  status('Choose the bundled baseline or open an ONNX model, then an image.');
+}
+
+const ready = task('Starting', init);
+window.candor = { state, ready, idle: () => (busy === 0 ? Promise.resolve() : new Promise((r) => idleWaiters.push(r))) };

@@ -1,0 +1,119 @@
+/**
+ * Messages between the workbench page and its Web Worker. Every request carries an id; the worker
+ * answers with one `done` or `error` for it, and may send `progress` messages before that.
+ * Large arrays travel as transferable Float32Arrays.
+ */
+import type { LayerInfo } from '../runtime/layers.js';
+import type { Normalization } from './preprocess.js';
+
+export interface MethodSummary {
+  name: string;
+  about: string;
+  family: 'gradient' | 'cam' | 'perturbation';
+  signed: boolean;
+  usesLayer: boolean;
+}
+
+/** The subset of a candor model card the workbench reads. */
+export interface ModelCard {
+  input?: { channels?: number; size?: number; normalization?: string };
+  classes?: string[];
+}
+
+export interface ModelSummary {
+  name: string;
+  numClasses: number;
+  classNames: string[];
+  /** Model input [C,H,W] the images are resized to. */
+  channels: number;
+  height: number;
+  width: number;
+  normalization: Normalization;
+  layers: LayerInfo[];
+  /** Tensor name the CAMs use when no layer is chosen. */
+  defaultLayer?: string;
+  /** Learnable parameter groups the sanity check re-initialises. */
+  parameterGroups: number;
+  warnings: string[];
+}
+
+export interface DicomSummary {
+  center: number;
+  width: number;
+  min: number;
+  max: number;
+  modality?: string;
+  photometric: string;
+  frames: number;
+}
+
+export interface ImageSummary {
+  id: number;
+  name: string;
+  kind: 'png' | 'jpeg' | 'dicom' | 'image';
+  /** Size of the file's image. */
+  width: number;
+  height: number;
+  dicom?: DicomSummary;
+}
+
+/** The image as the model sees it, for display: [C,H,W] in [0,1] at the model's input size. */
+export interface PreparedImage {
+  display: Float32Array;
+  channels: number;
+  height: number;
+  width: number;
+}
+
+export interface Prediction {
+  logits: number[];
+  probabilities: number[];
+  predicted: number;
+}
+
+export type Variant = 'original' | 'randomized';
+
+export interface MapResult {
+  method: string;
+  variant: Variant;
+  /** Raw map [H,W] (float32, not normalised). */
+  map: Float32Array;
+  height: number;
+  width: number;
+  signed: boolean;
+  target: number;
+  /** Milliseconds spent in the worker (includes compiling the gradient graph on first use). */
+  ms: number;
+  /** Scalar diagnostics, e.g. Integrated Gradients' convergence delta. */
+  extra: Record<string, number>;
+}
+
+export type Request =
+  | { type: 'init'; wasmBase: string; threads: number }
+  | { type: 'loadModel'; bytes: ArrayBuffer; name: string; card?: ModelCard }
+  | { type: 'loadImage'; bytes: ArrayBuffer; name: string }
+  | { type: 'setWindow'; image: number; center: number; width: number }
+  | { type: 'setNormalization'; normalization: Normalization }
+  | { type: 'prepare'; image: number }
+  | { type: 'predict'; image: number; variant: Variant }
+  | { type: 'explain'; image: number; method: string; target: number | 'pred'; layer?: string; variant: Variant }
+  | { type: 'randomize'; seed: number };
+
+export interface Responses {
+  init: { methods: MethodSummary[]; backend: string };
+  loadModel: ModelSummary;
+  loadImage: ImageSummary;
+  setWindow: DicomSummary;
+  setNormalization: { normalization: Normalization };
+  prepare: PreparedImage;
+  predict: Prediction;
+  explain: MapResult;
+  randomize: { groups: string[]; seed: number };
+}
+
+export type RequestOf<T extends Request['type']> = Extract<Request, { type: T }>;
+
+export type WorkerMessage =
+  | { id: number; kind: 'done'; result: unknown }
+  | { id: number; kind: 'error'; error: string }
+  | { id: number; kind: 'progress'; done: number; total: number };

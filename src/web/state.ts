@@ -1,0 +1,48 @@
+/** The page's state: what is loaded, what has been computed, and how it is displayed. */
+import type { ImageSummary, MapResult, MethodSummary, ModelSummary, Prediction, PreparedImage, Variant } from './protocol.js';
+import type { NormMode } from './render.js';
+
+export interface DisplayOptions {
+  alpha: number;
+  colormap: string;
+  diverging: string;
+  norm: NormMode;
+}
+
+export interface WorkbenchState {
+  methods: MethodSummary[];
+  model?: ModelSummary;
+  images: ImageSummary[];
+  current?: number;
+  prepared?: PreparedImage;
+  predictions: Partial<Record<Variant, Prediction>>;
+  /** Maps of the current image, keyed `${variant}/${method}`, in the order computed. */
+  results: Map<string, MapResult>;
+  /** Milliseconds from clicking Explain to each method's overlay being on screen. */
+  shownAfterMs: Record<string, number>;
+  randomizedGroups?: string[];
+  display: DisplayOptions;
+}
+
+export const resultKey = (variant: Variant, method: string) => `${variant}/${method}`;
+
+export function newState(): WorkbenchState {
+  return {
+    methods: [],
+    images: [],
+    predictions: {},
+    results: new Map(),
+    shownAfterMs: {},
+    display: { alpha: 0.5, colormap: 'jet', diverging: 'rdbu_r', norm: 'map' },
+  };
+}
+
+/** Results in display order: rows by variant (original first), columns by method. */
+export function resultRows(state: WorkbenchState): { variant: Variant; maps: MapResult[] }[] {
+  const rows: { variant: Variant; maps: MapResult[] }[] = [];
+  for (const variant of ['original', 'randomized'] as const) {
+    const maps = [...state.results.values()].filter((r) => r.variant === variant);
+    if (maps.length) rows.push({ variant, maps });
+  }
+  return rows;
+}

@@ -1,0 +1,196 @@
+/**
+ * The workbench's Web Worker: holds the model (the same `Model` and explainers the CLI runs, with
+ * onnxruntime-web's wasm backend injected), the opened images, and answers the page's requests
+ * (protocol.ts) so the page never freezes. Nothing here touches the network except fetching
+ * onnxruntime's own .wasm from the serving origin.
+ */
+import * as ort from 'onnxruntime-web/wasm';
+import { Model, type OrtApi } from '../runtime/model.js';
+import { Tensor } from '../tensor/tensor.js';
+import { explain, METHODS } from '../explain/registry.js';
+import { parameterGroups, randomizeGroups } from '../audit/randomize.js';
+import { decodeFile, dicomSummary, windowFrame, type DecodedEntry } from './decode.js';
+import { cardNormalization, prepareInput, softmaxRow, type InputSpec, type Normalization } from './preprocess.js';
+import type { MapResult, ModelCard, ModelSummary, Request, RequestOf, Responses, Variant, WorkerMessage } from './protocol.js';
+
+interface Loaded {
+  model: Model;
+  summary: ModelSummary;
+  randomized?: Model;
+}
+
+let loaded: Loaded | undefined;
+let spec: InputSpec | undefined;
+const images = new Map<number, DecodedEntry>();
+const inputs = new Map<number, { x: Tensor; display: Tensor }>();
+
+const post = (msg: WorkerMessage, transfer: Transferable[] = []) => self.postMessage(msg, { transfer });
+
+function modelSummary(model: Model, name: string, card: ModelCard | undefined): { summary: ModelSummary; spec: InputSpec } {
+  const warnings: string[] = [];
+  const s = model.inputShape;
+  if (s.length !== 4) throw new Error(`${name}: expected an image classifier with a 4-D input [N,C,H,W], got [${s.join(', ')}]`);
+  const dim = (i: number, fromCard: number | undefined, fallback: number): number => {
+    const d = s[i];
+    if (typeof d === 'number' && d > 0) return d;
+    if (fromCard) return fromCard;
+    warnings.push(`input dimension ${i} is not fixed and no model card gives it; using ${fallback}`);
+    return fallback;
+  };
+  const channels = dim(1, card?.input?.channels, 3);
+  const height = dim(2, card?.input?.size, 224);
+  const width = dim(3, card?.input?.size, 224);
+  const fromCard = cardNormalization(card);
+  const normalization: Normalization = fromCard ?? (channels === 3 ? 'imagenet' : 'minus1to1');
+  if (!fromCard) warnings.push(`no model card names the input normalisation; assuming ${normalization} (change it under Model)`);
+  const classNames = card?.classes?.length === model.numClasses ? card.classes : Array.from({ length: model.numClasses }, (_, i) => `class ${i}`);
+  let defaultLayer: string | undefined;
+  try {
+    defaultLayer = model.resolveLayer(undefined);
+  } catch (e) {
+    warnings.push(`no CAM layer found automatically: ${(e as Error).message}`);
+  }
+  let groups = 0;
+  try {
+    groups = parameterGroups(model.ir, { source: name }).length;
+  } catch (e) {
+    warnings.push((e as Error).message);
+  }
+  const summary: ModelSummary = { name, numClasses: model.numClasses, classNames, channels, height, width, normalization, layers: model.layers(), defaultLayer, parameterGroups: groups, warnings };
+  return { summary, spec: { channels, height, width, normalization } };
+}
+
+function need<T>(v: T | undefined, what: string): T {
+  if (v === undefined) throw new Error(what);
+  return v;
+}
+
+function inputFor(id: number): { x: Tensor; display: Tensor } {
+  const cached = inputs.get(id);
+  if (cached) return cached;
+  const entry = need(images.get(id), `no image ${id}`);
+  const s = need(spec, 'open a model first');
+  const r = prepareInput(entry.pixels, s);
+  inputs.set(id, r);
+  return r;
+}
+
+function modelFor(variant: Variant): Model {
+  const l = need(loaded, 'open a model first');
+  return variant === 'original' ? l.model : need(l.randomized, 'run the randomization check first');
+}
+
+let nextImage = 1;
+
+const handlers: { [K in Request['type']]: (req: RequestOf<K>, id: number) => Promise<Responses[K]> } = {
+  async init(req) {
+    ort.env.wasm.wasmPaths = req.wasmBase;
+    ort.env.wasm.numThreads = req.threads;
+    ort.env.wasm.proxy = false;
+    ort.env.logLevel = 'error';
+    const methods = Object.values(METHODS).map(({ name, about, family, signed, usesLayer }) => ({ name, about, family, signed, usesLayer }));
+    return { methods, backend: `onnxruntime-web ${ort.env.versions.web ?? ''} (wasm, ${req.threads} thread${req.threads > 1 ? 's' : ''})` };
+  },
+
+  async loadModel(req) {
+    const model = Model.fromBytes(new Uint8Array(req.bytes), ort as unknown as OrtApi, { source: req.name, executionProviders: ['wasm'], batchSize: 64 });
+    const { summary, spec: s } = modelSummary(model, req.name, req.card);
+    await loaded?.model.dispose();
+    await loaded?.randomized?.dispose();
+    await model.forward(Tensor.zeros([1, s.channels, s.height, s.width])); // compile now, fail early
+    loaded = { model, summary };
+    spec = s;
+    inputs.clear();
+    if (summary.defaultLayer) warmUp.push(() => explain(model, Tensor.zeros([1, s.channels, s.height, s.width]), 'gradcam', 0));
+    return summary;
+  },
+
+  async loadImage(req) {
+    const entry = await decodeFile(nextImage++, new Uint8Array(req.bytes), req.name);
+    images.set(entry.summary.id, entry);
+    return entry.summary;
+  },
+
+  async setWindow(req) {
+    const entry = need(images.get(req.image), `no image ${req.image}`);
+    const d = need(entry.dicom, `${entry.summary.name} is not a DICOM image`);
+    if (!(req.width > 0) || !Number.isFinite(req.center)) throw new Error(`invalid window: centre ${req.center}, width ${req.width}`);
+    d.center = req.center;
+    d.width = req.width;
+    entry.pixels = windowFrame(d.image, d.frame, d.center, d.width);
+    inputs.delete(req.image);
+    return dicomSummary(d);
+  },
+
+  async setNormalization(req) {
+    spec = { ...need(spec, 'open a model first'), normalization: req.normalization };
+    inputs.clear();
+    return { normalization: req.normalization };
+  },
+
+  async prepare(req) {
+    const { display } = inputFor(req.image);
+    const [channels, height, width] = display.shape as [number, number, number];
+    return { display: Float32Array.from(display.data), channels, height, width };
+  },
+
+  async predict(req) {
+    const logits = Array.from((await modelFor(req.variant).forward(inputFor(req.image).x)).data);
+    const probabilities = softmaxRow(logits);
+    return { logits, probabilities, predicted: probabilities.indexOf(Math.max(...probabilities)) };
+  },
+
+  async explain(req, id) {
+    const model = modelFor(req.variant);
+    const { x } = inputFor(req.image);
+    const t0 = performance.now();
+    const a = await explain(model, x, req.method, req.target, {
+      layer: req.layer,
+      onProgress: (done, total) => post({ id, kind: 'progress', done, total }),
+    });
+    const ms = performance.now() - t0;
+    const [, height, width] = a.map.shape as [number, number, number];
+    const extra: Record<string, number> = {};
+    for (const [k, v] of Object.entries(a.extra ?? {})) {
+      if (typeof v === 'number') extra[k] = v;
+      else if (Array.isArray(v) && typeof v[0] === 'number') extra[k] = v[0];
+    }
+    const r: MapResult = { method: a.method, variant: req.variant, map: Float32Array.from(a.map.data), height, width, signed: a.signed, target: a.targets[0]!, ms, extra };
+    return r;
+  },
+
+  async randomize(req) {
+    const l = need(loaded, 'open a model first');
+    const groups = parameterGroups(l.model.ir, { source: l.summary.name });
+    const ir = randomizeGroups(l.model.ir, groups, req.seed);
+    await l.randomized?.dispose();
+    l.randomized = l.model.derive(ir, `${l.summary.name} (randomized, seed ${req.seed})`);
+    return { groups: groups.map((g) => g.name), seed: req.seed };
+  },
+};
+
+/** Requests run one at a time, in order (onnxruntime-web's wasm backend is single-session-at-a-time). */
+let queue: Promise<void> = Promise.resolve();
+/**
+ * Work queued after a request's answer: compiling the default Grad-CAM gradient graph once a model is
+ * loaded, so the first click on Explain does not pay for it. Failures are ignored (the click reports them).
+ */
+const warmUp: (() => Promise<unknown>)[] = [];
+
+self.onmessage = (e: MessageEvent<{ id: number; req: Request }>) => {
+  const { id, req } = e.data;
+  queue = queue.then(async () => {
+    try {
+      const handler = handlers[req.type] as (r: Request, id: number) => Promise<unknown>;
+      const result = await handler(req, id);
+      const transfer: Transferable[] = [];
+      if (result && typeof result === 'object') {
+        for (const v of Object.values(result)) if (v instanceof Float32Array) transfer.push(v.buffer);
+      }
+      post({ id, kind: 'done', result }, transfer);
+    } catch (err) {
+      post({ id, kind: 'error', error: (err as Error).message ?? String(err) });
+    }
+    for (const job of warmUp.splice(0)) await job().catch(() => undefined);
+  });
+};
