@@ -9,11 +9,16 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; about: 
   explain: { run: async (argv) => (await import('./explain.js')).explainCommand(argv), about: 'attribution maps (.npy), overlays and a side-by-side grid (PNG) for a batch of images' },
   grad: { run: gradCommand, about: 'logits, input gradient and a layer activation/gradient as .npy (engine check)' },
   layers: { run: layersCommand, about: "list a model's 4-D layers (names usable with --layer)" },
+  metrics: { run: async (argv) => (await import('./metrics.js')).metricsCommand(argv), about: 'sensitivity, specificity, PPV/NPV with intervals; ROC/PR; AUROC with DeLong CI; thresholds; subgroups' },
+  calibrate: { run: async (argv) => (await import('./calibrate.js')).calibrateCommand(argv), about: 'reliability diagrams, ECE/Brier/NLL; temperature, Platt, isotonic recalibration on a held-out split' },
+  uncertainty: { run: async (argv) => (await import('./uncertainty.js')).uncertaintyCommand(argv), about: 'entropy, mutual information, variance (MC dropout, ensembles, TTA); risk–coverage; referral list' },
+  conformal: { run: async (argv) => (await import('./conformal.js')).conformalCommand(argv), about: 'split conformal prediction sets (LAC/APS/RAPS, class-conditional) with coverage and set size' },
+  serve: { run: async (argv) => (await import('./serve.js')).serveCommand(argv), about: 'the browser workbench on a local server (explanations and the randomization check in the browser)' },
   train: { run: trainCommand, about: 'train a classifier (baseline, random-label or shortcut) and save ONNX + card' },
 };
 
 function help(): string {
-  const rows = Object.entries(COMMANDS).map(([k, v]) => `  ${k.padEnd(10)} ${v.about}`);
+  const rows = Object.entries(COMMANDS).map(([k, v]) => `  ${k.padEnd(12)} ${v.about}`);
   return `usage: candor <command> [options]\n\ncommands:\n${rows.join('\n')}\n\nRun 'candor <command> --help' for a command's options.`;
 }
 
