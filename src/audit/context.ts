@@ -99,6 +99,18 @@ export class AuditContext {
   readonly timings: Record<string, number> = {};
   /** Raw maps (and other tensors) written to the report's maps/ folder as <name>.npy. */
   readonly exports = new Map<string, Tensor>();
+  /** Work shared between tests within one run (sanity-check models, common maps). */
+  readonly memo = new Map<string, Promise<unknown>>();
+
+  /** Compute once per run (e.g. a sanity-check model needed by several tests). */
+  once<T>(key: string, f: () => Promise<T>): Promise<T> {
+    let p = this.memo.get(key) as Promise<T> | undefined;
+    if (!p) {
+      p = f();
+      this.memo.set(key, p);
+    }
+    return p;
+  }
 
   private constructor(
     readonly opts: AuditOptions,
@@ -157,21 +169,29 @@ export class AuditContext {
    * options, layer). Computed in chunks so progress can be shown.
    */
   async maps(modelId: string, model: Model, images: Tensor, imagesId: string, targets: readonly number[], method: string, purpose: MapPurpose, label?: string): Promise<Tensor> {
-    const options = { ...auditMethodOptions(method, this.subject.size, purpose), layer: this.opts.layer, seed: this.opts.seed };
-    return this.cache.tensor('maps', { modelId, imagesId, targets, method, options }, async () => {
-      const n = images.shape[0]!;
-      const chunk = 8;
-      const bar = label ? this.progress(label, n) : undefined;
-      const parts: Tensor[] = [];
-      for (let i = 0; i < n; i += chunk) {
-        const j = Math.min(n, i + chunk);
-        const a = await explain(model, images.slice0(i, j), method, targets.slice(i, j), options);
-        parts.push(a.map);
-        bar?.tick(j - i);
-      }
-      bar?.finish();
-      return Tensor.concat0(parts);
-    });
+    const options = this.methodOptions(method, purpose);
+    return this.cache.tensor('maps', { modelId, imagesId, targets, method, options }, () => this.computeMaps(model, images, targets, method, purpose, label));
+  }
+
+  methodOptions(method: string, purpose: MapPurpose): Record<string, unknown> {
+    return { ...auditMethodOptions(method, this.subject.size, purpose), layer: this.opts.layer, seed: this.opts.seed };
+  }
+
+  /** Maps without the cache (noisy copies in the stability test are never seen twice). */
+  async computeMaps(model: Model, images: Tensor, targets: readonly number[], method: string, purpose: MapPurpose, label?: string): Promise<Tensor> {
+    const options = this.methodOptions(method, purpose);
+    const n = images.shape[0]!;
+    const chunk = 8;
+    const bar = label ? this.progress(label, n) : undefined;
+    const parts: Tensor[] = [];
+    for (let i = 0; i < n; i += chunk) {
+      const j = Math.min(n, i + chunk);
+      const a = await explain(model, images.slice0(i, j), method, targets.slice(i, j), options);
+      parts.push(a.map);
+      bar?.tick(j - i);
+    }
+    bar?.finish();
+    return Tensor.concat0(parts);
   }
 
   /** Logits [N,K] of a model on images, cached. */

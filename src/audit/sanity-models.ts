@@ -108,3 +108,8 @@ export async function sanityModel(ctx: AuditContext, kind: SanityKind, trainData
   const model = modelFromBytes(bytes, { source: path ?? `${kind} model`, threads: opts.threads });
   return { kind, model, id: digest(bytes), card: out.card, path, data, seconds };
 }
+
+/** The sanity-check model of this run (trained or loaded once, shared by the tests that need it). */
+export function getSanityModel(ctx: AuditContext, kind: SanityKind): Promise<SanityModel> {
+  return ctx.once(`sanity:${kind}`, () => sanityModel(ctx, kind, ctx.opts.trainData ?? ctx.opts.data));
+}

@@ -2,6 +2,13 @@
 import type { Section } from '../report/types.js';
 import type { AuditContext } from './context.js';
 import { modelRandomizationSection } from './sections/model-randomization.js';
+import { overviewSection } from './sections/overview.js';
+import { performanceSection } from './sections/performance.js';
+import { dataRandomizationSection } from './sections/data-randomization.js';
+import { shortcutSection } from './sections/shortcut.js';
+import { faithfulnessSection } from './sections/faithfulness.js';
+import { stabilitySection } from './sections/stability.js';
+import { agreementSection } from './sections/agreement.js';
 
 export interface AuditTest {
   id: string;
@@ -14,12 +21,19 @@ export interface AuditTest {
 }
 
 export const AUDIT_TESTS: readonly AuditTest[] = [
+  { id: 'overview', title: 'The explanations', question: 'What do the explanations look like?', run: overviewSection },
+  { id: 'performance', title: 'Clinical performance of the models', question: 'How well do the audited and the sanity-check models perform?', run: performanceSection },
   {
     id: 'model-randomization',
     title: 'Model randomization (Adebayo et al.)',
     question: 'Do the maps change when the model’s weights are replaced by random ones?',
     run: modelRandomizationSection,
   },
+  { id: 'data-randomization', title: 'Data randomization (labels permuted)', question: 'Do the maps differ for a model trained on randomized labels?', run: dataRandomizationSection },
+  { id: 'shortcut', title: 'Shortcut experiment: a planted marker', question: 'Do the explanations reveal a shortcut the model uses?', run: shortcutSection },
+  { id: 'faithfulness', title: 'Faithfulness: deletion, insertion and ROAD', question: 'Do the pixels the maps rank first actually drive the prediction?', run: faithfulnessSection },
+  { id: 'stability', title: 'Stability under small noise', question: 'Are the maps stable under small noise that does not change the prediction?', run: stabilitySection },
+  { id: 'agreement', title: 'Agreement between methods', question: 'Do the methods tell the same story about the same image?', run: agreementSection },
 ];
 
 export const AUDIT_TEST_IDS: readonly string[] = AUDIT_TESTS.map((t) => t.id);

@@ -1,0 +1,81 @@
+/**
+ * Data randomization test (Adebayo et al. 2018): the audited architecture trained on permuted
+ * labels learns nothing generalisable, so maps that look the same for it as for the real model do not
+ * reflect what the real model learned from its labels.
+ */
+import { SIMILARITY_MEASURES } from '../../evaluate/similarity.js';
+import { formatCI } from '../../evaluate/stats.js';
+import { getMethod } from '../../explain/registry.js';
+import type { CheckItem, Section } from '../../report/types.js';
+import type { AuditContext } from '../context.js';
+import { barChart, gridLabel, mapsGrid } from '../figures.js';
+import { predictedClasses } from '../predictions.js';
+import { getSanityModel } from '../sanity-models.js';
+import { compareWithOriginal, MEASURE_LABEL, originalMaps } from './model-randomization.js';
+
+const WEAK = 0.3;
+const STRONG = 0.6;
+
+export async function dataRandomizationSection(ctx: AuditContext): Promise<Section> {
+  const { subject } = ctx;
+  const R = await getSanityModel(ctx, 'random-labels');
+  const sample = ctx.head(ctx.opts.nRandomization);
+  const targets = await predictedClasses(ctx, subject.id, subject.model, sample);
+  const original = await originalMaps(ctx, sample, targets);
+  ctx.log('  maps of the random-label model');
+  const { summary, maps } = await compareWithOriginal(ctx, sample, targets, original, { id: R.id, model: R.model });
+  const methods = ctx.opts.methods;
+  const per = methods.map((m) => ({ m, s: summary[m]!.spearmanAbs }));
+  const failing = per.filter((p) => !(p.s.mean <= STRONG));
+  const warning = per.filter((p) => p.s.mean > WEAK && p.s.mean <= STRONG);
+  const checks: CheckItem[] = [
+    {
+      id: 'data-randomization',
+      question: 'Do the maps differ for a model trained on randomized labels?',
+      verdict: failing.length ? 'fail' : warning.length ? 'warn' : 'pass',
+      value: per.map((p) => `${p.m} ${formatCI(p.s)}`).join('; '),
+      threshold: `mean Spearman |map| vs the random-label model ≤ ${WEAK} pass, ≤ ${STRONG} warn`,
+      why: 'Adebayo et al. (2018): a method that gives the same map for a model that learned nothing from its labels is not explaining the learned relation between image and label.',
+      section: 'data-randomization',
+    },
+  ];
+  const show = Math.min(3, sample.indices.length);
+  const png = mapsGrid(
+    sample.images,
+    Array.from({ length: show }, (_, i) => ({
+      index: i,
+      title: [`TRUE ${gridLabel(subject.classes[sample.labels[i]!]!, 10)}`, `TARGET ${gridLabel(subject.classes[targets[i]!]!, 10)}`],
+      cells: methods.flatMap((m) => [
+        { maps: original.get(m)!, signed: getMethod(m).signed, title: [gridLabel(m), 'TRAINED'] },
+        { maps: maps.get(m)!, signed: getMethod(m).signed, title: [gridLabel(m), 'RANDOM LABELS'] },
+      ]),
+    })),
+    64,
+  );
+  return {
+    id: 'data-randomization',
+    title: 'Data randomization (labels permuted)',
+    summary: [
+      `A model of the same architecture was trained for ${R.card.training.epochs} epochs on the training images with their labels randomly permuted (its test balanced accuracy is in the performance section: it should be at chance). Each method explained ${sample.indices.length} test images with both models, for the class the audited model predicts.`,
+      ...per.map((p) => `${p.m}: rank correlation with the trained model's map ${formatCI(p.s)} — ${p.s.mean <= WEAK ? 'different, as it should be.' : p.s.mean <= STRONG ? 'partly the same map without meaningful labels; read with care.' : 'largely the same map from a model that learned nothing: it reflects the image, not the learned labels.'}`),
+    ],
+    figures: [
+      {
+        id: 'data-randomization-similarity',
+        title: 'Similarity of maps: trained model vs random-label model',
+        caption: 'Mean over images with 95% intervals. Low values mean the method is sensitive to what the model learned from its labels.',
+        spec: barChart({ title: '', values: methods.flatMap((m) => (['spearmanAbs', 'ssim', 'hog'] as const).map((k) => ({ group: m, bar: MEASURE_LABEL[k], value: summary[m]![k].mean, lo: summary[m]![k].lo, hi: summary[m]![k].hi }))), yTitle: 'similarity', groupTitle: 'method', barTitle: 'measure' }),
+      },
+      { id: 'data-randomization-grid', title: 'Maps of the trained and the random-label model', caption: 'For each method: the trained model’s map, then the random-label model’s map of the same image and class.', png },
+    ],
+    tables: [
+      {
+        caption: 'Similarity to the trained model’s map, mean [95% interval]',
+        columns: ['method', ...SIMILARITY_MEASURES.map((k) => MEASURE_LABEL[k]), 'images counted'],
+        rows: methods.map((m) => [m, ...SIMILARITY_MEASURES.map((k) => formatCI(summary[m]![k])), summary[m]!.spearmanAbs.n]),
+      },
+    ],
+    results: { model: { path: R.path ?? null, epochs: R.card.training.epochs, test: R.card.test }, images: Array.from(sample.indices), similarity: summary, thresholds: { weak: WEAK, strong: STRONG } },
+    checks,
+  };
+}

@@ -1,0 +1,107 @@
+/**
+ * Faithfulness (DESIGN.md §5): do the pixels a map ranks first matter to the model? Deletion
+ * (remove the most important pixels first: the class probability should fall fast; low AUC) and
+ * insertion (reveal them first on a blurred image: it should rise fast; high AUC), against a random
+ * ranking of the same pixels; ROAD (remove with noisy linear imputation, most- vs least-relevant
+ * first) on a smaller subset, since imputation costs a linear solve per image and fraction.
+ */
+import { deletionCurve, insertionCurve, type CurveResult } from '../../evaluate/faithfulness.js';
+import { road } from '../../evaluate/road.js';
+import { meanCI, formatCI } from '../../evaluate/stats.js';
+import { Rng } from '../../tensor/rng.js';
+import { Tensor } from '../../tensor/tensor.js';
+import type { CheckItem, Section } from '../../report/types.js';
+import type { AuditContext } from '../context.js';
+import { intervalChart } from '../figures.js';
+import { mainMaps } from './main-maps.js';
+
+const STEPS = 32;
+const ROAD_PERCENTAGES = [0.2, 0.5, 0.8];
+const RANDOM = 'random order';
+
+function meanCurve(c: CurveResult, series: string, facet: string) {
+  return c.fractions.map((f, j) => {
+    const ci = meanCI(c.curves.map((r) => r[j]!));
+    return { x: f, series, facet, mean: ci.mean, lo: ci.lo, hi: ci.hi };
+  });
+}
+
+export async function faithfulnessSection(ctx: AuditContext): Promise<Section> {
+  const { subject, sample } = ctx;
+  const { targets, maps } = await mainMaps(ctx);
+  const rng = new Rng(ctx.opts.seed).fork('random-maps');
+  const n = sample.indices.length;
+  const hw = subject.size * subject.size;
+  const randomMaps = new Tensor(rng.fillUniform(new Float32Array(n * hw)), [n, subject.size, subject.size]);
+  const all = new Map([...maps, [RANDOM, randomMaps] as const]);
+  const curveOpts = { steps: STEPS, blurSigma: Math.max(1, subject.size / 16) };
+  type Entry = { method: string; deletion: CurveResult; insertion: CurveResult };
+  const entries: Entry[] = [];
+  const bar = ctx.progress('  deletion/insertion', all.size, 'map set');
+  for (const [m, t] of all) {
+    const r = await ctx.cache.json('faithfulness', { model: subject.id, images: sample.id, targets, method: m, maps: t.data, curveOpts }, async () => ({
+      method: m,
+      deletion: await deletionCurve(subject.model, sample.images, t, targets, { ...curveOpts, baseline: 0 }),
+      insertion: await insertionCurve(subject.model, sample.images, t, targets, { ...curveOpts, baseline: 'blur' }),
+    }));
+    entries.push(r);
+    bar.tick(1);
+  }
+  bar.finish();
+  const summary = entries.map((e) => ({ method: e.method, deletion: meanCI(e.deletion.auc), insertion: meanCI(e.insertion.auc) }));
+  const rnd = summary.find((s) => s.method === RANDOM)!;
+
+  // ROAD on a subset.
+  const sub = ctx.head(Math.min(ctx.opts.nStability, 16));
+  const roadRows: { method: string; morf: number[]; lerf: number[]; gap: number }[] = [];
+  const rbar = ctx.progress('  ROAD', ctx.opts.methods.length, 'method');
+  for (const m of ctx.opts.methods) {
+    const t = maps.get(m)!.slice0(0, sub.indices.length);
+    const r = await ctx.cache.json('road', { model: subject.id, images: sub.id, method: m, maps: t.data, p: ROAD_PERCENTAGES }, async () => {
+      const res = await road(subject.model, sub.images, t, targets.slice(0, sub.indices.length), { percentages: ROAD_PERCENTAGES, seed: ctx.opts.seed });
+      return { morf: res.morf!.meanScore, lerf: res.lerf!.meanScore };
+    });
+    const gap = r.lerf.reduce((a, b) => a + b, 0) / r.lerf.length - r.morf.reduce((a, b) => a + b, 0) / r.morf.length;
+    roadRows.push({ method: m, morf: r.morf, lerf: r.lerf, gap });
+    rbar.tick(1);
+  }
+  rbar.finish();
+
+  const better = summary.filter((s) => s.method !== RANDOM).map((s) => ({ ...s, del: s.deletion.hi < rnd.deletion.lo, ins: s.insertion.lo > rnd.insertion.hi }));
+  const checks: CheckItem[] = [
+    {
+      id: 'faithfulness',
+      question: 'Do the pixels the maps rank first actually drive the prediction?',
+      verdict: better.every((b) => b.del && b.ins) ? 'pass' : better.some((b) => b.del || b.ins) ? 'warn' : 'fail',
+      value: better.map((b) => `${b.method}: deletion ${b.deletion.mean.toFixed(3)}${b.del ? '' : ' (not better than random)'}, insertion ${b.insertion.mean.toFixed(3)}${b.ins ? '' : ' (not better than random)'}`).join('; ') + `; random order: ${rnd.deletion.mean.toFixed(3)} / ${rnd.insertion.mean.toFixed(3)}`,
+      threshold: 'deletion AUC below and insertion AUC above a random pixel order, 95% intervals not overlapping',
+      why: 'A map that orders pixels no better than chance does not point at what the model uses (Petsiuk et al. 2018).',
+      section: 'faithfulness',
+    },
+  ];
+  const values = entries.flatMap((e) => [...meanCurve(e.deletion, e.method, 'deletion (fill 0)'), ...meanCurve(e.insertion, e.method, 'insertion (on blurred image)')]);
+  return {
+    id: 'faithfulness',
+    title: 'Faithfulness: deletion, insertion and ROAD',
+    summary: [
+      `For each of ${n} images, pixels were removed (set to 0, mid-grey in the model's [-1, 1] scale) or revealed (on a blurred copy, σ = ${curveOpts.blurSigma.toFixed(1)} px) in the order each map ranks them, in ${STEPS} steps, and the probability of the predicted class recorded. A faithful map makes the probability fall fast when deleting (low area under the curve) and rise fast when inserting (high area). A random pixel order is the yardstick.`,
+      ...better.map((b) => `${b.method}: deletion AUC ${formatCI(b.deletion, 3)}, insertion AUC ${formatCI(b.insertion, 3)} — ${b.del && b.ins ? 'better than random on both.' : b.del || b.ins ? 'better than random on one of the two only.' : 'no better than a random order.'}`),
+      `Random order: deletion ${formatCI(rnd.deletion, 3)}, insertion ${formatCI(rnd.insertion, 3)}.`,
+      `ROAD (Rong et al. 2022) removes pixels and fills them by noisy linear imputation, so the model does not just react to holes; on ${sub.indices.length} images, the probability after removing the least relevant pixels (LeRF) should stay above that after removing the most relevant (MoRF). Gap LeRF − MoRF, averaged over ${ROAD_PERCENTAGES.map((p) => `${p * 100}%`).join(', ')}: ${roadRows.map((r) => `${r.method} ${r.gap.toFixed(3)}`).join('; ')}.`,
+    ],
+    figures: [
+      { id: 'faithfulness-curves', title: 'Deletion and insertion curves', caption: 'Mean probability of the predicted class over images (95% intervals) as pixels are removed or revealed in each map’s order.', spec: intervalChart({ title: '', values, xTitle: 'fraction of pixels', yTitle: 'probability of the predicted class', yDomain: [0, 1], facetTitle: 'curve' }) },
+      {
+        id: 'faithfulness-road',
+        title: 'ROAD: most- vs least-relevant first',
+        caption: 'Mean probability after removing a fraction of pixels with noisy linear imputation. MoRF should fall below LeRF.',
+        spec: intervalChart({ title: '', values: roadRows.flatMap((r) => ROAD_PERCENTAGES.flatMap((p, j) => [{ x: p, series: r.method, facet: 'MoRF (most relevant first)', mean: r.morf[j]!, lo: r.morf[j]!, hi: r.morf[j]! }, { x: p, series: r.method, facet: 'LeRF (least relevant first)', mean: r.lerf[j]!, lo: r.lerf[j]!, hi: r.lerf[j]! }])), xTitle: 'fraction removed', yTitle: 'probability', yDomain: [0, 1], facetTitle: 'order' }),
+      },
+    ],
+    tables: [
+      { caption: 'Area under the curves, mean [95% interval]', columns: ['method', 'deletion AUC (lower is better)', 'insertion AUC (higher is better)', 'ROAD gap LeRF − MoRF'], rows: summary.map((s) => [s.method, formatCI(s.deletion, 3), formatCI(s.insertion, 3), roadRows.find((r) => r.method === s.method)?.gap ?? null]) },
+    ],
+    results: { steps: STEPS, blurSigma: curveOpts.blurSigma, fractions: entries[0]!.deletion.fractions, auc: summary, road: { images: sub.indices.length, percentages: ROAD_PERCENTAGES, methods: roadRows } },
+    checks,
+  };
+}

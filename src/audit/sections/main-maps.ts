@@ -1,0 +1,23 @@
+/** The audited model's maps on the main sample (every method, for its predicted class): shared by several tests. */
+import type { Tensor } from '../../tensor/tensor.js';
+import type { AuditContext } from '../context.js';
+import { predictedClasses } from '../predictions.js';
+
+export interface MainMaps {
+  targets: number[];
+  maps: Map<string, Tensor>;
+}
+
+export function mainMaps(ctx: AuditContext): Promise<MainMaps> {
+  return ctx.once('main-maps', async () => {
+    const { subject, sample } = ctx;
+    const targets = await predictedClasses(ctx, subject.id, subject.model, sample);
+    const maps = new Map<string, Tensor>();
+    for (const m of ctx.opts.methods) {
+      const t = await ctx.maps(subject.id, subject.model, sample.images, sample.id, targets, m, 'main', `  ${m}`);
+      maps.set(m, t);
+      ctx.exports.set(`audited_model_${m}`, t);
+    }
+    return { targets, maps };
+  });
+}
