@@ -1,0 +1,206 @@
+/**
+ * `candor shap`: SHAP values for a tabular model (XGBoost JSON, LightGBM text, ONNX) or for trees
+ * candor trains on the CSV itself; writes the values as .npy, the plots as SVG and results.json.
+ */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { writeNpyFileSync } from '../io/files.js';
+import { renderSvg } from '../report/chart.js';
+import { Rng } from '../tensor/rng.js';
+import { readCsvTable, selectColumns, type Table } from '../tabular/csv.js';
+import { hasCovers, marginLabel, predict, predictMargin, type TreeEnsemble } from '../tabular/ensemble.js';
+import { loadTabularModel } from '../tabular/load.js';
+import { auroc, isBinary, splitRows, takeRows, trainTrees } from '../tabular/train.js';
+import { treeShap, type ShapValues } from '../tabular/treeshap.js';
+import { interventionalTreeShap } from '../tabular/interventional.js';
+import { kernelShap, type PredictFn } from '../tabular/kernelshap.js';
+import { treeShapInteractions } from '../tabular/interactions.js';
+import { shapSection } from '../tabular/section.js';
+import { parse, parseIntArg, UsageError } from './args.js';
+
+export const SHAP_USAGE = `usage: candor shap --out DIR [--model m.json|m.txt|m.onnx | --train gbt|rf] [--data table.csv] [--target COLUMN]
+       [--row 0] [--method auto|tree|interventional|kernel] [--space margin|probability] [--background 100]
+       [--nsamples auto] [--max-rows 50] [--interactions] [--seed 0] [--force]
+
+Explains every row of the table (KernelSHAP: the first --max-rows) and one row in detail (--row, 0-based).
+Models: XGBoost JSON (save_model("m.json")), LightGBM text (save_model("m.txt")), ONNX-ML tree ensembles;
+any other ONNX model through KernelSHAP. Without --model, candor trains boosted trees (--train gbt, the
+default) or a random forest (--train rf) on 75% of the rows and reports AUROC on the other 25%.
+Default data: the bundled Wisconsin breast-cancer table (target 'malignant').
+--method auto: path-dependent TreeSHAP when the trees carry covers, else interventional.
+Writes shap_values.npy, expected_value.txt, results.json, bar/beeswarm/waterfall/force/dependence .svg.`;
+
+export const BUNDLED_TABLE = fileURLToPath(new URL('../../data/breast_cancer_wisconsin.csv', import.meta.url));
+
+const OUTPUTS = ['shap_values.npy', 'expected_value.txt', 'results.json', 'bar.svg', 'beeswarm.svg', 'waterfall.svg', 'force.svg', 'dependence.svg', 'shap_interactions.npy'];
+
+export async function shapCommand(argv: string[]): Promise<void> {
+  const { values: v } = parse(
+    argv,
+    {
+      out: { type: 'string' },
+      model: { type: 'string' },
+      train: { type: 'string' },
+      data: { type: 'string' },
+      target: { type: 'string' },
+      row: { type: 'string', default: '0' },
+      method: { type: 'string', default: 'auto' },
+      space: { type: 'string', default: 'margin' },
+      background: { type: 'string', default: '100' },
+      nsamples: { type: 'string', default: 'auto' },
+      'max-rows': { type: 'string', default: '50' },
+      interactions: { type: 'boolean', default: false },
+      seed: { type: 'string', default: '0' },
+      force: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h' },
+    },
+    SHAP_USAGE,
+  );
+  if (v.help) {
+    console.log(SHAP_USAGE);
+    return;
+  }
+  if (!v.out) throw new UsageError(`missing --out\n\n${SHAP_USAGE}`);
+  const out = v.out;
+  if (!v.force) {
+    const clash = OUTPUTS.filter((f) => existsSync(join(out, f)));
+    if (clash.length) throw new UsageError(`${out} already holds ${clash.join(', ')}; use --force to replace them`);
+  }
+  if (v.model && v.train) throw new UsageError('give --model or --train, not both');
+  const kindArg = v.train ?? 'gbt';
+  if (kindArg !== 'gbt' && kindArg !== 'rf') throw new UsageError(`--train must be gbt or rf, got '${kindArg}'`);
+  const method = v.method!;
+  if (!['auto', 'tree', 'interventional', 'kernel'].includes(method)) throw new UsageError(`--method must be auto, tree, interventional or kernel, got '${method}'`);
+  const space = v.space!;
+  if (space !== 'margin' && space !== 'probability') throw new UsageError(`--space must be margin or probability, got '${space}'`);
+  const row = Number(v.row);
+  if (!Number.isInteger(row) || row < 0) throw new UsageError(`--row must be a row index ≥ 0, got '${v.row}'`);
+  const nBackground = parseIntArg(v.background, '--background', 100);
+  const maxRows = parseIntArg(v['max-rows'], '--max-rows', 50);
+  const seed = Number(v.seed);
+  if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer, got '${v.seed}'`);
+  const nsamples = v.nsamples === 'auto' ? 'auto' : parseIntArg(v.nsamples, '--nsamples', 0);
+
+  const dataPath = v.data ?? BUNDLED_TABLE;
+  const target = v.target ?? (v.data ? undefined : 'malignant');
+  const table = readCsvTable(dataPath, { target });
+  if (row >= table.n) throw new UsageError(`--row ${row} is outside the table (${table.n} rows)`);
+
+  // the model and its input columns
+  let ensemble: TreeEnsemble | null = null;
+  let kernelPredict: PredictFn | null = null;
+  let description: string;
+  let X: Float64Array;
+  let d: number;
+  let featureNames: string[];
+  let metrics: Record<string, number> | undefined;
+  if (v.model) {
+    const m = await loadTabularModel(v.model);
+    if (m.kind === 'trees') {
+      ensemble = m.ensemble;
+      ({ X, names: featureNames } = columnsFor(table, ensemble.featureNames, ensemble.nFeatures, v.model));
+      ensemble = { ...ensemble, featureNames };
+      description = ensemble.description;
+    } else {
+      kernelPredict = m.predict;
+      ({ X, names: featureNames } = columnsFor(table, [], m.nFeatures ?? table.d, v.model));
+      description = m.description;
+    }
+    d = featureNames.length;
+  } else {
+    if (!table.y) throw new UsageError(`training needs the target column: add --target COLUMN (columns: ${table.featureNames.join(', ')})`);
+    const { train, test } = splitRows(table.y, 0.25, seed);
+    d = table.d;
+    X = table.X;
+    featureNames = table.featureNames;
+    console.error(`candor shap: training ${kindArg === 'gbt' ? 'gradient-boosted trees' : 'a random forest'} on ${train.length} rows of ${dataPath}…`);
+    ensemble = trainTrees(takeRows(X, d, train), Float64Array.from(train, (i) => table.y![i]!), train.length, d, { kind: kindArg, seed, featureNames });
+    description = ensemble.description;
+    const yTest = test.map((i) => table.y![i]!);
+    const pTest = predict(ensemble, takeRows(X, d, test), test.length);
+    metrics = isBinary(table.y)
+      ? { 'held-out AUROC': auroc(pTest, yTest), 'held-out accuracy': yTest.filter((y, i) => (pTest[i]! >= 0.5 ? 1 : 0) === y).length / yTest.length, 'held-out rows': test.length }
+      : { 'held-out RMSE': Math.sqrt(yTest.reduce((a, y, i) => a + (y - pTest[i]!) ** 2, 0) / yTest.length), 'held-out rows': test.length };
+  }
+
+  // background rows: a seeded sample of the table
+  const rng = new Rng(seed);
+  const bgIdx = Array.from({ length: table.n }, (_, i) => i);
+  for (let i = bgIdx.length - 1; i > 0; i--) {
+    const j = Math.floor(rng.next() * (i + 1));
+    [bgIdx[i], bgIdx[j]] = [bgIdx[j]!, bgIdx[i]!];
+  }
+  const nb = Math.min(nBackground, table.n);
+  const background = takeRows(X, d, bgIdx.slice(0, nb).sort((a, b) => a - b));
+
+  // a forest of class frequencies already outputs probabilities: its margin space is the probability space
+  let spaceUsed = space;
+  if (space === 'probability' && ensemble && ensemble.link === 'identity' && ensemble.outputLabel === 'probability') spaceUsed = 'margin';
+  let chosen = method;
+  if (chosen === 'auto') chosen = !ensemble ? 'kernel' : spaceUsed === 'probability' ? 'interventional' : hasCovers(ensemble) ? 'tree' : 'interventional';
+  if (!ensemble && chosen !== 'kernel') throw new UsageError(`${v.model} is not a tree ensemble; only --method kernel applies`);
+  if (chosen === 'tree' && spaceUsed === 'probability') throw new UsageError('path-dependent TreeSHAP is defined in margin space only; use --method interventional or kernel with --space probability');
+  let nRows = table.n;
+  let result: ShapValues;
+  let usedBackground: number | undefined = nb;
+  if (chosen === 'tree') {
+    result = treeShap(ensemble!, X, table.n);
+    usedBackground = undefined;
+  } else if (chosen === 'interventional') {
+    result = interventionalTreeShap(ensemble!, X, table.n, background, nb, { space: spaceUsed as 'margin' | 'probability' });
+  } else {
+    nRows = Math.min(table.n, maxRows);
+    if (row >= nRows) throw new UsageError(`KernelSHAP explains the first ${nRows} rows; raise --max-rows above ${row}`);
+    const ens = ensemble;
+    const f: PredictFn = ens ? (A, n) => (spaceUsed === 'probability' ? predict(ens, A, n) : predictMargin(ens, A, n)) : kernelPredict!;
+    const kb = Math.min(nb, 50);
+    console.error(`candor shap: KernelSHAP on ${nRows} rows against ${kb} background rows…`);
+    result = await kernelShap(f, X.subarray(0, nRows * d), nRows, d, background.subarray(0, kb * d), kb, { nsamples, seed, space: spaceUsed as 'margin' | 'probability' });
+    usedBackground = kb;
+  }
+  const outputLabel = ensemble ? (result.space === 'probability' ? 'probability' : marginLabel(ensemble)) : 'model output';
+  const section = shapSection({
+    ...result,
+    featureNames,
+    X: X.subarray(0, nRows * d),
+    // the target's name only describes the output of a model trained on it here
+    outputLabel: `${outputLabel}${!v.model && table.targetName ? ` of ${table.targetName}` : ''}`,
+    modelDescription: description,
+    row,
+    rowLabel: `row ${row}`,
+    metrics,
+    backgroundRows: usedBackground,
+    dataDescription: dataPath === BUNDLED_TABLE ? 'the bundled Wisconsin breast-cancer table' : dataPath,
+  });
+
+  mkdirSync(out, { recursive: true });
+  writeNpyFileSync(join(out, 'shap_values.npy'), { dtype: 'float64', shape: [nRows, d], data: result.values });
+  writeFileSync(join(out, 'expected_value.txt'), `${result.expected}\n`);
+  const files = ['shap_values.npy', 'expected_value.txt'];
+  if (v.interactions) {
+    if (!ensemble || !hasCovers(ensemble)) throw new UsageError('--interactions needs a tree ensemble with covers (path-dependent TreeSHAP)');
+    const inter = treeShapInteractions(ensemble, X, table.n);
+    writeNpyFileSync(join(out, 'shap_interactions.npy'), { dtype: 'float64', shape: [table.n, d, d], data: inter.values });
+    files.push('shap_interactions.npy');
+  }
+  const svgName: Record<string, string> = { 'shap-bar': 'bar.svg', 'shap-beeswarm': 'beeswarm.svg', 'shap-waterfall': 'waterfall.svg', 'shap-force': 'force.svg', 'shap-dependence': 'dependence.svg' };
+  for (const fig of section.figures) {
+    const svg = fig.svg ?? (await renderSvg(fig.spec!));
+    writeFileSync(join(out, svgName[fig.id] ?? `${fig.id}.svg`), svg);
+    files.push(svgName[fig.id] ?? `${fig.id}.svg`);
+  }
+  files.push('results.json');
+  const results = { ...section.results, data: dataPath, target: table.targetName ?? null, seed, files, summary: section.summary };
+  writeFileSync(join(out, 'results.json'), JSON.stringify(results, (_, x) => (typeof x === 'number' && !Number.isFinite(x) ? null : x), 2));
+  for (const p of section.summary) console.log(p);
+  console.log(`wrote ${files.length} files to ${out}`);
+}
+
+/** The table's columns for a model: by name when the model names its features, else all columns in order. */
+function columnsFor(table: Table, modelNames: string[], nFeatures: number, model: string): { X: Float64Array; names: string[] } {
+  const generic = modelNames.length === 0 || modelNames.every((n, i) => n === `f${i}` || n === `x${i}` || n === `Column_${i}`);
+  if (!generic) return { X: selectColumns(table, modelNames), names: modelNames };
+  if (table.d !== nFeatures) throw new UsageError(`${model} expects ${nFeatures} features, but ${table.source} has ${table.d} feature columns${table.targetName ? ` (besides the target '${table.targetName}')` : ''}; drop columns or name the target with --target`);
+  return { X: table.X, names: table.featureNames };
+}
