@@ -38,6 +38,8 @@ export interface AuditOptions {
   shortcut: string;
   /** Epochs for the random-label and shortcut models. */
   epochs: { randomLabels: number; shortcut: number };
+  /** Keep about this many images of each split when training the sanity-check models (quick runs, tests). */
+  trainLimit?: number;
   /** Tests to run (default all). */
   tests: string[];
   seed: number;

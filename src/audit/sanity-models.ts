@@ -73,8 +73,9 @@ export async function sanityModel(ctx: AuditContext, kind: SanityKind, trainData
     seed: opts.seed,
     randomLabels: kind === 'random-labels',
     shortcut: kind === 'shortcut' ? opts.shortcut : undefined,
+    limit: opts.trainLimit,
   });
-  const key = keyOf(ctx.cache.version, kind, subject.id, trainData, subject.size, subject.channels, settings, kind === 'shortcut' ? opts.shortcut : null, subject.architecture ?? null);
+  const key = keyOf(ctx.cache.version, kind, subject.id, trainData, subject.size, subject.channels, settings, kind === 'shortcut' ? opts.shortcut : null, subject.architecture ?? null, opts.trainLimit ?? null);
   const path = ctx.cache.path('models', `${kind}-${key}`, '.onnx');
   if (path && existsSync(path) && existsSync(cardPath(path))) {
     try {

@@ -9,6 +9,7 @@ import { shortcutSection } from './sections/shortcut.js';
 import { faithfulnessSection } from './sections/faithfulness.js';
 import { stabilitySection } from './sections/stability.js';
 import { agreementSection } from './sections/agreement.js';
+import { auditTrustSection } from './sections/trust.js';
 
 export interface AuditTest {
   id: string;
@@ -34,6 +35,7 @@ export const AUDIT_TESTS: readonly AuditTest[] = [
   { id: 'faithfulness', title: 'Faithfulness: deletion, insertion and ROAD', question: 'Do the pixels the maps rank first actually drive the prediction?', run: faithfulnessSection },
   { id: 'stability', title: 'Stability under small noise', question: 'Are the maps stable under small noise that does not change the prediction?', run: stabilitySection },
   { id: 'agreement', title: 'Agreement between methods', question: 'Do the methods tell the same story about the same image?', run: agreementSection },
+  { id: 'trust', title: 'Trust beyond heatmaps', question: 'Is the model accurate, calibrated and appropriately uncertain?', run: auditTrustSection },
 ];
 
 export const AUDIT_TEST_IDS: readonly string[] = AUDIT_TESTS.map((t) => t.id);

@@ -16,14 +16,14 @@ export const DEFAULT_AUDIT_METHODS = 'saliency,smoothgrad,ig,occlusion,gradcam,g
 export const AUDIT_USAGE = `usage: candor audit [--model m.onnx] [--data pneumoniamnist|file.npz|image-folder|labels.csv]
        [--train-data D] [--layer L] [--methods ${DEFAULT_AUDIT_METHODS}]
        [--n 100] [--n-randomization 24] [--n-stability 24] [--shortcut corner:8]
-       [--epochs-random-labels 5] [--epochs-shortcut 3] [--tests ${AUDIT_TEST_IDS.join(',')}]
+       [--epochs-random-labels 5] [--epochs-shortcut 3] [--train-limit N] [--tests ${AUDIT_TEST_IDS.join(',')}]
        [--seed 0] [--threads N] [--out candor-report] [--force] [--cache .candor-cache | --no-cache]
 
 Runs the explanation stress tests on a sample of test images and writes OUT/index.html (open it in
 a browser; it needs no network), OUT/results.json (every number) and OUT/maps/*.npy (raw maps).
 With no --model, the bundled baseline and PneumoniaMNIST. Models the tests need (random labels,
 shortcut) are trained on the training split of --train-data (default: --data) and cached in the
-cache folder; finished maps are cached too, so a re-run reuses them. An existing report is only
+cache folder (--train-limit N: about N images per split, for quick runs); finished maps are cached too, so a re-run reuses them. An existing report is only
 replaced with --force.`;
 
 export async function auditCommand(argv: string[]): Promise<void> {
@@ -41,6 +41,7 @@ export async function auditCommand(argv: string[]): Promise<void> {
       shortcut: { type: 'string', default: 'corner:8' },
       'epochs-random-labels': { type: 'string', default: '5' },
       'epochs-shortcut': { type: 'string', default: '3' },
+      'train-limit': { type: 'string' },
       tests: { type: 'string', default: AUDIT_TEST_IDS.join(',') },
       seed: { type: 'string', default: '0' },
       threads: { type: 'string' },
@@ -79,6 +80,7 @@ export async function auditCommand(argv: string[]): Promise<void> {
     nStability: parseIntArg(v['n-stability'], '--n-stability', 24),
     shortcut: v.shortcut!,
     epochs: { randomLabels: parseIntArg(v['epochs-random-labels'], '--epochs-random-labels', 5), shortcut: parseIntArg(v['epochs-shortcut'], '--epochs-shortcut', 3) },
+    trainLimit: v['train-limit'] ? parseIntArg(v['train-limit'], '--train-limit', 0) : undefined,
     tests,
     seed,
     threads: v.threads ? parseIntArg(v.threads, '--threads', 0) : undefined,

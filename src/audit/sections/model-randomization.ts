@@ -133,7 +133,7 @@ export async function modelRandomizationSection(ctx: AuditContext): Promise<Sect
       (p) =>
         `${p.m}: after every layer is randomized, rank correlation with the original map is ${formatCI(p.s)} — ${p.s.mean <= WEAK ? 'the map depends on the learned weights, as it should.' : p.s.mean <= STRONG ? 'the map keeps part of its structure without the learned weights; read it with care.' : 'the map is largely the same with random weights: it does not show what the model learned.'}`,
     ),
-    'CAM maps of a randomized model are often all zero (nothing survives the ReLU); correlations with a constant map are undefined and are left out of the averages (the n in results.json says how many images count).',
+    'CAM maps of a randomized model are often all zero (nothing survives the ReLU); correlations with a constant map are not defined and are left out of the averages (the n in results.json says how many images count).',
   ];
   return {
     id: 'model-randomization',
