@@ -17,6 +17,7 @@ import { interventionalTreeShap } from '../tabular/interventional.js';
 import { kernelShap, type PredictFn } from '../tabular/kernelshap.js';
 import { treeShapInteractions } from '../tabular/interactions.js';
 import { shapSection } from '../tabular/section.js';
+import { renderReport } from '../report/html.js';
 import { parse, parseIntArg, UsageError } from './args.js';
 
 export const SHAP_USAGE = `usage: candor shap --out DIR [--model m.json|m.txt|m.onnx | --train gbt|rf] [--data table.csv] [--target COLUMN]
@@ -29,11 +30,11 @@ any other ONNX model through KernelSHAP. Without --model, candor trains boosted 
 default) or a random forest (--train rf) on 75% of the rows and reports AUROC on the other 25%.
 Default data: the bundled Wisconsin breast-cancer table (target 'malignant').
 --method auto: path-dependent TreeSHAP when the trees carry covers, else interventional.
-Writes shap_values.npy, expected_value.txt, results.json, bar/beeswarm/waterfall/force/dependence .svg.`;
+Writes index.html (the plots and their reading, self-contained), shap_values.npy, expected_value.txt, results.json, bar/beeswarm/waterfall/force/dependence .svg.`;
 
 export const BUNDLED_TABLE = fileURLToPath(new URL('../../data/breast_cancer_wisconsin.csv', import.meta.url));
 
-const OUTPUTS = ['shap_values.npy', 'expected_value.txt', 'results.json', 'bar.svg', 'beeswarm.svg', 'waterfall.svg', 'force.svg', 'dependence.svg', 'shap_interactions.npy'];
+const OUTPUTS = ['index.html', 'shap_values.npy', 'expected_value.txt', 'results.json', 'bar.svg', 'beeswarm.svg', 'waterfall.svg', 'force.svg', 'dependence.svg', 'shap_interactions.npy'];
 
 export async function shapCommand(argv: string[]): Promise<void> {
   const { values: v } = parse(
@@ -190,7 +191,13 @@ export async function shapCommand(argv: string[]): Promise<void> {
     writeFileSync(join(out, svgName[fig.id] ?? `${fig.id}.svg`), svg);
     files.push(svgName[fig.id] ?? `${fig.id}.svg`);
   }
-  files.push('results.json');
+  const html = await renderReport(
+    { title: `candor shap — ${description}`, facts: [['Model', description], ['Data', dataPath === BUNDLED_TABLE ? 'the bundled Wisconsin breast-cancer table' : dataPath], ['Rows explained', String(nRows)]] },
+    section.checks ?? [],
+    [section],
+  );
+  writeFileSync(join(out, 'index.html'), html);
+  files.push('index.html', 'results.json');
   const results = { ...section.results, data: dataPath, target: table.targetName ?? null, seed, files, summary: section.summary };
   writeFileSync(join(out, 'results.json'), JSON.stringify(results, (_, x) => (typeof x === 'number' && !Number.isFinite(x) ? null : x), 2));
   for (const p of section.summary) console.log(p);
