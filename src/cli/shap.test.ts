@@ -49,7 +49,7 @@ test('candor shap trains its own model when given none, and never overwrites wit
     assert.equal(r.outputSpace, 'probability of malignant');
     const sum = Object.values(r.row.values as Record<string, number>).reduce((a, b) => a + b, r.expectedValue);
     assert.ok(Math.abs(sum - r.row.output) < 1e-9);
-    await assert.rejects(shapCommand(['--out', dir]), (e: Error) => e instanceof UsageError && /already holds shap_values\.npy/.test(e.message));
+    await assert.rejects(shapCommand(['--out', dir]), (e: Error) => e instanceof UsageError && /already holds index\.html, shap_values\.npy/.test(e.message));
     await quiet(() => shapCommand(['--out', dir, '--force', '--method', 'interventional', '--background', '20']));
     assert.equal(JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')).method, 'tree-interventional');
   } finally {
