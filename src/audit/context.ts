@@ -34,6 +34,8 @@ export interface AuditOptions {
   nRandomization: number;
   /** Images for the stability test (each noisy copy is explained again). */
   nStability: number;
+  /** A region of interest for the localization test: box:x,y,w,h or a mask .npy. */
+  region?: string;
   /** Artifact of the shortcut experiment. */
   shortcut: string;
   /** Epochs for the random-label and shortcut models. */

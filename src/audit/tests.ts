@@ -10,6 +10,7 @@ import { faithfulnessSection } from './sections/faithfulness.js';
 import { stabilitySection } from './sections/stability.js';
 import { agreementSection } from './sections/agreement.js';
 import { auditTrustSection } from './sections/trust.js';
+import { regionSection } from './sections/region.js';
 
 export interface AuditTest {
   id: string;
@@ -32,6 +33,7 @@ export const AUDIT_TESTS: readonly AuditTest[] = [
   },
   { id: 'data-randomization', title: 'Data randomization (labels permuted)', question: 'Do the maps differ for a model trained on randomized labels?', run: dataRandomizationSection },
   { id: 'shortcut', title: 'Shortcut experiment: a planted marker', question: 'Do the explanations reveal a shortcut the model uses?', run: shortcutSection },
+  { id: 'region', title: 'Attribution inside your region', question: 'How much attribution falls in a region you name (lesion, organ, confounder)?', skip: (ctx) => (ctx.opts.region ? undefined : 'no --region given (box:x,y,w,h or a mask .npy)'), run: regionSection },
   { id: 'faithfulness', title: 'Faithfulness: deletion, insertion and ROAD', question: 'Do the pixels the maps rank first actually drive the prediction?', run: faithfulnessSection },
   { id: 'stability', title: 'Stability under small noise', question: 'Are the maps stable under small noise that does not change the prediction?', run: stabilitySection },
   { id: 'agreement', title: 'Agreement between methods', question: 'Do the methods tell the same story about the same image?', run: agreementSection },

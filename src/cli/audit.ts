@@ -15,7 +15,7 @@ export const DEFAULT_AUDIT_METHODS = 'saliency,smoothgrad,ig,occlusion,gradcam,g
 
 export const AUDIT_USAGE = `usage: candor audit [--model m.onnx] [--data pneumoniamnist|file.npz|image-folder|labels.csv]
        [--train-data D] [--layer L] [--methods ${DEFAULT_AUDIT_METHODS}]
-       [--n 100] [--n-randomization 24] [--n-stability 24] [--shortcut corner:8]
+       [--n 100] [--n-randomization 24] [--n-stability 24] [--shortcut corner:8] [--region box:x,y,w,h|mask.npy]
        [--epochs-random-labels 5] [--epochs-shortcut 3] [--train-limit N] [--tests ${AUDIT_TEST_IDS.join(',')}]
        [--seed 0] [--threads N] [--out candor-report] [--force] [--cache .candor-cache | --no-cache]
 
@@ -24,7 +24,8 @@ a browser; it needs no network), OUT/results.json (every number) and OUT/maps/*.
 With no --model, the bundled baseline and PneumoniaMNIST. Models the tests need (random labels,
 shortcut) are trained on the training split of --train-data (default: --data) and cached in the
 cache folder (--train-limit N: about N images per split, for quick runs); finished maps are cached too, so a re-run reuses them. An existing report is only
-replaced with --force.`;
+replaced with --force. --region names a lesion, organ or confounder (pixels of the model input; a mask
+.npy is [H,W] for every image or [N_test,H,W] per test image) for the localization test.`;
 
 export async function auditCommand(argv: string[]): Promise<void> {
   const { values: v } = parse(
@@ -39,6 +40,7 @@ export async function auditCommand(argv: string[]): Promise<void> {
       'n-randomization': { type: 'string', default: '24' },
       'n-stability': { type: 'string', default: '24' },
       shortcut: { type: 'string', default: 'corner:8' },
+      region: { type: 'string' },
       'epochs-random-labels': { type: 'string', default: '5' },
       'epochs-shortcut': { type: 'string', default: '3' },
       'train-limit': { type: 'string' },
@@ -79,6 +81,7 @@ export async function auditCommand(argv: string[]): Promise<void> {
     nRandomization: parseIntArg(v['n-randomization'], '--n-randomization', 24),
     nStability: parseIntArg(v['n-stability'], '--n-stability', 24),
     shortcut: v.shortcut!,
+    region: v.region,
     epochs: { randomLabels: parseIntArg(v['epochs-random-labels'], '--epochs-random-labels', 5), shortcut: parseIntArg(v['epochs-shortcut'], '--epochs-shortcut', 3) },
     trainLimit: v['train-limit'] ? parseIntArg(v['train-limit'], '--train-limit', 0) : undefined,
     tests,
