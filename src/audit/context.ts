@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadModel } from '../runtime/node.js';
 import type { Model } from '../runtime/model.js';
-import { prepareData, type PreparedData } from '../train/prepare.js';
+import { prepareDataAsync, type PreparedData } from '../train/prepare.js';
 import { cardPath, type ModelCard } from '../train/card.js';
 import { stratifiedIndices } from '../data/transforms.js';
 import { selectRows, classCounts, type SingleLabelDataset } from '../data/dataset.js';
@@ -23,6 +23,10 @@ export interface AuditOptions {
   model?: string;
   /** Data: 'pneumoniamnist', a MedMNIST .npz, an image folder or CSV. */
   data: string;
+  /** DICOM/NIfTI display window (centre, width); default: the file's own, else min–max. */
+  window?: readonly [number, number];
+  /** Multi-frame DICOM: the first frame of each file (default) or every frame. */
+  frames?: 'first' | 'all';
   /** Training data for the sanity-check models (default: `data`). */
   trainData?: string;
   /** CAM layer (default: automatic). */
@@ -140,7 +144,7 @@ export class AuditContext {
     const channels = typeof c === 'number' ? c : card?.input.channels ?? 1;
     const log = (s: string) => opts.quiet || console.error(s);
     log(`candor audit: ${path} (${model.numClasses} classes, input ${channels}×${size}×${size})`);
-    const data = prepareData(opts.data, { size, channels, seed: opts.seed });
+    const data = await prepareDataAsync(opts.data, { size, channels, seed: opts.seed, window: opts.window, frames: opts.frames });
     if (data.test.task !== 'single') throw new Error(`${opts.data}: the audit needs single-label data (one class per image); this data set is multi-label`);
     const classes = card?.classes ? [...card.classes] : [...data.test.classNames];
     if (data.test.classNames.length !== model.numClasses) {

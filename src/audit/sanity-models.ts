@@ -10,7 +10,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { buildArchitecture, ARCHITECTURES } from '../train/arch/index.js';
-import { prepareData, type PreparedData } from '../train/prepare.js';
+import { prepareDataAsync, type PreparedData } from '../train/prepare.js';
 import { trainModel, type TrainSettings } from '../train/train-model.js';
 import { cardPath, saveModel, type ModelCard } from '../train/card.js';
 import type { OptimizerType } from '../train/optim.js';
@@ -67,13 +67,15 @@ function freshArchitecture(ctx: AuditContext, seed: number): { ir: IRModel; arch
 export async function sanityModel(ctx: AuditContext, kind: SanityKind, trainData: string): Promise<SanityModel> {
   const { subject, opts } = ctx;
   const settings = settingsFor(ctx, kind);
-  const data = prepareData(trainData, {
+  const data = await prepareDataAsync(trainData, {
     size: subject.size,
     channels: subject.channels,
     seed: opts.seed,
     randomLabels: kind === 'random-labels',
     shortcut: kind === 'shortcut' ? opts.shortcut : undefined,
     limit: opts.trainLimit,
+    window: opts.window,
+    frames: opts.frames,
   });
   const key = keyOf(ctx.cache.version, kind, subject.id, trainData, subject.size, subject.channels, settings, kind === 'shortcut' ? opts.shortcut : null, subject.architecture ?? null, opts.trainLimit ?? null);
   const path = ctx.cache.path('models', `${kind}-${key}`, '.onnx');

@@ -16,6 +16,21 @@ export function required(v: string | undefined, flag: string, usage: string): st
   return v;
 }
 
+/** `--window C,W`: a DICOM/NIfTI display window (centre, width). */
+export function parseWindow(v: string | undefined, flag = '--window'): [number, number] | undefined {
+  if (v === undefined) return undefined;
+  const parts = v.split(',').map(Number);
+  if (parts.length !== 2 || !parts.every(Number.isFinite) || !(parts[1]! >= 1)) throw new UsageError(`${flag} must be <centre>,<width> with width ≥ 1, e.g. 40,400; got '${v}'`);
+  return [parts[0]!, parts[1]!];
+}
+
+/** `--frames first|all` for multi-frame DICOM. */
+export function parseFrames(v: string | undefined): 'first' | 'all' | undefined {
+  if (v === undefined) return undefined;
+  if (v !== 'first' && v !== 'all') throw new UsageError(`--frames must be 'first' or 'all', got '${v}'`);
+  return v;
+}
+
 export function parseIntArg(v: string | undefined, flag: string, dflt: number): number {
   if (v === undefined) return dflt;
   const n = Number(v);

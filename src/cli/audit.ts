@@ -9,14 +9,15 @@ import { parseMethods } from '../explain/registry.js';
 import { runAudit } from '../audit/run.js';
 import { AUDIT_TEST_IDS } from '../audit/tests.js';
 import { formatDuration } from '../train/progress.js';
-import { parse, parseIntArg, UsageError } from './args.js';
+import { parse, parseFrames, parseIntArg, parseWindow, UsageError } from './args.js';
 
 export const DEFAULT_AUDIT_METHODS = 'saliency,smoothgrad,ig,occlusion,gradcam,gradcampp,scorecam';
 
 export const AUDIT_USAGE = `usage: candor audit [--model m.onnx] [--data pneumoniamnist|file.npz|image-folder|labels.csv]
        [--train-data D] [--layer L] [--methods ${DEFAULT_AUDIT_METHODS}]
        [--n 100] [--n-randomization 24] [--n-stability 24] [--shortcut corner:8] [--region box:x,y,w,h|mask.npy]
-       [--epochs-random-labels 5] [--epochs-shortcut 3] [--train-limit N] [--tests ${AUDIT_TEST_IDS.join(',')}]
+       [--window C,W] [--frames first|all]
+       [--epochs-random-labels 3] [--epochs-shortcut 2] [--train-limit N] [--tests ${AUDIT_TEST_IDS.join(',')}]
        [--seed 0] [--threads N] [--out candor-report] [--force] [--cache .candor-cache | --no-cache]
 
 Runs the explanation stress tests on a sample of test images and writes OUT/index.html (open it in
@@ -41,8 +42,10 @@ export async function auditCommand(argv: string[]): Promise<void> {
       'n-stability': { type: 'string', default: '24' },
       shortcut: { type: 'string', default: 'corner:8' },
       region: { type: 'string' },
-      'epochs-random-labels': { type: 'string', default: '5' },
-      'epochs-shortcut': { type: 'string', default: '3' },
+      window: { type: 'string' },
+      frames: { type: 'string' },
+      'epochs-random-labels': { type: 'string', default: '3' },
+      'epochs-shortcut': { type: 'string', default: '2' },
       'train-limit': { type: 'string' },
       tests: { type: 'string', default: AUDIT_TEST_IDS.join(',') },
       seed: { type: 'string', default: '0' },
@@ -82,7 +85,9 @@ export async function auditCommand(argv: string[]): Promise<void> {
     nStability: parseIntArg(v['n-stability'], '--n-stability', 24),
     shortcut: v.shortcut!,
     region: v.region,
-    epochs: { randomLabels: parseIntArg(v['epochs-random-labels'], '--epochs-random-labels', 5), shortcut: parseIntArg(v['epochs-shortcut'], '--epochs-shortcut', 3) },
+    window: parseWindow(v.window),
+    frames: parseFrames(v.frames),
+    epochs: { randomLabels: parseIntArg(v['epochs-random-labels'], '--epochs-random-labels', 3), shortcut: parseIntArg(v['epochs-shortcut'], '--epochs-shortcut', 2) },
     trainLimit: v['train-limit'] ? parseIntArg(v['train-limit'], '--train-limit', 0) : undefined,
     tests,
     seed,

@@ -4,22 +4,26 @@
  */
 import { existsSync } from 'node:fs';
 import { buildArchitecture, ARCHITECTURES } from '../train/arch/index.js';
-import { prepareData } from '../train/prepare.js';
+import { prepareDataAsync } from '../train/prepare.js';
 import type { OptimizerType } from '../train/optim.js';
 import { saveModel, cardPath } from '../train/card.js';
 import { balancedClassWeights, formatMetrics, trainModel } from '../train/train-model.js';
 import { classCounts } from '../data/dataset.js';
-import { parse, parseIntArg, required, UsageError } from './args.js';
+import { parse, parseFrames, parseIntArg, parseWindow, required, UsageError } from './args.js';
 
 export const TRAIN_USAGE = `usage: candor train --out model.onnx [--data pneumoniamnist|file.npz|image-folder|labels.csv] [--arch small-cnn] [--size 64]
        [--epochs 10] [--batch-size 128] [--optimizer adam|adamw|sgd] [--lr 0.001] [--weight-decay 0]
        [--schedule constant|cosine|onecycle] [--class-weights balanced] [--augment]
        [--random-labels] [--shortcut corner:8|stripe:3|text:L[@p]] [--seed 0] [--threads N] [--limit N] [--force]
+       [--window C,W] [--frames first|all]
 
 Trains on the training split, keeps the epoch with the best validation AUROC (accuracy for more
 than two classes), evaluates on the test split, and writes model.onnx and model.json (the card).
-MedMNIST archives bring their own splits; image folders (one sub-folder per class) and CSVs of
-file,label get a seeded, stratified 70/15/15 split.
+MedMNIST archives bring their own splits; folders (one sub-folder per class, searched recursively:
+PNG, JPEG and DICOM — by its DICM marker, any extension) and CSVs of file,label[,group] (DICOM,
+PNG/JPEG, NIfTI slices as scan.nii.gz#slice=12, DICOM frames as cine.dcm#frame=3) get a seeded,
+stratified 70/15/15 split that keeps a file (or a CSV group: patient) in one split. DICOM is windowed
+by --window C,W, else the file's own window, else min–max; MONOCHROME1 is inverted.
 Architectures: ${Object.keys(ARCHITECTURES).join(', ')}.`;
 
 const OPTIMIZERS: Record<string, OptimizerType> = { adam: 'Adam', adamw: 'AdamW', sgd: 'SGD' };
@@ -45,6 +49,8 @@ export async function trainCommand(argv: string[]): Promise<void> {
       seed: { type: 'string', default: '0' },
       threads: { type: 'string' },
       limit: { type: 'string' },
+      window: { type: 'string' },
+      frames: { type: 'string' },
       force: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
@@ -70,7 +76,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   if (!['constant', 'cosine', 'onecycle'].includes(v.schedule!)) throw new UsageError('--schedule must be constant, cosine or onecycle');
 
   console.error(`candor train: preparing ${v.data} at ${size}×${size}…`);
-  const data = prepareData(v.data!, { size, shortcut: v.shortcut, randomLabels: v['random-labels'], seed, limit: v.limit ? parseIntArg(v.limit, '--limit', 0) : undefined });
+  const data = await prepareDataAsync(v.data!, { size, shortcut: v.shortcut, randomLabels: v['random-labels'], seed, limit: v.limit ? parseIntArg(v.limit, '--limit', 0) : undefined, window: parseWindow(v.window), frames: parseFrames(v.frames) });
   const k = data.train.classNames.length;
   const inChannels = data.train.images.shape[1]!;
   const model = buildArchitecture(v.arch!, { inChannels, numClasses: k, inputSize: size, seed, dropout: 'inference' });

@@ -103,9 +103,9 @@ test('CSV and folder errors name the file and line', () => {
     writeFileSync(join(dir, 'short.csv'), 'ok.png\n');
     assert.throws(() => loadImageFolder(dir, { csv: 'short.csv' }), /short\.csv:1: expected 'file,label'/);
     writeFileSync(join(dir, 'mixed.csv'), 'ok.png,0\nok.png,normal\n');
-    assert.throws(() => loadImageFolder(dir, { csv: 'mixed.csv' }), /mixed\.csv: labels mix class names and indices/);
+    assert.throws(() => loadImageFolder(dir, { csv: 'mixed.csv' }), /mixed\.csv:2: label 'normal' is a class name but line 1 has an index \('0'\): labels mix class names and indices/);
     writeFileSync(join(dir, 'range.csv'), 'ok.png,5\n');
-    assert.throws(() => loadImageFolder(dir, { csv: 'range.csv', classNames: ['a', 'b'] }), /label '5' of .*ok\.png is not one of 2 classes/);
+    assert.throws(() => loadImageFolder(dir, { csv: 'range.csv', classNames: ['a', 'b'] }), /range\.csv:1: label '5' of .*ok\.png is not one of 2 classes/);
     put(join(dir, 'cls', 'broken.png'), new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0]));
     assert.throws(() => loadImageFolder(dir), /cls\/broken\.png: corrupt or unsupported PNG/);
     assert.throws(() => loadImageFolder(join(dir, 'nope')), /nope: not a directory/);
@@ -114,6 +114,6 @@ test('CSV and folder errors name the file and line', () => {
   withDir((dir) => {
     assert.throws(() => loadImageFolder(dir), /no class sub-folders/);
     mkdirSync(join(dir, 'empty'));
-    assert.throws(() => loadImageFolder(dir), /no PNG or JPEG files in the class folders \(empty\)/);
+    assert.throws(() => loadImageFolder(dir), /empty: class folder 'empty' holds no PNG, JPEG or DICOM files/);
   });
 });

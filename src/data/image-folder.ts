@@ -1,13 +1,25 @@
 /**
- * Datasets from PNG/JPEG files on disk (Node only):
- * - one sub-folder per class (`dir/normal/*.png`, `dir/pneumonia/*.jpg`): class names are the folder
- *   names sorted by code point, labels their positions (torchvision's ImageFolder convention);
- * - or a CSV of `file,label` rows (optional header), paths relative to the CSV's folder, labels given as
- *   class names (sorted to indices, unless `classNames` fixes the order) or as integer indices.
+ * Datasets from image files on disk (Node only): PNG, JPEG, DICOM and NIfTI slices.
  *
- * Images are decoded by io/image.ts (alpha dropped). All must share one size unless `size` asks for a
- * resize (bilinear, antialiased: resize.ts); gray images are repeated to RGB when any image is colour,
- * unless `channels` says otherwise.
+ * - One sub-folder per class (`dir/normal/*.png`, `dir/pneumonia/IM0001`): class names are the folder
+ *   names sorted by code point, labels their positions (torchvision's ImageFolder convention). Class
+ *   folders are searched recursively (hidden files and folders skipped). PNG/JPEG are recognised by
+ *   extension (`.png`, `.jpg`, `.jpeg`), DICOM by the Part 10 'DICM' marker whatever the extension (or
+ *   none), or by a `.dcm`/`.dicom`/`.dic` extension for files without the marker; other files are
+ *   ignored, except NIfTI volumes, which need a CSV saying which slices to take. DICOM objects without
+ *   pixel data (DICOMDIR, reports) are ignored; any other unreadable file is an error naming it. A class
+ *   folder without a readable image is an error.
+ * - Or a CSV of `file,label` rows (optional header; a third column headed `group` (or `patient`,
+ *   `subject`, `study`) groups rows that must stay in one split). Paths are relative to the CSV's folder.
+ *   A file may carry a reference after `#` (see medical-folder.ts `parseImageRef`):
+ *   `scan.nii.gz#slice=12`, `scan.nii.gz#slice=10-20&axis=k&t=0`, `cine.dcm#frame=3`, `cine.dcm#frame=all`.
+ *   Labels are class names (sorted to indices, unless `classNames` fixes the order) or integer indices;
+ *   errors name the CSV line.
+ *
+ * Values: PNG/JPEG as decoded by io/image.ts (alpha dropped, /255 or /65535); DICOM and NIfTI as
+ * windowed/normalised by medical-folder.ts. All in [0, 1]. All images must share one size unless `size`
+ * asks for a resize (bilinear, antialiased: resize.ts); gray images are repeated to RGB when any image is
+ * colour, unless `channels` says otherwise.
  */
 import { readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative } from 'node:path';
@@ -15,8 +27,10 @@ import { Tensor } from '../tensor/tensor.js';
 import { decodeImage } from '../io/image.js';
 import { checkDataset, defaultClassNames, type SingleLabelDataset } from './dataset.js';
 import { resize } from './resize.js';
+import { DicomError } from '../io/dicom.js';
+import { MedicalReader, NIFTI_EXT, isDicomFileSync, medicalKind, parseImageRef, DICOM_EXT, type ImageRef, type MedicalReadOptions } from './medical-folder.js';
 
-export interface ImageFolderOptions {
+export interface ImageFolderOptions extends MedicalReadOptions {
   /** A CSV of `file,label` (relative to `dir` unless absolute). Without it, sub-folders are classes. */
   csv?: string;
   /** Resize every image to `[H,W]` (a number: square). Without it, all images must have one size. */
@@ -29,12 +43,44 @@ export interface ImageFolderOptions {
   antialias?: boolean;
 }
 
+/** A loaded collection: the dataset, a split group per image, and notes for the data description. */
+export interface ImageCollection {
+  dataset: SingleLabelDataset;
+  /**
+   * Group id per image: images of one group must go to one split. A group is one source file (the
+   * frames of a multi-frame DICOM, the slices of a NIfTI volume) or, in a CSV with a group column, the
+   * rows sharing a group value.
+   */
+  groups: Int32Array;
+  /** What was done to DICOM/NIfTI data (counts; file paths only, never patient data). */
+  notes: string[];
+}
+
 const IMAGE_EXT = /\.(png|jpe?g)$/i;
 const byCodePoint = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+type Kind = 'image' | 'dicom' | 'nifti';
 
 interface Item {
   path: string;
   label: string | number;
+  kind: Kind;
+  /** CSV line (1-based) and file field, for messages. */
+  line?: number;
+  spec?: string;
+  ref?: ImageRef;
+  group?: string;
+}
+
+function walkFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => byCodePoint(a.name, b.name))) {
+    if (e.name.startsWith('.')) continue;
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...walkFiles(p));
+    else if (e.isFile() || (e.isSymbolicLink() && statSync(p, { throwIfNoEntry: false })?.isFile())) out.push(p);
+  }
+  return out;
 }
 
 function listFolders(dir: string): Item[] {
@@ -45,10 +91,19 @@ function listFolders(dir: string): Item[] {
   if (classes.length === 0) throw new Error(`${dir}: no class sub-folders (and no csv given)`);
   const items: Item[] = [];
   for (const cls of classes) {
-    const files = readdirSync(join(dir, cls)).filter((f) => IMAGE_EXT.test(f) && !f.startsWith('.')).sort(byCodePoint);
-    for (const f of files) items.push({ path: join(dir, cls, f), label: cls });
+    let n = 0;
+    for (const p of walkFiles(join(dir, cls))) {
+      let kind: Kind | undefined;
+      if (IMAGE_EXT.test(p)) kind = 'image';
+      else if (NIFTI_EXT.test(p)) {
+        throw new Error(`${p}: NIfTI volumes are not read from class folders (which slices?); list them in a CSV of file,label rows such as 'scan.nii.gz#slice=12,${cls}'`);
+      } else if (isDicomFileSync(p) || DICOM_EXT.test(p)) kind = 'dicom';
+      if (!kind) continue;
+      items.push({ path: p, label: cls, kind });
+      n++;
+    }
+    if (n === 0) throw new Error(`${join(dir, cls)}: class folder '${cls}' holds no PNG, JPEG or DICOM files`);
   }
-  if (items.length === 0) throw new Error(`${dir}: no PNG or JPEG files in the class folders (${classes.join(', ')})`);
   return items;
 }
 
@@ -71,21 +126,51 @@ function splitCsvLine(line: string): string[] {
   return out;
 }
 
+const INTEGER = /^\d+(\.0*)?$/;
+const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i;
+
 function readCsv(csvPath: string): Item[] {
   if (!existsSync(csvPath)) throw new Error(`${csvPath}: CSV file not found`);
   const base = dirname(csvPath);
   const lines = readFileSync(csvPath, 'utf8').replace(/^\uFEFF/, '').split(/\r?\n/);
   const items: Item[] = [];
   const firstRow = lines.findIndex((l) => l.trim() !== '');
+  let groupColumn = false;
   lines.forEach((line, i) => {
     if (line.trim() === '') return;
+    const at = `${csvPath}:${i + 1}`;
     const f = splitCsvLine(line);
-    if (f.length < 2 || f[0] === '' || f[1] === '') throw new Error(`${csvPath}:${i + 1}: expected 'file,label', got '${line}'`);
+    if (f.length < 2 || f[0] === '' || f[1] === '') throw new Error(`${at}: expected 'file,label', got '${line}'`);
     const [file, label] = f as [string, string];
-    if (i === firstRow && /^(file(name)?|path|image|img)$/i.test(file) && /^(label|class|target|y)$/i.test(label)) return; // header
-    const path = isAbsolute(file) ? file : join(base, file);
-    if (!existsSync(path)) throw new Error(`${csvPath}:${i + 1}: image '${file}' not found (looked for ${path})`);
-    items.push({ path, label: /^\d+$/.test(label) ? Number(label) : label });
+    if (i === firstRow && /^(file(name)?|path|image|img)$/i.test(file) && /^(label|class|target|y)$/i.test(label)) {
+      groupColumn = f.length >= 3 && /^(group|patient|patient_?id|subject|study)$/i.test(f[2]!);
+      return; // header
+    }
+    const whole = isAbsolute(file) ? file : join(base, file);
+    let path = whole;
+    let ref: ImageRef | undefined;
+    if (!existsSync(whole) && file.includes('#')) {
+      let parsed;
+      try {
+        parsed = parseImageRef(file);
+      } catch (err) {
+        throw new Error(`${at}: ${(err as Error).message}`);
+      }
+      path = isAbsolute(parsed.file) ? parsed.file : join(base, parsed.file);
+      ref = parsed.ref;
+    }
+    if (!existsSync(path)) throw new Error(`${at}: image '${file}' not found (looked for ${path})`);
+    if (statSync(path).isDirectory()) throw new Error(`${at}: '${file}' is a folder, not an image file`);
+    let kind: Kind | undefined = IMAGE_EXT.test(path) ? 'image' : medicalKind(path);
+    if (!kind) throw new Error(`${at}: '${file}' is not a PNG, JPEG, DICOM (no 'DICM' marker) or NIfTI (.nii, .nii.gz, .hdr) file`);
+    if (kind === 'image' && ref) throw new Error(`${at}: '${file}': '#' references are for DICOM frames and NIfTI slices`);
+    if (NUMBER.test(label) && !INTEGER.test(label)) {
+      throw new Error(`${at}: label '${label}' is neither a class index (a non-negative integer) nor a class name`);
+    }
+    const item: Item = { path, label: INTEGER.test(label) ? Math.round(Number(label)) : label, kind, line: i + 1, spec: file };
+    if (ref) item.ref = ref;
+    if (groupColumn && f[2]) item.group = f[2];
+    items.push(item);
   });
   if (items.length === 0) throw new Error(`${csvPath}: no rows`);
   return items;
@@ -93,51 +178,96 @@ function readCsv(csvPath: string): Item[] {
 
 /** Map the items' labels to indices and names. */
 function resolveLabels(items: Item[], where: string, given?: readonly string[]): { labels: Int32Array; classNames: string[] } {
+  const at = (it: Item) => (it.line !== undefined ? `${where}:${it.line}` : where);
   const names = items.filter((it) => typeof it.label === 'string').map((it) => it.label as string);
   let classNames: string[];
   if (given) classNames = [...given];
   else if (names.length === 0) classNames = defaultClassNames(Math.max(...items.map((it) => it.label as number)) + 1);
   else if (names.length === items.length) classNames = [...new Set(names)].sort(byCodePoint);
-  else throw new Error(`${where}: labels mix class names and indices; pass classNames to say which index is which name`);
+  else {
+    const first = items[0]!;
+    const other = items.find((it) => typeof it.label !== typeof first.label)!;
+    const kind = (it: Item) => (typeof it.label === 'number' ? 'an index' : 'a class name');
+    throw new Error(
+      `${at(other)}: label '${other.label}' is ${kind(other)} but ${first.line !== undefined ? `line ${first.line}` : 'the first'} has ${kind(first)} ('${first.label}'): ` +
+        'labels mix class names and indices; pass classNames to say which index is which name',
+    );
+  }
   const index = new Map(classNames.map((n, k) => [n, k]));
   const labels = new Int32Array(items.length);
   items.forEach((it, i) => {
     const k = typeof it.label === 'number' ? it.label : index.get(it.label);
     if (k === undefined || k >= classNames.length) {
-      throw new Error(`${where}: label '${it.label}' of ${it.path} is not one of ${classNames.length} classes (${classNames.join(', ')})`);
+      throw new Error(`${at(it)}: label '${it.label}' of ${it.path} is not one of ${classNames.length} classes (${classNames.join(', ')})`);
     }
     labels[i] = k;
   });
   return { labels, classNames };
 }
 
-/** Load a folder-per-class tree or a `file,label` CSV into memory. */
-export function loadImageFolder(dir: string, opts: ImageFolderOptions = {}): SingleLabelDataset {
+/** Load a folder-per-class tree or a `file,label` CSV into memory, with split groups and notes. */
+export function loadImageCollection(dir: string, opts: ImageFolderOptions = {}): ImageCollection {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new Error(`${dir}: not a directory`);
   const csvPath = opts.csv === undefined ? null : isAbsolute(opts.csv) ? opts.csv : join(dir, opts.csv);
   const where = csvPath ?? dir;
   const items = csvPath ? readCsv(csvPath) : listFolders(dir);
-  const { labels, classNames } = resolveLabels(items, where, opts.classNames);
+  const { labels: itemLabels, classNames } = resolveLabels(items, where, opts.classNames);
   const size = opts.size === undefined ? null : typeof opts.size === 'number' ? [opts.size, opts.size] as const : opts.size;
-  const decoded = items.map((it) => decodeImage(new Uint8Array(readFileSync(it.path)), it.path).tensor);
-  const C = opts.channels ?? (decoded.some((t) => t.shape[0] === 3) ? 3 : 1);
-  const first = decoded[0]!;
+  const antialias = opts.antialias ?? true;
+  const reader = new MedicalReader({ window: opts.window, frames: opts.frames });
+
+  const images: Tensor[] = [];
+  const owner: number[] = []; // item index per image
+  const perClass = new Array<number>(classNames.length).fill(0);
+  items.forEach((it, i) => {
+    let decoded: Tensor[];
+    try {
+      if (it.kind === 'image') decoded = [decodeImage(new Uint8Array(readFileSync(it.path)), it.path).tensor];
+      else decoded = reader.read(it.path, it.kind, it.ref);
+    } catch (err) {
+      const msg = (err as Error).message;
+      if (!csvPath && err instanceof DicomError && /no Pixel Data/.test(msg)) {
+        reader.stats.noPixelData.push(it.path);
+        return;
+      }
+      if (it.line !== undefined) throw new Error(`${where}:${it.line}: ${msg}`);
+      throw err;
+    }
+    for (const t0 of decoded) {
+      const t = size && (t0.shape[1] !== size[0] || t0.shape[2] !== size[1]) ? resize(t0, size, { antialias }) : t0;
+      images.push(t);
+      owner.push(i);
+    }
+    perClass[itemLabels[i]!] += decoded.length;
+  });
+  if (!csvPath) {
+    const empty = perClass.findIndex((c) => c === 0);
+    if (empty >= 0) {
+      const cls = classNames[empty]!;
+      const skipped = reader.stats.noPixelData.filter((p) => relative(join(dir, cls), p).split(/[\\/]/)[0] !== '..').length;
+      throw new Error(`${join(dir, cls)}: class folder '${cls}' holds no readable images${skipped ? ` (${skipped} DICOM object(s) without pixel data)` : ''}`);
+    }
+  }
+  if (images.length === 0) throw new Error(`${where}: no readable images`);
+
+  const C = opts.channels ?? (images.some((t) => t.shape[0] === 3) ? 3 : 1);
+  const first = images[0]!;
   const [H, W] = size ?? [first.shape[1]!, first.shape[2]!];
   if (!size) {
-    const bad = decoded.findIndex((t) => t.shape[1] !== H || t.shape[2] !== W);
+    const bad = images.findIndex((t) => t.shape[1] !== H || t.shape[2] !== W);
     if (bad >= 0) {
-      const t = decoded[bad]!;
+      const t = images[bad]!;
+      const name = (it: Item) => (it.line !== undefined ? `${it.spec} (line ${it.line})` : relative(dir, it.path));
       throw new Error(
-        `${where}: images differ in size: ${relative(dir, items[0]!.path)} is ${W}×${H} but ` +
-          `${relative(dir, items[bad]!.path)} is ${t.shape[2]}×${t.shape[1]} (width×height); pass size to resize them`,
+        `${where}: images differ in size: ${name(items[owner[0]!]!)} is ${W}×${H} but ` +
+          `${name(items[owner[bad]!]!)} is ${t.shape[2]}×${t.shape[1]} (width×height); pass size to resize them`,
       );
     }
   }
+  const n = images.length;
   const plane = H * W;
-  const px = new Float32Array(items.length * C * plane);
-  decoded.forEach((t0, i) => {
-    let t = t0;
-    if (t.shape[1] !== H || t.shape[2] !== W) t = resize(t, [H, W], { antialias: opts.antialias ?? true });
+  const px = new Float32Array(n * C * plane);
+  images.forEach((t, i) => {
     const c0 = t.shape[0]!;
     const d = t.data;
     const off = i * C * plane;
@@ -145,5 +275,20 @@ export function loadImageFolder(dir: string, opts: ImageFolderOptions = {}): Sin
     else if (c0 === 1) for (let c = 0; c < C; c++) px.set(d, off + c * plane);
     else for (let p = 0; p < plane; p++) px[off + p] = 0.299 * d[p]! + 0.587 * d[plane + p]! + 0.114 * d[2 * plane + p]!;
   });
-  return checkDataset({ task: 'single', images: new Tensor(px, [items.length, C, H, W]), labels, classNames, source: where });
+  const labels = Int32Array.from(owner, (i) => itemLabels[i]!);
+  const groupIds = new Map<string, number>();
+  const groups = Int32Array.from(owner, (i) => {
+    const it = items[i]!;
+    const key = it.group !== undefined ? `g:${it.group}` : `f:${it.path}`;
+    let g = groupIds.get(key);
+    if (g === undefined) groupIds.set(key, (g = groupIds.size));
+    return g;
+  });
+  const dataset = checkDataset<SingleLabelDataset>({ task: 'single', images: new Tensor(px, [n, C, H, W]), labels, classNames, source: where });
+  return { dataset, groups, notes: reader.stats.notes() };
+}
+
+/** Load a folder-per-class tree or a `file,label` CSV into memory. */
+export function loadImageFolder(dir: string, opts: ImageFolderOptions = {}): SingleLabelDataset {
+  return loadImageCollection(dir, opts).dataset;
 }

@@ -9,3 +9,4 @@ export * from './augment.js';
 export * from './font.js';
 export * from './shortcut.js';
 export * from './labels.js';
+export * from './medical-folder.js';

@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { prepareData } from './prepare.js';
+import { prepareData, prepareDataAsync } from './prepare.js';
 import { encodePng } from '../io/image.js';
 import { classCounts } from '../data/dataset.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -45,4 +46,76 @@ test('the bundled PneumoniaMNIST with a shortcut keeps a clean test split and a 
   assert.ok(d.testMarked);
   assert.equal(d.testMarked!.marked.reduce((a, b) => a + b, 0), d.test.images.shape[0]);
   assert.notDeepEqual(d.testMarked!.dataset.images.data, d.test.images.data);
+});
+
+const DICOM = fileURLToPath(new URL('../io/fixtures/dicom/', import.meta.url));
+const TINY = fileURLToPath(new URL('../data/fixtures/medical/tiny_volume.nii.gz', import.meta.url));
+
+/** Two classes of real DICOM files (copies of pydicom's test images under new names). */
+function dicomFolder(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'candor-dicom-data-'));
+  const files = { ct: ['CT_small.dcm', 'MR_small_bigendian.dcm', 'MR_small_implicit.dcm', 'MR_small_RLE.dcm'], mr: ['MR_small.dcm', 'MR_small_mono1.dcm', 'MR_small_jpeg_lossless.dcm', 'bits12_signed.dcm'] };
+  for (const [cls, names] of Object.entries(files)) {
+    mkdirSync(join(dir, cls));
+    names.forEach((f, i) => copyFileSync(DICOM + f, join(dir, cls, `IM${String(i).padStart(4, '0')}`)));
+    for (let k = 0; k < 6; k++) copyFileSync(DICOM + names[k % 2]!, join(dir, cls, `copy${k}.dcm`));
+  }
+  return dir;
+}
+
+test('a DICOM class folder: windowed, resized, scaled to [-1, 1], split; the description names no patient', () => {
+  const dir = dicomFolder();
+  try {
+    const d = prepareData(dir, { size: 32, seed: 1 });
+    const n = [d.train, d.val, d.test].map((s) => s.images.shape[0]!);
+    assert.equal(n[0]! + n[1]! + n[2]!, 20);
+    assert.deepEqual(d.train.images.shape.slice(1), [1, 32, 32]);
+    assert.deepEqual(d.train.classNames, ['ct', 'mr']);
+    for (const s of [d.train, d.val, d.test]) assert.ok(classCounts(s).every((c) => c > 0));
+    const px = d.train.images.data;
+    assert.ok(Math.min(...px) >= -1 && Math.max(...px) <= 1 && Math.min(...px) === -1);
+    assert.match(d.description, /DICOM: 20 images from 20 files \(window from file: \d+, no window, min–max: \d+, MONOCHROME1 inverted: 4\)/);
+    assert.doesNotMatch(d.description, /CompressedSamples|1CT1|4MR1|SYNTH/);
+    // a window option replaces the files' windows
+    const w = prepareData(dir, { size: 32, seed: 1, window: [40, 400], channels: 3 });
+    assert.match(w.description, /window from options: 20/);
+    assert.deepEqual(w.test.images.shape.slice(1), [3, 32, 32]);
+    assert.throws(() => prepareData(dir, { size: 32, window: [40, 0] }), /window \[40, 0\]: needs a finite center and a width ≥ 1/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a CSV of NIfTI slices: the slices of one volume stay in one split', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'candor-nifti-data-'));
+  try {
+    const rows = ['file,label'];
+    for (let v = 0; v < 12; v++) {
+      copyFileSync(TINY, join(dir, `v${v}.nii.gz`));
+      rows.push(`v${v}.nii.gz#slice=0-3,${v % 2 ? 'lesion' : 'normal'}`);
+    }
+    writeFileSync(join(dir, 'slices.csv'), rows.join('\n'));
+    const d = prepareData(join(dir, 'slices.csv'), { size: 8, seed: 2 });
+    const n = [d.train, d.val, d.test].map((s) => s.images.shape[0]!);
+    assert.equal(n[0]! + n[1]! + n[2]!, 48);
+    for (const k of n) assert.equal(k % 4, 0, `${n}`); // whole volumes only
+    assert.match(d.description, /images of one file or CSV group kept in one split\); NIfTI: 48 slices from 12 volumes \(axis k, min–max per volume\)/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('JPEG 2000 DICOM: a clear error from the synchronous prepareData, read by prepareDataAsync', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'candor-j2k-data-'));
+  try {
+    for (const cls of ['a', 'b']) {
+      mkdirSync(join(dir, cls));
+      for (let k = 0; k < 4; k++) copyFileSync(DICOM + (k ? 'MR_small.dcm' : 'MR_small_jp2klossless.dcm'), join(dir, cls, `${k}.dcm`));
+    }
+    assert.throws(() => prepareData(dir, { size: 16 }), /0\.dcm: JPEG 2000 pixel data needs the JPEG 2000 decoder loaded first \(use prepareDataAsync/);
+    const d = await prepareDataAsync(dir, { size: 16 });
+    assert.equal(d.train.images.shape[0]! + d.val.images.shape[0]! + d.test.images.shape[0]!, 8);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -1,5 +1,6 @@
 /**
- * Training data as the models see it: load a MedMNIST archive (or the bundled PneumoniaMNIST),
+ * Training data as the models see it: load a MedMNIST archive (or the bundled PneumoniaMNIST), or a
+ * folder / CSV of PNG, JPEG, DICOM and NIfTI slices (data/image-folder.ts, data/medical-folder.ts),
  * resize (antialiased), optionally draw a label-correlated shortcut, scale to [-1, 1] as the
  * tutorial does ((x − 0.5) / 0.5), repeat channels for RGB architectures, and optionally permute
  * the training labels (data-randomization sanity check).
@@ -13,7 +14,8 @@ import { mapImages, repeatChannels, resizeDataset, stratifiedSample, toMinusOneO
 import { classCounts } from '../data/dataset.js';
 import { injectShortcutDataset, parseShortcut } from '../data/shortcut.js';
 import { randomizeLabels, splitIndices } from '../data/labels.js';
-import { loadImageFolder } from '../data/image-folder.js';
+import { loadImageCollection } from '../data/image-folder.js';
+import { loadJpeg2000Codec } from '../io/dicom.js';
 import { selectRows } from '../data/dataset.js';
 import { Rng } from '../tensor/rng.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -22,7 +24,10 @@ export const BUNDLED_DATASETS: Record<string, string> = {
   pneumoniamnist: fileURLToPath(new URL('../../data/pneumoniamnist.npz', import.meta.url)),
 };
 
-/** A dataset name ('pneumoniamnist'), a MedMNIST-style .npz, an image folder, or a CSV of file,label. */
+/**
+ * A dataset name ('pneumoniamnist'), a MedMNIST-style .npz, a folder with one sub-folder per class
+ * (PNG, JPEG, DICOM), or a CSV of file,label (PNG, JPEG, DICOM, NIfTI slices as `vol.nii.gz#slice=12`).
+ */
 export function resolveDataPath(data: string): string {
   const bundled = BUNDLED_DATASETS[data.toLowerCase()];
   if (bundled) return bundled;
@@ -43,6 +48,14 @@ export interface PrepareOptions {
   seed?: number;
   /** Keep about n images of each split, in class proportion (quick runs and tests). */
   limit?: number;
+  /**
+   * DICOM/NIfTI window `[center, width]` in modality units (HU for CT), for every DICOM and NIfTI image.
+   * Default: the DICOM file's first WindowCenter/WindowWidth, else the image's min–max (DICOM: the file,
+   * NIfTI: the volume).
+   */
+  window?: readonly [number, number];
+  /** Multi-frame DICOM in class folders (and CSV rows without `#frame=`): first frame only (default) or every frame. */
+  frames?: 'first' | 'all';
 }
 
 export interface PreparedData {
@@ -65,17 +78,52 @@ function limitSplit(ds: ImageDataset, n: number, rng: Rng): ImageDataset {
 }
 
 /**
- * PNG/JPEG data (one folder per class, or a CSV of file,label) has no official splits: a seeded,
- * stratified 70 / 15 / 15 train / validation / test split is drawn.
+ * Split `n` items into train/validation like `splitIndices`, but keeping each group (one source file:
+ * the frames of a multi-frame DICOM or the slices of a NIfTI volume; or a CSV group) in one part. With
+ * one item per group this is exactly `splitIndices`; otherwise groups are split, stratified by the label
+ * of their first item, so the fraction counts groups.
  */
-function loadImageSplits(path: string, size: number, rng: Rng): Record<Split, ImageDataset> {
+function groupSplit(groups: Int32Array, labels: Int32Array, rng: Rng, val: number): { train: Int32Array; val: Int32Array } {
+  const n = groups.length;
+  const first = new Map<number, number>();
+  for (let i = 0; i < n; i++) if (!first.has(groups[i]!)) first.set(groups[i]!, i);
+  if (first.size === n) return splitIndices(n, rng, { val }, labels);
+  const ids = [...first.keys()];
+  const slot = new Map(ids.map((g, k) => [g, k]));
+  const r = splitIndices(ids.length, rng, { val }, Int32Array.from(ids, (g) => labels[first.get(g)!]!));
+  const isVal = new Uint8Array(ids.length);
+  for (const k of r.val) isVal[k] = 1;
+  const tr: number[] = [];
+  const va: number[] = [];
+  for (let i = 0; i < n; i++) (isVal[slot.get(groups[i]!)!] ? va : tr).push(i);
+  return { train: Int32Array.from(tr), val: Int32Array.from(va) };
+}
+
+/**
+ * Folder / CSV data (PNG, JPEG, DICOM, NIfTI slices) has no official splits: a seeded, stratified
+ * 70 / 15 / 15 train / validation / test split is drawn, keeping the images of one file (or CSV group)
+ * in one split.
+ */
+function loadImageSplits(path: string, opts: PrepareOptions, rng: Rng): { splits: Record<Split, ImageDataset>; notes: string[]; grouped: boolean } {
   const isCsv = path.toLowerCase().endsWith('.csv');
-  const all = isCsv ? loadImageFolder(dirname(path), { csv: basename(path), size }) : loadImageFolder(path, { size });
-  const n = all.images.shape[0]!;
-  const first = splitIndices(n, rng.fork('split:test'), { val: 0.15 }, all.labels);
+  const read = { size: opts.size, window: opts.window, frames: opts.frames };
+  const { dataset: all, groups, notes } = isCsv ? loadImageCollection(dirname(path), { ...read, csv: basename(path) }) : loadImageCollection(path, read);
+  const first = groupSplit(groups, all.labels, rng.fork('split:test'), 0.15);
   const rest = selectRows(all, first.train);
-  const second = splitIndices(rest.images.shape[0]!, rng.fork('split:val'), { val: 0.15 / 0.85 }, rest.labels);
-  return { train: selectRows(rest, second.train), val: selectRows(rest, second.val), test: selectRows(all, first.val) };
+  const restGroups = Int32Array.from(first.train, (i) => groups[i]!);
+  const second = groupSplit(restGroups, rest.labels, rng.fork('split:val'), 0.15 / 0.85);
+  const grouped = new Set(groups).size < groups.length;
+  return { splits: { train: selectRows(rest, second.train), val: selectRows(rest, second.val), test: selectRows(all, first.val) }, notes, grouped };
+}
+
+/**
+ * {@link prepareData} after loading the JPEG 2000 decoder (WebAssembly, loaded asynchronously), so that
+ * folders and CSVs may hold JPEG 2000 DICOM files. Everything else is the same.
+ */
+export async function prepareDataAsync(data: string, opts: PrepareOptions): Promise<PreparedData> {
+  const path = resolveDataPath(data);
+  if (statSync(path).isDirectory() || path.toLowerCase().endsWith('.csv')) await loadJpeg2000Codec();
+  return prepareData(data, opts);
 }
 
 export function prepareData(data: string, opts: PrepareOptions): PreparedData {
@@ -83,7 +131,8 @@ export function prepareData(data: string, opts: PrepareOptions): PreparedData {
   const seed = opts.seed ?? 0;
   const rng = new Rng(seed);
   const isImages = statSync(path).isDirectory() || path.toLowerCase().endsWith('.csv');
-  const raw = isImages ? loadImageSplits(path, opts.size, rng) : loadMedMnistSplits(path);
+  const loaded = isImages ? loadImageSplits(path, opts, rng) : undefined;
+  const raw = loaded ? loaded.splits : loadMedMnistSplits(path);
   const finish = (ds: ImageDataset) => {
     let out = mapImages(ds, toMinusOneOne);
     const c = out.images.shape[1]!;
@@ -100,7 +149,11 @@ export function prepareData(data: string, opts: PrepareOptions): PreparedData {
     sized[split] = resizeDataset(ds, opts.size, { antialias: true });
   }
   let testMarked: PreparedData['testMarked'];
-  const notes: string[] = [`${path.split(/[\\/]/).pop()} at ${opts.size}×${opts.size}, scaled to [-1, 1]${isImages ? '; seeded stratified 70/15/15 split' : ''}`];
+  const notes: string[] = [
+    `${path.split(/[\\/]/).pop()} at ${opts.size}×${opts.size}, scaled to [-1, 1]` +
+      (loaded ? `; seeded stratified 70/15/15 split${loaded.grouped ? ' (images of one file or CSV group kept in one split)' : ''}` : ''),
+    ...(loaded?.notes ?? []),
+  ];
   if (opts.shortcut) {
     const spec = parseShortcut(opts.shortcut, opts.size);
     for (const split of ['train', 'val'] as const) {

@@ -25,6 +25,8 @@ export async function dataRandomizationSection(ctx: AuditContext): Promise<Secti
   ctx.log('  maps of the random-label model');
   const { summary, maps } = await compareWithOriginal(ctx, sample, targets, original, { id: R.id, model: R.model });
   const methods = ctx.opts.methods;
+  const last = R.card.history[R.card.history.length - 1];
+  const trainAcc = last?.train.accuracy;
   const per = methods.map((m) => ({ m, s: summary[m]!.spearmanAbs }));
   const failing = per.filter((p) => !(p.s.mean <= STRONG));
   const warning = per.filter((p) => p.s.mean > WEAK && p.s.mean <= STRONG);
@@ -56,7 +58,7 @@ export async function dataRandomizationSection(ctx: AuditContext): Promise<Secti
     id: 'data-randomization',
     title: 'Data randomization (labels permuted)',
     summary: [
-      `A model of the same architecture was trained for ${R.card.training.epochs} epochs on the training images with their labels randomly permuted (its test balanced accuracy is in the performance section: it should be at chance). Each method explained ${sample.indices.length} test images with both models, for the class the audited model predicts.`,
+      `A model of the same architecture was trained for ${R.card.training.epochs} epochs on the training images with their labels randomly permuted (its test balanced accuracy is in the performance section: it should be at chance). Its final training accuracy is ${trainAcc?.toFixed(3) ?? 'n/a'}: Adebayo et al. trained until the network memorised the random labels; a few epochs leave it closer to a model that learned only the class balance, which still differs from the trained model in every weight (--epochs-random-labels trains longer). Each method explained ${sample.indices.length} test images with both models, for the class the audited model predicts.`,
       ...per.map((p) => `${p.m}: rank correlation with the trained model's map ${formatCI(p.s)} — ${p.s.mean <= WEAK ? 'different, as it should be.' : p.s.mean <= STRONG ? 'partly the same map without meaningful labels; read with care.' : 'largely the same map from a model that learned nothing: it reflects the image, not the learned labels.'}`),
     ],
     figures: [
@@ -75,7 +77,7 @@ export async function dataRandomizationSection(ctx: AuditContext): Promise<Secti
         rows: methods.map((m) => [m, ...SIMILARITY_MEASURES.map((k) => formatCI(summary[m]![k])), summary[m]!.spearmanAbs.n]),
       },
     ],
-    results: { model: { path: R.path ?? null, epochs: R.card.training.epochs, test: R.card.test }, images: Array.from(sample.indices), similarity: summary, thresholds: { weak: WEAK, strong: STRONG } },
+    results: { model: { path: R.path ?? null, epochs: R.card.training.epochs, trainAccuracy: trainAcc ?? null, test: R.card.test }, images: Array.from(sample.indices), similarity: summary, thresholds: { weak: WEAK, strong: STRONG } },
     checks,
   };
 }
