@@ -1,6 +1,7 @@
 /**
  * Faithfulness (DESIGN.md §5): do the pixels a map ranks first matter to the model? Deletion
- * (remove the most important pixels first: the class probability should fall fast; low AUC) and
+ * (blur the most important pixels first: the class probability should fall fast; low AUC; also
+ * reported with RISE's fill 0, which on X-rays looks like opacity) and
  * insertion (reveal them first on a blurred image: it should rise fast; high AUC), against a random
  * ranking of the same pixels; ROAD (remove with noisy linear imputation, most- vs least-relevant
  * first) on a smaller subset, since imputation costs a linear solve per image and fraction.
@@ -35,20 +36,21 @@ export async function faithfulnessSection(ctx: AuditContext): Promise<Section> {
   const randomMaps = new Tensor(rng.fillUniform(new Float32Array(n * hw)), [n, subject.size, subject.size]);
   const all = new Map([...maps, [RANDOM, randomMaps] as const]);
   const curveOpts = { steps: STEPS, blurSigma: Math.max(1, subject.size / 16) };
-  type Entry = { method: string; deletion: CurveResult; insertion: CurveResult };
+  type Entry = { method: string; deletion: CurveResult; insertion: CurveResult; deletionFill: CurveResult };
   const entries: Entry[] = [];
   const bar = ctx.progress('  deletion/insertion', all.size, 'map set');
   for (const [m, t] of all) {
-    const r = await ctx.cache.json('faithfulness', { model: subject.id, images: sample.id, targets, method: m, maps: t.data, curveOpts }, async () => ({
+    const r = await ctx.cache.json('faithfulness', { model: subject.id, images: sample.id, targets, method: m, maps: t.data, curveOpts, baselines: ['blur', 'blur', 0] }, async () => ({
       method: m,
-      deletion: await deletionCurve(subject.model, sample.images, t, targets, { ...curveOpts, baseline: 0 }),
+      deletion: await deletionCurve(subject.model, sample.images, t, targets, { ...curveOpts, baseline: 'blur' }),
       insertion: await insertionCurve(subject.model, sample.images, t, targets, { ...curveOpts, baseline: 'blur' }),
+      deletionFill: await deletionCurve(subject.model, sample.images, t, targets, { ...curveOpts, baseline: 0 }),
     }));
     entries.push(r);
     bar.tick(1);
   }
   bar.finish();
-  const summary = entries.map((e) => ({ method: e.method, deletion: meanCI(e.deletion.auc), insertion: meanCI(e.insertion.auc) }));
+  const summary = entries.map((e) => ({ method: e.method, deletion: meanCI(e.deletion.auc), insertion: meanCI(e.insertion.auc), deletionFill: meanCI(e.deletionFill.auc) }));
   const rnd = summary.find((s) => s.method === RANDOM)!;
 
   // ROAD on a subset.
@@ -74,17 +76,18 @@ export async function faithfulnessSection(ctx: AuditContext): Promise<Section> {
       question: 'Do the pixels the maps rank first actually drive the prediction?',
       verdict: better.every((b) => b.del && b.ins) ? 'pass' : better.some((b) => b.del || b.ins) ? 'warn' : 'fail',
       value: better.map((b) => `${b.method}: deletion ${b.deletion.mean.toFixed(3)}${b.del ? '' : ' (not better than random)'}, insertion ${b.insertion.mean.toFixed(3)}${b.ins ? '' : ' (not better than random)'}`).join('; ') + `; random order: ${rnd.deletion.mean.toFixed(3)} / ${rnd.insertion.mean.toFixed(3)}`,
-      threshold: 'deletion AUC below and insertion AUC above a random pixel order, 95% intervals not overlapping',
+      threshold: 'deletion AUC below and insertion AUC above a random pixel order (blurred baseline), 95% intervals not overlapping',
       why: 'A map that orders pixels no better than chance does not point at what the model uses (Petsiuk et al. 2018).',
       section: 'faithfulness',
     },
   ];
-  const values = entries.flatMap((e) => [...meanCurve(e.deletion, e.method, 'deletion (fill 0)'), ...meanCurve(e.insertion, e.method, 'insertion (on blurred image)')]);
+  const values = entries.flatMap((e) => [...meanCurve(e.deletion, e.method, 'deletion (pixels blurred)'), ...meanCurve(e.insertion, e.method, 'insertion (on blurred image)'), ...meanCurve(e.deletionFill, e.method, 'deletion (pixels set to 0)')]);
   return {
     id: 'faithfulness',
     title: 'Faithfulness: deletion, insertion and ROAD',
     summary: [
-      `For each of ${n} images, pixels were removed (set to 0, mid-grey in the model's [-1, 1] scale) or revealed (on a blurred copy, σ = ${curveOpts.blurSigma.toFixed(1)} px) in the order each map ranks them, in ${STEPS} steps, and the probability of the predicted class recorded. A faithful map makes the probability fall fast when deleting (low area under the curve) and rise fast when inserting (high area). A random pixel order is the yardstick.`,
+      `For each of ${n} images, pixels were removed (replaced by a blurred copy of the image, σ = ${curveOpts.blurSigma.toFixed(1)} px) or revealed (on that blurred copy) in the order each map ranks them, in ${STEPS} steps, and the probability of the predicted class recorded. A faithful map makes the probability fall fast when deleting (low area under the curve) and rise fast when inserting (high area). A random pixel order is the yardstick; the verdict uses the blurred baseline.`,
+      `Deletion by setting pixels to 0 (RISE's choice; mid-grey on the model's [-1, 1] scale) is reported too: on chest X-rays grey patches can look like opacity, so this baseline can raise the probability of pneumonia while deleting and penalise maps that point at the lungs. AUC with fill 0: ${summary.map((x) => `${x.method} ${x.deletionFill.mean.toFixed(3)}`).join(', ')}.`,
       ...better.map((b) => `${b.method}: deletion AUC ${formatCI(b.deletion, 3)}, insertion AUC ${formatCI(b.insertion, 3)} — ${b.del && b.ins ? 'better than random on both.' : b.del || b.ins ? 'better than random on one of the two only.' : 'no better than a random order.'}`),
       `Random order: deletion ${formatCI(rnd.deletion, 3)}, insertion ${formatCI(rnd.insertion, 3)}.`,
       `ROAD (Rong et al. 2022) removes pixels and fills them by noisy linear imputation, so the model does not just react to holes; on ${sub.indices.length} images, the probability after removing the least relevant pixels (LeRF) should stay above that after removing the most relevant (MoRF). Gap LeRF − MoRF, averaged over ${ROAD_PERCENTAGES.map((p) => `${p * 100}%`).join(', ')}: ${roadRows.map((r) => `${r.method} ${r.gap.toFixed(3)}`).join('; ')}.`,
@@ -99,7 +102,7 @@ export async function faithfulnessSection(ctx: AuditContext): Promise<Section> {
       },
     ],
     tables: [
-      { caption: 'Area under the curves, mean [95% interval]', columns: ['method', 'deletion AUC (lower is better)', 'insertion AUC (higher is better)', 'ROAD gap LeRF − MoRF'], rows: summary.map((s) => [s.method, formatCI(s.deletion, 3), formatCI(s.insertion, 3), roadRows.find((r) => r.method === s.method)?.gap ?? null]) },
+      { caption: 'Area under the curves, mean [95% interval]', columns: ['method', 'deletion AUC, blurred (lower is better)', 'insertion AUC (higher is better)', 'deletion AUC, fill 0', 'ROAD gap LeRF − MoRF'], rows: summary.map((s) => [s.method, formatCI(s.deletion, 3), formatCI(s.insertion, 3), formatCI(s.deletionFill, 3), roadRows.find((r) => r.method === s.method)?.gap ?? null]) },
     ],
     results: { steps: STEPS, blurSigma: curveOpts.blurSigma, fractions: entries[0]!.deletion.fractions, auc: summary, road: { images: sub.indices.length, percentages: ROAD_PERCENTAGES, methods: roadRows } },
     checks,
