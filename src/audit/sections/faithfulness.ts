@@ -6,7 +6,7 @@
  * ranking of the same pixels; ROAD (remove with noisy linear imputation, most- vs least-relevant
  * first) on a smaller subset, since imputation costs a linear solve per image and fraction.
  */
-import { deletionCurve, insertionCurve, type CurveResult } from '../../evaluate/faithfulness.js';
+import { deletionCurve, faithfulnessCorrelation, insertionCurve, type CurveResult } from '../../evaluate/faithfulness.js';
 import { road } from '../../evaluate/road.js';
 import { meanCI, formatCI } from '../../evaluate/stats.js';
 import { Rng } from '../../tensor/rng.js';
@@ -56,6 +56,7 @@ export async function faithfulnessSection(ctx: AuditContext): Promise<Section> {
   // ROAD on a subset.
   const sub = ctx.head(Math.min(ctx.opts.nStability, 16));
   const roadRows: { method: string; morf: number[]; lerf: number[]; gap: number }[] = [];
+  const fcRows = new Map<string, ReturnType<typeof meanCI>>();
   const rbar = ctx.progress('  ROAD', ctx.opts.methods.length, 'method');
   for (const m of ctx.opts.methods) {
     const t = maps.get(m)!.slice0(0, sub.indices.length);
@@ -63,6 +64,9 @@ export async function faithfulnessSection(ctx: AuditContext): Promise<Section> {
       const res = await road(subject.model, sub.images, t, targets.slice(0, sub.indices.length), { percentages: ROAD_PERCENTAGES, seed: ctx.opts.seed });
       return { morf: res.morf!.meanScore, lerf: res.lerf!.meanScore };
     });
+    const fcOpts = { runs: 50, subsetSize: Math.max(16, Math.round(hw / 20)), seed: ctx.opts.seed };
+    const fc = await ctx.cache.json('faithfulness-correlation', { model: subject.id, images: sub.id, method: m, maps: t.data, fcOpts }, async () => (await faithfulnessCorrelation(subject.model, sub.images, t, targets.slice(0, sub.indices.length), fcOpts)).correlation);
+    fcRows.set(m, meanCI(fc));
     const gap = r.lerf.reduce((a, b) => a + b, 0) / r.lerf.length - r.morf.reduce((a, b) => a + b, 0) / r.morf.length;
     roadRows.push({ method: m, morf: r.morf, lerf: r.lerf, gap });
     rbar.tick(1);
@@ -91,6 +95,7 @@ export async function faithfulnessSection(ctx: AuditContext): Promise<Section> {
       ...better.map((b) => `${b.method}: deletion AUC ${formatCI(b.deletion, 3)}, insertion AUC ${formatCI(b.insertion, 3)} — ${b.del && b.ins ? 'better than random on both.' : b.del || b.ins ? 'better than random on one of the two only.' : 'no better than a random order.'}`),
       `Random order: deletion ${formatCI(rnd.deletion, 3)}, insertion ${formatCI(rnd.insertion, 3)}.`,
       `ROAD (Rong et al. 2022) removes pixels and fills them by noisy linear imputation, so the model does not just react to holes; on ${sub.indices.length} images, the probability after removing the least relevant pixels (LeRF) should stay above that after removing the most relevant (MoRF). Gap LeRF − MoRF, averaged over ${ROAD_PERCENTAGES.map((p) => `${p * 100}%`).join(', ')}: ${roadRows.map((r) => `${r.method} ${r.gap.toFixed(3)}`).join('; ')}.`,
+      `Faithfulness correlation (Bhatt et al. 2020, Quantus' definition) on the same ${sub.indices.length} images: the Pearson correlation, over 50 random subsets of ${Math.max(16, Math.round(hw / 20))} pixels set to 0, between the subset's total attribution and the drop of the class logit; near 0 means the map's values do not predict what removing pixels does. ${[...fcRows].map(([m, c]) => `${m} ${formatCI(c)}`).join('; ')}.`,
     ],
     figures: [
       { id: 'faithfulness-curves', title: 'Deletion and insertion curves', caption: 'Mean probability of the predicted class over images (95% intervals) as pixels are removed or revealed in each map’s order.', spec: intervalChart({ title: '', values, xTitle: 'fraction of pixels', yTitle: 'probability of the predicted class', yDomain: [0, 1], facetTitle: 'curve' }) },
@@ -102,9 +107,9 @@ export async function faithfulnessSection(ctx: AuditContext): Promise<Section> {
       },
     ],
     tables: [
-      { caption: 'Area under the curves, mean [95% interval]', columns: ['method', 'deletion AUC, blurred (lower is better)', 'insertion AUC (higher is better)', 'deletion AUC, fill 0', 'ROAD gap LeRF − MoRF'], rows: summary.map((s) => [s.method, formatCI(s.deletion, 3), formatCI(s.insertion, 3), formatCI(s.deletionFill, 3), roadRows.find((r) => r.method === s.method)?.gap ?? null]) },
+      { caption: 'Area under the curves, mean [95% interval]', columns: ['method', 'deletion AUC, blurred (lower is better)', 'insertion AUC (higher is better)', 'deletion AUC, fill 0', 'ROAD gap LeRF − MoRF', 'faithfulness correlation'], rows: summary.map((s) => [s.method, formatCI(s.deletion, 3), formatCI(s.insertion, 3), formatCI(s.deletionFill, 3), roadRows.find((r) => r.method === s.method)?.gap ?? null, fcRows.has(s.method) ? formatCI(fcRows.get(s.method)!) : null]) },
     ],
-    results: { steps: STEPS, blurSigma: curveOpts.blurSigma, fractions: entries[0]!.deletion.fractions, auc: summary, road: { images: sub.indices.length, percentages: ROAD_PERCENTAGES, methods: roadRows } },
+    results: { steps: STEPS, blurSigma: curveOpts.blurSigma, fractions: entries[0]!.deletion.fractions, auc: summary, road: { images: sub.indices.length, percentages: ROAD_PERCENTAGES, methods: roadRows }, faithfulnessCorrelation: Object.fromEntries(fcRows) },
     checks,
   };
 }
