@@ -3,7 +3,10 @@
  * models of ../shared/peer-times.json, against Captum / pytorch-grad-cam's time there, with the
  * same options (IG: gray = zeros baseline, riemann_right 32 steps; black = −1, gausslegendre 50;
  * SmoothGrad: 50 samples, noise std 0.15; CAMs at the last conv stage).
- * Options (env): BENCH_EXPLAIN_MODELS=small_cnn,resnet18 BENCH_THREADS=2 BENCH_REPEATS=3
+ * Methods without a peer time (GradientSHAP, Guided Backprop, feature ablation, RISE, Faster-Score-CAM)
+ * are timed too. Score-CAM rows also print the forward passes run per image (identical masks share one).
+ * Options (env): BENCH_EXPLAIN_MODELS=small_cnn,resnet18 BENCH_EXPLAIN_METHODS=scorecam,gradcam
+ *                BENCH_THREADS=2 BENCH_REPEATS=3 BENCH_SCORECAM_BATCH=256
  */
 import { readFileSync } from 'node:fs';
 import { Model } from '../src/runtime/model.js';
@@ -24,6 +27,11 @@ import { layerCam } from '../src/explain/cam/layercam.js';
 import { hiResCam } from '../src/explain/cam/hirescam.js';
 import { occlusion } from '../src/explain/occlusion.js';
 import { scoreCam } from '../src/explain/cam/scorecam.js';
+import { gradientShap } from '../src/explain/gradient-shap.js';
+import { guidedBackprop } from '../src/explain/guided-backprop.js';
+import { guidedGradCam } from '../src/explain/guided-gradcam.js';
+import { featureAblation } from '../src/explain/feature-ablation.js';
+import { rise } from '../src/explain/rise.js';
 
 const THREADS = Number(process.env.BENCH_THREADS ?? 2);
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
@@ -49,9 +57,18 @@ const METHODS: Record<string, Run> = {
   xgradcam: (m, x, layer) => xGradCam(m, x, 1, { layer }),
   layercam: (m, x, layer) => layerCam(m, x, 1, { layer }),
   hirescam: (m, x, layer) => hiResCam(m, x, 1, { layer }),
-  scorecam: (m, x, layer) => scoreCam(m, x, 1, { layer, batchSize: 256 }),
+  scorecam: (m, x, layer) => scoreCam(m, x, 1, { layer, batchSize: SCORECAM_BATCH }),
   occlusion_8_4: (m, x) => occlusion(m, x, 1, { window: 8, strides: 4, fill: 0, batchSize: 256 }),
+  // no peer time
+  scorecam_top128: (m, x, layer) => scoreCam(m, x, 1, { layer, batchSize: SCORECAM_BATCH, topChannels: 128 }),
+  gradientshap_50: (m, x) => gradientShap(m, x, 1, { samples: 50, stdev: 0.09, batchSize: 64 }),
+  guidedbackprop: (m, x) => guidedBackprop(m, x, 1),
+  guidedgradcam: (m, x, layer) => guidedGradCam(m, x, 1, { layer }),
+  featureablation_grid8: (m, x) => featureAblation(m, x, 1, { mask: 'grid', cell: 8, batchSize: 256 }),
+  rise_1000: (m, x) => rise(m, x, 1, { masks: 1000, batchSize: 256 }),
 };
+const SCORECAM_BATCH = Number(process.env.BENCH_SCORECAM_BATCH ?? 256);
+const onlyMethods = process.env.BENCH_EXPLAIN_METHODS?.split(',');
 
 const only = process.env.BENCH_EXPLAIN_MODELS?.split(',');
 console.log(`\ncandor explanation benchmark — ${THREADS} threads, batch ${N}, ms per image (best of ${REPEATS} after a warm-up) vs Captum / pytorch-grad-cam`);
@@ -61,8 +78,9 @@ for (const spec of MODELS.filter((s) => !only || only.includes(s.name))) {
   const rng = new Rng(2);
   const x = new Tensor(Float32Array.from({ length: N * spec.c * spec.size * spec.size }, () => rng.uniform(-1, 1)), [N, spec.c, spec.size, spec.size]);
   const rows: string[][] = [['method', 'candor ms/img', 'peer ms/img', 'speed-up']];
-  for (const [name, run] of Object.entries(METHODS)) {
-    await run(model, x, spec.layer);
+  for (const [name, run] of Object.entries(METHODS).filter(([k]) => !onlyMethods || onlyMethods.includes(k))) {
+    const first = await run(model, x, spec.layer);
+    const passes = typeof first.extra?.forwardPasses === 'number' ? ` (${(first.extra.forwardPasses / N).toFixed(0)} of ${((first.extra.channels as number) / N).toFixed(0)} passes/img)` : '';
     let best = Infinity;
     for (let r = 0; r < REPEATS; r++) {
       const t0 = performance.now();
@@ -71,7 +89,7 @@ for (const spec of MODELS.filter((s) => !only || only.includes(s.name))) {
     }
     const ours = best / N;
     const peer = peers.ms_per_image[spec.name]?.[name];
-    rows.push([name, ours.toFixed(2), peer?.toFixed(1) ?? '-', peer ? `${(peer / ours).toFixed(1)}×` : '-']);
+    rows.push([name + passes, ours.toFixed(2), peer?.toFixed(1) ?? '-', peer ? `${(peer / ours).toFixed(1)}×` : '-']);
   }
   await model.dispose();
   console.log(`\n${spec.name} (${spec.c}×${spec.size}×${spec.size}, layer ${spec.layer})`);

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../testing/paths.js';
 import { readNpyFileSync, writeNpyFileSync } from '../io/files.js';
-import { decodePng } from '../io/image.js';
+import { decodePng, encodePng } from '../io/image.js';
+import { writeFileSync } from 'node:fs';
 import { Tensor } from '../tensor/tensor.js';
 
 const run = (args: string[]) =>
@@ -53,7 +54,7 @@ test('candor explain takes a preprocessed .npy batch as is and explains bad requ
 
   const unknown = run(['--methods', 'saliency,lime', '--out', join(dir, 'o3')]);
   assert.equal(unknown.status, 2);
-  assert.match(unknown.stderr, /unknown method 'lime' \(valid: saliency, gradient, inputxgradient, smoothgrad, ig, gradcam/);
+  assert.match(unknown.stderr, /unknown method 'lime' \(valid: saliency, gradient, inputxgradient, smoothgrad, ig, gradientshap, .*, rise\)/);
 
   const missing = run(['--input', join(dir, 'nope.npz'), '--methods', 'saliency', '--out', join(dir, 'o4')]);
   assert.equal(missing.status, 2);
@@ -62,4 +63,68 @@ test('candor explain takes a preprocessed .npy batch as is and explains bad requ
   const cmap = run(['--methods', 'saliency', '--colormap', 'hot', '--out', join(dir, 'o5')]);
   assert.equal(cmap.status, 2);
   assert.match(cmap.stderr, /unknown colormap 'hot' \(valid: jet, turbo/);
+});
+
+test('candor explain reads PNG, DICOM and NIfTI inputs, takes method options, and keeps channels', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'candor-explain-'));
+  const a = join(dir, 'a.png');
+  const b = join(dir, 'b.png');
+  writeFileSync(a, encodePng(new Tensor(Float32Array.from({ length: 3 * 40 * 50 }, (_, i) => (i % 50) / 50), [3, 40, 50])));
+  writeFileSync(b, encodePng(new Tensor(Float32Array.from({ length: 30 * 30 }, (_, i) => (i % 7) / 7), [1, 30, 30])));
+  const png = run(['--input', `${a},${b}`, '--methods', 'ig,occlusion,rise', '--ig-steps', '4', '--opt', 'ig.baseline=black', '--occlusion-window', '16',
+    '--opt', 'occlusion.strides=16,8', '--rise-masks', '16', '--keep-channels', '--opacity', '0.7', '--out', join(dir, 'png')]);
+  assert.equal(png.status, 0, png.stderr);
+  assert.deepEqual(readNpyFileSync(join(dir, 'png', 'ig.npy')).shape, [2, 64, 64]);
+  assert.deepEqual(readNpyFileSync(join(dir, 'png', 'ig_attributions.npy')).shape, [2, 1, 64, 64]);
+  assert.deepEqual(readNpyFileSync(join(dir, 'png', 'occlusion_attributions.npy')).shape, [2, 1, 64, 64]);
+  assert.ok(!readdirSync(join(dir, 'png')).includes('rise_attributions.npy'));
+  assert.match(png.stderr, /rise has no per-channel attributions/);
+
+  const dcm = run(['--input', join(repoRoot, 'src/io/fixtures/dicom/SC_rgb_rle_2frame.dcm:1'), '--methods', 'guidedbackprop,gradcam', '--opt', 'gradcam.augSmooth=true', '--out', join(dir, 'dcm')]);
+  assert.equal(dcm.status, 0, dcm.stderr);
+  assert.deepEqual(readNpyFileSync(join(dir, 'dcm', 'gradcam.npy')).shape, [1, 64, 64]);
+  assert.match(dcm.stdout, /SC_rgb_rle_2frame\.dcm frames 1-2/);
+
+  const nii = run(['--input', join(repoRoot, 'src/io/fixtures/nifti/anatomical.nii:coronal:3-6'), '--methods', 'featureablation', '--ablation-mask', 'slic', '--opt', 'segments=16', '--out', join(dir, 'nii')]);
+  assert.equal(nii.status, 0, nii.stderr);
+  assert.deepEqual(readNpyFileSync(join(dir, 'nii', 'featureablation.npy')).shape, [3, 64, 64]);
+
+  // several CAM layers (aggregated) and CAM options for every CAM listed
+  const ml = run(['--input', 'pneumoniamnist:test:0-1', '--methods', 'gradcam,scorecam', '--layer', 'features.4,features.8', '--opt', 'scorecam.topChannels=8', '--opt', 'eigenSmooth=true', '--out', join(dir, 'ml')]);
+  assert.equal(ml.status, 0, ml.stderr);
+  assert.deepEqual(readNpyFileSync(join(dir, 'ml', 'scorecam.npy')).shape, [1, 64, 64]);
+
+  // raw image arrays in .npy are scaled and resized like image files
+  const raw = join(dir, 'raw.npy');
+  writeNpyFileSync(raw, new Tensor(Float32Array.from({ length: 2 * 28 * 28 }, (_, i) => i % 255), [2, 28, 28]));
+  const r2 = run(['--input', raw, '--methods', 'saliency', '--out', join(dir, 'raw')]);
+  assert.equal(r2.status, 0, r2.stderr);
+  assert.match(r2.stdout, /as raw images/);
+});
+
+test('candor explain: bad method options and inputs are clear errors listing what is valid', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'candor-explain-'));
+  const cases: [string[], RegExp][] = [
+    [['--methods', 'ig', '--opt', 'ig.stpes=3'], /ig has no option 'stpes' \(valid: batchSize, seed, steps, method, baseline/],
+    [['--methods', 'ig', '--opt', 'gradcam.layer=x'], /method 'gradcam' is not among --methods \(ig\)/],
+    [['--methods', 'ig', '--opt', 'lime.x=1'], /unknown method 'lime' \(valid: saliency/],
+    [['--methods', 'saliency', '--opt', 'steps=3'], /no method among saliency takes 'steps'/],
+    [['--methods', 'saliency', '--ig-steps', '3'], /--ig-steps applies to ig, which is not among --methods/],
+    [['--methods', 'ig', '--opt', 'ig.method=simpson'], /unknown method 'simpson' \(valid: riemann_left/],
+    [['--methods', 'scorecam', '--scorecam-variant', 'keras'], /unknown variant 'keras' \(valid: pytorch-grad-cam, paper, tf-keras-vis\)/],
+    [['--methods', 'ig', '--opt', 'steps'], /expected method\.key=value or key=value/],
+    [['--methods', 'saliency', '--scale', 'z'], /--scale must be one of pm1, unit, imagenet/],
+    [['--methods', 'saliency', '--input', join(repoRoot, 'src/io/fixtures/nifti/anatomical.nii:diagonal')], /unknown axis 'diagonal' \(valid: axial, coronal, sagittal, i, j, k\)/],
+    [['--methods', 'saliency', '--input', join(repoRoot, 'src/io/fixtures/dicom/SC_rgb_rle_2frame.dcm:5')], /range 5-6 is empty or outside the 2 available/],
+    [['--methods', 'saliency', '--input', 'scan.tiff'], /expected x\.npy, data\.npz\[:split\[:range\]\], a bundled dataset .*, a\.png/],
+  ];
+  cases.forEach(([args, re], i) => {
+    const r = run([...args, '--out', join(dir, `o${i}`)]);
+    assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, re);
+  });
+  const help = run(['--help']);
+  assert.equal(help.status, 0);
+  assert.match(help.stdout, /gradientshap: samples \[50\], stdev \[0\], baselines \[uniform\]/);
+  assert.match(help.stdout, /scorecam: .*variant \[pytorch-grad-cam\]/);
 });

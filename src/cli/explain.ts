@@ -1,180 +1,158 @@
 /**
  * `candor explain`: attribution maps for a batch of images, with overlays and a side-by-side grid.
  *
- * Inputs: a preprocessed `.npy` batch [N,C,H,W] (used as is), or a MedMNIST `.npz` (or a bundled
- * dataset name) with an optional split and range, which is resized (antialiased) to the model's
- * input size and scaled to [−1, 1] exactly as `prepareData` does for training. With no --model, the
- * bundled baseline; with no --input, the first 8 test images of the bundled PneumoniaMNIST.
+ * Inputs (explain-input.ts): a preprocessed `.npy` batch, raw image arrays, MedMNIST `.npz`, PNG/JPEG
+ * files, DICOM, NIfTI — resized to the model's input size and scaled as for training. With no
+ * --model, the bundled baseline; with no --input, the first 8 test images of the bundled PneumoniaMNIST.
  *
- * Writes into --out: `<method>.npy` (raw maps [N,H,W], float32), `<method>_<i>.png` (overlays, i
- * counting from 0 within the batch) and `grid.png`.
+ * Method options: `--opt method.key=value` (repeatable; `key=value` alone applies to every listed
+ * method that accepts the key) plus shortcuts for the common ones. Values: true/false, numbers,
+ * comma-separated numbers (arrays), a `.npy` path (loaded as a tensor: IG baseline, GradientSHAP
+ * baselines, feature-ablation mask), else strings. Unknown methods or keys are errors listing the
+ * valid ones.
+ *
+ * Writes into --out: `<method>.npy` (raw maps [N,H,W], float32), with --keep-channels also
+ * `<method>_attributions.npy` ([N,C,H,W], methods that have per-channel attributions),
+ * `<method>_<i>.png` (overlays, i counting from 0 within the batch) and `grid.png`.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { softmax } from '../train/metrics.js';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { softmax } from '../train/metrics.js';
 import { loadModel } from '../runtime/node.js';
-import type { Model } from '../runtime/model.js';
 import { readNpyFile, writeFileAtomic, writeNpyFile } from '../io/files.js';
 import { Tensor } from '../tensor/tensor.js';
-import { loadMedMnist, SPLITS, type Split } from '../data/medmnist.js';
-import { selectRows, datasetSize, defaultClassNames } from '../data/dataset.js';
-import { repeatChannels, toMinusOneOne } from '../data/transforms.js';
-import { resize } from '../data/resize.js';
-import { resolveDataPath, BUNDLED_DATASETS } from '../train/prepare.js';
-import { cardPath } from '../train/card.js';
-import { getMethod, parseMethods, explain } from '../explain/registry.js';
+import { defaultClassNames } from '../data/dataset.js';
+import { getMethod, parseMethods, explain, optionNames, METHOD_NAMES, METHODS } from '../explain/registry.js';
 import type { Target } from '../explain/types.js';
 import { getColormap } from '../viz/colormap.js';
-import { displayImage, overlayPng } from '../viz/overlay.js';
+import { overlayPng } from '../viz/overlay.js';
 import { gridPng, type GridRow } from '../viz/grid.js';
 import { parse, parseIntArg, required, UsageError } from './args.js';
+import { DEFAULT_COUNT, loadBatch, modelSpec, SCALES, type Scale } from './explain-input.js';
 
 export const BASELINE_MODEL = fileURLToPath(new URL('../../models/baseline/small_cnn_pneumoniamnist64.onnx', import.meta.url));
-const DEFAULT_COUNT = 8;
 
-export const EXPLAIN_USAGE = `usage: candor explain --methods M1,M2,... --out DIR [--model m.onnx] [--input SPEC]
-       [--layer L] [--target pred|K] [--colormap jet] [--diverging-colormap rdbu_r] [--alpha 0.5]
-       [--batch-size N] [--threads N] [--force]
+/** Shortcut flags → method.option. */
+const SHORTCUTS: Record<string, [string, string][]> = {
+  'ig-steps': [['ig', 'steps']],
+  'ig-method': [['ig', 'method']],
+  baseline: [['ig', 'baseline']],
+  'smoothgrad-samples': [['smoothgrad', 'samples']],
+  noise: [['smoothgrad', 'noiseLevel']],
+  'shap-samples': [['gradientshap', 'samples'], ['expectedgradients', 'samples']],
+  'occlusion-window': [['occlusion', 'window']],
+  'occlusion-stride': [['occlusion', 'strides']],
+  'scorecam-variant': [['scorecam', 'variant']],
+  'rise-masks': [['rise', 'masks']],
+  'ablation-mask': [['featureablation', 'mask']],
+};
 
-  --methods   comma-separated: saliency, gradient, inputxgradient, smoothgrad, ig, gradcam, gradcampp,
-              xgradcam, layercam, hirescam, eigencam
-  --model     ONNX classifier (default: the bundled baseline ${'models/baseline/small_cnn_pneumoniamnist64.onnx'})
-  --input     x.npy            a preprocessed float batch [N,C,H,W], used as is
+const methodList = (names: readonly string[], width = 96): string => {
+  const lines: string[] = [];
+  let cur = '';
+  for (const n of names) {
+    if (cur && cur.length + n.length + 2 > width) (lines.push(cur + ','), (cur = ''));
+    cur += (cur ? ', ' : '') + n;
+  }
+  lines.push(cur);
+  return lines.join('\n              ');
+};
+
+const optionHelp = (): string =>
+  METHOD_NAMES.map((n) => {
+    const m = METHODS[n]!;
+    const keys = Object.keys(m.options).filter((k) => m.family !== 'cam' || (k !== 'eigenSmooth' && k !== 'augSmooth'));
+    if (!keys.length) return '';
+    const d = (k: string) => (k in m.defaults ? ` [${String(m.defaults[k])}]` : '');
+    return `    ${n}: ${keys.map((k) => `${k}${d(k)}`).join(', ')}`;
+  })
+    .filter(Boolean)
+    .join('\n');
+
+export const EXPLAIN_USAGE = `usage: candor explain --methods M1,M2,... --out DIR [--model m.onnx] [--input SPEC] [--scale pm1]
+       [--layer L[,L2]] [--target pred|K] [--opt method.key=value ...] [--keep-channels]
+       [--colormap jet] [--diverging-colormap rdbu_r] [--alpha 0.5] [--batch-size N] [--threads N] [--force]
+
+  --methods   comma-separated: ${methodList(METHOD_NAMES)}
+  --model     ONNX classifier (default: the bundled baseline models/baseline/small_cnn_pneumoniamnist64.onnx)
+  --input     x.npy            a preprocessed float batch [N,C,H,W] of the model's shape, used as is;
+                               [H,W], [N,H,W] or integer [N,1|3,H,W] arrays are raw images (min–max per image)
               data.npz[:split[:range]] or pneumoniamnist[:split[:range]]
                                MedMNIST images (split train|val|test, default test; range K or A-B,
-                               end exclusive, default 0-${DEFAULT_COUNT}), resized to the model's input and
-                               scaled to [-1, 1] as for training
-              (default: pneumoniamnist:test:0-${DEFAULT_COUNT})
-  --layer     CAM layer: module path (features.8) or tensor name (default: last 4-D activation)
+                               end exclusive, default 0-${DEFAULT_COUNT})
+              a.png[,b.jpg,...]  PNG/JPEG files
+              scan.dcm[:range]   DICOM frames, windowed (file window, else full range)
+              vol.nii[.gz][:axis[:range]]  NIfTI slices; axis axial (default), coronal, sagittal, i, j, k;
+                               default ${DEFAULT_COUNT} slices around the middle
+              All but a ready .npy are resized to the model's input, channels repeated (1 → 3) or
+              averaged (RGB → grey) and scaled by --scale. (default: pneumoniamnist:test:0-${DEFAULT_COUNT})
+  --scale     pm1 (x·2−1, as candor trains; default), unit ([0,1]) or imagenet (torchvision mean/std)
+  --layer     CAM layer(s): module path (features.8) or tensor name; several, comma-separated, are
+              aggregated (pytorch-grad-cam). Default: the last 4-D activation
   --target    'pred' (default) or a class index
+  --opt       method.key=value, repeatable (key=value alone: every listed method taking the key).
+              Values: true/false, numbers, comma lists (8,8), a .npy path (tensor), else text. Options [defaults]:
+${optionHelp()}
+              all CAMs also: eigenSmooth, augSmooth; every method: batchSize, seed
+  shortcuts   --ig-steps N, --ig-method M, --baseline B (ig), --smoothgrad-samples N, --noise F
+              (smoothgrad noiseLevel), --shap-samples N, --occlusion-window K[,K], --occlusion-stride S[,S],
+              --scorecam-variant V, --rise-masks N, --ablation-mask grid|slic|m.npy
+  --keep-channels  also write DIR/<method>_attributions.npy [N,C,H,W] (methods with per-channel attributions)
   --colormap  for unsigned maps: jet (default), turbo, viridis, inferno, gray; signed maps use
               --diverging-colormap (rdbu_r default, or bwr)
-  --alpha     opacity of the map over the image (default 0.5)
+  --alpha     opacity of the map over the image, 0..1 (default 0.5; --opacity is the same)
 
 Writes DIR/<method>.npy (raw maps [N,H,W], float32), DIR/<method>_<i>.png and DIR/grid.png.`;
 
-interface Batch {
-  /** Model input [N,C,H,W]. */
-  x: Tensor;
-  /** Images for display, [N,C,H,W] in [0,1]. */
-  display: Tensor;
-  /** True class per image, when known. */
-  labels?: Int32Array;
-  classNames?: readonly string[];
-  description: string;
+/** A CLI value as the option's type: boolean, number, number list, tensor (.npy) or string. */
+async function optionValue(v: string, where: string): Promise<unknown> {
+  if (v === 'true' || v === 'false') return v === 'true';
+  if (v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
+  if (/^-?[\d.eE+-]+(,-?[\d.eE+-]+)+$/.test(v) && v.split(',').every((p) => Number.isFinite(Number(p)))) return v.split(',').map(Number);
+  if (/\.npy$/i.test(v)) {
+    if (!existsSync(v)) throw new UsageError(`${where}: ${v}: no such file`);
+    const t = await readNpyFile(v);
+    return t.dtype === 'float32' ? t : new Tensor(Float32Array.from(t.data as ArrayLike<number>, Number), t.shape);
+  }
+  return v;
 }
 
-interface ModelSpec {
-  channels: number;
-  height: number;
-  width: number;
-  classNames?: readonly string[];
-}
-
-/** Input size and class names: from the model's declared input, else from its card. */
-function modelSpec(model: Model, path: string): ModelSpec {
-  let card: { input?: { channels?: number; size?: number }; classes?: string[] } = {};
-  const cp = cardPath(path);
-  if (existsSync(cp)) {
-    try {
-      card = JSON.parse(readFileSync(cp, 'utf8'));
-    } catch {
-      card = {};
+/** --opt and shortcut flags → options per method, validated against the registry. */
+async function methodOptions(methods: string[], opts: string[], shortcuts: Record<string, string | undefined>): Promise<Map<string, Record<string, unknown>>> {
+  const out = new Map(methods.map((m) => [m, {} as Record<string, unknown>]));
+  const set = async (method: string | undefined, key: string, raw: string, where: string) => {
+    const targets = method ? [method] : methods.filter((m) => optionNames(getMethod(m)).includes(key));
+    if (method && !methods.includes(method)) {
+      throw new UsageError(`${where}: method '${method}' is not among --methods (${methods.join(', ')})`);
     }
-  }
-  const s = model.inputShape;
-  const num = (i: number, fallback?: number): number => {
-    const d = s[i];
-    if (typeof d === 'number' && d > 0) return d;
-    if (fallback !== undefined) return fallback;
-    throw new UsageError(`${path}: the model's input dimension ${i} is not fixed ([${s.join(', ')}]) and there is no model card giving it`);
+    if (!targets.length) throw new UsageError(`${where}: no method among ${methods.join(', ')} takes '${key}'`);
+    for (const m of targets) {
+      const valid = optionNames(getMethod(m)).filter((k) => k !== 'onProgress' && k !== 'layer');
+      if (!valid.includes(key)) throw new UsageError(`${where}: ${m} has no option '${key}' (valid: ${valid.join(', ')})`);
+      out.get(m)![key] = await optionValue(raw, where);
+    }
   };
-  if (s.length !== 4) throw new UsageError(`${path}: expected an image classifier with a 4-D input [N,C,H,W], got [${s.join(', ')}]`);
-  const classNames = Array.isArray(card.classes) && card.classes.length === model.numClasses ? card.classes : undefined;
-  return { channels: num(1, card.input?.channels), height: num(2, card.input?.size), width: num(3, card.input?.size), classNames };
-}
-
-function toFloat32(t: Tensor<any>, where: string): Tensor {
-  if (t.dtype === 'float32') return t as Tensor;
-  if (t.dtype === 'float64') return new Tensor(Float32Array.from(t.data as Float64Array), t.shape);
-  throw new UsageError(`${where}: input must be float32 or float64 (preprocessed as the model expects), got ${t.dtype}`);
-}
-
-const expectShape = (m: ModelSpec) => `[N, ${m.channels}, ${m.height}, ${m.width}]`;
-
-async function npyBatch(path: string, spec: ModelSpec): Promise<Batch> {
-  const x = toFloat32(await readNpyFile(path), path);
-  const s = x.shape;
-  const ok = s.length === 4 && s[0]! > 0 && s[1] === spec.channels && s[2] === spec.height && s[3] === spec.width;
-  if (!ok) {
-    throw new UsageError(`${path}: shape [${s.join(', ')}] does not fit the model, which takes ${expectShape(spec)} (a float batch, already preprocessed)`);
+  for (const o of opts) {
+    const m = /^(?:([a-z0-9]+)\.)?([A-Za-z][A-Za-z0-9]*)=(.*)$/i.exec(o);
+    if (!m) throw new UsageError(`--opt '${o}': expected method.key=value or key=value (e.g. ig.steps=32)`);
+    let method = m[1]?.toLowerCase();
+    if (method !== undefined) {
+      try {
+        method = getMethod(method).name;
+      } catch (e) {
+        throw new UsageError(`--opt '${o}': ${(e as Error).message}`);
+      }
+    }
+    await set(method, m[2]!, m[3]!, `--opt '${o}'`);
   }
-  // Display: each image min–max scaled (its preprocessing is unknown).
-  const [n, c, h, w] = s as [number, number, number, number];
-  const row = c * h * w;
-  const disp = new Float32Array(x.size);
-  for (let i = 0; i < n; i++) disp.set(displayImage(new Tensor(x.data.slice(i * row, (i + 1) * row), [c, h, w])).data, i * row);
-  return { x, display: new Tensor(disp, s), description: `${path} [${s.join(', ')}]` };
-}
-
-function parseRange(r: string | undefined, n: number, where: string): number[] {
-  let a = 0;
-  let b = Math.min(DEFAULT_COUNT, n);
-  if (r !== undefined && r !== '') {
-    const m = /^(\d+)(?:-(\d+))?$/.exec(r);
-    if (!m) throw new UsageError(`${where}: range '${r}' is not K or A-B (e.g. 0-8)`);
-    a = Number(m[1]);
-    b = m[2] === undefined ? a + 1 : Number(m[2]);
+  for (const [flag, v] of Object.entries(shortcuts)) {
+    if (v === undefined) continue;
+    const hits = SHORTCUTS[flag]!.filter(([m]) => methods.includes(m));
+    if (!hits.length) throw new UsageError(`--${flag} applies to ${SHORTCUTS[flag]!.map(([m]) => m).join(', ')}, which is not among --methods (${methods.join(', ')})`);
+    for (const [m, k] of hits) await set(m, k, v, `--${flag}`);
   }
-  if (!(a < b && b <= n)) throw new UsageError(`${where}: range ${a}-${b} is empty or outside the split's ${n} images (valid: 0..${n - 1}, as K or A-B with B ≤ ${n})`);
-  return Array.from({ length: b - a }, (_, i) => a + i);
-}
-
-function npzBatch(spec: string, model: ModelSpec): Batch {
-  const m = /^(.*?)(?::(train|val|test|[^:]*))?(?::([^:]*))?$/i.exec(spec)!;
-  const [, file, splitArg, rangeArg] = m;
-  const split = (splitArg === undefined || splitArg === '' ? 'test' : splitArg.toLowerCase()) as Split;
-  if (!SPLITS.includes(split)) throw new UsageError(`${spec}: unknown split '${splitArg}' (valid: ${SPLITS.join(', ')})`);
-  let path: string;
-  try {
-    path = resolveDataPath(file!);
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-  const ds = loadMedMnist(path, split);
-  const idx = parseRange(rangeArg, datasetSize(ds), `${spec}`);
-  const sel = selectRows(ds, idx);
-  const c = sel.images.shape[1]!;
-  if (c !== model.channels && c !== 1) {
-    throw new UsageError(`${spec}: images have ${c} channels; the model takes ${model.channels} (only 1-channel images are repeated)`);
-  }
-  const sized = resize(sel.images, [model.height, model.width], { antialias: true });
-  const display = c === model.channels ? sized : repeatChannels(sized, model.channels);
-  const x = toMinusOneOne(display);
-  return {
-    x,
-    display,
-    labels: sel.task === 'single' ? sel.labels : undefined,
-    classNames: sel.classNames,
-    description: `${path.split(/[\\/]/).pop()} ${split} images ${idx[0]}-${idx[idx.length - 1]! + 1} at ${model.height}×${model.width}, scaled to [-1, 1]`,
-  };
-}
-
-async function loadBatch(input: string | undefined, spec: ModelSpec): Promise<Batch> {
-  if (input === undefined) return npzBatch(`pneumoniamnist:test:0-${DEFAULT_COUNT}`, spec);
-  if (/\.npy$/i.test(input)) {
-    if (!existsSync(input)) throw new UsageError(`${input}: no such file`);
-    return npyBatch(input, spec);
-  }
-  const file = input.split(':')[0]!;
-  if (/\.npz$/i.test(file) || file.toLowerCase() in BUNDLED_DATASETS) {
-    if (/\.npz$/i.test(file) && !existsSync(file)) throw new UsageError(`${file}: no such file`);
-    return npzBatch(input, spec);
-  }
-  throw new UsageError(
-    `--input '${input}': expected x.npy (a preprocessed batch ${expectShape(spec)}), data.npz[:split[:range]] or a bundled dataset (${Object.keys(BUNDLED_DATASETS).join(', ')})`,
-  );
+  return out;
 }
 
 function parseTarget(v: string | undefined, k: number): Target {
@@ -184,10 +162,10 @@ function parseTarget(v: string | undefined, k: number): Target {
   return t;
 }
 
-function parseAlpha(v: string | undefined): number {
+function parseAlpha(v: string | undefined, flag = '--alpha'): number {
   if (v === undefined) return 0.5;
   const a = Number(v);
-  if (!(a >= 0 && a <= 1) || v.trim() === '') throw new UsageError(`--alpha must be a number in [0, 1], got '${v}'`);
+  if (!(a >= 0 && a <= 1) || v.trim() === '') throw new UsageError(`${flag} must be a number in [0, 1], got '${v}'`);
   return a;
 }
 
@@ -208,7 +186,12 @@ export async function explainCommand(argv: string[]): Promise<void> {
       colormap: { type: 'string' },
       'diverging-colormap': { type: 'string' },
       alpha: { type: 'string' },
+      opacity: { type: 'string' },
       out: { type: 'string' },
+      opt: { type: 'string', multiple: true },
+      scale: { type: 'string' },
+      'keep-channels': { type: 'boolean' },
+      ...Object.fromEntries(Object.keys(SHORTCUTS).map((k) => [k, { type: 'string' as const }])),
       'batch-size': { type: 'string' },
       threads: { type: 'string' },
       force: { type: 'boolean' },
@@ -227,7 +210,13 @@ export async function explainCommand(argv: string[]): Promise<void> {
     throw e instanceof UsageError ? e : new UsageError((e as Error).message);
   }
   const out = required(values.out, '--out', EXPLAIN_USAGE);
-  const viz = { colormap: values.colormap ?? 'jet', divergingColormap: values['diverging-colormap'] ?? 'rdbu_r', alpha: parseAlpha(values.alpha) };
+  if (values.alpha !== undefined && values.opacity !== undefined) throw new UsageError('give --alpha or --opacity, not both');
+  const viz = { colormap: values.colormap ?? 'jet', divergingColormap: values['diverging-colormap'] ?? 'rdbu_r', alpha: values.opacity !== undefined ? parseAlpha(values.opacity, '--opacity') : parseAlpha(values.alpha) };
+  const scale = (values.scale ?? 'pm1') as Scale;
+  if (!SCALES.includes(scale)) throw new UsageError(`--scale must be one of ${SCALES.join(', ')}, got '${values.scale}'`);
+  const vals = values as Record<string, unknown>;
+  const perMethod = await methodOptions(methods, (values.opt as string[] | undefined) ?? [], Object.fromEntries(Object.keys(SHORTCUTS).map((k) => [k, vals[k] as string | undefined])));
+  const layer = values.layer === undefined ? undefined : values.layer.includes(',') ? values.layer.split(',').map((l) => l.trim()) : values.layer;
   for (const c of [viz.colormap, viz.divergingColormap]) {
     try {
       getColormap(c);
@@ -247,7 +236,7 @@ export async function explainCommand(argv: string[]): Promise<void> {
   try {
     const spec = modelSpec(model, modelPath);
     const target = parseTarget(values.target, model.numClasses);
-    const batch = await loadBatch(values.input, spec);
+    const batch = await loadBatch(values.input, spec, scale);
     const n = batch.x.shape[0]!;
     const [, c, h, w] = batch.x.shape as [number, number, number, number];
     const classNames = spec.classNames ?? (batch.classNames?.length === model.numClasses ? batch.classNames : defaultClassNames(model.numClasses));
@@ -258,10 +247,22 @@ export async function explainCommand(argv: string[]): Promise<void> {
     let logits: Tensor | undefined;
     for (const m of methods) {
       const t0 = performance.now();
-      const a = await explain(model, batch.x, m, target, { layer: values.layer });
+      let a;
+      try {
+        a = await explain(model, batch.x, m, target, { layer, ...perMethod.get(m) });
+      } catch (e) {
+        const msg = (e as Error).message;
+        // option values of the wrong kind are usage errors, reported as such
+        if (/unknown (option|variant|baseline|method|mask|score|cam|ablation)|must be|valid:/.test(msg)) throw new UsageError(msg);
+        throw e;
+      }
       logits ??= a.logits;
       maps.set(m, { map: a.map, signed: a.signed, targets: a.targets });
       await writeNpyFile(join(out, `${m}.npy`), a.map);
+      if (values['keep-channels']) {
+        if (a.attributions) await writeNpyFile(join(out, `${m}_attributions.npy`), a.attributions);
+        else console.warn(`candor explain: ${m} has no per-channel attributions (only the map); --keep-channels wrote none`);
+      }
       for (let i = 0; i < n; i++) {
         const img = new Tensor(batch.display.data.slice(i * c * h * w, (i + 1) * c * h * w), [c, h, w]);
         const map = new Tensor(a.map.data.slice(i * h * w, (i + 1) * h * w), [h, w]);

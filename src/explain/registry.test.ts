@@ -10,12 +10,18 @@ import { gradCam } from './cam/gradcam.js';
 const BASELINE = fileURLToPath(new URL('../../models/baseline/small_cnn_pneumoniamnist64.onnx', import.meta.url));
 
 test('every method is registered; unknown names list the valid ones', () => {
-  assert.deepEqual(METHOD_NAMES, ['saliency', 'gradient', 'inputxgradient', 'smoothgrad', 'ig', 'gradcam', 'gradcampp', 'xgradcam', 'layercam', 'hirescam', 'eigencam', 'scorecam', 'ablationcam', 'occlusion']);
+  const all = ['saliency', 'gradient', 'inputxgradient', 'smoothgrad', 'ig', 'gradientshap', 'expectedgradients', 'guidedbackprop', 'deconvolution', 'guidedgradcam', 'gradcam', 'gradcampp', 'xgradcam', 'layercam', 'hirescam', 'eigencam', 'scorecam', 'ablationcam', 'occlusion', 'featureablation', 'rise'];
+  assert.deepEqual(METHOD_NAMES, all);
   for (const n of METHOD_NAMES) assert.equal(getMethod(n).name, n);
   assert.equal(getMethod('GradCAM').name, 'gradcam');
   assert.equal(getMethod('ig').signed, true);
   assert.equal(getMethod('gradcam').usesLayer, true);
-  assert.throws(() => getMethod('rise'), /unknown method 'rise' \(valid: saliency, gradient, inputxgradient, smoothgrad, ig, gradcam, gradcampp, xgradcam, layercam, hirescam, eigencam, scorecam, ablationcam, occlusion\)/);
+  assert.throws(() => getMethod('lrp'), new RegExp(`unknown method 'lrp' \\(valid: ${all.join(', ')}\\)`));
+  for (const n of METHOD_NAMES) {
+    const m = getMethod(n);
+    assert.ok(m.about.length > 10 && typeof m.options === 'object', n);
+    for (const k of Object.keys(m.defaults)) if (k !== 'layer' && k !== 'seed') assert.ok(k in m.options, `${n}: default '${k}' is not a documented option`);
+  }
   assert.deepEqual(parseMethods('gradcam, IG,gradcam,,saliency'), ['gradcam', 'ig', 'saliency']);
   assert.throws(() => parseMethods(' , '), /no methods given \(valid: saliency/);
   assert.throws(() => parseMethods('saliency,lime'), /unknown method 'lime'/);
@@ -36,6 +42,16 @@ test('explain() runs a method by name with its defaults', async () => {
     const e = await explain(model, x, 'gradient', 0, { layer: 'features.8' });
     assert.deepEqual(e.map.shape, [2, 64, 64]);
     await assert.rejects(explain(model, x, 'gradcam', 0, { layer: 'nope' }), /no layer 'nope'/);
+    await assert.rejects(explain(model, x, 'ig', 0, { stpes: 4 }), /ig: unknown option 'stpes' \(valid: batchSize, seed, onProgress, steps, method, baseline/);
+    await assert.rejects(explain(model, x, 'saliency', 0, { layer: 'features.8', steps: 3 }), /saliency: unknown option 'steps'/);
+    // every method runs by name with its defaults (small budgets for the slow ones)
+    const quick: Record<string, Record<string, unknown>> = { smoothgrad: { samples: 2 }, ig: { steps: 2 }, gradientshap: { samples: 2 }, expectedgradients: { samples: 2 }, rise: { masks: 8 } };
+    for (const n of METHOD_NAMES) {
+      const r = await explain(model, x, n, 'pred', quick[n] ?? {});
+      assert.equal(r.method, n);
+      assert.deepEqual(r.map.shape, [2, 64, 64], n);
+      assert.ok(r.map.data.every(Number.isFinite), n);
+    }
   } finally {
     await model.dispose();
   }

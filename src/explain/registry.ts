@@ -18,6 +18,11 @@ import { eigenCam } from './cam/eigencam.js';
 import { scoreCam } from './cam/scorecam.js';
 import { ablationCam } from './cam/ablationcam.js';
 import { occlusion } from './occlusion.js';
+import { expectedGradients, gradientShap } from './gradient-shap.js';
+import { deconvolution, guidedBackprop } from './guided-backprop.js';
+import { guidedGradCam } from './guided-gradcam.js';
+import { featureAblation } from './feature-ablation.js';
+import { rise } from './rise.js';
 
 /** Options any registered method accepts: the shared ones, a CAM layer, and method-specific extras. */
 export interface MethodOptions extends ExplainOptions {
@@ -37,15 +42,45 @@ export interface MethodInfo {
   usesLayer: boolean;
   /** Options the method runs with unless overridden. */
   defaults: Readonly<Record<string, unknown>>;
+  /** Method-specific options it accepts (name → one-line description), beyond batchSize/seed/layer. */
+  options: Readonly<Record<string, string>>;
   run: (model: Model, inputs: Tensor, target: Target, options: any) => Promise<Attribution>;
 }
 
-const cam = (name: string, about: string, run: MethodInfo['run']): MethodInfo => ({ name, about, family: 'cam', signed: false, usesLayer: true, defaults: { layer: 'auto (last 4-D activation before pooling)' }, run });
+const CAM_OPTIONS = {
+  eigenSmooth: "true: the map is the first principal component of the weighted activations (pytorch-grad-cam eigen_smooth)",
+  augSmooth: "true: mean over horizontal flips × multiplications by 0.9, 1, 1.1 (pytorch-grad-cam aug_smooth)",
+} as const;
+const cam = (name: string, about: string, run: MethodInfo['run'], options: Record<string, string> = {}, defaults: Record<string, unknown> = {}): MethodInfo => ({
+  name,
+  about,
+  family: 'cam',
+  signed: false,
+  usesLayer: true,
+  defaults: { layer: 'auto (last 4-D activation before pooling)', ...defaults },
+  options: { ...CAM_OPTIONS, ...options },
+  run,
+});
+const IG_OPTIONS = {
+  steps: 'integration steps',
+  method: 'riemann_left | riemann_right | riemann_middle | riemann_trapezoid | gausslegendre',
+  baseline: 'zeros | black | gray | blur | uniform | a .npy file',
+  dataRange: 'min,max of the data (black, gray, uniform baselines)',
+  blurSigma: "Gaussian σ in pixels for the 'blur' baseline",
+  trapezoid: 'captum | exact',
+};
+const SHAP_OPTIONS = {
+  samples: 'draws per image (n_samples)',
+  stdev: 'σ of the Gaussian noise added to the input (stdevs)',
+  baselines: 'zeros | black | gray | uniform | batch | a .npy file [B,C,H,W]',
+  baselineCount: "images in the 'uniform' baseline distribution",
+  dataRange: 'min,max of the data',
+};
 
 export const METHODS: Readonly<Record<string, MethodInfo>> = {
-  saliency: { name: 'saliency', about: '|∂y/∂x|, max over channels (Captum Saliency)', family: 'gradient', signed: false, usesLayer: false, defaults: {}, run: saliency },
-  gradient: { name: 'gradient', about: '∂y/∂x, summed over channels (Captum Saliency abs=False)', family: 'gradient', signed: true, usesLayer: false, defaults: {}, run: gradient },
-  inputxgradient: { name: 'inputxgradient', about: 'x ⊙ ∂y/∂x, summed over channels (Captum InputXGradient)', family: 'gradient', signed: true, usesLayer: false, defaults: {}, run: inputXGradient },
+  saliency: { name: 'saliency', about: '|∂y/∂x|, max over channels (Captum Saliency)', family: 'gradient', signed: false, usesLayer: false, defaults: {}, options: {}, run: saliency },
+  gradient: { name: 'gradient', about: '∂y/∂x, summed over channels (Captum Saliency abs=False)', family: 'gradient', signed: true, usesLayer: false, defaults: {}, options: {}, run: gradient },
+  inputxgradient: { name: 'inputxgradient', about: 'x ⊙ ∂y/∂x, summed over channels (Captum InputXGradient)', family: 'gradient', signed: true, usesLayer: false, defaults: {}, options: {}, run: inputXGradient },
   smoothgrad: {
     name: 'smoothgrad',
     about: 'gradients averaged over noisy copies (Captum NoiseTunnel over Saliency)',
@@ -53,6 +88,7 @@ export const METHODS: Readonly<Record<string, MethodInfo>> = {
     signed: false,
     usesLayer: false,
     defaults: { samples: 50, noiseLevel: 0.15, variant: 'smoothgrad', base: 'saliency', seed: 0 },
+    options: { samples: 'noisy copies per image', noiseLevel: "σ as a fraction of each image's range", stdev: 'absolute σ (Captum stdevs)', variant: 'smoothgrad | smoothgrad_sq | vargrad', base: 'saliency | gradient | input_x_gradient' },
     run: smoothGrad,
   },
   ig: {
@@ -62,7 +98,40 @@ export const METHODS: Readonly<Record<string, MethodInfo>> = {
     signed: true,
     usesLayer: false,
     defaults: { steps: 50, method: 'gausslegendre', baseline: 'zeros' },
+    options: IG_OPTIONS,
     run: integratedGradients,
+  },
+  gradientshap: {
+    name: 'gradientshap',
+    about: 'gradients at random points between the input (+ noise) and baselines drawn from a distribution, × (input − baseline) (Captum GradientShap)',
+    family: 'gradient',
+    signed: true,
+    usesLayer: false,
+    defaults: { samples: 50, stdev: 0, baselines: 'uniform', baselineCount: 16, seed: 0 },
+    options: SHAP_OPTIONS,
+    run: gradientShap,
+  },
+  expectedgradients: {
+    name: 'expectedgradients',
+    about: 'Expected Gradients: GradientSHAP with reference images as baselines, no noise (Erion et al.)',
+    family: 'gradient',
+    signed: true,
+    usesLayer: false,
+    defaults: { samples: 50, stdev: 0, baselines: 'batch', seed: 0 },
+    options: SHAP_OPTIONS,
+    run: expectedGradients,
+  },
+  guidedbackprop: { name: 'guidedbackprop', about: 'gradient with ReLUs passing only positive gradients of positive inputs (Captum GuidedBackprop)', family: 'gradient', signed: true, usesLayer: false, defaults: {}, options: {}, run: guidedBackprop },
+  deconvolution: { name: 'deconvolution', about: 'gradient with ReLUs passing the positive part of the gradient (Captum Deconvolution)', family: 'gradient', signed: true, usesLayer: false, defaults: {}, options: {}, run: deconvolution },
+  guidedgradcam: {
+    name: 'guidedgradcam',
+    about: 'Guided Backprop × upsampled Grad-CAM (Captum GuidedGradCam)',
+    family: 'gradient',
+    signed: true,
+    usesLayer: true,
+    defaults: { layer: 'auto (last 4-D activation before pooling)', cam: 'captum' },
+    options: { cam: "captum (ReLU'd Grad-CAM, nearest upsampling) | pytorch-grad-cam (scaled, bilinear)" },
+    run: guidedGradCam,
   },
   gradcam: cam('gradcam', 'Grad-CAM (pytorch-grad-cam GradCAM)', gradCam),
   gradcampp: cam('gradcampp', 'Grad-CAM++ (pytorch-grad-cam GradCAMPlusPlus)', gradCamPlusPlus),
@@ -70,8 +139,12 @@ export const METHODS: Readonly<Record<string, MethodInfo>> = {
   layercam: cam('layercam', 'LayerCAM (pytorch-grad-cam LayerCAM)', layerCam),
   hirescam: cam('hirescam', 'HiResCAM (pytorch-grad-cam HiResCAM)', hiResCam),
   eigencam: cam('eigencam', 'Eigen-CAM, first principal component of the activations (pytorch-grad-cam EigenCAM)', eigenCam),
-  scorecam: cam('scorecam', 'Score-CAM, channels weighted by the score of the input masked with them (pytorch-grad-cam ScoreCAM)', scoreCam),
-  ablationcam: cam('ablationcam', 'Ablation-CAM, channels weighted by the score drop when zeroed (pytorch-grad-cam AblationCAM)', ablationCam),
+  scorecam: cam('scorecam', 'Score-CAM, channels weighted by the score of the input masked with them (pytorch-grad-cam ScoreCAM)', scoreCam, {
+    variant: 'pytorch-grad-cam (logits, softmax over channels) | paper (probability increase over a baseline) | tf-keras-vis (probabilities, no softmax)',
+    topChannels: 'Faster-Score-CAM: score only the N channels of largest activation variance',
+    baseline: "fill value of the 'paper' variant's baseline image",
+  }, { variant: 'pytorch-grad-cam' }),
+  ablationcam: cam('ablationcam', 'Ablation-CAM, channels weighted by the score drop when zeroed (pytorch-grad-cam AblationCAM)', ablationCam, { ablation: 'pytorch-grad-cam | zero' }),
   occlusion: {
     name: 'occlusion',
     about: 'score drop when a sliding window is filled, averaged per pixel (Captum Occlusion)',
@@ -79,7 +152,28 @@ export const METHODS: Readonly<Record<string, MethodInfo>> = {
     signed: true,
     usesLayer: false,
     defaults: { window: 8, strides: 4, fill: 0 },
+    options: { window: 'window size (K or KH,KW)', strides: 'strides (S or SH,SW)', fill: 'value written into the window' },
     run: occlusion,
+  },
+  featureablation: {
+    name: 'featureablation',
+    about: 'score drop when each feature (grid cell, superpixel or mask id) is set to a baseline (Captum FeatureAblation)',
+    family: 'perturbation',
+    signed: true,
+    usesLayer: false,
+    defaults: { mask: 'grid', cell: 8, baseline: 0 },
+    options: { mask: 'grid | slic | a .npy file of integer feature ids [H,W] or [N|1,C|1,H,W]', cell: 'grid cell size in pixels', segments: 'SLIC: approximate number of superpixels', compactness: 'SLIC: spatial weight', baseline: 'value written into an ablated feature' },
+    run: featureAblation,
+  },
+  rise: {
+    name: 'rise',
+    about: 'mean of random upsampled binary masks weighted by the masked score (Petsiuk et al. 2018)',
+    family: 'perturbation',
+    signed: false,
+    usesLayer: false,
+    defaults: { masks: 2000, cells: 8, p: 0.5, score: 'probability', seed: 0 },
+    options: { masks: 'number of random masks', cells: 'grid cells per side', p: 'probability of keeping a cell', score: 'probability | logit' },
+    run: rise,
   },
 };
 
@@ -90,6 +184,12 @@ export function getMethod(name: string): MethodInfo {
   const m = METHODS[name.trim().toLowerCase()];
   if (!m) throw new Error(`unknown method '${name}' (valid: ${METHOD_NAMES.join(', ')})`);
   return m;
+}
+
+/** Every option name a method accepts (shared ones first). */
+export function optionNames(m: MethodInfo): string[] {
+  const shared = ['batchSize', 'seed', 'onProgress', ...(m.usesLayer ? ['layer'] : [])];
+  return [...new Set([...shared, ...Object.keys(m.options), ...Object.keys(m.defaults).filter((k) => k !== 'layer')])];
 }
 
 /** A comma-separated list of methods, validated and de-duplicated, in the order given. */
@@ -111,6 +211,10 @@ export function parseMethods(list: string): string[] {
 export async function explain(model: Model, inputs: Tensor, method: string, target: Target, options: MethodOptions = {}): Promise<Attribution> {
   const m = getMethod(method);
   const { layer, ...rest } = options;
+  const valid = optionNames(m);
+  for (const k of Object.keys(rest)) {
+    if (!valid.includes(k)) throw new Error(`${m.name}: unknown option '${k}' (valid: ${valid.join(', ')})`);
+  }
   const opts: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(m.defaults)) if (k !== 'layer') opts[k] = v;
   Object.assign(opts, rest);

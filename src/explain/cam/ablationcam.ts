@@ -26,7 +26,7 @@ import { Tensor } from '../../tensor/tensor.js';
 import type { Model } from '../../runtime/model.js';
 import { type Model as IRModel, type Node, producers, cloneModel } from '../../onnx/ir.js';
 import { type Attribution, type Target, resolveTargets } from '../types.js';
-import { type CamMethod, type CamOptions, camFromTensors, resolveCamLayers } from './base.js';
+import { type CamMethod, type CamOptions, camFromTensors, resolveCamLayers, withAugSmooth } from './base.js';
 
 const CHUNK_FLOATS = 1 << 23;
 
@@ -81,7 +81,7 @@ export function tailModel(model: Model, layer: string): Model {
   return tail;
 }
 
-export async function ablationCam(model: Model, inputs: Tensor, target: Target, options: AblationCamOptions = {}): Promise<Attribution> {
+async function ablationCamOnce(model: Model, inputs: Tensor, target: Target, options: AblationCamOptions = {}): Promise<Attribution> {
   if (inputs.shape.length !== 4) throw new Error(`ablationcam: inputs must be [N,C,H,W], got [${inputs.shape}]`);
   model.checkInput(inputs);
   const mode = options.ablation ?? 'pytorch-grad-cam';
@@ -149,9 +149,12 @@ export async function ablationCam(model: Model, inputs: Tensor, target: Target, 
     },
   };
   const layers = layerData.map((L) => ({ activations: L.A, grads: Tensor.zeros(L.A.shape) }));
-  const { map, raw } = camFromTensors(method, layers, y, [inputs.shape[2]!, inputs.shape[3]!]);
+  const { map, raw } = camFromTensors(method, layers, y, [inputs.shape[2]!, inputs.shape[3]!], { eigenSmooth: options.eigenSmooth });
   const extra: NonNullable<Attribution['extra']> = { layers: given.join(','), raw: raw[0]!, ablation: mode };
   if (raw.length > 1) given.forEach((l, i) => (extra[`raw:${l}`] = raw[i]!));
   given.forEach((l, li) => (extra[`weights:${l}`] = new Tensor(Float32Array.from(weights[li]!), [n, layerData[li]!.A.shape[1]!])));
   return { method: 'ablationcam', map, signed: false, targets, logits: r.logits, extra };
 }
+
+/** Ablation-CAM (with pytorch-grad-cam's aug_smooth when `augSmooth` is set). */
+export const ablationCam = withAugSmooth(ablationCamOnce);

@@ -19,6 +19,16 @@
  * and the border replicated, with no antialiasing. That is `resize(t, size, { antialias: false })`
  * here (= `F.interpolate(mode='bilinear', align_corners=False)`).
  *
+ * Options shared by every CAM (pytorch-grad-cam's `cam(..., eigen_smooth, aug_smooth)`):
+ *   - `eigenSmooth`: the per-layer cam is the first principal component of the *weighted* activations
+ *     (w_k A_k, or W_k ⊙ A_k) instead of their channel sum (`get_2d_projection`, sign-fixed as in
+ *     eigencam.ts); Eigen-CAM itself is unchanged.
+ *   - `augSmooth`: test-time augmentation as `forward_augmentation_with_tta`: the CAM of each of the 6
+ *     images {identity, horizontal flip} × {×0.9, ×1, ×1.1} (ttach HorizontalFlip, Multiply), each
+ *     flipped back, then the mean of the 6 final maps (not re-scaled). With target 'pred' each
+ *     augmented image is explained for its own predicted class, as pytorch-grad-cam does. The 6N
+ *     images go through the method in one batch.
+ *
  * Output: `map` [N,H,W] in [0,1], `signed: false`. `extra.raw` keeps the ReLU'd CAM of the (first)
  * layer before scaling and resizing, [N,h,w]; with several layers, `extra['raw:<layer>']` holds each.
  */
@@ -26,6 +36,7 @@ import { Tensor } from '../../tensor/tensor.js';
 import type { Model } from '../../runtime/model.js';
 import { resize } from '../../data/resize.js';
 import { type Attribution, type ExplainOptions, type Explainer, type Target, resolveTargets } from '../types.js';
+import { firstComponentProjection } from './eigencam.js';
 
 export interface CamOptions extends ExplainOptions {
   /**
@@ -33,6 +44,10 @@ export interface CamOptions extends ExplainOptions {
    * aggregated. Default: the last 4-D activation before global pooling (`model.resolveLayer()`).
    */
   layer?: string | readonly string[];
+  /** First principal component of the weighted activations instead of their sum (pytorch-grad-cam eigen_smooth). */
+  eigenSmooth?: boolean;
+  /** Mean over horizontal flips × multiplications by 0.9, 1, 1.1 (pytorch-grad-cam aug_smooth). */
+  augSmooth?: boolean;
 }
 
 /** One image's activations and gradients at one layer (views into the batch tensors). */
@@ -97,9 +112,20 @@ function validLayers(model: Model): string {
 }
 
 /** Σ_k w_k A_k (or the method's own map / per-pixel weighting) for one image, before ReLU. */
-function camOf(method: CamMethod, c: CamContext): Float64Array {
+function camOf(method: CamMethod, c: CamContext, eigenSmooth = false): Float64Array {
   const hw = c.h * c.w;
   if (method.cam) return method.cam(c);
+  if (eigenSmooth) {
+    const weighted = new Float32Array(c.k * hw);
+    if (method.channelWeights) {
+      const wts = method.channelWeights(c);
+      for (let i = 0; i < c.k * hw; i++) weighted[i] = wts[Math.floor(i / hw)]! * c.a[i]!;
+    } else if (method.pixelWeights) {
+      const W = method.pixelWeights(c);
+      for (let i = 0; i < c.k * hw; i++) weighted[i] = W[i]! * c.a[i]!;
+    }
+    return firstComponentProjection(weighted, c.k, hw);
+  }
   const out = new Float64Array(hw);
   if (method.channelWeights) {
     const wts = method.channelWeights(c);
@@ -128,6 +154,7 @@ export function camFromTensors(
   layers: readonly { activations: Tensor; grads: Tensor }[],
   logits: readonly number[],
   size: readonly [number, number],
+  opts: { eigenSmooth?: boolean } = {},
 ): { map: Tensor; raw: Tensor[] } {
   const [H, W] = size;
   const n = logits.length;
@@ -143,7 +170,7 @@ export function camFromTensors(
     for (let i = 0; i < n; i++) {
       const off = i * k * hw;
       const c: CamContext = { a: A.data.subarray(off, off + k * hw), g: G.data.subarray(off, off + k * hw), k, h, w, logit: logits[i]! };
-      const m = camOf(method, c);
+      const m = camOf(method, c, opts.eigenSmooth);
       for (let p = 0; p < hw; p++) raw[i * hw + p] = m[p]! > 0 ? m[p]! : 0;
       const s = raw.slice(i * hw, (i + 1) * hw);
       scaleCam(s);
@@ -166,7 +193,7 @@ export function camFromTensors(
 
 /** An explainer for a CAM method: one VJP call (batched by the model) for all layers. */
 export function camExplainer(method: CamMethod): Explainer<CamOptions> {
-  return async (model: Model, inputs: Tensor, target: Target, options: CamOptions = {}): Promise<Attribution> => {
+  return withAugSmooth(async (model: Model, inputs: Tensor, target: Target, options: CamOptions = {}): Promise<Attribution> => {
     if (inputs.shape.length !== 4) throw new Error(`${method.name}: inputs must be [N,C,H,W], got [${inputs.shape}]`);
     model.checkInput(inputs);
     const { given, tensors } = resolveCamLayers(model, options.layer);
@@ -181,10 +208,53 @@ export function camExplainer(method: CamMethod): Explainer<CamOptions> {
       if (activations.shape.length !== 4) throw new Error(`${model.source}: layer '${t}' has shape [${activations.shape}], not 4-D`);
       return { activations, grads: r.layerGrads.get(t)! };
     });
-    const { map, raw } = camFromTensors(method, layers, targetLogits, [inputs.shape[2]!, inputs.shape[3]!]);
+    const { map, raw } = camFromTensors(method, layers, targetLogits, [inputs.shape[2]!, inputs.shape[3]!], { eigenSmooth: options.eigenSmooth });
     const extra: NonNullable<Attribution['extra']> = { layers: given.join(','), raw: raw[0]! };
     if (raw.length > 1) given.forEach((l, i) => (extra[`raw:${l}`] = raw[i]!));
+    if (options.eigenSmooth) extra.eigenSmooth = 1;
     options.onProgress?.(1, 1);
     return { method: method.name, map, signed: false, targets, logits: r.logits, extra };
+  });
+}
+
+/** ttach's Compose([HorizontalFlip(), Multiply([0.9, 1, 1.1])]) in its product order. */
+export const AUG_SMOOTH: readonly { flip: boolean; factor: number }[] = [false, true].flatMap((flip) => [0.9, 1, 1.1].map((factor) => ({ flip, factor })));
+
+/** Wrap a CAM explainer so that `augSmooth: true` runs it on the 6 augmented copies and averages the de-augmented maps. */
+export function withAugSmooth<O extends CamOptions>(run: Explainer<O>): Explainer<O> {
+  return async (model: Model, inputs: Tensor, target: Target, options?: O): Promise<Attribution> => {
+    if (!options?.augSmooth) return run(model, inputs, target, options);
+    if (inputs.shape.length !== 4) throw new Error(`aug_smooth: inputs must be [N,C,H,W], got [${inputs.shape}]`);
+    const [n, c, H, W] = inputs.shape as [number, number, number, number];
+    const size = c * H * W;
+    const A = AUG_SMOOTH.length;
+    const aug = new Float32Array(A * n * size);
+    AUG_SMOOTH.forEach(({ flip, factor }, a) => {
+      for (let q = 0; q < n * c * H; q++) {
+        const src = q * W;
+        const dst = a * n * size + q * W;
+        for (let x = 0; x < W; x++) aug[dst + x] = inputs.data[src + (flip ? W - 1 - x : x)]! * factor;
+      }
+    });
+    const tgt: Target = typeof target === 'number' || target === 'pred' ? target : AUG_SMOOTH.flatMap(() => [...target]);
+    const inner = await run(model, new Tensor(aug, [A * n, c, H, W]), tgt, { ...options, augSmooth: false });
+    const HW = H * W;
+    const mean = new Float32Array(n * HW);
+    AUG_SMOOTH.forEach(({ flip }, a) => {
+      for (let q = 0; q < n * H; q++) {
+        for (let x = 0; x < W; x++) mean[q * W + x]! += inner.map.data[a * n * HW + q * W + (flip ? W - 1 - x : x)]!;
+      }
+    });
+    for (let q = 0; q < mean.length; q++) mean[q]! /= A;
+    const id = AUG_SMOOTH.findIndex((t) => !t.flip && t.factor === 1);
+    const K = inner.logits.shape[1]!;
+    return {
+      method: inner.method,
+      map: new Tensor(mean, [n, H, W]),
+      signed: false,
+      targets: inner.targets.slice(id * n, (id + 1) * n),
+      logits: new Tensor(inner.logits.data.slice(id * n * K, (id + 1) * n * K), [n, K]),
+      extra: { augSmooth: A, layers: String(inner.extra?.layers ?? '') },
+    };
   };
 }

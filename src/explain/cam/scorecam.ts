@@ -23,25 +23,36 @@
  * positions) are scored; the others get weight 0, and the softmax of step 4 runs over the N scored
  * channels only. With N ≥ K it is exactly Score-CAM.
  *
- * Batching: all masked images of all images (N × K per layer) are built in chunks of ≈ 8M floats
- * and each chunk goes through `model.forward` in batches of `batchSize` (default 256).
+ * Exact savings: a masked input depends only on the image and the channel's raw activation map, so
+ * channels whose h×w activations are bit-identical share one forward pass, and all-zero channels
+ * (dead ReLU units; mask exactly 0, masked input exactly the zero image) share a single forward
+ * pass across all images. The result is identical to scoring every channel (`dedupe: false`).
+ * `extra.forwardPasses` counts the passes run, `extra.channels` the channels scored.
+ *
+ * Batching: the distinct masked images of all images are built in chunks of ≈ 8M floats and each
+ * chunk goes through `model.forward` in batches of `batchSize` (default 256).
  * `extra.weights:<layer>` holds the channel weights [N,K].
  */
 import { Tensor } from '../../tensor/tensor.js';
 import type { Model } from '../../runtime/model.js';
 import { type Attribution, type Target, resolveTargets } from '../types.js';
-import { type CamMethod, type CamOptions, camFromTensors, resolveCamLayers } from './base.js';
+import { type CamMethod, type CamOptions, camFromTensors, resolveCamLayers, withAugSmooth } from './base.js';
 
 const CHUNK_FLOATS = 1 << 23;
 
 export interface ScoreCamOptions extends CamOptions {
   /** 'pytorch-grad-cam' (default: logits, softmax over channels) or 'paper' (probability increase over a baseline). */
-  variant?: 'pytorch-grad-cam' | 'paper';
+  variant?: ScoreCamVariant;
   /** Faster-Score-CAM: score only the N channels with the largest activation variance. */
   topChannels?: number;
   /** Baseline fill value for the 'paper' variant (default 0). */
   baseline?: number;
+  /** Share forward passes between channels with identical masks (default true; exact). */
+  dedupe?: boolean;
 }
+
+export type ScoreCamVariant = 'pytorch-grad-cam' | 'paper' | 'tf-keras-vis';
+export const SCORECAM_VARIANTS: readonly ScoreCamVariant[] = ['pytorch-grad-cam', 'paper', 'tf-keras-vis'];
 
 /** Interpolation taps for align_corners=True bilinear along one dim (PyTorch's UpsamplingBilinear2d). */
 function alignCornersTaps(n: number, N: number): { i0: Int32Array; i1: Int32Array; f: Float64Array } {
@@ -59,8 +70,8 @@ function alignCornersTaps(n: number, N: number): { i0: Int32Array; i1: Int32Arra
   return { i0, i1, f };
 }
 
-/** Upsample one [h,w] map to [H,W] (align_corners=True) and min–max normalise it (ε = 1e-8), into `out`. */
-export function scoreCamMask(a: ArrayLike<number>, h: number, w: number, H: number, W: number, out: Float32Array | Float64Array): void {
+/** Upsample one [h,w] map to [H,W] (align_corners=True) and min–max normalise it (ε = 1e-8; ε = 0 with 0/0 → 0 for tf-keras-vis's safe_divide), into `out`. */
+export function scoreCamMask(a: ArrayLike<number>, h: number, w: number, H: number, W: number, out: Float32Array | Float64Array, eps = 1e-8): void {
   const ty = alignCornersTaps(h, H);
   const tx = alignCornersTaps(w, W);
   let lo = Infinity;
@@ -77,8 +88,9 @@ export function scoreCamMask(a: ArrayLike<number>, h: number, w: number, H: numb
       if (v > hi) hi = v;
     }
   }
-  const d = hi - lo + 1e-8;
-  for (let p = 0; p < H * W; p++) out[p] = (out[p]! - lo) / d;
+  const d = hi - lo + eps;
+  if (d === 0) out.fill(0, 0, H * W);
+  else for (let p = 0; p < H * W; p++) out[p] = (out[p]! - lo) / d;
 }
 
 /** The N channels with the largest spatial variance (all K when N ≥ K), in channel order. */
@@ -97,6 +109,14 @@ export function topVarianceChannels(a: ArrayLike<number>, k: number, hw: number,
   return all.sort((x, y) => v[y]! - v[x]! || x - y).slice(0, top).sort((x, y) => x - y);
 }
 
+/** The exact bits of a float32 map as a string (a Map key). */
+function bitsKey(a: Float32Array): string {
+  const u = new Uint16Array(a.buffer, a.byteOffset, a.length * 2);
+  let s = '';
+  for (let i = 0; i < u.length; i += 4096) s += String.fromCharCode(...u.subarray(i, i + 4096));
+  return s;
+}
+
 function softmaxAt(row: ArrayLike<number>, off: number, k: number, t: number): number {
   let mx = -Infinity;
   for (let j = 0; j < k; j++) mx = Math.max(mx, row[off + j]!);
@@ -105,11 +125,13 @@ function softmaxAt(row: ArrayLike<number>, off: number, k: number, t: number): n
   return Math.exp(row[off + t]! - mx) / s;
 }
 
-export async function scoreCam(model: Model, inputs: Tensor, target: Target, options: ScoreCamOptions = {}): Promise<Attribution> {
+async function scoreCamOnce(model: Model, inputs: Tensor, target: Target, options: ScoreCamOptions = {}): Promise<Attribution> {
   if (inputs.shape.length !== 4) throw new Error(`scorecam: inputs must be [N,C,H,W], got [${inputs.shape}]`);
   model.checkInput(inputs);
   const variant = options.variant ?? 'pytorch-grad-cam';
-  if (variant !== 'pytorch-grad-cam' && variant !== 'paper') throw new Error(`scorecam: unknown variant '${variant as string}' (valid: pytorch-grad-cam, paper)`);
+  if (!SCORECAM_VARIANTS.includes(variant)) throw new Error(`scorecam: unknown variant '${variant as string}' (valid: ${SCORECAM_VARIANTS.join(', ')})`);
+  const eps = variant === 'tf-keras-vis' ? 0 : 1e-8;
+  const probability = variant !== 'pytorch-grad-cam';
   const { given, tensors } = resolveCamLayers(model, options.layer);
   const pre = target === 'pred' ? await resolveTargets(model, inputs, target) : undefined;
   const targets = pre?.targets ?? (await resolveTargets(model, inputs, target, Tensor.zeros([inputs.shape[0]!, model.numClasses]))).targets;
@@ -130,6 +152,7 @@ export async function scoreCam(model: Model, inputs: Tensor, target: Target, opt
   }
 
   // Work list: (layer, image, channel) triples, evaluated in big chunks.
+  const outputs = new Map<number, Float32Array>();
   const layerData = tensors.map((t) => {
     const A0 = r.activations.get(t)!;
     if (A0.shape.length !== 4) throw new Error(`${model.source}: layer '${t}' has shape [${A0.shape}], not 4-D`);
@@ -138,21 +161,41 @@ export async function scoreCam(model: Model, inputs: Tensor, target: Target, opt
     const chans = Array.from({ length: n }, (_, i) => topVarianceChannels(A.data.subarray(i * k * h * w, (i + 1) * k * h * w), k, h * w, options.topChannels));
     return { A, k, h, w, chans, scores: chans.map((cs) => new Float64Array(cs.length)) };
   });
-  const work: [number, number, number][] = [];
-  layerData.forEach((L, li) => L.chans.forEach((cs, i) => cs.forEach((_, j) => work.push([li, i, j]))));
-  const total = work.length;
-  const chunk = Math.max(1, Math.min(total, Math.floor(CHUNK_FLOATS / size)));
+  // Distinct evaluations: (layer, image, channel) triples with bit-identical activation maps share
+  // one; all-zero maps share one across images (the masked input is the zero image).
+  const dedupe = options.dedupe ?? true;
+  const evals: [number, number, number][] = [];
+  const evalOf = new Map<string, number>();
+  const work: { li: number; i: number; j: number; e: number }[] = [];
+  layerData.forEach((L, li) => {
+    const hw = L.h * L.w;
+    L.chans.forEach((cs, i) => {
+      cs.forEach((ch, j) => {
+        let e = -1;
+        if (dedupe) {
+          const a = L.A.data.subarray((i * L.k + ch) * hw, (i * L.k + ch + 1) * hw);
+          const zero = a.every((v) => v === 0);
+          const key = zero ? 'zero' : `${i}:${bitsKey(a)}`;
+          e = evalOf.get(key) ?? -1;
+          if (e < 0) evalOf.set(key, (e = evals.length)), evals.push([li, i, ch]);
+        } else evals.push([li, i, ch]), (e = evals.length - 1);
+        work.push({ li, i, j, e });
+      });
+    });
+  });
+  const total = evals.length;
+  // whole onnxruntime batches per chunk (no short remainder batch inside a chunk)
+  const chunk = Math.max(1, Math.min(total, Math.max(bs, Math.floor(CHUNK_FLOATS / size / bs) * bs)));
   const mask = new Float32Array(HW);
   for (let start = 0; start < total; start += chunk) {
     const end = Math.min(total, start + chunk);
     const m = end - start;
     const buf = new Float32Array(m * size);
     for (let q = 0; q < m; q++) {
-      const [li, i, j] = work[start + q]!;
+      const [li, i, ch] = evals[start + q]!;
       const L = layerData[li]!;
       const hw = L.h * L.w;
-      const ch = L.chans[i]![j]!;
-      scoreCamMask(L.A.data.subarray((i * L.k + ch) * hw, (i * L.k + ch + 1) * hw), L.h, L.w, H, W, mask);
+      scoreCamMask(L.A.data.subarray((i * L.k + ch) * hw, (i * L.k + ch + 1) * hw), L.h, L.w, H, W, mask, eps);
       const o = q * size;
       for (let cc = 0; cc < c; cc++) {
         const src = i * size + cc * HW;
@@ -160,12 +203,19 @@ export async function scoreCam(model: Model, inputs: Tensor, target: Target, opt
       }
     }
     const out = await model.forward(new Tensor(buf, [m, c, H, W]), { batchSize: bs });
-    for (let q = 0; q < m; q++) {
-      const [li, i, j] = work[start + q]!;
-      const t = targets[i]!;
-      layerData[li]!.scores[i]![j] = variant === 'paper' ? softmaxAt(out.data, q * K, K, t) - baseProb[i]! : out.data[q * K + t]!;
-    }
+    // Raw outputs are kept per evaluation; shared ones are read per (image, target) below.
+    outputs.set(start, out.data);
     options.onProgress?.(end, total);
+  }
+  const outRow = (e: number): Float32Array => {
+    const s0 = Math.floor(e / chunk) * chunk;
+    return outputs.get(s0)!.subarray((e - s0) * K, (e - s0 + 1) * K);
+  };
+  for (const { li, i, j, e } of work) {
+    const t = targets[i]!;
+    const row = outRow(e);
+    const sc = probability ? softmaxAt(row, 0, K, t) : row[t]!;
+    layerData[li]!.scores[i]![j] = variant === 'paper' ? sc - baseProb[i]! : sc;
   }
 
   // Channel weights [N,K] per layer.
@@ -173,7 +223,7 @@ export async function scoreCam(model: Model, inputs: Tensor, target: Target, opt
     const wt = new Float64Array(n * L.k);
     L.chans.forEach((cs, i) => {
       const s = L.scores[i]!;
-      if (variant === 'paper') cs.forEach((ch, j) => (wt[i * L.k + ch] = s[j]!));
+      if (variant !== 'pytorch-grad-cam') cs.forEach((ch, j) => (wt[i * L.k + ch] = s[j]!));
       else {
         let mx = -Infinity;
         for (const v of s) mx = Math.max(mx, v);
@@ -196,9 +246,12 @@ export async function scoreCam(model: Model, inputs: Tensor, target: Target, opt
   };
   const targetLogits = targets.map((t, i) => r.logits.data[i * K + t]!);
   const layers = layerData.map((L) => ({ activations: L.A, grads: Tensor.zeros(L.A.shape) }));
-  const { map, raw } = camFromTensors(method, layers, targetLogits, [H, W]);
-  const extra: NonNullable<Attribution['extra']> = { layers: given.join(','), raw: raw[0]!, variant };
+  const { map, raw } = camFromTensors(method, layers, targetLogits, [H, W], { eigenSmooth: options.eigenSmooth });
+  const extra: NonNullable<Attribution['extra']> = { layers: given.join(','), raw: raw[0]!, variant, forwardPasses: total, channels: work.length };
   if (raw.length > 1) given.forEach((l, i) => (extra[`raw:${l}`] = raw[i]!));
   given.forEach((l, li) => (extra[`weights:${l}`] = new Tensor(Float32Array.from(weights[li]!), [n, layerData[li]!.k])));
   return { method: 'scorecam', map, signed: false, targets, logits: r.logits, extra };
 }
+
+/** Score-CAM (with pytorch-grad-cam's aug_smooth when `augSmooth` is set). */
+export const scoreCam = withAugSmooth(scoreCamOnce);
