@@ -11,6 +11,7 @@
  * drop non-finite values and report how many were used (`n`) and dropped.
  */
 import { Rng } from '../tensor/rng.js';
+import { betaInc } from '../trust/distributions.js';
 
 function finite(values: ArrayLike<number>): number[] {
   const out: number[] = [];
@@ -53,54 +54,11 @@ export function median(values: ArrayLike<number>): number {
 
 // ---------------- Student t quantile ----------------
 
-/** log Γ(x) for x > 0 (Lanczos, g = 7, n = 9; relative error ~1e-15). */
-export function logGamma(x: number): number {
-  const c = [0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7];
-  if (x < 0.5) return Math.log(Math.PI / Math.abs(Math.sin(Math.PI * x))) - logGamma(1 - x);
-  x -= 1;
-  let a = c[0]!;
-  const t = x + 7.5;
-  for (let i = 1; i < 9; i++) a += c[i]! / (x + i);
-  return 0.5 * Math.log(2 * Math.PI) + (x + 0.5) * Math.log(t) - t + Math.log(a);
-}
-
-/** Continued fraction for the incomplete beta function (modified Lentz; Numerical Recipes §6.4). */
-function betaContinuedFraction(a: number, b: number, x: number): number {
-  const tiny = 1e-300;
-  let c = 1;
-  let d = 1 - ((a + b) * x) / (a + 1);
-  if (Math.abs(d) < tiny) d = tiny;
-  d = 1 / d;
-  let h = d;
-  for (let m = 1; m <= 1000; m++) {
-    const m2 = 2 * m;
-    let aa = (m * (b - m) * x) / ((a + m2 - 1) * (a + m2));
-    d = 1 + aa * d;
-    if (Math.abs(d) < tiny) d = tiny;
-    c = 1 + aa / c;
-    if (Math.abs(c) < tiny) c = tiny;
-    d = 1 / d;
-    h *= d * c;
-    aa = (-(a + m) * (a + b + m) * x) / ((a + m2) * (a + m2 + 1));
-    d = 1 + aa * d;
-    if (Math.abs(d) < tiny) d = tiny;
-    c = 1 + aa / c;
-    if (Math.abs(c) < tiny) c = tiny;
-    d = 1 / d;
-    const del = d * c;
-    h *= del;
-    if (Math.abs(del - 1) < 1e-16) break;
-  }
-  return h;
-}
-
-/** Regularised incomplete beta I_x(a, b). */
+/** Regularised incomplete beta I_x(a, b) (the trust module's implementation, checked against scipy). */
 export function incompleteBeta(x: number, a: number, b: number): number {
   if (x <= 0) return 0;
   if (x >= 1) return 1;
-  const lbt = logGamma(a + b) - logGamma(a) - logGamma(b) + a * Math.log(x) + b * Math.log(1 - x);
-  if (x < (a + 1) / (a + b + 2)) return (Math.exp(lbt) * betaContinuedFraction(a, b, x)) / a;
-  return 1 - (Math.exp(lbt) * betaContinuedFraction(b, a, 1 - x)) / b;
+  return betaInc(a, b, x);
 }
 
 /** Student t CDF with df degrees of freedom. */
