@@ -9,7 +9,7 @@
  * engine can differentiate can be retrained.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { buildArchitecture, ARCHITECTURES } from '../train/arch/index.js';
+import { buildArchitecture, canonicalArchitecture } from '../train/arch/index.js';
 import { prepareDataAsync, type PreparedData } from '../train/prepare.js';
 import { trainModel, type TrainSettings } from '../train/train-model.js';
 import { cardPath, saveModel, type ModelCard } from '../train/card.js';
@@ -55,7 +55,7 @@ function settingsFor(ctx: AuditContext, kind: SanityKind): TrainSettings {
 /** A freshly initialised model of the audited architecture. */
 function freshArchitecture(ctx: AuditContext, seed: number): { ir: IRModel; architecture: string } {
   const { subject } = ctx;
-  if (subject.architecture && ARCHITECTURES[subject.architecture]) {
+  if (subject.architecture && canonicalArchitecture(subject.architecture)) {
     const ir = buildArchitecture(subject.architecture, { inChannels: subject.channels, numClasses: subject.model.numClasses, inputSize: subject.size, seed, dropout: 'inference' });
     return { ir, architecture: subject.architecture };
   }
@@ -77,7 +77,8 @@ export async function sanityModel(ctx: AuditContext, kind: SanityKind, trainData
     window: opts.window,
     frames: opts.frames,
   });
-  const key = keyOf(ctx.cache.version, kind, subject.id, trainData, subject.size, subject.channels, settings, kind === 'shortcut' ? opts.shortcut : null, subject.architecture ?? null, opts.trainLimit ?? null);
+  const { ir, architecture } = freshArchitecture(ctx, opts.seed + (kind === 'random-labels' ? 1 : 2));
+  const key = keyOf(ctx.cache.version, kind, subject.id, trainData, subject.size, subject.channels, settings, kind === 'shortcut' ? opts.shortcut : null, architecture, opts.trainLimit ?? null, opts.window ?? null, opts.frames ?? null);
   const path = ctx.cache.path('models', `${kind}-${key}`, '.onnx');
   if (path && existsSync(path) && existsSync(cardPath(path))) {
     try {
@@ -91,7 +92,6 @@ export async function sanityModel(ctx: AuditContext, kind: SanityKind, trainData
       ctx.log(`  ${kind} model: cached copy unreadable (${(e as Error).message}); training again`);
     }
   }
-  const { ir, architecture } = freshArchitecture(ctx, opts.seed + (kind === 'random-labels' ? 1 : 2));
   ctx.log(`  training the ${kind} model (${architecture}, ${settings.epochs} epochs on ${data.train.images.shape[0]} images${kind === 'shortcut' ? `, artifact ${opts.shortcut}` : ', permuted labels'})…`);
   const t0 = performance.now();
   const out = await trainModel({

@@ -42,7 +42,7 @@ export const ARCHITECTURES: Readonly<Record<string, (opts?: AnyArchOptions) => M
 });
 
 /** Canonical name for `name`: case-insensitive, '-' and '_' interchangeable, camelCase accepted (mobilenetV2). */
-function canonical(name: string): string | undefined {
+export function canonicalArchitecture(name: string): string | undefined {
   const key = name.toLowerCase().replace(/-/g, '_');
   if (key in ARCHITECTURES) return key;
   const squashed = key.replace(/_/g, '');
@@ -51,7 +51,7 @@ function canonical(name: string): string | undefined {
 
 /** Build architecture `name` (e.g. 'resnet18', 'densenet121', 'mobilenet_v2', 'small_cnn'). */
 export function buildArchitecture(name: string, opts: AnyArchOptions = {}): Model {
-  const key = canonical(name);
+  const key = canonicalArchitecture(name);
   if (!key) throw new Error(`unknown architecture '${name}'; valid names: ${Object.keys(ARCHITECTURES).join(', ')}`);
   return ARCHITECTURES[key]!(opts);
 }
