@@ -23,6 +23,7 @@ import { deconvolution, guidedBackprop } from './guided-backprop.js';
 import { guidedGradCam } from './guided-gradcam.js';
 import { featureAblation } from './feature-ablation.js';
 import { rise } from './rise.js';
+import { lrp } from './lrp.js';
 
 /** Options any registered method accepts: the shared ones, a CAM layer, and method-specific extras. */
 export interface MethodOptions extends ExplainOptions {
@@ -132,6 +133,21 @@ export const METHODS: Readonly<Record<string, MethodInfo>> = {
     defaults: { layer: 'auto (last 4-D activation before pooling)', cam: 'captum' },
     options: { cam: "captum (ReLU'd Grad-CAM, nearest upsampling) | pytorch-grad-cam (scaled, bilinear)" },
     run: guidedGradCam,
+  },
+  lrp: {
+    name: 'lrp',
+    about: 'Layer-wise Relevance Propagation: x ⊙ the gradient with g ← g·z/(z + ε·sign z) at every Conv/Gemm/MatMul/pool/BatchNorm output, summed over channels (Captum LRP, EpsilonRule; γ rule on Conv optional)',
+    family: 'gradient',
+    signed: true,
+    usesLayer: false,
+    defaults: { epsilon: 1e-9, rule: 'epsilon', gamma: 0.25, maxPool: 'epsilon' },
+    options: {
+      epsilon: 'stabiliser ε of the ε rule (0: LRP-0 = gradient × input)',
+      rule: "epsilon (LRP-ε everywhere) | gamma (LRP-γ on every Conv, ε elsewhere)",
+      gamma: 'γ of the γ rule: W + γ·max(W, 0)',
+      maxPool: 'epsilon (Captum) | winner (plain winner-take-all gradient)',
+    },
+    run: lrp,
   },
   gradcam: cam('gradcam', 'Grad-CAM (pytorch-grad-cam GradCAM)', gradCam),
   gradcampp: cam('gradcampp', 'Grad-CAM++ (pytorch-grad-cam GradCAMPlusPlus)', gradCamPlusPlus),
