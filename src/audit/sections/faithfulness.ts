@@ -94,6 +94,7 @@ export async function faithfulnessSection(ctx: AuditContext): Promise<Section> {
       `Deletion by setting pixels to 0 (RISE's choice; mid-grey on the model's [-1, 1] scale) is reported too: on chest X-rays grey patches can look like opacity, so this baseline can raise the probability of pneumonia while deleting and penalise maps that point at the lungs. AUC with fill 0: ${summary.map((x) => `${x.method} ${x.deletionFill.mean.toFixed(3)}`).join(', ')}.`,
       ...better.map((b) => `${b.method}: deletion AUC ${formatCI(b.deletion, 3)}, insertion AUC ${formatCI(b.insertion, 3)} — ${b.del && b.ins ? 'better than random on both.' : b.del || b.ins ? 'better than random on one of the two only.' : 'no better than a random order.'}`),
       `Random order: deletion ${formatCI(rnd.deletion, 3)}, insertion ${formatCI(rnd.insertion, 3)}.`,
+      ...roomNote(entries.find((e) => e.method === RANDOM)!.deletion),
       `ROAD (Rong et al. 2022) removes pixels and fills them by noisy linear imputation, so the model does not just react to holes; on ${sub.indices.length} images, the probability after removing the least relevant pixels (LeRF) should stay above that after removing the most relevant (MoRF). Gap LeRF − MoRF, averaged over ${ROAD_PERCENTAGES.map((p) => `${p * 100}%`).join(', ')}: ${roadRows.map((r) => `${r.method} ${r.gap.toFixed(3)}`).join('; ')}.`,
       `Faithfulness correlation (Bhatt et al. 2020, Quantus' definition) on the same ${sub.indices.length} images: the Pearson correlation, over 50 random subsets of ${Math.max(16, Math.round(hw / 20))} pixels set to 0, between the subset's total attribution and the drop of the class logit; near 0 means the map's values do not predict what removing pixels does. ${[...fcRows].map(([m, c]) => `${m} ${formatCI(c)}`).join('; ')}.`,
     ],
@@ -112,4 +113,14 @@ export async function faithfulnessSection(ctx: AuditContext): Promise<Section> {
     results: { steps: STEPS, blurSigma: curveOpts.blurSigma, fractions: entries[0]!.deletion.fractions, auc: summary, road: { images: sub.indices.length, percentages: ROAD_PERCENTAGES, methods: roadRows }, faithfulnessCorrelation: Object.fromEntries(fcRows) },
     checks,
   };
+}
+
+/** When the fully blurred image keeps most of the probability, the deletion test has little room: say so. */
+function roomNote(c: CurveResult): string[] {
+  const start = c.curves.reduce((a, r) => a + r[0]!, 0) / c.curves.length;
+  const end = c.curves.reduce((a, r) => a + r[r.length - 1]!, 0) / c.curves.length;
+  if (start - end >= 0.3) return [];
+  return [
+    `Caution: the fully blurred image still gets probability ${end.toFixed(2)} for the predicted class (against ${start.toFixed(2)} for the image itself), so on this model blurring removes little evidence and the blurred deletion and insertion curves have little room to separate methods; read the fill-0 column and ROAD beside them.`,
+  ];
 }
