@@ -65,7 +65,9 @@ export function intervalChart(opts: {
   const width = opts.width ?? 260;
   const hasFacet = opts.values.some((v) => v.facet !== undefined);
   if (hasFacet) {
-    return { title: opts.title, data: { values: opts.values }, facet: { field: 'facet', type: 'nominal', title: opts.facetTitle ?? null }, columns: 2, spec: { width, height: 180, ...layer }, resolve: { scale: { y: 'independent' } } };
+    const facets = new Set(opts.values.map((v) => v.facet)).size;
+    const columns = facets === 3 ? 3 : 2;
+    return { title: opts.title, data: { values: opts.values }, facet: { field: 'facet', type: 'nominal', title: opts.facetTitle ?? null }, columns, spec: { width: columns === 3 ? 200 : width, height: 180, ...layer }, resolve: { scale: { y: 'independent' } } };
   }
   return { title: opts.title, data: { values: opts.values }, width: width * 1.6, height: 220, ...layer };
 }
