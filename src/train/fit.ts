@@ -10,7 +10,7 @@ import { type Model as IRModel, cloneModel } from '../onnx/ir.js';
 import { GraphSession, type OrtSessionApi } from '../runtime/session.js';
 import type { ImageDataset } from '../data/dataset.js';
 import { augment, type AugmentOptions } from '../data/augment.js';
-import { buildEvalGraph, buildTrainingGraph, updateRunningStats, type TrainingGraph } from './graph.js';
+import { type ConvGemmOptions, buildEvalGraph, buildTrainingGraph, updateRunningStats, type TrainingGraph } from './graph.js';
 import { type EpochMetrics, evaluateLogits } from './evaluate.js';
 
 /** What the loop needs of an optimiser (./optim.ts): update the parameters it was given. */
@@ -38,6 +38,8 @@ export interface FitOptions {
   /** Stop early (between batches); the best epoch so far is returned. */
   signal?: AbortSignal;
   source?: string;
+  /** Convs of the training graph as batch-folded im2col GEMMs (./graph.ts; default on). */
+  convGemm?: ConvGemmOptions | false;
 }
 
 export interface EpochRecord {
@@ -47,6 +49,8 @@ export interface EpochRecord {
   lr: number;
   seconds: number;
   imagesPerSecond: number;
+  /** Where the epoch's training time went, seconds: batch assembly (gather, augment, targets, feeds), the onnxruntime call, the optimiser step and running statistics. */
+  timing: { data: number; graph: number; optimizer: number };
 }
 
 export interface FitResult {
@@ -96,7 +100,7 @@ function labelOf(ds: ImageDataset, i: number): number {
 export async function fit(model: IRModel, train: ImageDataset, val: ImageDataset | undefined, ort: OrtSessionApi, opts: FitOptions): Promise<FitResult> {
   const bs = opts.batchSize ?? 128;
   const imageShape = train.images.shape.slice(1) as number[];
-  const tg: TrainingGraph = buildTrainingGraph(model, { task: train.task, imageShape, source: opts.source, seed: opts.seed });
+  const tg: TrainingGraph = buildTrainingGraph(model, { task: train.task, imageShape, source: opts.source, seed: opts.seed, convGemm: opts.convGemm });
   const evalGraph = buildEvalGraph(model, tg.params, tg.batchNorms);
   const trainSession = await GraphSession.create(tg.model, ort, { threads: opts.threads, source: `${opts.source ?? 'model'} (training graph)` });
   const evalSession = val ? await GraphSession.create(evalGraph, ort, { threads: opts.threads, source: `${opts.source ?? 'model'} (evaluation graph)` }) : undefined;
@@ -124,7 +128,9 @@ export async function fit(model: IRModel, train: ImageDataset, val: ImageDataset
       let correct = 0;
       let seen = 0;
       let lr = 0;
+      const timing = { data: 0, graph: 0, optimizer: 0 };
       for (let bi = 0; bi < batches; bi++) {
+        const tb = performance.now();
         if (opts.signal?.aborted) {
           interrupted = true;
           break;
@@ -136,11 +142,17 @@ export async function fit(model: IRModel, train: ImageDataset, val: ImageDataset
         const feeds: Record<string, Tensor> = { [tg.input]: x, [tg.target]: target, [tg.seed]: seedOne };
         if (weight && tg.weight) feeds[tg.weight] = weight;
         for (const [p, data] of params) feeds[p] = new Tensor(data, model.graph.initializers.get(p)!.dims);
+        const tr = performance.now();
         const r = await trainSession.run(feeds, fetches);
+        const to = performance.now();
         const step = epoch * batches + bi;
         lr = opts.learningRate(step, totalSteps);
         optimizer.step(new Map(tg.params.map((p) => [p, r[tg.grads.get(p)!]!.data])), lr);
         for (const b of tg.batchNorms) updateRunningStats(b, stats.get(b.node)!, r[b.batchMean]!.data, r[b.batchVar]!.data, idx.length);
+        const te = performance.now();
+        timing.data += (tr - tb) / 1000;
+        timing.graph += (to - tr) / 1000;
+        timing.optimizer += (te - to) / 1000;
         const loss = r[tg.loss]!.data[0]!;
         lossSum += loss * idx.length;
         const logits = r[tg.logits]!;
@@ -157,7 +169,7 @@ export async function fit(model: IRModel, train: ImageDataset, val: ImageDataset
       }
       if (seen === 0) break;
       const seconds = (performance.now() - t0) / 1000;
-      const record: EpochRecord = { epoch, train: { loss: lossSum / seen, accuracy: correct / seen }, lr, seconds, imagesPerSecond: seen / seconds };
+      const record: EpochRecord = { epoch, train: { loss: lossSum / seen, accuracy: correct / seen }, lr, seconds, imagesPerSecond: seen / seconds, timing };
       if (val && evalSession) {
         record.val = await evaluateWith(evalSession, evalGraph, tg, params, stats, val, bs);
         const score = selectScore(record.val, opts.selectBy ?? (val.task === 'single' && val.classNames.length === 2 ? 'auroc' : 'accuracy'));

@@ -92,3 +92,30 @@ test('the eval graph takes weights and running statistics as inputs and reproduc
   await a.release();
   await b.release();
 });
+
+test('convs as batch-folded im2col GEMMs (Gather and selection-MatMul im2col; stride 2, padding, 1×1) give the same loss, gradients and batch statistics as onnxruntime Conv', async (t) => {
+  // A narrow ResNet-18 at 32×32: 7×7/2 stem, 3×3 convs at 8×8…1×1, stride-2 3×3 and 1×1 downsamples.
+  const m = buildArchitecture('resnet18', { inChannels: 3, numClasses: 2, inputSize: 32, seed: 5, baseWidth: 8, dropout: 'inference' });
+  const n = 6;
+  const rng = new Rng(11);
+  const x = new Tensor(Float32Array.from({ length: n * 3 * 32 * 32 }, () => rng.uniform(-1, 1)), [n, 3, 32, 32]);
+  const target = new Tensor(new Float32Array(n * 2), [n, 2]);
+  for (let i = 0; i < n; i++) target.data[i * 2 + (i % 2)] = 1 / n;
+  const results = [];
+  for (const convGemm of [false, { matmulSpatial: 0 }, { matmulSpatial: 64, maxSpatial: Infinity }] as const) {
+    const tg = buildTrainingGraph(m, { task: 'single', imageShape: [3, 32, 32], convGemm });
+    const s = await GraphSession.create(tg.model, api);
+    results.push({ tg, r: await s.run({ [tg.input]: x, [tg.target]: target, [tg.seed]: new Tensor(new Float32Array([1]), []), ...paramsOf(m, tg.params) }) });
+    await s.release();
+  }
+  const [ref, ...others] = results;
+  for (const o of others) {
+    assert.ok(o.tg.model.graph.nodes.every((nd) => nd.opType !== 'Conv'), 'every Conv is lowered');
+    assert.ok(Math.abs(o.r[o.tg.loss]!.data[0]! - ref!.r[ref!.tg.loss]!.data[0]!) < 1e-6);
+    let worst = 0;
+    for (const p of ref!.tg.params) worst = Math.max(worst, relativeError(o.r[o.tg.grads.get(p)!]!.data, ref!.r[ref!.tg.grads.get(p)!]!.data));
+    t.diagnostic(`worst gradient relative error ${worst.toExponential(2)}`);
+    assert.ok(worst < 1e-4, `${worst}`);
+    for (const b of ref!.tg.batchNorms) assert.ok(relativeError(o.r[b.batchVar]!.data, ref!.r[b.batchVar]!.data) < 1e-5);
+  }
+});
