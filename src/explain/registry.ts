@@ -24,6 +24,7 @@ import { guidedGradCam } from './guided-gradcam.js';
 import { featureAblation } from './feature-ablation.js';
 import { rise } from './rise.js';
 import { lrp } from './lrp.js';
+import { deepLift } from './deeplift.js';
 
 /** Options any registered method accepts: the shared ones, a CAM layer, and method-specific extras. */
 export interface MethodOptions extends ExplainOptions {
@@ -148,6 +149,22 @@ export const METHODS: Readonly<Record<string, MethodInfo>> = {
       maxPool: 'epsilon (Captum) | winner (plain winner-take-all gradient)',
     },
     run: lrp,
+  },
+  deeplift: {
+    name: 'deeplift',
+    about: 'DeepLIFT, Rescale rule: (x − baseline) ⊙ multipliers Δy/Δx at every ReLU/Sigmoid/Tanh/ELU and MaxPool, summed over channels (Captum DeepLift)',
+    family: 'gradient',
+    signed: true,
+    usesLayer: false,
+    defaults: { baseline: 'zeros', eps: 1e-10, maxPool: 'captum' },
+    options: {
+      baseline: IG_OPTIONS.baseline,
+      dataRange: IG_OPTIONS.dataRange,
+      blurSigma: IG_OPTIONS.blurSigma,
+      eps: '|x − baseline| below which a unit keeps its ordinary gradient',
+      maxPool: "captum (Captum's maxpool rule) | conservative (sums to f(x) − f(baseline) through MaxPool)",
+    },
+    run: deepLift,
   },
   gradcam: cam('gradcam', 'Grad-CAM (pytorch-grad-cam GradCAM)', gradCam),
   gradcampp: cam('gradcampp', 'Grad-CAM++ (pytorch-grad-cam GradCAMPlusPlus)', gradCamPlusPlus),
