@@ -13,6 +13,7 @@ import { formatDuration } from '../train/progress.js';
 import { AuditContext, type AuditOptions } from './context.js';
 import { personChecklist } from './checklist.js';
 import { AUDIT_TESTS, type AuditTest } from './tests.js';
+import { regionMasks } from './sections/region.js';
 
 export interface AuditResult {
   sections: Section[];
@@ -34,6 +35,8 @@ export async function runAudit(opts: AuditOptions & { out: string; force: boolea
   checkOutDir(out, opts.force);
   const version = candorVersion();
   const ctx = await AuditContext.create(opts, version);
+  // A bad --region is a usage error before any work, not after minutes of it.
+  if (opts.region && opts.tests.includes('region')) regionMasks(opts.region, ctx.sample.indices, ctx.data.test.images.shape[0]!, ctx.subject.size);
   const sections: Section[] = [];
   const checklist: CheckItem[] = [];
   const selected = AUDIT_TESTS.filter((t) => opts.tests.includes(t.id));

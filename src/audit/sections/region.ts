@@ -43,8 +43,8 @@ export function regionMasks(spec: string, testRows: Int32Array, testCount: numbe
 
 export async function regionSection(ctx: AuditContext): Promise<Section> {
   const { subject, sample } = ctx;
-  const { maps } = await mainMaps(ctx);
   const { masks, description } = regionMasks(ctx.opts.region!, sample.indices, ctx.data.test.images.shape[0]!, subject.size);
+  const { maps } = await mainMaps(ctx);
   const hw = subject.size * subject.size;
   let inside = 0;
   let nonEmpty = 0;
