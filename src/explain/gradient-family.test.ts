@@ -7,7 +7,8 @@ import { loadModel, nodeOrt } from '../runtime/node.js';
 import { readNpyFileSync } from '../io/files.js';
 import { sharedPath } from '../testing/paths.js';
 import { randn, relativeError } from '../testing/gradcheck.js';
-import { DataType, type Model as IRModel } from '../onnx/ir.js';
+import type { Model as IRModel } from '../onnx/ir.js';
+import { linearClassifierIR } from '../testing/linear-model.js';
 import { gradient, saliency } from './saliency.js';
 import { inputXGradient } from './input-x-gradient.js';
 import { smoothGrad } from './smoothgrad.js';
@@ -69,30 +70,9 @@ test('input × gradient equals x ⊙ PyTorch gradient, map = channel sum', async
   await m.dispose();
 });
 
-/** y = Gemm(Flatten(x), W) + b: a linear classifier on 4-D input, ∂y_k/∂x = W[:, k]. */
+/** y = Gemm(Flatten(x), W) + b with W [d, k]: a linear classifier on 4-D input, ∂y_k/∂x = W[:, k]. */
 function linearModel(c: number, h: number, w: number, k: number, W: Float32Array, b: Float32Array): IRModel {
-  const d = c * h * w;
-  return {
-    irVersion: 8,
-    opsets: new Map([['', 17]]),
-    producerName: 'candor-test',
-    producerVersion: '',
-    graph: {
-      name: 'linear',
-      nodes: [
-        { opType: 'Flatten', domain: '', name: 'flatten', inputs: ['x'], outputs: ['f'], attrs: { axis: { type: 'int', value: 1 } } },
-        { opType: 'Gemm', domain: '', name: 'gemm', inputs: ['f', 'W', 'b'], outputs: ['y'], attrs: {} },
-      ],
-      inputs: [{ name: 'x', elemType: DataType.FLOAT, shape: ['N', c, h, w] }],
-      outputs: [{ name: 'y', elemType: DataType.FLOAT, shape: ['N', k] }],
-      initializers: new Map([
-        ['W', { name: 'W', dataType: DataType.FLOAT, dims: [d, k], data: W }],
-        ['b', { name: 'b', dataType: DataType.FLOAT, dims: [k], data: b }],
-      ]),
-      valueInfo: new Map(),
-    },
-    passthrough: {},
-  };
+  return linearClassifierIR(c, h, w, k, W, b, 'dk');
 }
 
 test('Integrated Gradients on a linear model is (x − x′) ⊙ w for every integration method and baseline', async () => {

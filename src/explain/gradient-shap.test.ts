@@ -9,11 +9,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Tensor } from '../tensor/tensor.js';
-import { DataType, type Model as IRModel } from '../onnx/ir.js';
-import { inferShapes } from '../onnx/shape-inference.js';
 import { Model } from '../runtime/model.js';
 import { nodeOrt } from '../runtime/node.js';
 import { randn } from '../testing/gradcheck.js';
+import { linearClassifierIR } from '../testing/linear-model.js';
 import { gradientShap, gradientShapWithDraws, expectedGradients } from './gradient-shap.js';
 import { loadTiny, relMaxError } from './fixtures/tiny.js';
 
@@ -41,26 +40,7 @@ test("GradientSHAP equals Captum's GradientShap (PyTorch re-implementation) for 
 });
 
 function linearModel(C: number, H: number, W: number, K: number, wts: Float32Array): Model {
-  const ir: IRModel = {
-    irVersion: 8,
-    opsets: new Map([['', 17]]),
-    producerName: 'candor-test',
-    producerVersion: '',
-    graph: {
-      name: 'linear',
-      nodes: [
-        { opType: 'Flatten', domain: '', name: 'flat', inputs: ['x'], outputs: ['f'], attrs: {} },
-        { opType: 'Gemm', domain: '', name: 'fc', inputs: ['f', 'w'], outputs: ['y'], attrs: { transB: { type: 'int', value: 1 } } },
-      ],
-      inputs: [{ name: 'x', elemType: DataType.FLOAT, shape: ['N', C, H, W] }],
-      outputs: [],
-      initializers: new Map([['w', { name: 'w', dataType: DataType.FLOAT, dims: [K, C * H * W], data: wts }]]),
-      valueInfo: new Map(),
-    },
-    passthrough: {},
-  };
-  ir.graph.outputs = [{ name: 'y', elemType: DataType.FLOAT, shape: inferShapes(ir.graph).info.get('y')!.shape }];
-  return Model.fromIR(ir, nodeOrt, { source: 'linear' });
+  return Model.fromIR(linearClassifierIR(C, H, W, K, wts), nodeOrt, { source: 'linear' });
 }
 
 test('on a linear model GradientSHAP is w_t ⊙ (x − the drawn baselines) averaged, exactly', async (t) => {
