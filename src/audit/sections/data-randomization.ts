@@ -11,10 +11,8 @@ import type { AuditContext } from '../context.js';
 import { barChart, gridLabel, mapsGrid } from '../figures.js';
 import { predictedClasses } from '../predictions.js';
 import { getSanityModel } from '../sanity-models.js';
-import { compareWithOriginal, MEASURE_LABEL, originalMaps } from './model-randomization.js';
+import { compareWithOriginal, MEASURE_LABEL, originalMaps, randomizationVerdict, similarityLevel, STRONG, WEAK } from './model-randomization.js';
 
-const WEAK = 0.3;
-const STRONG = 0.6;
 
 export async function dataRandomizationSection(ctx: AuditContext): Promise<Section> {
   const { subject } = ctx;
@@ -28,13 +26,11 @@ export async function dataRandomizationSection(ctx: AuditContext): Promise<Secti
   const last = R.card.history[R.card.history.length - 1];
   const trainAcc = last?.train.accuracy;
   const per = methods.map((m) => ({ m, s: summary[m]!.spearmanAbs }));
-  const failing = per.filter((p) => !(p.s.mean <= STRONG));
-  const warning = per.filter((p) => p.s.mean > WEAK && p.s.mean <= STRONG);
   const checks: CheckItem[] = [
     {
       id: 'data-randomization',
       question: 'Do the maps differ for a model trained on randomized labels?',
-      verdict: failing.length ? 'fail' : warning.length ? 'warn' : 'pass',
+      verdict: randomizationVerdict(per.map((p) => p.s.mean)),
       value: per.map((p) => `${p.m} ${formatCI(p.s)}`).join('; '),
       threshold: `mean Spearman |map| vs the random-label model ≤ ${WEAK} pass, ≤ ${STRONG} warn`,
       why: 'Adebayo et al. (2018): a method that gives the same map for a model that learned nothing from its labels is not explaining the learned relation between image and label.',
@@ -59,7 +55,7 @@ export async function dataRandomizationSection(ctx: AuditContext): Promise<Secti
     title: 'Data randomization (labels permuted)',
     summary: [
       `A model of the same architecture was trained for ${R.card.training.epochs} epochs on the training images with their labels randomly permuted (its test balanced accuracy is in the performance section: it should be at chance). Its final training accuracy is ${trainAcc?.toFixed(3) ?? 'n/a'}: Adebayo et al. trained until the network memorised the random labels; a few epochs leave it closer to a model that learned only the class balance, which still differs from the trained model in every weight (--epochs-random-labels trains longer). Each method explained ${sample.indices.length} test images with both models, for the class the audited model predicts.`,
-      ...per.map((p) => `${p.m}: rank correlation with the trained model's map ${formatCI(p.s)} — ${p.s.mean <= WEAK ? 'different, as it should be.' : p.s.mean <= STRONG ? 'partly the same map without meaningful labels; read with care.' : 'largely the same map from a model that learned nothing: it reflects the image, not the learned labels.'}`),
+      ...per.map((p) => `${p.m}: rank correlation with the trained model's map ${formatCI(p.s)} — ${{ weak: 'different, as it should be.', partial: 'partly the same map without meaningful labels; read with care.', strong: 'largely the same map from a model that learned nothing: it reflects the image, not the learned labels.' }[similarityLevel(p.s.mean)]}`),
     ],
     figures: [
       {

@@ -59,8 +59,22 @@ export async function originalMaps(ctx: AuditContext, sample: Sample, targets: n
 
 export const MEASURE_LABEL: Record<SimilarityMeasure, string> = { spearmanAbs: 'Spearman of |map|', spearman: 'Spearman (signed)', pearson: 'Pearson', ssim: 'SSIM', hog: 'HOG similarity' };
 
-const WEAK = 0.3;
-const STRONG = 0.6;
+/** Rank similarity to the original map: weak at or below WEAK, strong above STRONG (conventional cut-offs). */
+export const WEAK = 0.3;
+export const STRONG = 0.6;
+
+export type SimilarityLevel = 'weak' | 'partial' | 'strong';
+
+/** How similar a mean rank correlation is, by the cut-offs above (NaN counts as strong: nothing shown to differ). */
+export function similarityLevel(mean: number): SimilarityLevel {
+  return mean <= WEAK ? 'weak' : mean <= STRONG ? 'partial' : 'strong';
+}
+
+/** The checklist verdict over methods: any strong similarity fails, any partial warns. */
+export function randomizationVerdict(means: readonly number[]): 'pass' | 'warn' | 'fail' {
+  const levels = means.map(similarityLevel);
+  return levels.includes('strong') ? 'fail' : levels.includes('partial') ? 'warn' : 'pass';
+}
 
 export async function modelRandomizationSection(ctx: AuditContext): Promise<Section> {
   const { subject } = ctx;
@@ -107,12 +121,10 @@ export async function modelRandomizationSection(ctx: AuditContext): Promise<Sect
   const last = cascading[cascading.length - 1]!.summary;
   const checks: CheckItem[] = [];
   const perMethod = methods.map((m) => ({ m, s: last[m]!.spearmanAbs }));
-  const failing = perMethod.filter((p) => !(p.s.mean <= STRONG));
-  const warning = perMethod.filter((p) => p.s.mean > WEAK && p.s.mean <= STRONG);
   checks.push({
     id: 'model-randomization',
     question: 'Do the maps change when the model’s weights are replaced by random ones?',
-    verdict: failing.length ? 'fail' : warning.length ? 'warn' : 'pass',
+    verdict: randomizationVerdict(perMethod.map((p) => p.s.mean)),
     value: perMethod.map((p) => `${p.m} ${formatCI(p.s)}`).join('; '),
     threshold: `mean Spearman |map| after full randomization ≤ ${WEAK} pass, ≤ ${STRONG} warn`,
     why: 'Adebayo et al. (2018): a saliency method whose maps survive weight randomization shows the image or the architecture, not what the model learned. Below 0.3 rank correlation is weak by convention; above 0.6 the random model’s map is largely the same map.',
@@ -131,7 +143,7 @@ export async function modelRandomizationSection(ctx: AuditContext): Promise<Sect
     `Each method explained ${sample.indices.length} test images with the trained model and again with copies whose weights were re-initialised (PyTorch's default initialisation): cascading from the output layer down to the input (${groups.length} steps), and one layer at a time. Similarity to the original map is averaged over images, with 95% intervals.`,
     ...perMethod.map(
       (p) =>
-        `${p.m}: after every layer is randomized, rank correlation with the original map is ${formatCI(p.s)} — ${p.s.mean <= WEAK ? 'the map depends on the learned weights, as it should.' : p.s.mean <= STRONG ? 'the map keeps part of its structure without the learned weights; read it with care.' : 'the map is largely the same with random weights: it does not show what the model learned.'}`,
+        `${p.m}: after every layer is randomized, rank correlation with the original map is ${formatCI(p.s)} — ${{ weak: 'the map depends on the learned weights, as it should.', partial: 'the map keeps part of its structure without the learned weights; read it with care.', strong: 'the map is largely the same with random weights: it does not show what the model learned.' }[similarityLevel(p.s.mean)]}`,
     ),
     'CAM maps of a randomized model are often all zero (nothing survives the ReLU); correlations with a constant map are not defined and are left out of the averages (the n in results.json says how many images count).',
   ];
