@@ -4,7 +4,7 @@
  * sample; images where the methods disagree most are flagged and shown, since a reader shown one
  * method there would be told a different story by another.
  */
-import { spearman } from '../../evaluate/correlation.js';
+import { pearson, rankdata } from '../../evaluate/correlation.js';
 import { meanCI, formatCI } from '../../evaluate/stats.js';
 import { getMethod } from '../../explain/registry.js';
 import type { CheckItem, Section } from '../../report/types.js';
@@ -26,12 +26,12 @@ export async function agreementSection(ctx: AuditContext): Promise<Section> {
   const methods = ctx.opts.methods;
   const n = sample.indices.length;
   const hw = subject.size * subject.size;
+  // Spearman = Pearson of ranks: rank each |map| once, not once per pair it takes part in.
+  const ranks = methods.map((m) => Array.from({ length: n }, (_, i) => rankdata(absSlice(maps.get(m)!, i, hw))));
   const pairs: { a: string; b: string; perImage: number[] }[] = [];
   for (let x = 0; x < methods.length; x++) {
     for (let y = x + 1; y < methods.length; y++) {
-      const A = maps.get(methods[x]!)!;
-      const B = maps.get(methods[y]!)!;
-      pairs.push({ a: methods[x]!, b: methods[y]!, perImage: Array.from({ length: n }, (_, i) => spearman(absSlice(A, i, hw), absSlice(B, i, hw))) });
+      pairs.push({ a: methods[x]!, b: methods[y]!, perImage: Array.from({ length: n }, (_, i) => pearson(ranks[x]![i]!, ranks[y]![i]!)) });
     }
   }
   const matrix = pairs.map((p) => ({ ...p, ci: meanCI(p.perImage) }));

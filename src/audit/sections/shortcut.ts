@@ -9,15 +9,13 @@
 import { relevanceMass, pointingGame } from '../../evaluate/localization.js';
 import { meanCI, formatCI } from '../../evaluate/stats.js';
 import { getMethod } from '../../explain/registry.js';
-import { removeArtifact } from '../../data/shortcut.js';
 import type { CheckItem, Section } from '../../report/types.js';
-import type { Tensor } from '../../tensor/tensor.js';
+import { Tensor } from '../../tensor/tensor.js';
 import type { AuditContext } from '../context.js';
 import { barChart, gridLabel, mapsGrid } from '../figures.js';
 import { markedSample } from '../marked.js';
 import { probabilities } from '../predictions.js';
 import { getSanityModel } from '../sanity-models.js';
-import { keyOf } from '../cache.js';
 import { performanceOf } from './performance.js';
 
 /** A method "shows" the marker when its share of |attribution| there is this many times the marker's share of the image. */
@@ -163,7 +161,7 @@ export async function shortcutSection(ctx: AuditContext): Promise<Section> {
       removal: { perImage: removal, mean: removalCi, flips },
       attribution: rows,
       enrichmentThreshold: ENRICHMENT,
-      imagesId: keyOf(marked.id),
+      imagesId: marked.id,
       remove: 'marker pixels restored from the clean image',
     },
     checks,
@@ -171,8 +169,6 @@ export async function shortcutSection(ctx: AuditContext): Promise<Section> {
 }
 
 function absMaps(t: Tensor): Tensor {
-  const out = t.data.map(Math.abs);
-  return new (t.constructor as new (d: Float32Array, s: readonly number[]) => Tensor)(out, t.shape);
+  return new Tensor(t.data.map(Math.abs), t.shape);
 }
 
-export { removeArtifact };
