@@ -10,13 +10,13 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { buildArchitecture, canonicalArchitecture } from '../train/arch/index.js';
-import { prepareDataAsync, type PreparedData } from '../train/prepare.js';
+import { prepareDataAsync } from '../train/prepare.js';
 import { trainModel, type TrainSettings } from '../train/train-model.js';
 import { cardPath, saveModel, type ModelCard } from '../train/card.js';
 import type { OptimizerType } from '../train/optim.js';
-import { serializeModel, parseModel } from '../onnx/proto.js';
+import { serializeModel } from '../onnx/proto.js';
 import type { Model as IRModel } from '../onnx/ir.js';
-import { loadModel, modelFromBytes } from '../runtime/node.js';
+import { modelFromBytes } from '../runtime/node.js';
 import type { Model } from '../runtime/model.js';
 import { digest, keyOf } from './cache.js';
 import { parameterGroups, randomizeGroups } from './randomize.js';
@@ -31,8 +31,6 @@ export interface SanityModel {
   card: ModelCard;
   /** Where the cached model lives (undefined without a cache). */
   path?: string;
-  /** The data it was trained on (shortcut: with `testMarked`). */
-  data: PreparedData;
   /** Seconds spent training (0 when loaded from the cache). */
   seconds: number;
 }
@@ -52,21 +50,39 @@ function settingsFor(ctx: AuditContext, kind: SanityKind): TrainSettings {
   };
 }
 
+/** What is retrained: candor's builder when the card names one, else the audited graph re-initialised. */
+function architectureOf(ctx: AuditContext): { builder?: string; label: string } {
+  const a = ctx.subject.architecture;
+  return a && canonicalArchitecture(a) ? { builder: a, label: a } : { label: `${ctx.subject.path} (re-initialised)` };
+}
+
 /** A freshly initialised model of the audited architecture. */
-function freshArchitecture(ctx: AuditContext, seed: number): { ir: IRModel; architecture: string } {
+function freshArchitecture(ctx: AuditContext, seed: number): IRModel {
   const { subject } = ctx;
-  if (subject.architecture && canonicalArchitecture(subject.architecture)) {
-    const ir = buildArchitecture(subject.architecture, { inChannels: subject.channels, numClasses: subject.model.numClasses, inputSize: subject.size, seed, dropout: 'inference' });
-    return { ir, architecture: subject.architecture };
-  }
-  const ir = subject.model.ir;
-  return { ir: randomizeGroups(ir, parameterGroups(ir, { maxGroups: Infinity }), seed), architecture: `${subject.path} (re-initialised)` };
+  const { builder } = architectureOf(ctx);
+  if (builder) return buildArchitecture(builder, { inChannels: subject.channels, numClasses: subject.model.numClasses, inputSize: subject.size, seed, dropout: 'inference' });
+  return randomizeGroups(subject.model.ir, parameterGroups(subject.model.ir, { maxGroups: Infinity }), seed);
 }
 
 /** Train (or load from the cache) one sanity-check model. */
 export async function sanityModel(ctx: AuditContext, kind: SanityKind, trainData: string): Promise<SanityModel> {
   const { subject, opts } = ctx;
   const settings = settingsFor(ctx, kind);
+  const architecture = architectureOf(ctx).label;
+  const key = keyOf(ctx.cache.version, kind, subject.id, trainData, subject.size, subject.channels, settings, kind === 'shortcut' ? opts.shortcut : null, architecture, opts.trainLimit ?? null, opts.window ?? null, opts.frames ?? null);
+  const path = ctx.cache.path('models', `${kind}-${key}`, '.onnx');
+  if (path && existsSync(path) && existsSync(cardPath(path))) {
+    try {
+      const card = JSON.parse(readFileSync(cardPath(path), 'utf8')) as ModelCard;
+      const bytes = readFileSync(path);
+      const model = modelFromBytes(bytes, { source: path, threads: opts.threads });
+      ctx.log(`  ${kind} model: reusing ${path}`);
+      ctx.cache.hits++;
+      return { kind, model, id: digest(bytes), card, path, seconds: 0 };
+    } catch (e) {
+      ctx.log(`  ${kind} model: cached copy unreadable (${(e as Error).message}); training again`);
+    }
+  }
   const data = await prepareDataAsync(trainData, {
     size: subject.size,
     channels: subject.channels,
@@ -77,21 +93,7 @@ export async function sanityModel(ctx: AuditContext, kind: SanityKind, trainData
     window: opts.window,
     frames: opts.frames,
   });
-  const { ir, architecture } = freshArchitecture(ctx, opts.seed + (kind === 'random-labels' ? 1 : 2));
-  const key = keyOf(ctx.cache.version, kind, subject.id, trainData, subject.size, subject.channels, settings, kind === 'shortcut' ? opts.shortcut : null, architecture, opts.trainLimit ?? null, opts.window ?? null, opts.frames ?? null);
-  const path = ctx.cache.path('models', `${kind}-${key}`, '.onnx');
-  if (path && existsSync(path) && existsSync(cardPath(path))) {
-    try {
-      const card = JSON.parse(readFileSync(cardPath(path), 'utf8')) as ModelCard;
-      const bytes = readFileSync(path);
-      parseModel(bytes, { source: path });
-      ctx.log(`  ${kind} model: reusing ${path}`);
-      ctx.cache.hits++;
-      return { kind, model: loadModel(path, { threads: opts.threads }), id: digest(bytes), card, path, data, seconds: 0 };
-    } catch (e) {
-      ctx.log(`  ${kind} model: cached copy unreadable (${(e as Error).message}); training again`);
-    }
-  }
+  const ir = freshArchitecture(ctx, opts.seed + (kind === 'random-labels' ? 1 : 2));
   ctx.log(`  training the ${kind} model (${architecture}, ${settings.epochs} epochs on ${data.train.images.shape[0]} images${kind === 'shortcut' ? `, artifact ${opts.shortcut}` : ', permuted labels'})…`);
   const t0 = performance.now();
   const out = await trainModel({
@@ -109,7 +111,7 @@ export async function sanityModel(ctx: AuditContext, kind: SanityKind, trainData
   const bytes = serializeModel(out.model);
   if (path) await saveModel(path, out.model, out.card);
   const model = modelFromBytes(bytes, { source: path ?? `${kind} model`, threads: opts.threads });
-  return { kind, model, id: digest(bytes), card: out.card, path, data, seconds };
+  return { kind, model, id: digest(bytes), card: out.card, path, seconds };
 }
 
 /** The sanity-check model of this run (trained or loaded once, shared by the tests that need it). */
