@@ -189,8 +189,7 @@ export class AuditContext {
   async computeMaps(model: Model, images: Tensor, targets: readonly number[], method: string, purpose: MapPurpose, label?: string): Promise<Tensor> {
     const options = this.methodOptions(method, purpose);
     const n = images.shape[0]!;
-    // Expected Gradients draws its baselines from the other images of the batch: give it them all.
-    const chunk = getMethod(method).name === 'expectedgradients' ? n : 8;
+    const chunk = getMethod(method).batchCoupled ? n : 8;
     const bar = label ? this.progress(label, n) : undefined;
     const parts: Tensor[] = [];
     for (let i = 0; i < n; i += chunk) {

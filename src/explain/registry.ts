@@ -46,6 +46,11 @@ export interface MethodInfo {
   defaults: Readonly<Record<string, unknown>>;
   /** Method-specific options it accepts (name → one-line description), beyond batchSize/seed/layer. */
   options: Readonly<Record<string, string>>;
+  /**
+   * An image's result depends on the other images of the call (Expected Gradients draws its baselines
+   * from them): callers that split a batch into chunks must pass it whole.
+   */
+  batchCoupled?: boolean;
   run: (model: Model, inputs: Tensor, target: Target, options: any) => Promise<Attribution>;
 }
 
@@ -121,6 +126,7 @@ export const METHODS: Readonly<Record<string, MethodInfo>> = {
     usesLayer: false,
     defaults: { samples: 50, stdev: 0, baselines: 'batch', seed: 0 },
     options: SHAP_OPTIONS,
+    batchCoupled: true,
     run: expectedGradients,
   },
   guidedbackprop: { name: 'guidedbackprop', about: 'gradient with ReLUs passing only positive gradients of positive inputs (Captum GuidedBackprop)', family: 'gradient', signed: true, usesLayer: false, defaults: {}, options: {}, run: guidedBackprop },
