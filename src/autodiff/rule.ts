@@ -12,6 +12,13 @@ import type { Inferred } from '../onnx/shape-inference.js';
 export interface RuleOptions {
   /** Use ConvTranspose for Conv's input gradient instead of the Conv-based forms. */
   convTranspose?: boolean;
+  /**
+   * Use ConvTranspose for the input gradient of Convs with fewer input channels than this (default 16;
+   * 0 never): the Conv-based forms produce that few
+   * channels, where onnxruntime's NCHWc convolution runs far below peak (the 3-channel 7×7/2 stem of
+   * ResNet-18: 33 ms as four phase Convs, 8.6 ms as one ConvTranspose, batch 64 at 64×64).
+   */
+  convTransposeBelowChannels?: number;
   /** Conv weight gradient as one Conv with the output map as kernel, instead of per-tap GEMMs. */
   convWeightByConv?: boolean;
   /** Use ScatterElements even where MaxUnpool is exact (non-overlapping windows). */

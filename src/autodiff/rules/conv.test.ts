@@ -29,7 +29,7 @@ function convModel(op: 'Conv' | 'ConvTranspose', cc: ConvCase): Model {
 }
 
 /**
- * Each case runs three ways: weights as a graph input (Conv's input gradient uses an in-graph
+ * Each case runs three ways (the first two with the Conv-based input gradient forced): weights as a graph input (Conv's input gradient uses an in-graph
  * rearranged kernel, as in training; the weight gradient uses per-tap GEMMs), weights as a
  * constant (the rearranged kernel is precomputed; only X and B are perturbed), and with the
  * general fallbacks forced (ConvTranspose for dX, a single Conv for dW).
@@ -39,14 +39,16 @@ async function check(t: Ctx, op: 'Conv' | 'ConvTranspose', cc: ConvCase, seed = 
   const feeds: Record<string, Tensor> = {};
   m.graph.inputs.forEach((v, k) => (feeds[v.name] = randn(v.shape as number[], seed * 10 + k)));
   const label = `${op} x=[${cc.x}] w=[${cc.w}] ${JSON.stringify(cc.attrs ?? {})}${cc.bias === false ? ' no bias' : ''} → [${m.graph.outputs[0]!.shape}]`;
-  const res = await gradCheck(m, { feeds, wrt: Object.keys(feeds), eps: 0.5, seed });
+  // The cases are small, so the Conv-based input gradient is forced (by default it is used only for ≥ 16 input channels).
+  const convForms = { convTransposeBelowChannels: 0 };
+  const res = await gradCheck(m, { feeds, wrt: Object.keys(feeds), eps: 0.5, seed, ruleOptions: convForms });
   const forced = await gradCheck(m, { feeds, wrt: Object.keys(feeds), eps: 0.5, seed, ruleOptions: { convTranspose: true, convWeightByConv: true } });
   const constW = convModel(op, cc);
   const wInit = constW.graph.inputs.findIndex((v) => v.name === 'w');
   constW.graph.inputs.splice(wInit, 1);
   constW.graph.initializers.set('w', { name: 'w', dataType: 1, dims: cc.w, data: feeds['w']!.data as Float32Array });
   const rest = Object.fromEntries(Object.entries(feeds).filter(([k]) => k !== 'w'));
-  const constRes = await gradCheck(constW, { feeds: rest, wrt: Object.keys(rest), eps: 0.5, seed });
+  const constRes = await gradCheck(constW, { feeds: rest, wrt: Object.keys(rest), eps: 0.5, seed, ruleOptions: convForms });
   for (const [mode, rs] of [['weights as input', res], ['fallbacks forced', forced], ['constant weights', constRes]] as const) {
     for (const r of rs) assert.ok(r.relError <= TOL, `${label} (${mode}): ${r.name}: relError ${r.relError.toExponential(2)} (analytic ${r.analytic}, numeric ${r.numeric})`);
   }
@@ -157,4 +159,14 @@ test('Conv / ConvTranspose on a symbolic batch dim satisfy the adjoint identitie
       t.diagnostic(`${op} x=[N,${cc.x.slice(1)}] ${w}: adjoint error ${err.toExponential(2)}`);
     }
   }
+});
+
+test('Conv input gradient: ConvTranspose below 16 input channels (the NCHWc Convs are slow there), Conv-based forms from 16 up', () => {
+  const ops = (cin: number, ruleOptions = {}) => {
+    const m = convModel('Conv', { x: [1, cin, 16, 16], w: [32, cin, 7, 7], attrs: { strides: [2, 2], pads: [3, 3, 3, 3] }, bias: false });
+    return buildVjp(m, { wrt: ['x'], ruleOptions }).model.graph.nodes.map((n) => n.opType);
+  };
+  assert.ok(ops(3).includes('ConvTranspose'), '3 input channels');
+  assert.ok(!ops(16).includes('ConvTranspose') && ops(16).includes('DepthToSpace'), '16 input channels');
+  assert.ok(!ops(3, { convTransposeBelowChannels: 0 }).includes('ConvTranspose'), 'threshold 0');
 });

@@ -1,7 +1,8 @@
 /**
  * Conv backward (DESIGN.md §2).
  *  dX = ordinary Convs where possible (./conv-input-grad.ts: flipped kernel for stride 1, polyphase
- *       for equal strides), else ConvTranspose(dY, W) with the forward strides, dilations and groups and
+ *       for equal strides) and the Conv has ≥ 16 input channels (RuleOptions.convTransposeBelowChannels),
+ *       else ConvTranspose(dY, W) with the forward strides, dilations and groups and
  *       explicit pads [p_begin, max(0, e)], e = (Ho−1)s + (k−1)d + 1 − p_begin − H, then a zero tail pad
  *       of max(0, −e). Both forms are tested (VjpRequest.ruleOptions.convTranspose forces the second).
  *  dW = one GEMM per kernel tap (./conv-weight-grad.ts; depthwise: Mul + ReduceSum per tap), else
@@ -41,6 +42,9 @@ function convWeightGrad(c: RuleContext, x: string, dy: string, H: number[], Ho: 
   return b.op('Transpose', [dw], { perm: A.ints([1, 0, ...spatialAxes]) });
 }
 
+const DEFAULT_TRANSPOSE_BELOW = 16;
+const transposeBelow = (c: RuleContext): number => c.options.convTransposeBelowChannels ?? DEFAULT_TRANSPOSE_BELOW;
+
 /** Inputs, static spatial sizes and attributes shared by the Conv and ConvTranspose rules. */
 function geometry(c: RuleContext) {
   const [x, w, bias] = c.node.inputs as [string, string, string | undefined];
@@ -73,7 +77,7 @@ export const convRules: RuleSet = {
     const pads = resolvePads(c, H, k, s, d);
     const out: (string | undefined)[] = [undefined, undefined, undefined];
 
-    const fast = c.needs[0] && !c.options.convTranspose ? convInputGrad(c, dy, w, { H, Ho, k, s, d, pads, G, M: wDims[0]!, Cg: wDims[1]! }) : undefined;
+    const fast = c.needs[0] && !c.options.convTranspose && G * wDims[1]! >= transposeBelow(c) ? convInputGrad(c, dy, w, { H, Ho, k, s, d, pads, G, M: wDims[0]!, Cg: wDims[1]! }) : undefined;
     if (fast) out[0] = fast;
     else if (c.needs[0]) {
       const { padEnd, tail } = transposedPadding(H, Ho, k, s, d, pads);
