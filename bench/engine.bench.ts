@@ -16,8 +16,8 @@ import { buildArchitecture } from '../src/train/arch/index.js';
 import { forwardFlopsPerImage } from '../src/onnx/flops.js';
 import { Rng } from '../src/tensor/rng.js';
 import { sharedPath } from '../src/testing/paths.js';
-import { type Model as IRModel, DataType } from '../src/onnx/ir.js';
-import { serializeModel } from '../src/onnx/proto.js';
+import type { Model as IRModel } from '../src/onnx/ir.js';
+import { matmulPeak } from './peak.js';
 
 const THREADS = Number(process.env.BENCH_THREADS ?? 2);
 const BATCH = Number(process.env.BENCH_BATCH ?? 8);
@@ -52,52 +52,6 @@ async function timeIt(fn: () => Promise<unknown>): Promise<number> {
   return times[Math.floor(times.length / 2)]!; // median ms
 }
 
-/**
- * Practical peak: the best GFLOP/s of any single run of square float32 MatMuls (512³, 1536³, 2048³)
- * in onnxruntime with the same thread count — what the CPU can do when nothing disturbs it, so the
- * models' median figures are compared with a ceiling, not with a typical run. (1024³ with 2
- * threads runs at a third of the others here.)
- */
-async function matmulPeak(): Promise<number> {
-  let best = 0;
-  for (const n of [512, 1536, 2048]) best = Math.max(best, await matmulGflops(n));
-  return best;
-}
-
-async function matmulGflops(n: number): Promise<number> {
-  const ir: IRModel = {
-    irVersion: 8,
-    opsets: new Map([['', 17]]),
-    producerName: 'bench',
-    producerVersion: '',
-    passthrough: {},
-    graph: {
-      name: 'mm',
-      nodes: [{ opType: 'MatMul', domain: '', name: 'mm', inputs: ['a', 'b'], outputs: ['c'], attrs: {} }],
-      inputs: [
-        { name: 'a', elemType: DataType.FLOAT, shape: [n, n] },
-        { name: 'b', elemType: DataType.FLOAT, shape: [n, n] },
-      ],
-      outputs: [{ name: 'c', elemType: DataType.FLOAT, shape: [n, n] }],
-      initializers: new Map(),
-      valueInfo: new Map(),
-    },
-  };
-  const s = await ort.InferenceSession.create(serializeModel(ir), { intraOpNumThreads: THREADS, logSeverityLevel: 3 });
-  const rng = new Rng(3);
-  const a = new ort.Tensor('float32', Float32Array.from({ length: n * n }, () => rng.normal()), [n, n]);
-  const b = new ort.Tensor('float32', Float32Array.from({ length: n * n }, () => rng.normal()), [n, n]);
-  await s.run({ a, b });
-  let ms = Infinity;
-  const end = performance.now() + SECONDS * 1000;
-  for (let k = 0; k < 5 || performance.now() < end; k++) {
-    const t0 = performance.now();
-    await s.run({ a, b });
-    ms = Math.min(ms, performance.now() - t0);
-  }
-  return (2 * n ** 3) / (ms / 1000) / 1e9;
-}
-
 function randomBatch(shape: number[], seed: number): Tensor {
   const rng = new Rng(seed);
   const n = shape.reduce((p, q) => p * q, 1);
@@ -108,7 +62,7 @@ async function main(): Promise<void> {
   const peers = JSON.parse(readFileSync(sharedPath('peer-times.json'), 'utf8')) as { ms_per_image: Record<string, Record<string, number>> };
   const only = process.env.BENCH_MODELS?.split(',');
   console.log(`candor engine benchmark — ${THREADS} threads, batch ${BATCH}, median of ≥${SECONDS}s per figure, onnxruntime-node ${ort.env.versions.node}`);
-  const peak = await matmulPeak();
+  const peak = await matmulPeak(THREADS, SECONDS);
   console.log(`practical peak (best of 512³/1536³/2048³ MatMul in onnxruntime): ${peak.toFixed(1)} GFLOP/s\n`);
   const header = ['model', 'fwd img/s', 'vjp(x) img/s', 'vjp(x+L) img/s', 'vjp/fwd', 'vjp+L/fwd', 'fwd GFLOP/s', '% peak', 'Captum ms/img', 'candor ms/img', 'speed-up'];
   const rows: string[][] = [];

@@ -4,7 +4,9 @@
  * start-up and first-step allocations excluded; the machine is shared, so the best of several
  * epochs), against PyTorch's figure in ../shared/peer-times.json (Adam, batch 128, 2 threads), and
  * where that epoch's time went: batch assembly, the onnxruntime call (forward + backward), the
- * optimiser step.
+ * optimiser step. The floor: a training step needs about 3 forward passes of arithmetic per image (forward,
+ * input gradients, weight gradients; the stem's input gradient is skipped, so slightly less), and at this
+ * CPU's MatMul peak measured in the same run that caps images/s and the speed-up over PyTorch.
  * Options (env): BENCH_TRAIN_MODELS=small_cnn,resnet18 BENCH_TRAIN_BATCHES=6 BENCH_TRAIN_EPOCHS=3
  * BENCH_THREADS=2 BENCH_TRAIN_CONV_GEMM=0 (keep onnxruntime's Conv, for comparison)
  */
@@ -17,6 +19,9 @@ import { buildArchitecture } from '../src/train/arch/index.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { Rng } from '../src/tensor/rng.js';
 import { sharedPath } from '../src/testing/paths.js';
+import { forwardFlopsPerImage } from '../src/onnx/flops.js';
+import { inferShapes } from '../src/onnx/shape-inference.js';
+import { matmulPeak } from './peak.js';
 import type { OrtSessionApi } from '../src/runtime/session.js';
 import type { SingleLabelDataset } from '../src/data/dataset.js';
 
@@ -29,7 +34,9 @@ const peers = JSON.parse(readFileSync(sharedPath('peer-times.json'), 'utf8')) as
 const only = process.env.BENCH_TRAIN_MODELS?.split(',');
 
 console.log(`\ncandor training benchmark — ${THREADS} threads, batch ${BS}, 64×64, Adam; images/s of the best of epochs 2–${EPOCHS} (${BATCHES} batches each)${CONV_GEMM ? '' : ', Conv kept'}`);
-const rows: string[][] = [['model', 'candor img/s', 'PyTorch img/s', 'speed-up', 'ms/batch: data', 'onnxruntime', 'optimizer']];
+const peak = await matmulPeak(THREADS);
+console.log(`practical peak (MatMul in onnxruntime, this run): ${peak.toFixed(0)} GFLOP/s; ceiling = 3 forwards per image at that peak`);
+const rows: string[][] = [['model', 'candor img/s', 'PyTorch img/s', 'speed-up', 'ms/batch: data', 'onnxruntime', 'optimizer', 'ceiling img/s', 'max speed-up', '% peak']];
 for (const [arch, c] of [['small_cnn', 1], ['resnet18', 3]] as const) {
   if (only && !only.includes(arch)) continue;
   const n = BATCHES * BS;
@@ -54,7 +61,20 @@ for (const [arch, c] of [['small_cnn', 1], ['resnet18', 3]] as const) {
   const ips = best.imagesPerSecond;
   const peer = peers.training_images_per_second[arch];
   const ms = (s: number) => ((1000 * s) / BATCHES).toFixed(0);
-  rows.push([arch, ips.toFixed(0), peer?.toFixed(0) ?? '-', peer ? `${(ips / peer).toFixed(1)}×` : '-', ms(best.timing.data), ms(best.timing.graph), ms(best.timing.optimizer)]);
+  const F = forwardFlopsPerImage(model.graph, inferShapes(model.graph));
+  const ceiling = (peak * 1e9) / (3 * F);
+  rows.push([
+    arch,
+    ips.toFixed(0),
+    peer?.toFixed(0) ?? '-',
+    peer ? `${(ips / peer).toFixed(1)}×` : '-',
+    ms(best.timing.data),
+    ms(best.timing.graph),
+    ms(best.timing.optimizer),
+    ceiling.toFixed(0),
+    peer ? `${(ceiling / peer).toFixed(1)}×` : '-',
+    `${((100 * ips) / ceiling).toFixed(0)}%`,
+  ]);
 }
 const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
 for (const r of rows) console.log(r.map((cell, i) => (i ? cell.padStart(w[i]!) : cell.padEnd(w[i]!))).join('  '));
