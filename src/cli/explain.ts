@@ -294,6 +294,7 @@ export async function explainCommand(argv: string[]): Promise<void> {
       });
     }
     await writeFileAtomic(join(out, 'grid.png'), gridPng(rows, viz));
+    for (const note of model.adaptations()) console.log(note);
     console.log(`${out}: ${methods.length} method(s) × ${n} image(s) of ${batch.description}; model ${modelPath}`);
   } finally {
     await model.dispose();

@@ -9,6 +9,7 @@ export async function layersCommand(argv: string[]): Promise<void> {
   const model = loadModel(required(values.model, '--model', USAGE));
   const auto = model.resolveLayer();
   console.log(`input '${model.inputName}' [${model.inputShape.join(', ')}], ${model.numClasses} classes`);
+  for (const note of model.adaptations()) console.log(note);
   for (const l of model.layers()) {
     const mark = l.tensor === auto ? '  (default for CAM methods)' : '';
     console.log(`${(l.module ?? '').padEnd(28)} ${l.opType.padEnd(18)} [${l.shape.join(', ')}]  ${l.tensor}${mark}`);

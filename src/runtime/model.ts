@@ -11,6 +11,8 @@ import { type Inferred, inferShapes } from '../onnx/shape-inference.js';
 import { upgradeOpset } from '../onnx/opset-upgrade.js';
 import { buildVjp, VJP_MIN_OPSET, type VjpModel } from '../autodiff/vjp.js';
 import type { RuleSet } from '../autodiff/rule.js';
+import { type InputLayout, toChannelsFirst } from '../onnx/channels-last.js';
+import { type OutputActivation, toLogits } from '../onnx/output-head.js';
 import { describeLayers, resolveLayer, type LayerInfo } from './layers.js';
 
 /** The subset of the onnxruntime API (node and web share it through onnxruntime-common). */
@@ -29,6 +31,17 @@ export interface ModelOptions {
   /** Execution providers, e.g. ['cpu'] or ['webgpu', 'wasm']. */
   executionProviders?: InferenceSession.SessionOptions['executionProviders'];
   parse?: ParseOptions;
+  /**
+   * The image input's layout: 'auto' (default) recognises channels-last [N, H, W, C] models (Keras via
+   * tf2onnx) and gives them a channels-first input (src/onnx/channels-last.ts); 'nhwc' / 'nchw' say so.
+   */
+  inputLayout?: InputLayout;
+  /**
+   * 'logits' (default): a final Softmax / LogSoftmax is removed and a single sigmoid unit becomes two
+   * logits, so that explanations and probabilities start from logits (src/onnx/output-head.ts);
+   * 'keep': the file's output is used as it is.
+   */
+  outputHead?: 'logits' | 'keep';
 }
 
 export interface VjpOptions {
@@ -63,6 +76,10 @@ export class Model {
   readonly inputShape: Dim[];
   readonly numClasses: number;
   readonly inferred: Inferred;
+  /** The file's input was channels-last; this model takes [N, C, H, W] through a Transpose. */
+  readonly channelsLast: boolean;
+  /** The activation found at the file's output (removed or rewritten unless outputHead is 'keep'). */
+  readonly outputActivation: OutputActivation;
   private readonly sessions = new Map<string, Promise<{ session: InferenceSession; vjp?: VjpModel }>>();
 
   private constructor(
@@ -71,27 +88,38 @@ export class Model {
     private readonly options: ModelOptions,
   ) {
     this.source = options.source ?? 'model';
-    this.ir = defaultOpset(ir) < VJP_MIN_OPSET ? upgradeOpset(ir, VJP_MIN_OPSET, { source: options.source }) : ir;
-    const g = this.ir.graph;
-    const inits = new Set(g.initializers.keys());
-    const realInputs = g.inputs.filter((v) => !inits.has(v.name));
+    const upgraded = defaultOpset(ir) < VJP_MIN_OPSET ? upgradeOpset(ir, VJP_MIN_OPSET, { source: options.source }) : ir;
+    const inits = new Set(upgraded.graph.initializers.keys());
+    const realInputs = upgraded.graph.inputs.filter((v) => !inits.has(v.name));
     if (realInputs.length !== 1) {
       throw new Error(`${this.source}: expected one image input, found ${realInputs.length} (${realInputs.map((v) => v.name).join(', ')})`);
     }
-    const inp = realInputs[0]!;
-    if (!isFloatType(inp.elemType) || inp.elemType !== DataType.FLOAT) {
-      throw new Error(`${this.source}: input '${inp.name}' must be float32`);
+    if (!isFloatType(realInputs[0]!.elemType) || realInputs[0]!.elemType !== DataType.FLOAT) {
+      throw new Error(`${this.source}: input '${realInputs[0]!.name}' must be float32`);
     }
-    this.inputName = inp.name;
-    this.inputShape = inp.shape ?? [];
-    if (g.outputs.length < 1) throw new Error(`${this.source}: the model has no outputs`);
-    this.outputName = g.outputs[0]!.name;
-    this.inferred = inferShapes(g);
-    const outShape = this.inferred.info.get(this.outputName)?.shape;
-    const k = outShape?.[outShape.length - 1];
-    if (!outShape || outShape.length !== 2 || typeof k !== 'number') {
+    const laid = toChannelsFirst(upgraded, realInputs[0]!.name, options.inputLayout, this.source);
+    this.channelsLast = laid.channelsLast;
+    let model = laid.model;
+    if (model.graph.outputs.length < 1) throw new Error(`${this.source}: the model has no outputs`);
+    this.outputName = model.graph.outputs[0]!.name;
+    let inferred = inferShapes(model.graph);
+    const outShape = inferred.info.get(this.outputName)?.shape;
+    if (!outShape || outShape.length !== 2 || typeof outShape[1] !== 'number') {
       throw new Error(`${this.source}: output '${this.outputName}' should be [batch, classes], is [${outShape?.join(', ') ?? '?'}]`);
     }
+    const head = toLogits(model, inferred);
+    this.outputActivation = head.activation;
+    if (options.outputHead !== 'keep' && head.model !== model) {
+      model = head.model;
+      inferred = inferShapes(model.graph);
+    }
+    this.ir = model;
+    this.inferred = inferred;
+    const inp = model.graph.inputs.find((v) => v.name === realInputs[0]!.name)!;
+    this.inputName = inp.name;
+    this.inputShape = inp.shape ?? [];
+    const k = inferred.info.get(this.outputName)?.shape?.[1];
+    if (typeof k !== 'number') throw new Error(`${this.source}: output '${this.outputName}' has no static class count`);
     this.numClasses = k;
   }
 
@@ -105,7 +133,25 @@ export class Model {
 
   /** Another model (e.g. a sub-graph of this one) with the same onnxruntime and session options. */
   derive(ir: IRModel, source: string): Model {
-    return new Model(ir, this.ort, { ...this.options, source });
+    return new Model(ir, this.ort, { ...this.options, source, inputLayout: 'nchw', outputHead: 'keep' });
+  }
+
+  /** What candor changed in the file's graph to read it, in sentences for reports (empty: nothing). */
+  adaptations(): string[] {
+    const out: string[] = [];
+    if (this.channelsLast) out.push('The model takes channels-last [N, H, W, C] images; candor feeds it [N, C, H, W] images through a Transpose (the same function).');
+    if (this.options.outputHead !== 'keep') {
+      const head: Partial<Record<OutputActivation, string>> = {
+        softmax: 'The model ends in a Softmax; candor explains its input, the logits, and computes probabilities as their softmax (the same probabilities).',
+        'log-softmax': 'The model ends in a LogSoftmax; candor explains its input, the logits, and computes probabilities as their softmax (the same probabilities).',
+        sigmoid: 'The model has one sigmoid output σ(z); candor uses the two logits [−z/2, z/2], whose softmax is [1 − σ(z), σ(z)], so class-1 maps are those of z/2.',
+        'single-logit': 'The model has one raw output z; candor reads it as a binary classifier with probability σ(z), using the two logits [−z/2, z/2], so class-1 maps are those of z/2.',
+        'sigmoid-multilabel': 'The model ends in sigmoids over several classes (multi-label); candor treats its outputs as logits of one-class-per-image classification, which is not what they are.',
+      };
+      const text = head[this.outputActivation];
+      if (text) out.push(text);
+    }
+    return out;
   }
 
   /** Layers that can be explained (4-D float activations), in graph order, with module paths. */

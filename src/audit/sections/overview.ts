@@ -34,6 +34,7 @@ export async function overviewSection(ctx: AuditContext): Promise<Section> {
     summary: [
       `Each method explains the audited model's predicted class on ${sample.indices.length} sampled test images (${correct} predicted correctly). The grid shows ${pick.length} of them: correct predictions of each class first, then ${Math.min(2, wrong.length)} wrong one(s). Unsigned maps use the jet colormap (red = most important); signed maps the red–blue diverging one (red raises the class score, blue lowers it).`,
       'Maps are drawn as computed (raw values scaled per map for display). The sections below test whether they can be believed; the raw maps are in maps/audited_model_<method>.npy.',
+      ...subject.model.adaptations(),
     ],
     figures: [{ id: 'overview-grid', title: 'Explanations of the audited model', caption: 'Rows: test images with true class, prediction and its probability. Columns: the image, then one overlay per method.', png }],
     tables: [{ caption: 'Methods', columns: ['method', 'definition', 'signed'], rows: ctx.opts.methods.map((m) => [m, getMethod(m).about, getMethod(m).signed ? 'yes' : 'no']) }],

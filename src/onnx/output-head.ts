@@ -1,0 +1,110 @@
+/**
+ * Models whose output is already a probability. candor explains logits (Captum's and
+ * pytorch-grad-cam's convention; tf-keras-vis recommends replacing the last activation by a linear
+ * one for the same reason: a saturated softmax or sigmoid has vanishing gradients) and computes
+ * probabilities itself as softmax(logits). Keras classifiers end in Dense(softmax), or Dense(1,
+ * sigmoid) for two classes; taken as logits, their outputs would be softmaxed twice, silently wrong.
+ * So the output head is rewritten, the output keeping its name:
+ *   Softmax / LogSoftmax over the class axis → removed: the output is its input z, and softmax(z) is
+ *     exactly the file's probabilities (or exp of its log-probabilities);
+ *   Sigmoid on a single unit z ([N, 1]) → two logits [−z/2, z/2]: softmax gives exactly
+ *     [1 − σ(z), σ(z)]; the class-1 logit's gradient is half of z's (the map of class 0 is its negative,
+ *     tf-keras-vis' BinaryScore(False) up to the same ½);
+ *   a single raw output z ([N, 1], e.g. a PyTorch model trained with BCEWithLogitsLoss) → the same
+ *     two logits [−z/2, z/2] ('single-logit'), so that its probability is σ(z), not softmax of one value.
+ * A Sigmoid over several units (multi-label) is left alone: candor's explain and audit assume one
+ * class per image, and `outputActivation` says what was found.
+ */
+import { A, DataType, type Graph, type Model, type Node, attrInt, cloneModel, defaultOpset } from './ir.js';
+import type { Inferred } from './shape-inference.js';
+
+export type OutputActivation = 'none' | 'softmax' | 'log-softmax' | 'sigmoid' | 'single-logit' | 'sigmoid-multilabel';
+
+/** The node that produces `output`, looking through Identity nodes (`path`: their indices and its own). */
+function producer(g: Graph, output: string): { node: Node; path: number[] } | undefined {
+  let name = output;
+  const path: number[] = [];
+  for (;;) {
+    const index = g.nodes.findIndex((n) => n.outputs.includes(name));
+    if (index < 0) return undefined;
+    const node = g.nodes[index]!;
+    path.push(index);
+    if (node.opType !== 'Identity') return { node, path };
+    name = node.inputs[0]!;
+  }
+}
+
+/**
+ * The model with logits as its output (see the file comment). `inferred` are the shapes of `ir`;
+ * the output must already be [N, K].
+ */
+export function toLogits(ir: Model, inferred: Inferred): { model: Model; activation: OutputActivation } {
+  const g = ir.graph;
+  const output = g.outputs[0]!.name;
+  const k = inferred.info.get(output)?.shape?.[1];
+  const found = producer(g, output);
+  if (!found || found.node.domain !== '' || (found.node.opType !== 'Sigmoid' && !found.node.opType.endsWith('Softmax'))) {
+    return k === 1 ? { model: replaceHead(ir, [], (b) => b.halves(`${output}__z`), 2), activation: 'single-logit' } : { model: ir, activation: 'none' };
+  }
+  const { node, path } = found;
+  // The head's outputs must feed nothing but the graph output.
+  if (g.nodes.some((n, i) => !path.includes(i) && n.inputs.some((t) => node.outputs.includes(t)))) return { model: ir, activation: 'none' };
+  const rank = inferred.info.get(node.inputs[0]!)?.shape?.length;
+  if (rank !== 2) return { model: ir, activation: 'none' };
+  const opset = defaultOpset(ir);
+  if (node.opType === 'Softmax' || node.opType === 'LogSoftmax') {
+    const axis = attrInt(node, 'axis', opset >= 13 ? -1 : 1);
+    if (axis !== 1 && axis !== -1) return { model: ir, activation: 'none' };
+    return { model: replaceHead(ir, path, (b) => b.identity(node.inputs[0]!)), activation: node.opType === 'Softmax' ? 'softmax' : 'log-softmax' };
+  }
+  if (node.opType === 'Sigmoid') {
+    if (k !== 1) return { model: ir, activation: 'sigmoid-multilabel' };
+    return {
+      model: replaceHead(ir, path, (b) => b.halves(node.inputs[0]!), 2),
+      activation: 'sigmoid',
+    };
+  }
+  return { model: ir, activation: 'none' };
+}
+
+interface HeadBuilder {
+  identity(z: string): void;
+  halves(z: string): void;
+}
+
+/**
+ * Drop the head node and the Identity nodes after it (`path`; empty: keep every node and rename the old
+ * output), and compute the graph output with `build` (`classes`: the output's new width).
+ */
+function replaceHead(ir: Model, path: number[], build: (b: HeadBuilder) => void, classes?: number): Model {
+  const model = cloneModel(ir);
+  const g = model.graph;
+  const out = g.outputs[0]!.name;
+  g.nodes = g.nodes.filter((_, i) => !path.includes(i));
+  if (!path.length) {
+    // Nothing removed (a raw single logit): the old output becomes `${out}__z`.
+    const rename = (t: string) => (t === out ? `${out}__z` : t);
+    for (const n of g.nodes) {
+      n.inputs = n.inputs.map(rename);
+      n.outputs = n.outputs.map(rename);
+    }
+  }
+  const scalar = (name: string, v: number) => {
+    g.initializers.set(name, { name, dataType: DataType.FLOAT, dims: [], data: new Float32Array([v]) });
+    return name;
+  };
+  build({
+    identity: (z) => g.nodes.push({ opType: 'Identity', domain: '', name: `${out}__logits`, inputs: [z], outputs: [out], attrs: {} }),
+    halves: (z) => {
+      const lo = `${out}__neg_half`;
+      const hi = `${out}__half`;
+      g.nodes.push({ opType: 'Mul', domain: '', name: lo, inputs: [z, scalar(`${out}__c_neg_half`, -0.5)], outputs: [lo], attrs: {} });
+      g.nodes.push({ opType: 'Mul', domain: '', name: hi, inputs: [z, scalar(`${out}__c_half`, 0.5)], outputs: [hi], attrs: {} });
+      g.nodes.push({ opType: 'Concat', domain: '', name: `${out}__logits`, inputs: [lo, hi], outputs: [out], attrs: { axis: A.i(1) } });
+    },
+  });
+  const o = g.outputs[0]!;
+  if (classes !== undefined && o.shape) g.outputs[0] = { ...o, shape: [o.shape[0] ?? 'batch', classes] };
+  g.valueInfo.delete(out);
+  return model;
+}
