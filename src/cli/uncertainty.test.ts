@@ -50,4 +50,11 @@ test('candor uncertainty --mode mc on a small CNN with stochastic dropout gives 
   assert.deepEqual(r.notes, []);
   assert.equal(r.uncertainty.passes, 4);
   assert.ok(r.uncertainty.mean.mutualInformation > 0 && r.uncertainty.mean.variancePredicted > 0);
+  // The passes are seeded: the same --seed gives the same numbers, another seed other ones.
+  const again = async (seed: string, out: string) => {
+    await quiet(() => uncertaintyCommand(['--model', model, '--mode', 'mc', '--passes', '4', '--limit', '30', '--threads', '1', '--seed', seed, '--out', join(dir, out)]));
+    return readJson(join(dir, out, 'results.json')).uncertainty.mean;
+  };
+  assert.deepEqual(await again('0', 'same'), r.uncertainty.mean);
+  assert.notDeepEqual(await again('5', 'other'), r.uncertainty.mean);
 });

@@ -14,6 +14,7 @@
 import { GraphBuilder } from '../onnx/builder.js';
 import { type Graph, type Model, A, DataType, attrFloat, attrInt, attrInts, attrString, cloneModel } from '../onnx/ir.js';
 import { inferShapes } from '../onnx/shape-inference.js';
+import { seedRandomOps } from '../onnx/seed-random.js';
 import { buildVjp, gradName } from '../autodiff/vjp.js';
 import type { BackwardRule, RuleOptions, RuleSet } from '../autodiff/rule.js';
 import { DEFAULT_RULES } from '../autodiff/rules/index.js';
@@ -342,10 +343,9 @@ function im2colBackward(lowered: Map<string, Im2col>): BackwardRule {
  * the training seed, so that a run is reproducible (onnxruntime's generator otherwise seeds itself).
  */
 function dropoutToTraining(g: Graph, b: GraphBuilder, seed: number): void {
-  let k = 0;
+  seedRandomOps(g, seed);
   for (const n of g.nodes) {
     if (n.opType !== 'Dropout') continue;
-    n.attrs['seed'] = A.i((seed * 7919 + 104729 * ++k) % 2147483647);
     const ratio = n.inputs[1] || b.float(0.5);
     const on = b.initializer('dropout_on', DataType.BOOL, [], new Uint8Array([1]));
     n.inputs = [n.inputs[0]!, ratio, on];

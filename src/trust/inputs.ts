@@ -11,6 +11,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parseNpy } from '../io/npy.js';
 import { softmax } from '../train/metrics.js';
 import { loadModel } from '../runtime/node.js';
+import type { Model } from '../runtime/model.js';
+import { cloneModel } from '../onnx/ir.js';
+import { seedRandomOps } from '../onnx/seed-random.js';
 import { prepareData } from '../train/prepare.js';
 import { augment } from '../data/augment.js';
 import { Rng } from '../tensor/rng.js';
@@ -201,7 +204,9 @@ export async function runPasses(modelPaths: string[], images: Tensor, opts: { mo
     return out;
   }
   if (modelPaths.length !== 1) throw new Error(`--mode ${opts.mode} takes one --model, got ${modelPaths.length}`);
-  const m = loadModel(modelPaths[0]!, { threads: opts.threads });
+  const loaded = loadModel(modelPaths[0]!, { threads: opts.threads });
+  // MC dropout: seed the graph's random ops, so that --seed fixes the T passes (see seed-random.ts).
+  const m = opts.mode === 'mc' ? seededCopy(loaded, opts.seed ?? 0) : loaded;
   const rng = new Rng(opts.seed ?? 0);
   for (let t = 0; t < T; t++) {
     const x = opts.mode === 'tta' && t > 0 ? augment(images, rng.fork(`tta:${t}`), { flip: 0, rotate: 5, cropPadding: 2 }).images : images;
@@ -209,6 +214,11 @@ export async function runPasses(modelPaths: string[], images: Tensor, opts: { mo
   }
   await m.dispose();
   return out;
+}
+
+function seededCopy(m: Model, seed: number): Model {
+  const ir = cloneModel(m.ir);
+  return seedRandomOps(ir.graph, seed) ? m.derive(ir, m.source) : m;
 }
 
 /** One pass of a model on a dataset split: probabilities, logits and labels. */
