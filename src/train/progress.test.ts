@@ -15,7 +15,7 @@ function clock() {
 test('non-TTY: one plain line per 10% of the work, then a final line with rate, elapsed time and fields', () => {
   const { chunks, stream } = fakeStream(false);
   const c = clock();
-  const p = new Progress({ total: 50, label: 'epoch 1/3', unit: 'batch', stream, now: c.now });
+  const p = new Progress({ total: 50, label: 'epoch 1/3', unit: 'batch', stream, now: c.now, quietMs: 0 });
   for (let i = 0; i < 50; i++) {
     c.advance(200);
     p.tick(1, { loss: 0.693147 - i / 100, acc: i / 50 });
@@ -26,6 +26,20 @@ test('non-TTY: one plain line per 10% of the work, then a final line with rate, 
   assert.equal(chunks[0], 'epoch 1/3 5/50 (10%) 5.0 batch/s elapsed 0:01 ETA 0:09 loss=0.6531 acc=0.08\n');
   assert.equal(chunks[4], 'epoch 1/3 25/50 (50%) 5.0 batch/s elapsed 0:05 ETA 0:05 loss=0.4531 acc=0.48\n');
   assert.equal(chunks[9], 'epoch 1/3 50/50 (100%) 5.0 batch/s elapsed 0:10 loss=0.2031 acc=0.9\n');
+});
+
+test('non-TTY: a loop shorter than quietMs (5 s) prints only its final line; no rate before 0.2 s', () => {
+  const { chunks, stream } = fakeStream(false);
+  const c = clock();
+  const p = new Progress({ total: 8, label: 'epoch 1/3', unit: 'batch', stream, now: c.now });
+  for (let i = 0; i < 8; i++) {
+    c.advance(400);
+    p.tick();
+  }
+  p.finish();
+  assert.deepEqual(chunks, ['epoch 1/3 8/8 (100%) 2.5 batch/s elapsed 0:03\n']);
+  const q = new Progress({ total: 8, stream: fakeStream(true).stream, now: clock().now });
+  assert.match(q.text(), /\? it\/s/);
 });
 
 test('non-TTY: a slow loop also prints every intervalMs between the 10% marks', () => {

@@ -4,7 +4,9 @@
  * - On a TTY: one line rewritten in place with `\r` — label, bar, i/n, rate, elapsed, ETA and the
  *   caller's fields (loss, acc, …) — at most every `redrawMs`, clipped to the terminal width.
  * - Otherwise (CI, log files): a plain line each time another `everyFraction` of the work is done (10% by
- *   default) or `intervalMs` has passed since the last line, whichever comes first.
+ *   default) or `intervalMs` has passed since the last line, whichever comes first — but none in the
+ *   first `quietMs` (5 s): a short loop (one epoch of a small model) prints only its final line.
+ * - Rates and ETAs are shown once 0.2 s have passed (the first update's rate is meaningless).
  * - `silent: true` prints nothing.
  *
  * The stream and the clock are injectable (tests, or a server forwarding progress).
@@ -37,6 +39,8 @@ export interface ProgressOptions {
   everyFraction?: number;
   /** Non-TTY: also print when this many ms have passed since the last line (default 30 000). */
   intervalMs?: number;
+  /** Non-TTY: no intermediate lines during the first this many ms (default 5 000). */
+  quietMs?: number;
   /** TTY: minimum ms between redraws (default 100). */
   redrawMs?: number;
   /** TTY: bar width in characters (default 20). */
@@ -77,6 +81,7 @@ export class Progress {
   private readonly now: () => number;
   private readonly everyFraction: number;
   private readonly intervalMs: number;
+  private readonly quietMs: number;
   private readonly redrawMs: number;
   private readonly barWidth: number;
   private readonly start: number;
@@ -97,6 +102,7 @@ export class Progress {
     this.now = opts.now ?? (() => performance.now());
     this.everyFraction = opts.everyFraction ?? 0.1;
     this.intervalMs = opts.intervalMs ?? 30_000;
+    this.quietMs = opts.quietMs ?? 5_000;
     this.redrawMs = opts.redrawMs ?? 100;
     this.barWidth = opts.barWidth ?? 20;
     if (!(this.everyFraction > 0 && this.everyFraction <= 1)) throw new Error(`Progress: everyFraction must be in (0, 1], got ${this.everyFraction}`);
@@ -128,7 +134,7 @@ export class Progress {
     const bucket = this.total > 0 ? Math.floor(this.current / this.total / this.everyFraction + 1e-9) : 0;
     if (bucket > this.lastBucket || t - this.lastPrint >= this.intervalMs) {
       this.lastBucket = Math.max(bucket, this.lastBucket);
-      if (this.current < this.total) this.line(t); // the final line is finish()'s
+      if (this.current < this.total && t - this.start >= this.quietMs) this.line(t); // the final line is finish()'s
     }
   }
 
@@ -150,7 +156,7 @@ export class Progress {
   /** The status text without bar or control characters (also what non-TTY lines print). */
   text(t = this.now()): string {
     const elapsed = (t - this.start) / 1000;
-    const rate = elapsed > 0 ? this.current / elapsed : NaN;
+    const rate = elapsed >= 0.2 ? this.current / elapsed : NaN;
     const remaining = this.total - this.current;
     const eta = remaining === 0 ? 0 : rate > 0 ? remaining / rate : NaN;
     const pct = this.total > 0 ? Math.floor((100 * this.current) / this.total) : 100;
