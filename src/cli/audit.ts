@@ -17,14 +17,16 @@ export const AUDIT_USAGE = `usage: candor audit [--model m.onnx] [--data pneumon
        [--train-data D] [--layer L] [--methods ${DEFAULT_AUDIT_METHODS}]
        [--n 100] [--n-randomization 24] [--n-stability 24] [--shortcut corner:8] [--region box:x,y,w,h|mask.npy]
        [--window C,W] [--frames first|all]
-       [--epochs-random-labels 3] [--epochs-shortcut 2] [--train-limit N] [--tests ${AUDIT_TEST_IDS.join(',')}]
+       [--epochs-random-labels 60] [--epochs-shortcut 2] [--train-limit N] [--tests ${AUDIT_TEST_IDS.join(',')}]
        [--seed 0] [--threads N] [--out candor-report] [--force] [--cache .candor-cache | --no-cache]
 
 Runs the explanation stress tests on a sample of test images and writes OUT/index.html (open it in
 a browser; it needs no network), OUT/results.json (every number) and OUT/maps/*.npy (raw maps).
 With no --model, the bundled baseline and PneumoniaMNIST. Models the tests need (random labels,
 shortcut) are trained on the training split of --train-data (default: --data) and cached in the
-cache folder (--train-limit N: about N images per split, for quick runs); finished maps are cached too, so a re-run reuses them. An existing report is only
+cache folder (--train-limit N: about N images per split, for quick runs; the random-label model takes
+500 unless told, and trains until it memorises them: training accuracy 0.95, at most
+--epochs-random-labels epochs); finished maps are cached too, so a re-run reuses them. An existing report is only
 replaced with --force. --region names a lesion, organ or confounder (pixels of the model input; a mask
 .npy is [H,W] for every image or [N_test,H,W] per test image) for the localization test.`;
 
@@ -44,7 +46,7 @@ export async function auditCommand(argv: string[]): Promise<void> {
       region: { type: 'string' },
       window: { type: 'string' },
       frames: { type: 'string' },
-      'epochs-random-labels': { type: 'string', default: '3' },
+      'epochs-random-labels': { type: 'string', default: '60' },
       'epochs-shortcut': { type: 'string', default: '2' },
       'train-limit': { type: 'string' },
       tests: { type: 'string', default: AUDIT_TEST_IDS.join(',') },
@@ -87,7 +89,7 @@ export async function auditCommand(argv: string[]): Promise<void> {
     region: v.region,
     window: parseWindow(v.window),
     frames: parseFrames(v.frames),
-    epochs: { randomLabels: parseIntArg(v['epochs-random-labels'], '--epochs-random-labels', 3), shortcut: parseIntArg(v['epochs-shortcut'], '--epochs-shortcut', 2) },
+    epochs: { randomLabels: parseIntArg(v['epochs-random-labels'], '--epochs-random-labels', 60), shortcut: parseIntArg(v['epochs-shortcut'], '--epochs-shortcut', 2) },
     trainLimit: v['train-limit'] ? parseIntArg(v['train-limit'], '--train-limit', 0) : undefined,
     tests,
     seed,

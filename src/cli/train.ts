@@ -109,6 +109,8 @@ export async function trainCommand(argv: string[]): Promise<void> {
       architecture: v.arch!,
       dataLabel: v.data!,
       notes: { randomLabels: v['random-labels'], shortcut: v.shortcut ?? null },
+      // Random labels: validation metrics are noise, so the last (most memorised) epoch is kept.
+      keep: v['random-labels'] ? 'last' : 'best',
       signal: controller.signal,
     });
   } finally {

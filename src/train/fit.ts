@@ -32,6 +32,13 @@ export interface FitOptions {
   threads?: number;
   /** Validation metric that picks the kept epoch. */
   selectBy?: 'auroc' | 'accuracy' | 'loss';
+  /**
+   * 'best' (default): the epoch with the best validation metric; 'last': the last epoch (a model trained
+   * on random labels, whose validation metrics are noise, is wanted as memorised as it gets).
+   */
+  keep?: 'best' | 'last';
+  /** Stop after the first epoch whose training accuracy reaches this (memorising random labels). */
+  stopAtTrainAccuracy?: number;
   /** Called after every batch and every epoch (progress display). */
   onBatch?: (info: { epoch: number; batch: number; batches: number; loss: number; accuracy: number }) => void;
   onEpoch?: (record: EpochRecord) => void;
@@ -173,10 +180,11 @@ export async function fit(model: IRModel, train: ImageDataset, val: ImageDataset
       if (val && evalSession) {
         record.val = await evaluateWith(evalSession, evalGraph, tg, params, stats, val, bs);
         const score = selectScore(record.val, opts.selectBy ?? (val.task === 'single' && val.classNames.length === 2 ? 'auroc' : 'accuracy'));
-        if (!best || score > best.score) best = { epoch, score, params: copyArrays(params), stats: new Map([...stats].map(([k, v]) => [k, { mean: Float32Array.from(v.mean), var: Float32Array.from(v.var) }])) };
+        if (opts.keep !== 'last' && (!best || score > best.score)) best = { epoch, score, params: copyArrays(params), stats: new Map([...stats].map(([k, v]) => [k, { mean: Float32Array.from(v.mean), var: Float32Array.from(v.var) }])) };
       }
       history.push(record);
       opts.onEpoch?.(record);
+      if (opts.stopAtTrainAccuracy !== undefined && record.train.accuracy >= opts.stopAtTrainAccuracy) break;
     }
   } finally {
     await trainSession.release();

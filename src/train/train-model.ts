@@ -29,6 +29,10 @@ export interface TrainSettings {
   augment?: boolean;
   seed: number;
   threads?: number;
+  /** Which epoch to keep (default 'best' on validation; see FitOptions.keep). */
+  keep?: 'best' | 'last';
+  /** Stop once training accuracy reaches this (`epochs` is then a maximum). */
+  stopAtTrainAccuracy?: number;
 }
 
 export interface TrainRequest extends TrainSettings {
@@ -77,6 +81,8 @@ export async function trainModel(req: TrainRequest): Promise<TrainOutcome> {
     },
     signal: req.signal,
     source: req.architecture,
+    keep: req.keep,
+    stopAtTrainAccuracy: req.stopAtTrainAccuracy,
     onBatch: (b) => {
       if (req.bars === false) return;
       if (b.batch === 0) bar = new Progress({ total: b.batches, label: `epoch ${b.epoch + 1}/${epochs}`, unit: 'batch' });
@@ -109,6 +115,9 @@ export async function trainModel(req: TrainRequest): Promise<TrainOutcome> {
     },
     training: {
       epochs,
+      epochsRun: result.history.length,
+      keep: req.keep ?? 'best',
+      ...(req.stopAtTrainAccuracy !== undefined ? { stopAtTrainAccuracy: req.stopAtTrainAccuracy } : {}),
       batchSize,
       optimizer: req.optimizer,
       lr,

@@ -10,7 +10,7 @@ import type { CheckItem, Section } from '../../report/types.js';
 import type { AuditContext } from '../context.js';
 import { barChart, gridLabel, mapsGrid } from '../figures.js';
 import { predictedClasses } from '../predictions.js';
-import { getSanityModel } from '../sanity-models.js';
+import { getSanityModel, MEMORISED } from '../sanity-models.js';
 import { compareWithOriginal, MEASURE_LABEL, originalMaps, randomizationVerdict, similarityLevel, STRONG, WEAK } from './model-randomization.js';
 
 
@@ -25,6 +25,8 @@ export async function dataRandomizationSection(ctx: AuditContext): Promise<Secti
   const methods = ctx.opts.methods;
   const last = R.card.history[R.card.history.length - 1];
   const trainAcc = last?.train.accuracy;
+  const epochsRun = R.card.history.length;
+  const memorised = trainAcc !== undefined && trainAcc >= MEMORISED;
   const per = methods.map((m) => ({ m, s: summary[m]!.spearmanAbs }));
   const checks: CheckItem[] = [
     {
@@ -54,7 +56,7 @@ export async function dataRandomizationSection(ctx: AuditContext): Promise<Secti
     id: 'data-randomization',
     title: 'Data randomization (labels permuted)',
     summary: [
-      `A model of the same architecture was trained for ${R.card.training.epochs} epochs on the training images with their labels randomly permuted (its test balanced accuracy is in the performance section: it should be at chance). Its final training accuracy is ${trainAcc?.toFixed(3) ?? 'n/a'}: Adebayo et al. trained until the network memorised the random labels; a few epochs leave it closer to a model that learned only the class balance, which still differs from the trained model in every weight (--epochs-random-labels trains longer). Each method explained ${sample.indices.length} test images with both models, for the class the audited model predicts.`,
+      `A model of the same architecture was trained on ${R.card.data.splits.train} training images with their labels randomly permuted, for ${epochsRun} epochs (its test balanced accuracy is in the performance section: it should be at chance). ${memorised ? `It memorised the random labels, as in Adebayo et al.: final training accuracy ${trainAcc!.toFixed(3)} (stopping at ${MEMORISED}).` : `Its final training accuracy is ${trainAcc?.toFixed(3) ?? 'n/a'}, below ${MEMORISED}: it has not memorised the random labels as Adebayo et al.'s networks had, and is closer to a model that learned only the class balance (it still differs from the trained model in every weight); --epochs-random-labels trains longer.`} Each method explained ${sample.indices.length} test images with both models, for the class the audited model predicts.`,
       ...per.map((p) => `${p.m}: rank correlation with the trained model's map ${formatCI(p.s)} — ${{ weak: 'different, as it should be.', partial: 'partly the same map without meaningful labels; read with care.', strong: 'largely the same map from a model that learned nothing: it reflects the image, not the learned labels.' }[similarityLevel(p.s.mean)]}`),
     ],
     figures: [
@@ -73,7 +75,7 @@ export async function dataRandomizationSection(ctx: AuditContext): Promise<Secti
         rows: methods.map((m) => [m, ...SIMILARITY_MEASURES.map((k) => formatCI(summary[m]![k])), summary[m]!.spearmanAbs.n]),
       },
     ],
-    results: { model: { path: R.path ?? null, epochs: R.card.training.epochs, trainAccuracy: trainAcc ?? null, test: R.card.test }, images: Array.from(sample.indices), similarity: summary, thresholds: { weak: WEAK, strong: STRONG } },
+    results: { model: { path: R.path ?? null, epochs: epochsRun, maxEpochs: R.card.training.epochs, trainImages: R.card.data.splits.train, trainAccuracy: trainAcc ?? null, memorised, test: R.card.test }, images: Array.from(sample.indices), similarity: summary, thresholds: { weak: WEAK, strong: STRONG } },
     checks,
   };
 }
