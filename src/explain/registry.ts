@@ -25,6 +25,7 @@ import { featureAblation } from './feature-ablation.js';
 import { rise } from './rise.js';
 import { lrp } from './lrp.js';
 import { deepLift } from './deeplift.js';
+import { deepLiftShap } from './deeplift-shap.js';
 
 /** Options any registered method accepts: the shared ones, a CAM layer, and method-specific extras. */
 export interface MethodOptions extends ExplainOptions {
@@ -171,6 +172,22 @@ export const METHODS: Readonly<Record<string, MethodInfo>> = {
       maxPool: "captum (Captum's maxpool rule) | conservative (sums to f(x) − f(baseline) through MaxPool)",
     },
     run: deepLift,
+  },
+  deepliftshap: {
+    name: 'deepliftshap',
+    about: 'DeepLIFT-Rescale attributions averaged over baselines drawn from a distribution: Σ = f(x) − mean f(baseline), summed over channels (Captum DeepLiftShap)',
+    family: 'gradient',
+    signed: true,
+    usesLayer: false,
+    defaults: { baselines: 'uniform', baselineCount: 16, eps: 1e-10, maxPool: 'captum', seed: 0 },
+    options: {
+      baselines: SHAP_OPTIONS.baselines,
+      baselineCount: SHAP_OPTIONS.baselineCount,
+      dataRange: SHAP_OPTIONS.dataRange,
+      eps: '|x − baseline| below which a unit keeps its ordinary gradient',
+      maxPool: "captum (Captum's maxpool rule) | conservative (sums to f(x) − mean f(baseline) through MaxPool)",
+    },
+    run: deepLiftShap,
   },
   gradcam: cam('gradcam', 'Grad-CAM (pytorch-grad-cam GradCAM)', gradCam),
   gradcampp: cam('gradcampp', 'Grad-CAM++ (pytorch-grad-cam GradCAMPlusPlus)', gradCamPlusPlus),
