@@ -9,9 +9,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { loadModel, nodeOrt } from '../runtime/node.js';
+import { nodeOrt } from '../runtime/node.js';
 import { Model } from '../runtime/model.js';
 import { Tensor } from '../tensor/tensor.js';
 import { randn } from '../testing/gradcheck.js';
@@ -21,26 +19,11 @@ import { deepLiftShap } from './deeplift-shap.js';
 import { shapBaselines } from './gradient-shap.js';
 import { explain, getMethod } from './registry.js';
 import { relMaxError } from './fixtures/tiny.js';
+import { avgPoolVariant, loadLrpCnn, type LrpCnnFixtures } from './fixtures/lrp-cnn.js';
 
-interface DeepLiftFixtures {
-  input: number[];
-  shape: [number, number, number, number];
-  targets: number[];
-}
+const load = () => loadLrpCnn<LrpCnnFixtures>('deeplift_fixtures.json');
 
-function load(): { model: Model; fx: DeepLiftFixtures; x: Tensor } {
-  const fx = JSON.parse(readFileSync(fileURLToPath(new URL('./fixtures/deeplift_fixtures.json', import.meta.url)), 'utf8')) as DeepLiftFixtures;
-  const model = loadModel(fileURLToPath(new URL('./fixtures/lrp_cnn.onnx', import.meta.url)), { threads: 1 });
-  return { model, fx, x: new Tensor(Float32Array.from(fx.input), fx.shape) };
-}
 
-/** lrp_cnn with its MaxPool node turned into an AveragePool of the same window (as in deeplift.test.ts). */
-function avgPoolVariant(model: Model): Model {
-  const g = model.ir.graph;
-  const nodes = g.nodes.map((n) => (n.opType === 'MaxPool' ? { ...n, opType: 'AveragePool', outputs: n.outputs.slice(0, 1) } : n));
-  assert.equal(nodes.filter((n) => n.opType === 'MaxPool').length, 0);
-  return model.derive({ ...model.ir, graph: { ...g, nodes } }, 'lrp_cnn (avgpool)');
-}
 
 /** f_t(x) − mean_b f_t(x₀_b) per image, from forward passes only. */
 async function expectedSums(model: Model, x: Tensor, base: Tensor, targets: readonly number[]): Promise<number[]> {

@@ -7,39 +7,23 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { loadModel } from '../runtime/node.js';
-import type { Model } from '../runtime/model.js';
 import { Tensor } from '../tensor/tensor.js';
 import { deepLift } from './deeplift.js';
 import { explain, getMethod } from './registry.js';
 import { relMaxError } from './fixtures/tiny.js';
+import { avgPoolVariant, loadLrpCnn, type LrpCnnFixtures } from './fixtures/lrp-cnn.js';
+
+const load = () => loadLrpCnn<DeepLiftFixtures>('deeplift_fixtures.json');
 
 interface Ref {
   attributions: number[];
   delta: number[];
 }
-interface DeepLiftFixtures {
-  input: number[];
-  shape: [number, number, number, number];
-  targets: number[];
+interface DeepLiftFixtures extends LrpCnnFixtures {
   cases: { baseline: string; baselineData: number[]; maxpool: Ref; avgpool: Ref }[];
 }
 
-function load(): { model: Model; fx: DeepLiftFixtures; x: Tensor } {
-  const fx = JSON.parse(readFileSync(fileURLToPath(new URL('./fixtures/deeplift_fixtures.json', import.meta.url)), 'utf8')) as DeepLiftFixtures;
-  const model = loadModel(fileURLToPath(new URL('./fixtures/lrp_cnn.onnx', import.meta.url)), { threads: 1 });
-  return { model, fx, x: new Tensor(Float32Array.from(fx.input), fx.shape) };
-}
 
-/** lrp_cnn with its MaxPool node turned into an AveragePool of the same window (a ReLU net without MaxPool). */
-function avgPoolVariant(model: Model): Model {
-  const g = model.ir.graph;
-  const nodes = g.nodes.map((n) => (n.opType === 'MaxPool' ? { ...n, opType: 'AveragePool', outputs: n.outputs.slice(0, 1) } : n));
-  assert.equal(nodes.filter((n) => n.opType === 'MaxPool').length, 0);
-  return model.derive({ ...model.ir, graph: { ...g, nodes } }, 'lrp_cnn (avgpool)');
-}
 
 const sum = (a: ArrayLike<number>) => Array.from(a).reduce((p, q) => p + q, 0);
 

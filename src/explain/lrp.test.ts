@@ -6,30 +6,21 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { loadModel } from '../runtime/node.js';
 import type { Model } from '../runtime/model.js';
-import { Tensor } from '../tensor/tensor.js';
 import { lrp } from './lrp.js';
 import { inputXGradient } from './input-x-gradient.js';
 import { explain } from './registry.js';
 import { relMaxError } from './fixtures/tiny.js';
+import { loadLrpCnn, type LrpCnnFixtures } from './fixtures/lrp-cnn.js';
 
-interface LrpFixtures {
-  input: number[];
-  shape: [number, number, number, number];
-  targets: number[];
+const load = () => loadLrpCnn<LrpFixtures>('lrp_fixtures.json');
+
+interface LrpFixtures extends LrpCnnFixtures {
   logits: number[];
   gradXInput: number[];
   lrp: { rule: 'epsilon' | 'gamma'; epsilon: number; gamma?: number; attributions: number[] }[];
 }
 
-function load(): { model: Model; fx: LrpFixtures; x: Tensor } {
-  const fx = JSON.parse(readFileSync(fileURLToPath(new URL('./fixtures/lrp_fixtures.json', import.meta.url)), 'utf8')) as LrpFixtures;
-  const model = loadModel(fileURLToPath(new URL('./fixtures/lrp_cnn.onnx', import.meta.url)), { threads: 1 });
-  return { model, fx, x: new Tensor(Float32Array.from(fx.input), fx.shape) };
-}
 
 /** The same network with Conv/Gemm biases, BatchNorm β and running mean set to zero. */
 function biasFree(model: Model): Model {
