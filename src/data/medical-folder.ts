@@ -25,7 +25,7 @@
 import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
 import { Tensor } from '../tensor/tensor.js';
 import { applyWindow, DicomError, hasDicomPreamble, readDicomSync, type DicomImage } from '../io/dicom.js';
-import { niftiSlices, readNifti, type NiftiVolume, type SliceAxis } from '../io/nifti.js';
+import { niftiRange, niftiSlices, readNifti, type NiftiVolume, type SliceAxis } from '../io/nifti.js';
 
 export const NIFTI_EXT = /\.(nii|nii\.gz|hdr|hdr\.gz)$/i;
 export const DICOM_EXT = /\.(dcm|dicom|dic)$/i;
@@ -271,16 +271,7 @@ function niftiImages(d: Extract<Decoded, { kind: 'nifti' }>, ref: ImageRef | und
     scaled = applyWindow(s, c, w);
     stats.niftiWindowed = true;
   } else {
-    // min–max of the 3-D volume at t
-    const vox = vol.dims[0]! * vol.dims[1]! * vol.dims[2]!;
-    const data = vol.volume.data.subarray(t * vox, (t + 1) * vox);
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (const v of data) {
-      if (v < lo) lo = v;
-      if (v > hi) hi = v;
-    }
-    if (!Number.isFinite(lo) || !Number.isFinite(hi)) throw new Error(`${path}: the volume holds non-finite values (NaN or ±Inf)`);
+    const [lo, hi] = niftiRange(vol, t, path); // min–max of the 3-D volume at t
     const span = hi - lo;
     const out = new Float32Array(s.data.length);
     if (span > 0) for (let i = 0; i < out.length; i++) out[i] = (s.data[i]! - lo) / span;

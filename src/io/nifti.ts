@@ -380,6 +380,23 @@ export interface SliceOptions {
 }
 
 /**
+ * The min and max of volume t (3-D), candor's default NIfTI scaling (min–max of the volume onto [0, 1],
+ * the same for every slice); non-finite values are an error naming `source`.
+ */
+export function niftiRange(vol: NiftiVolume, t = 0, source = vol.source): [number, number] {
+  const vox = vol.dims[0]! * vol.dims[1]! * vol.dims[2]!;
+  const data = vol.volume.data.subarray(t * vox, (t + 1) * vox);
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of data) {
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  if (!Number.isFinite(lo) || !Number.isFinite(hi)) throw new Error(`${source}: the volume holds non-finite values (NaN or ±Inf)`);
+  return [lo, hi];
+}
+
+/**
  * 2-D slices `[N, H, W]` of a volume, for 2-D models.
  *
  * Convention (the usual `imshow(data[:, :, k].T, origin='lower')` view of nibabel's `(x, y, z)` array,

@@ -18,6 +18,9 @@ import { parameterGroups, randomizeGroups } from '../audit/randomize.js';
 import { decodePng } from '../io/image.js';
 import { readNpz } from '../io/npz.js';
 import { decodeFile, windowFrame } from './decode.js';
+import { MedicalReader } from '../data/medical-folder.js';
+import type { Model } from '../runtime/model.js';
+import { Tensor } from '../tensor/tensor.js';
 import { prepareInput, softmaxRow, type InputSpec } from './preprocess.js';
 import type { MapResult } from './protocol.js';
 
@@ -27,6 +30,7 @@ const ARTIFACTS = join(PACKAGE_ROOT, 'test-artifacts');
 const MODEL = join(PACKAGE_ROOT, 'models', 'baseline', 'small_cnn_pneumoniamnist64.onnx');
 const SPEC: InputSpec = { channels: 1, height: 64, width: 64, normalization: 'minus1to1' };
 const DICOM = join(PACKAGE_ROOT, 'src', 'io', 'fixtures', 'dicom');
+const NIFTI = join(PACKAGE_ROOT, 'src', 'io', 'fixtures', 'nifti');
 
 let srv: RunningServer;
 let ctx: BrowserContext;
@@ -185,6 +189,113 @@ test('DICOM files open with windowing controls, and the window changes the model
   await idle();
   assert.match((await page.textContent('#prediction')) ?? '', /%/);
   await page.screenshot({ path: join(ARTIFACTS, 'workbench-dicom.png'), fullPage: true });
+});
+
+/** What the page shows: class probabilities, the prepared input ([C,H,W] at the model's size) and its maps. */
+async function shown(): Promise<{ probs: number[]; display: number[] }> {
+  return page.evaluate(() => ({ probs: window.candor.state.predictions.original!.probabilities, display: Array.from(window.candor.state.prepared!.display) }));
+}
+
+/** Node's probabilities and input for a [C,H,W] image in [0,1] from the Node data pipeline. */
+async function nodeView(model: Model, img: Tensor) {
+  const { x, display } = prepareInput(img, SPEC);
+  return { x, display: Array.from(display.data), probs: softmaxRow((await model.forward(x)).data) };
+}
+
+test('NIfTI volumes open at the middle slice along k with a slice chooser; each slice is the input Node prepares (prediction and Grad-CAM)', { skip }, async () => {
+  const path = join(NIFTI, 'anatomical.nii'); // 33×41×25 int16, big-endian, LAS
+  await page.setInputFiles('#image-files', path);
+  await idle();
+  assert.equal(await page.locator('#slice').isVisible(), true);
+  assert.equal(await page.locator('#frame').isVisible(), false);
+  assert.equal(await page.locator('#window').isVisible(), true);
+  assert.equal(await page.inputValue('#slice-number'), '12');
+  assert.equal(await page.getAttribute('#slice-range', 'max'), '24');
+  const model = loadModel(MODEL, { threads: 1 });
+  const reader = new MedicalReader(); // Node's NIfTI slices: axis k, min–max of the volume
+  const at12 = await shown();
+  const node12 = await nodeView(model, reader.read(path, 'nifti', { slices: [12] })[0]!);
+  assert.ok(relError(at12.display, node12.display) < 1e-6, 'the slice differs from the one Node prepares');
+  const e12 = relError(at12.probs, node12.probs);
+  assert.ok(e12 < 1e-4, `slice 12: probabilities differ from Node by ${e12}`);
+
+  await page.click('#run'); // Grad-CAM (the first test left only it checked)
+  await idle();
+  const gc12 = (await results()).find((r) => r.method === 'gradcam')!;
+  const n12 = await explain(model, node12.x, 'gradcam', 'pred');
+  assert.ok(relError(gc12.map, n12.map.data) < 1e-4, 'Grad-CAM of slice 12 differs from Node');
+  await page.screenshot({ path: join(ARTIFACTS, 'workbench-nifti.png'), fullPage: true });
+
+  // another slice: new input, prediction and the shown maps recomputed
+  await page.fill('#slice-number', '5');
+  await page.locator('#slice-number').dispatchEvent('change');
+  await idle();
+  assert.equal(await page.inputValue('#slice-range'), '5');
+  const at5 = await shown();
+  assert.ok(relError(at5.display, at12.display) > 0.05, 'changing the slice did not change the input');
+  const node5 = await nodeView(model, reader.read(path, 'nifti', { slices: [5] })[0]!);
+  assert.ok(relError(at5.display, node5.display) < 1e-6, 'slice 5 differs from the one Node prepares');
+  const e5 = relError(at5.probs, node5.probs);
+  assert.ok(e5 < 1e-4, `slice 5: probabilities differ from Node by ${e5}`);
+  const gc5 = (await results()).find((r) => r.method === 'gradcam');
+  assert.ok(gc5, 'Grad-CAM was not recomputed for the new slice');
+  assert.ok(relError(gc5.map, (await explain(model, node5.x, 'gradcam', 'pred')).map.data) < 1e-4, 'Grad-CAM of slice 5 differs from Node');
+  console.log(`# NIfTI slice 12 / 5: max relative probability error ${e12.toExponential(2)} / ${e5.toExponential(2)}`);
+  await page.screenshot({ path: join(ARTIFACTS, 'workbench-nifti-slice5.png'), fullPage: true });
+
+  // 4-D: volume t = 0, said on the page
+  await page.setInputFiles('#image-files', join(NIFTI, 'example_nifti2.nii.gz'));
+  await idle();
+  assert.match((await page.textContent('#image-notes')) ?? '', /4-D NIfTI with 2 volumes: showing volume t = 0/);
+  assert.match((await page.textContent('#slice-info')) ?? '', /t = 0/);
+  await model.dispose();
+});
+
+test('multi-frame DICOM: a frame chooser, frame 0 first; each frame is the input Node prepares', { skip }, async () => {
+  const path = join(DICOM, 'rtdose.dcm'); // 15 frames of 10×10
+  await page.setInputFiles('#image-files', path);
+  await idle();
+  assert.equal(await page.locator('#frame').isVisible(), true);
+  assert.equal(await page.locator('#slice').isVisible(), false);
+  assert.equal(await page.inputValue('#frame-number'), '0');
+  assert.equal(await page.getAttribute('#frame-range', 'max'), '14');
+  assert.equal(await page.textContent('#image-notes'), '');
+  const model = loadModel(MODEL, { threads: 1 });
+  const reader = new MedicalReader(); // Node's frames: the file's window, else the range of all frames
+  const at0 = await shown();
+  const node0 = await nodeView(model, reader.read(path, 'dicom', { frames: [0] })[0]!);
+  assert.ok(relError(at0.probs, node0.probs) < 1e-4, 'frame 0: probabilities differ from Node');
+  assert.ok(relError(at0.display, node0.display) < 1e-6, 'frame 0 differs from Node');
+
+  await page.fill('#frame-number', '7');
+  await page.locator('#frame-number').dispatchEvent('change');
+  await idle();
+  const at7 = await shown();
+  assert.ok(relError(at7.display, at0.display) > 0.01, 'changing the frame did not change the input');
+  const node7 = await nodeView(model, reader.read(path, 'dicom', { frames: [7] })[0]!);
+  assert.ok(relError(at7.display, node7.display) < 1e-6, 'frame 7 differs from Node');
+  const e7 = relError(at7.probs, node7.probs);
+  assert.ok(e7 < 1e-4, `frame 7: probabilities differ from Node by ${e7}`);
+  console.log(`# DICOM frame 7: max relative probability error ${e7.toExponential(2)}`);
+  await model.dispose();
+
+  // single-frame files have no frame chooser
+  await page.setInputFiles('#image-files', join(DICOM, 'MR_small.dcm'));
+  await idle();
+  assert.equal(await page.locator('#frame').isVisible(), false);
+});
+
+test('unreadable files are named in the error, and the others still open', { skip }, async () => {
+  await page.setInputFiles('#image-files', [
+    { name: 'broken.nii.gz', mimeType: 'application/gzip', buffer: Buffer.from([0x1f, 0x8b, 8, 0, 1, 2, 3, 4]) },
+    { name: 'standard.nii.gz', mimeType: 'application/gzip', buffer: readFileSync(join(NIFTI, 'standard.nii.gz')) },
+  ]);
+  await page.evaluate(() => window.candor.idle());
+  assert.equal(await page.getAttribute('#status', 'class'), 'error');
+  assert.match((await page.textContent('#status')) ?? '', /broken\.nii\.gz: /);
+  const names = await page.evaluate(() => window.candor.state.images.map((i) => i.name));
+  assert.ok(names.includes('standard.nii.gz') && !names.includes('broken.nii.gz'));
+  assert.equal(await page.inputValue('#slice-number'), '3'); // 4×5×7: the middle of 7
 });
 
 test('the page made no request to another origin and logged no errors', { skip }, () => {

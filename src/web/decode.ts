@@ -1,24 +1,80 @@
 /**
  * Image decoding in the browser (worker side): PNG/JPEG/WebP/BMP through createImageBitmap and an
  * OffscreenCanvas with colour management off (8-bit samples come out exactly as stored), DICOM through
- * src/io/dicom.ts (browser-safe). Results are [C,H,W] float32 in [0,1] (value/255 for 8-bit images,
- * windowed for DICOM), C = 1 when every pixel is gray, else 3.
+ * src/io/dicom.ts and NIfTI (.nii, .nii.gz) through src/io/nifti.ts (both browser-safe; gzip is inflated
+ * by fflate, pure JavaScript). Results are [C,H,W] float32 in [0,1] (value/255 for 8-bit images, windowed
+ * for DICOM frames and NIfTI slices), C = 1 when every pixel is gray, else 3. Which slice/frame and which
+ * window are chosen here as the Node data pipeline chooses them (see volume.ts).
  */
 import { Tensor } from '../tensor/tensor.js';
-import { applyWindow, hasDicomPreamble, readDicom, type DicomImage } from '../io/dicom.js';
-import type { DicomSummary, ImageSummary } from './protocol.js';
+import { hasDicomPreamble, readDicom, type DicomImage } from '../io/dicom.js';
+import { axisCodes, readNifti, type NiftiVolume } from '../io/nifti.js';
+import type { DicomSummary, ImageSummary, NiftiSummary } from './protocol.js';
+import {
+  dicomDefaultWindow,
+  dicomFrame,
+  frameCount,
+  fullRangeWindow,
+  gunzipPrefix,
+  hasNiftiMagic,
+  niftiCalRange,
+  niftiLayout,
+  niftiRange,
+  niftiSlice,
+  windowDicomFrame,
+  windowNiftiSlice,
+  type NiftiLayout,
+} from './volume.js';
+
+export interface DicomEntry {
+  image: DicomImage;
+  /** The shown frame, [C,H,W] in modality units. */
+  frame: Tensor<Float32Array>;
+  /** Its index (0-based). */
+  index: number;
+  center: number;
+  width: number;
+  /** Value range of all frames. */
+  range: [number, number];
+}
+
+export interface NiftiEntry {
+  volume: NiftiVolume;
+  layout: NiftiLayout;
+  /** The shown slice, [1,H,W] in the file's units. */
+  slice: Tensor<Float32Array>;
+  index: number;
+  t: number;
+  center: number;
+  width: number;
+  /** The volume's min–max at t. */
+  range: [number, number];
+  windowFrom: 'cal' | 'range';
+}
 
 export interface DecodedEntry {
   summary: ImageSummary;
-  /** [C,H,W] in [0,1] (for DICOM: the first frame through the current window). */
+  /** [C,H,W] in [0,1] (for DICOM/NIfTI: the chosen frame/slice through the current window). */
   pixels: Tensor;
-  dicom?: { image: DicomImage; frame: Tensor<Float32Array>; center: number; width: number };
+  dicom?: DicomEntry;
+  nifti?: NiftiEntry;
 }
+
+const NIFTI_NAME = /\.nii(\.gz)?$/i;
+const NIFTI_PAIR_NAME = /\.(hdr|img)(\.gz)?$/i;
 
 export function sniffKind(bytes: Uint8Array, name: string): ImageSummary['kind'] {
   if (bytes.length >= 8 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47) return 'png';
   if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'jpeg';
   if (hasDicomPreamble(bytes) || /\.(dcm|dicom)$/i.test(name)) return 'dicom';
+  if (NIFTI_NAME.test(name) || hasNiftiMagic(bytes)) return 'nifti';
+  if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
+    try {
+      if (hasNiftiMagic(gunzipPrefix(bytes, 352))) return 'nifti';
+    } catch {
+      // not gzip after all: left to the image decoder, which names the file
+    }
+  }
   return 'image';
 }
 
@@ -37,11 +93,14 @@ export function rgbaToTensor(rgba: Uint8ClampedArray | Uint8Array, width: number
 }
 
 async function decodeBitmap(bytes: Uint8Array, name: string): Promise<Tensor> {
+  if (NIFTI_PAIR_NAME.test(name)) {
+    throw new Error(`${name}: NIfTI .hdr/.img pairs are not supported in the workbench; open a single-file .nii or .nii.gz (nibabel: nib.save(nib.load('x.hdr'), 'x.nii.gz'))`);
+  }
   let bitmap: ImageBitmap;
   try {
     bitmap = await createImageBitmap(new Blob([bytes as BlobPart]), { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
   } catch {
-    throw new Error(`${name}: not an image the browser can decode (PNG, JPEG, WebP, BMP) nor a DICOM file`);
+    throw new Error(`${name}: not an image the workbench can read (PNG, JPEG, WebP, BMP, DICOM, NIfTI .nii/.nii.gz)`);
   }
   const { width, height } = bitmap;
   const canvas = new OffscreenCanvas(width, height);
@@ -52,48 +111,131 @@ async function decodeBitmap(bytes: Uint8Array, name: string): Promise<Tensor> {
   return rgbaToTensor(ctx.getImageData(0, 0, width, height).data, width, height);
 }
 
-function range(t: Tensor<Float32Array>): [number, number] {
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (const v of t.data) {
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
-  }
-  return Number.isFinite(lo) ? [lo, hi] : [0, 1];
+/** Window a DICOM frame (see {@link windowDicomFrame}): Node's default for the full range without a file window. */
+export function windowFrame(img: DicomImage, frame: Tensor<Float32Array>, center: number, width: number, range?: readonly [number, number]): Tensor {
+  return windowDicomFrame(img, frame, center, width, range);
 }
 
-/** The DICOM image's first frame as [C,H,W] in modality units. */
-function firstFrame(img: DicomImage): Tensor<Float32Array> {
-  const s = img.frames.shape;
-  const per = img.frames.size / s[0]!;
-  const data = img.frames.data.slice(0, per);
-  return new Tensor(data, s.length === 3 ? [1, s[1]!, s[2]!] : [s[1]!, s[2]!, s[3]!]);
-}
-
-/** Window a DICOM frame: the given centre/width, LINEAR_EXACT for widths below 1 (normalised data). */
-export function windowFrame(img: DicomImage, frame: Tensor<Float32Array>, center: number, width: number): Tensor {
-  const fn = width < 1 ? 'LINEAR_EXACT' : (img.window?.function ?? 'LINEAR');
-  return applyWindow(frame, center, width, { function: fn, invert: img.invert });
-}
-
-export function dicomSummary(entry: NonNullable<DecodedEntry['dicom']>): DicomSummary {
-  const [min, max] = range(entry.frame);
+export function dicomSummary(entry: DicomEntry): DicomSummary {
+  const [min, max] = entry.range;
   const m = entry.image.meta;
-  return { center: entry.center, width: entry.width, min, max, modality: m.modality, photometric: m.photometricInterpretation, frames: m.numberOfFrames };
+  return { center: entry.center, width: entry.width, min, max, modality: m.modality, photometric: m.photometricInterpretation, frames: frameCount(entry.image), frame: entry.index };
+}
+
+export function niftiSummary(entry: NiftiEntry): NiftiSummary {
+  const [min, max] = entry.range;
+  const v = entry.volume;
+  return {
+    center: entry.center,
+    width: entry.width,
+    min,
+    max,
+    dims: v.dims,
+    slices: entry.layout.slices,
+    slice: entry.index,
+    volumes: entry.layout.volumes,
+    t: entry.t,
+    windowFrom: entry.windowFrom,
+    axes: axisCodes(v.affine).join(''),
+    notes: entry.layout.notes,
+  };
+}
+
+/** Recompute the pixels and the summary after the window, slice or frame changed. */
+function refresh(entry: DecodedEntry): DecodedEntry {
+  const { dicom, nifti } = entry;
+  if (dicom) {
+    entry.pixels = windowDicomFrame(dicom.image, dicom.frame, dicom.center, dicom.width, dicom.range);
+    entry.summary = { ...entry.summary, width: dicom.frame.shape[2]!, height: dicom.frame.shape[1]!, dicom: dicomSummary(dicom) };
+  } else if (nifti) {
+    entry.pixels = windowNiftiSlice(nifti.slice, nifti.range, nifti.center, nifti.width);
+    entry.summary = { ...entry.summary, width: nifti.slice.shape[2]!, height: nifti.slice.shape[1]!, nifti: niftiSummary(nifti) };
+  }
+  return entry;
+}
+
+/** Set the window (centre/width in the file's units) of a DICOM or NIfTI entry. */
+export function setEntryWindow(entry: DecodedEntry, center: number, width: number): DecodedEntry {
+  const w = entry.dicom ?? entry.nifti;
+  if (!w) throw new Error(`${entry.summary.name} is not a DICOM or NIfTI image: it has no window`);
+  if (!(width > 0) || !Number.isFinite(center)) throw new Error(`invalid window: centre ${center}, width ${width}`);
+  w.center = center;
+  w.width = width;
+  return refresh(entry);
+}
+
+/** Choose the slice of a NIfTI entry or the frame of a DICOM entry (0-based). */
+export function setEntryPosition(entry: DecodedEntry, pos: { slice?: number; frame?: number }): DecodedEntry {
+  const name = entry.summary.name;
+  if (pos.slice !== undefined) {
+    const n = entry.nifti;
+    if (!n) throw new Error(`${name} is not a NIfTI volume: it has no slices`);
+    if (!Number.isInteger(pos.slice) || pos.slice < 0 || pos.slice >= n.layout.slices) {
+      throw new Error(`${name}: slice ${pos.slice} is out of range (0..${n.layout.slices - 1})`);
+    }
+    n.index = pos.slice;
+    n.slice = niftiSlice(n.volume, n.index, n.t);
+  }
+  if (pos.frame !== undefined) {
+    const d = entry.dicom;
+    if (!d) throw new Error(`${name} is not a DICOM file: it has no frames`);
+    const count = frameCount(d.image);
+    if (!Number.isInteger(pos.frame) || pos.frame < 0 || pos.frame >= count) throw new Error(`${name}: frame ${pos.frame} is out of range (0..${count - 1})`);
+    d.index = pos.frame;
+    d.frame = dicomFrame(d.image, d.index);
+  }
+  return refresh(entry);
+}
+
+/** Error messages name the file. */
+function named(name: string, err: unknown, what: string): Error {
+  const msg = (err as Error)?.message ?? String(err);
+  return new Error(msg.startsWith(name) ? msg : `${name}: ${what} (${msg})`);
+}
+
+export function decodeNifti(id: number, bytes: Uint8Array, name: string): DecodedEntry {
+  let volume: NiftiVolume;
+  try {
+    volume = readNifti(bytes, name);
+  } catch (err) {
+    throw named(name, err, 'not a readable NIfTI file');
+  }
+  const layout = niftiLayout(volume);
+  const t = 0;
+  const range = niftiRange(volume, t);
+  const cal = niftiCalRange(bytes, volume);
+  const w = cal ? { center: (cal[0] + cal[1]) / 2, width: cal[1] - cal[0] } : fullRangeWindow(range);
+  const nifti: NiftiEntry = {
+    volume,
+    layout,
+    slice: niftiSlice(volume, layout.defaultSlice, t),
+    index: layout.defaultSlice,
+    t,
+    center: w.center,
+    width: w.width,
+    range,
+    windowFrom: cal ? 'cal' : 'range',
+  };
+  const entry: DecodedEntry = { summary: { id, name, kind: 'nifti', width: 0, height: 0 }, pixels: nifti.slice, nifti };
+  return refresh(entry);
+}
+
+export async function decodeDicom(id: number, bytes: Uint8Array, name: string): Promise<DecodedEntry> {
+  let image: DicomImage;
+  try {
+    image = await readDicom(bytes, name);
+  } catch (err) {
+    throw named(name, err, 'not a readable DICOM file');
+  }
+  const { center, width, range } = dicomDefaultWindow(image);
+  const dicom: DicomEntry = { image, frame: dicomFrame(image, 0), index: 0, center, width, range };
+  return refresh({ summary: { id, name, kind: 'dicom', width: 0, height: 0 }, pixels: dicom.frame, dicom });
 }
 
 export async function decodeFile(id: number, bytes: Uint8Array, name: string): Promise<DecodedEntry> {
   const kind = sniffKind(bytes, name);
-  if (kind !== 'dicom') {
-    const pixels = await decodeBitmap(bytes, name);
-    return { summary: { id, name, kind, width: pixels.shape[2]!, height: pixels.shape[1]! }, pixels };
-  }
-  const image = await readDicom(bytes, name);
-  const frame = firstFrame(image);
-  const [lo, hi] = range(frame);
-  const center = image.window?.center ?? (lo + hi) / 2;
-  const width = image.window?.width ?? Math.max(hi - lo, 1e-6);
-  const dicom = { image, frame, center, width };
-  const summary: ImageSummary = { id, name, kind, width: frame.shape[2]!, height: frame.shape[1]!, dicom: dicomSummary(dicom) };
-  return { summary, pixels: windowFrame(image, frame, center, width), dicom };
+  if (kind === 'dicom') return decodeDicom(id, bytes, name);
+  if (kind === 'nifti') return decodeNifti(id, bytes, name);
+  const pixels = await decodeBitmap(bytes, name);
+  return { summary: { id, name, kind, width: pixels.shape[2]!, height: pixels.shape[1]! }, pixels };
 }

@@ -10,15 +10,17 @@ import { $, download, el, options } from './dom.js';
 import { renderGrid } from './grid.js';
 import { canvasPng, figureCanvas } from './figure.js';
 import { NORMALIZATIONS, type Normalization } from './preprocess.js';
-import type { DicomSummary, ImageSummary, ModelCard, Variant } from './protocol.js';
+import type { ImageSummary, ModelCard, Variant, WindowSummary } from './protocol.js';
 import { newState, resultKey, type WorkbenchState } from './state.js';
 import type { NormMode } from './render.js';
 
 const state: WorkbenchState = newState();
-/** Each DICOM image's window as first opened (the file's, else its full range). */
+/** Each DICOM/NIfTI image's window as first opened (the file's, else its full range). */
 const fileWindows = new Map<number, { center: number; width: number }>();
 const client = new WorkerClient(new Worker(new URL('./worker.js', import.meta.url), { type: 'module' }));
 let busy = 0;
+/** Bumped whenever the current image's input changes (image, window, slice, frame): stale explanations stop. */
+let inputVersion = 0;
 
 declare global {
   interface Window {
@@ -100,25 +102,38 @@ function thumbButton(img: ImageSummary, content: Node | string): HTMLButtonEleme
 async function addImage(bytes: ArrayBuffer, name: string, thumb?: string): Promise<number> {
   const img = await client.request({ type: 'loadImage', bytes, name }, { transfer: [bytes] });
   state.images.push(img);
-  if (img.dicom) fileWindows.set(img.id, { center: img.dicom.center, width: img.dicom.width });
+  const w = windowOf(img);
+  if (w) fileWindows.set(img.id, { center: w.center, width: w.width });
   const content = thumb ? el('img', { src: thumb, alt: name }) : el('span', { class: 'name' }, name);
   $(thumb ? 'samples' : 'images').append(thumbButton(img, content));
   return img.id;
 }
 
+/** Opens every file it can; the ones it cannot are named in one error at the end. */
 async function openFiles(files: Iterable<File>): Promise<void> {
   let last: number | undefined;
+  const failed: string[] = [];
   for (const f of files) {
-    if (/\.onnx$/i.test(f.name)) await openModel(await f.arrayBuffer(), f.name); // a model dropped with the images
-    else last = await addImage(await f.arrayBuffer(), f.name);
+    try {
+      if (/\.onnx$/i.test(f.name)) await openModel(await f.arrayBuffer(), f.name); // a model dropped with the images
+      else last = await addImage(await f.arrayBuffer(), f.name);
+    } catch (e) {
+      const msg = (e as Error).message;
+      failed.push(msg.includes(f.name) ? msg : `${f.name}: ${msg}`);
+    }
   }
   if (last !== undefined) await showImage(last);
+  if (failed.length) throw new Error(`could not open ${failed.length === 1 ? 'a file' : `${failed.length} files`}: ${failed.join('; ')}`);
 }
 
-function showWindow(d: DicomSummary | undefined): void {
+const windowOf = (img: ImageSummary | undefined): WindowSummary | undefined => img?.dicom ?? img?.nifti;
+
+function showWindow(img: ImageSummary): void {
+  const d = windowOf(img);
   const fs = $<HTMLFieldSetElement>('window');
   fs.hidden = !d;
   if (!d) return;
+  $('window-legend').textContent = img.nifti ? `NIfTI window${img.nifti.windowFrom === 'cal' ? ' (opened at cal_min–cal_max)' : ''}` : 'DICOM window';
   const span = Math.max(d.max - d.min, 1e-6);
   const set = (id: string, v: number, min?: number, max?: number) => {
     const i = $<HTMLInputElement>(id);
@@ -133,11 +148,40 @@ function showWindow(d: DicomSummary | undefined): void {
   set('ww-range', d.width, span / 200, span * 2);
 }
 
+/** The slice chooser (NIfTI with more than one slice) and the frame chooser (multi-frame DICOM). */
+function showPosition(img: ImageSummary): void {
+  const n = img.nifti;
+  const d = img.dicom;
+  const setUp = (which: 'slice' | 'frame', value: number | undefined, count: number, info: string) => {
+    const shown = value !== undefined && count > 1;
+    $<HTMLFieldSetElement>(which).hidden = !shown;
+    if (!shown) return;
+    for (const id of [`${which}-number`, `${which}-range`]) {
+      const i = $<HTMLInputElement>(id);
+      i.min = '0';
+      i.max = String(count - 1);
+      i.value = String(value);
+    }
+    $(`${which}-info`).textContent = info;
+  };
+  setUp('slice', n?.slice, n?.slices ?? 0, n ? `of 0–${n.slices - 1} along k (${n.axes[2] ?? '?'}), ${n.dims[0]}×${n.dims[1]} voxels${n.volumes > 1 ? `, t = ${n.t}` : ''}` : '');
+  setUp('frame', d?.frame, d?.frames ?? 0, d ? `of 0–${d.frames - 1}` : '');
+  const notes = n?.notes ?? [];
+  $('image-notes').replaceChildren(...notes.map((t) => el('div', { class: 'warn' }, t)));
+}
+
+function replaceSummary(img: ImageSummary): void {
+  const k = state.images.findIndex((i) => i.id === img.id);
+  if (k >= 0) state.images[k] = img;
+}
+
 async function showImage(id: number): Promise<void> {
   state.current = id;
   document.querySelectorAll('.thumbs button').forEach((b) => b.classList.toggle('selected', (b as HTMLElement).dataset.image === String(id)));
   const img = state.images.find((i) => i.id === id)!;
-  showWindow(img.dicom);
+  showWindow(img);
+  showPosition(img);
+  inputVersion++;
   state.results.clear();
   state.predictions = {};
   state.shownAfterMs = {};
@@ -192,6 +236,7 @@ function selectedMethods(): string[] {
 
 async function explainAll(variant: Variant, clickedAt: number): Promise<void> {
   const image = state.current!;
+  const version = inputVersion;
   const t = $<HTMLSelectElement>('target').value;
   const layer = $<HTMLSelectElement>('layer').value;
   const methods = selectedMethods();
@@ -209,7 +254,7 @@ async function explainAll(variant: Variant, clickedAt: number): Promise<void> {
       { type: 'explain', image, method, target, layer: layer === 'auto' ? undefined : layer, variant },
       { progress: (done, total) => ((bar.max = total), (bar.value = done)) },
     );
-    if (state.current !== image) return;
+    if (state.current !== image || inputVersion !== version) return;
     state.results.set(resultKey(variant, method), r);
     redraw();
     state.shownAfterMs[resultKey(variant, method)] = performance.now() - clickedAt;
@@ -262,10 +307,20 @@ function readDisplay(): void {
 
 async function setWindow(center: number, width: number): Promise<void> {
   if (state.current === undefined) return;
-  const d = await client.request({ type: 'setWindow', image: state.current, center, width });
-  const img = state.images.find((i) => i.id === state.current)!;
-  img.dicom = d;
+  replaceSummary(await client.request({ type: 'setWindow', image: state.current, center, width }));
   await showImage(state.current);
+}
+
+/**
+ * Another NIfTI slice or DICOM frame: new input, so the prediction is recomputed, and the maps too when
+ * some were shown (the same methods, for the original model).
+ */
+async function setPosition(pos: { slice?: number; frame?: number }): Promise<void> {
+  if (state.current === undefined) return;
+  const explained = [...state.results.values()].some((r) => r.variant === 'original');
+  replaceSummary(await client.request({ type: 'setPosition', image: state.current, ...pos }));
+  await showImage(state.current);
+  if (explained && state.model) await explainAll('original', performance.now());
 }
 
 async function loadSamples(): Promise<void> {
@@ -304,7 +359,15 @@ async function init(): Promise<void> {
     drop.classList.remove('over');
     void task('Opening dropped files', () => openFiles(e.dataTransfer?.files ?? []));
   });
-  const win = (c: string, w: string) => () => void task('Windowing', () => setWindow(Number($<HTMLInputElement>(c).value), Number($<HTMLInputElement>(w).value)));
+  // A number input that keeps the focus while another image is shown fires 'change' when it loses it:
+  // values equal to the current ones are no change.
+  const win = (c: string, w: string) => () => {
+    const center = Number($<HTMLInputElement>(c).value);
+    const width = Number($<HTMLInputElement>(w).value);
+    const d = windowOf(state.images.find((i) => i.id === state.current));
+    if (!d || $<HTMLFieldSetElement>('window').hidden || (d.center === center && d.width === width)) return;
+    void task('Windowing', () => setWindow(center, width));
+  };
   $('wc').addEventListener('change', win('wc', 'ww'));
   $('ww').addEventListener('change', win('wc', 'ww'));
   $('wc-range').addEventListener('change', win('wc-range', 'ww-range'));
@@ -314,9 +377,20 @@ async function init(): Promise<void> {
     if (w) void task('Windowing', () => setWindow(w.center, w.width));
   });
   $('window-full').addEventListener('click', () => {
-    const d = state.images.find((i) => i.id === state.current)?.dicom;
+    const d = windowOf(state.images.find((i) => i.id === state.current));
     if (d) void task('Windowing', () => setWindow((d.min + d.max) / 2, Math.max(d.max - d.min, 1e-6)));
   });
+  for (const which of ['slice', 'frame'] as const) {
+    const go = (id: string) => () => {
+      const v = Number($<HTMLInputElement>(id).value);
+      const img = state.images.find((i) => i.id === state.current);
+      const now = which === 'slice' ? img?.nifti?.slice : img?.dicom?.frame;
+      if ($<HTMLFieldSetElement>(which).hidden || now === undefined || v === now) return; // not shown for this image, or no change
+      void task(which === 'slice' ? 'Choosing the slice' : 'Choosing the frame', () => setPosition({ [which]: v }));
+    };
+    $(`${which}-number`).addEventListener('change', go(`${which}-number`));
+    $(`${which}-range`).addEventListener('change', go(`${which}-range`));
+  }
   $('run').addEventListener('click', () => {
     const t0 = performance.now();
     void task('Explaining', () => explainAll('original', t0));

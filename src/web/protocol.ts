@@ -37,24 +37,49 @@ export interface ModelSummary {
   warnings: string[];
 }
 
-export interface DicomSummary {
+/** The window (centre/width, in the file's units) an image is shown and fed to the model through. */
+export interface WindowSummary {
   center: number;
   width: number;
+  /** Value range the sliders span (DICOM: all frames; NIfTI: the volume at t). */
   min: number;
   max: number;
+}
+
+export interface DicomSummary extends WindowSummary {
   modality?: string;
   photometric: string;
   frames: number;
+  /** The frame shown (0-based). */
+  frame: number;
+}
+
+export interface NiftiSummary extends WindowSummary {
+  /** Image dimensions in file order (x, y, z[, t]). */
+  dims: number[];
+  /** Slices along k (the third voxel axis, as stored). */
+  slices: number;
+  /** The slice shown (0-based). */
+  slice: number;
+  /** Volumes along t; the workbench shows t = 0. */
+  volumes: number;
+  t: number;
+  /** Where the opening window came from: the header's cal_min/cal_max, else the volume's min–max. */
+  windowFrom: 'cal' | 'range';
+  /** Voxel axis codes (e.g. L, A, S) of i, j, k. */
+  axes: string;
+  notes: string[];
 }
 
 export interface ImageSummary {
   id: number;
   name: string;
-  kind: 'png' | 'jpeg' | 'dicom' | 'image';
-  /** Size of the file's image. */
+  kind: 'png' | 'jpeg' | 'dicom' | 'nifti' | 'image';
+  /** Size of the file's image (for NIfTI: of one slice). */
   width: number;
   height: number;
   dicom?: DicomSummary;
+  nifti?: NiftiSummary;
 }
 
 /** The image as the model sees it, for display: [C,H,W] in [0,1] at the model's input size. */
@@ -93,6 +118,8 @@ export type Request =
   | { type: 'loadModel'; bytes: ArrayBuffer; name: string; card?: ModelCard }
   | { type: 'loadImage'; bytes: ArrayBuffer; name: string }
   | { type: 'setWindow'; image: number; center: number; width: number }
+  /** Choose the NIfTI slice or the DICOM frame. */
+  | { type: 'setPosition'; image: number; slice?: number; frame?: number }
   | { type: 'setNormalization'; normalization: Normalization }
   | { type: 'prepare'; image: number }
   | { type: 'predict'; image: number; variant: Variant }
@@ -103,7 +130,8 @@ export interface Responses {
   init: { methods: MethodSummary[]; backend: string };
   loadModel: ModelSummary;
   loadImage: ImageSummary;
-  setWindow: DicomSummary;
+  setWindow: ImageSummary;
+  setPosition: ImageSummary;
   setNormalization: { normalization: Normalization };
   prepare: PreparedImage;
   predict: Prediction;

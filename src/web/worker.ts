@@ -9,7 +9,7 @@ import { Model, type OrtApi } from '../runtime/model.js';
 import { Tensor } from '../tensor/tensor.js';
 import { explain, METHODS } from '../explain/registry.js';
 import { parameterGroups, randomizeGroups } from '../audit/randomize.js';
-import { decodeFile, dicomSummary, windowFrame, type DecodedEntry } from './decode.js';
+import { decodeFile, setEntryPosition, setEntryWindow, type DecodedEntry } from './decode.js';
 import { cardNormalization, prepareInput, softmaxRow, type InputSpec, type Normalization } from './preprocess.js';
 import type { MapResult, ModelCard, ModelSummary, Request, RequestOf, Responses, Variant, WorkerMessage } from './protocol.js';
 
@@ -113,13 +113,16 @@ const handlers: { [K in Request['type']]: (req: RequestOf<K>, id: number) => Pro
 
   async setWindow(req) {
     const entry = need(images.get(req.image), `no image ${req.image}`);
-    const d = need(entry.dicom, `${entry.summary.name} is not a DICOM image`);
-    if (!(req.width > 0) || !Number.isFinite(req.center)) throw new Error(`invalid window: centre ${req.center}, width ${req.width}`);
-    d.center = req.center;
-    d.width = req.width;
-    entry.pixels = windowFrame(d.image, d.frame, d.center, d.width);
+    setEntryWindow(entry, req.center, req.width);
     inputs.delete(req.image);
-    return dicomSummary(d);
+    return entry.summary;
+  },
+
+  async setPosition(req) {
+    const entry = need(images.get(req.image), `no image ${req.image}`);
+    setEntryPosition(entry, { slice: req.slice, frame: req.frame });
+    inputs.delete(req.image);
+    return entry.summary;
   },
 
   async setNormalization(req) {
