@@ -11,7 +11,7 @@
  *  - `scan.dcm[:range]`: DICOM frames, windowed to [0,1] with the file's window (else its full range;
  *    MONOCHROME1 inverted), frames selected by range (default all, at most 8).
  *  - `vol.nii[.gz][:axis[:range]]`: NIfTI slices along axis (axial default, or coronal, sagittal, i,
- *    j, k; range default: 8 slices around the middle), min–max scaled to [0,1] over the volume.
+ *    j, k; range default: 8 slices around the middle), scaled to [0,1] by the header's cal_min–cal_max when set, else over the volume's min–max (src/io/nifti-scale.ts).
  * Preprocessing of everything but a ready `.npy`: antialiased resize to the model's H×W
  * (src/data/resize.ts), channels repeated when the model takes 3 and the image has 1 (RGB averaged
  * when the model takes 1), then `--scale`: pm1 (x·2 − 1, candor's training scaling; default), unit
@@ -24,6 +24,7 @@ import { readNpyFile } from '../io/files.js';
 import { decodeImage } from '../io/image.js';
 import { applyWindow } from '../io/dicom.js';
 import { readDicomFile, readNiftiFile } from '../io/medical-files.js';
+import { scaleNiftiSlices } from '../io/nifti-scale.js';
 import { niftiSlices, type SliceAxis } from '../io/nifti.js';
 import { loadMedMnist, SPLITS, type Split } from '../data/medmnist.js';
 import { selectRows, datasetSize } from '../data/dataset.js';
@@ -226,18 +227,11 @@ async function niftiBatch(arg: string, spec: ModelSpec, scale: Scale): Promise<B
   const lo = Math.max(0, mid - DEFAULT_COUNT / 2);
   const idx = parseRange(rangeArg, n, arg, [lo, Math.min(n, lo + DEFAULT_COUNT)]);
   const [, h, w] = all.shape as [number, number, number];
-  let mn = Infinity;
-  let mx = -Infinity;
-  for (const v of all.data) if (Number.isFinite(v)) (mn = Math.min(mn, v)), (mx = Math.max(mx, v));
   const sel = new Float32Array(idx.length * h * w);
-  idx.forEach((k, i) => {
-    for (let p = 0; p < h * w; p++) {
-      const v = all.data[k * h * w + p]!;
-      sel[i * h * w + p] = Number.isFinite(v) && mx > mn ? (v - mn) / (mx - mn) : 0;
-    }
-  });
-  const { x, display } = preprocess(new Tensor(sel, [idx.length, 1, h, w]), spec, scale, arg);
-  return { x, display, description: `${file} ${axis} slices ${idx[0]}-${idx.at(-1)! + 1} (volume min–max) at ${spec.height}×${spec.width}` };
+  idx.forEach((k, i) => sel.set(all.data.subarray(k * h * w, (k + 1) * h * w), i * h * w));
+  const { scaled, from } = scaleNiftiSlices(vol, new Tensor(sel, [idx.length, 1, h, w]), 0, file);
+  const { x, display } = preprocess(scaled, spec, scale, arg);
+  return { x, display, description: `${file} ${axis} slices ${idx[0]}-${idx.at(-1)! + 1} (${from === 'cal' ? "the header's cal_min–cal_max" : 'volume min–max'}) at ${spec.height}×${spec.width}` };
 }
 
 /** 'path.ext:rest' → [path, rest]; the path is the longest prefix ending in the extension. */

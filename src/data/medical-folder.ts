@@ -25,7 +25,8 @@
 import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
 import { Tensor } from '../tensor/tensor.js';
 import { applyWindow, DicomError, hasDicomPreamble, readDicomSync, type DicomImage } from '../io/dicom.js';
-import { niftiRange, niftiSlices, readNifti, type NiftiVolume, type SliceAxis } from '../io/nifti.js';
+import { niftiSlices, readNifti, type NiftiVolume, type SliceAxis } from '../io/nifti.js';
+import { scaleNiftiSlices } from '../io/nifti-scale.js';
 
 export const NIFTI_EXT = /\.(nii|nii\.gz|hdr|hdr\.gz)$/i;
 export const DICOM_EXT = /\.(dcm|dicom|dic)$/i;
@@ -133,6 +134,8 @@ export class MedicalStats {
   niftiSlices = 0;
   niftiAxes = new Set<string>();
   niftiWindowed = false;
+  /** Some volume was scaled by its header's display range cal_min–cal_max. */
+  niftiCalRange = false;
   /** DICOM objects without pixel data (DICOMDIR, reports…) met in class folders and ignored. */
   noPixelData: string[] = [];
 
@@ -154,7 +157,7 @@ export class MedicalStats {
     if (this.niftiVolumes) {
       out.push(
         `NIfTI: ${this.niftiSlices} slice${this.niftiSlices === 1 ? '' : 's'} from ${this.niftiVolumes} volume${this.niftiVolumes === 1 ? '' : 's'} ` +
-          `(axis ${[...this.niftiAxes].join('/')}, ${this.niftiWindowed ? 'window from options' : 'min–max per volume'})`,
+          `(axis ${[...this.niftiAxes].join('/')}, ${this.niftiWindowed ? 'window from options' : this.niftiCalRange ? "the header's cal_min–cal_max where set, else min–max per volume" : 'min–max per volume'})`,
       );
     }
     return out;
@@ -271,11 +274,9 @@ function niftiImages(d: Extract<Decoded, { kind: 'nifti' }>, ref: ImageRef | und
     scaled = applyWindow(s, c, w);
     stats.niftiWindowed = true;
   } else {
-    const [lo, hi] = niftiRange(vol, t, path); // min–max of the 3-D volume at t
-    const span = hi - lo;
-    const out = new Float32Array(s.data.length);
-    if (span > 0) for (let i = 0; i < out.length; i++) out[i] = (s.data[i]! - lo) / span;
-    scaled = new Tensor(out, s.shape);
+    const r = scaleNiftiSlices(vol, s, t, path);
+    scaled = r.scaled;
+    if (r.from === 'cal') stats.niftiCalRange = true;
   }
   stats.niftiSlices += N;
   stats.niftiAxes.add(axis);

@@ -53,6 +53,8 @@ export interface NiftiVolume {
   /** Which transform {@link NiftiVolume.affine} is. */
   affineSource: 'sform' | 'qform' | 'pixdim';
   intentCode: number;
+  /** The header's display range cal_min–cal_max, when it sets one (cal_max > cal_min, both finite). */
+  calRange?: [number, number];
 }
 
 const DATATYPES: Record<number, { name: string; bytes: number }> = {
@@ -265,6 +267,7 @@ export function readNifti(bytes: Uint8Array, source = 'NIfTI data', opts: ReadNi
     affine,
     affineSource,
     intentCode: h.intent_code,
+    ...(Number.isFinite(h.cal_min) && Number.isFinite(h.cal_max) && h.cal_max > h.cal_min ? { calRange: [h.cal_min, h.cal_max] as [number, number] } : {}),
   };
 }
 

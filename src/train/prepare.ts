@@ -50,8 +50,8 @@ export interface PrepareOptions {
   limit?: number;
   /**
    * DICOM/NIfTI window `[center, width]` in modality units (HU for CT), for every DICOM and NIfTI image.
-   * Default: the DICOM file's first WindowCenter/WindowWidth, else the image's min–max (DICOM: the file,
-   * NIfTI: the volume).
+   * Default: the file's own window — DICOM's first WindowCenter/WindowWidth, NIfTI's display range
+   * cal_min–cal_max — else the image's min–max (DICOM: the file, NIfTI: the volume).
    */
   window?: readonly [number, number];
   /** Multi-frame DICOM in class folders (and CSV rows without `#frame=`): first frame only (default) or every frame. */

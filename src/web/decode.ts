@@ -17,7 +17,6 @@ import {
   fullRangeWindow,
   gunzipPrefix,
   hasNiftiMagic,
-  niftiCalRange,
   niftiLayout,
   niftiRange,
   niftiSlice,
@@ -203,7 +202,7 @@ export function decodeNifti(id: number, bytes: Uint8Array, name: string): Decode
   const layout = niftiLayout(volume);
   const t = 0;
   const range = niftiRange(volume, t);
-  const cal = niftiCalRange(bytes, volume);
+  const cal = volume.calRange;
   const w = cal ? { center: (cal[0] + cal[1]) / 2, width: cal[1] - cal[0] } : fullRangeWindow(range);
   const nifti: NiftiEntry = {
     volume,

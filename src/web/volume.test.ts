@@ -11,7 +11,8 @@ import { gzipSync } from 'fflate';
 import { MedicalReader } from '../data/medical-folder.js';
 import { repoRoot } from '../testing/paths.js';
 import { decodeFile, setEntryPosition, setEntryWindow, sniffKind } from './decode.js';
-import { hasNiftiMagic, niftiCalRange, valueRange, windowNiftiSlice } from './volume.js';
+import { hasNiftiMagic, valueRange, windowNiftiSlice } from './volume.js';
+import { readNifti } from '../io/nifti.js';
 import { Tensor } from '../tensor/tensor.js';
 
 const NIFTI = join(repoRoot, 'src', 'io', 'fixtures', 'nifti');
@@ -72,10 +73,14 @@ test('4-D NIfTI (gzipped NIfTI-2): volume t = 0, and the workbench says so; the 
   const n = entry.summary.nifti!;
   assert.deepEqual([n.slices, n.slice, n.volumes, n.t, n.windowFrom, n.center, n.width], [12, 6, 2, 0, 'cal', 581, 1162]);
   assert.match(n.notes.join(' '), /4-D NIfTI with 2 volumes: showing volume t = 0/);
-  // the cal_min/cal_max window is Node's --window 581,1162; the full range is Node's default
+  // the cal_min/cal_max window is Node's default for this file (src/io/nifti-scale.ts), i.e. its --window 581,1162
+  const nodeDefault = new MedicalReader().read(path, 'nifti', { slices: [6], t: 0 })[0]!.data;
+  assert.deepEqual(entry.pixels.data, nodeDefault);
   assert.deepEqual(entry.pixels.data, new MedicalReader({ window: [581, 1162] }).read(path, 'nifti', { slices: [6], t: 0 })[0]!.data);
+  // the full range is the volume's min–max
   setEntryWindow(entry, (n.min + n.max) / 2, n.max - n.min);
-  assert.deepEqual(entry.pixels.data, new MedicalReader().read(path, 'nifti', { slices: [6], t: 0 })[0]!.data);
+  assert.ok(Math.min(...entry.pixels.data) >= 0 && Math.max(...entry.pixels.data) <= 1);
+  assert.notDeepEqual(entry.pixels.data, nodeDefault);
 });
 
 test('2-D NIfTI is one slice; cal_min/cal_max set the opening window; gzip is recognised without the name', async () => {
@@ -96,8 +101,8 @@ test('2-D NIfTI is one slice; cal_min/cal_max set the opening window; gzip is re
     assert.deepEqual([s.windowFrom, s.center, s.width, s.min, s.max], ['cal', 10, 10, 0, 23]);
     assert.deepEqual(e.pixels.data, windowNiftiSlice(new Tensor(Float32Array.from([20, 21, 22, 23, 16, 17, 18, 19, 12, 13, 14, 15]), [1, 3, 4]), [0, 23], 10, 10).data);
   }
-  assert.deepEqual(niftiCalRange(calBytes, { version: 1, littleEndian: true }), [5, 15]);
-  assert.equal(niftiCalRange(makeNifti([2, 2], [0, 1, 2, 3]), { version: 1, littleEndian: true }), undefined);
+  assert.deepEqual(readNifti(calBytes, 'cal.nii').calRange, [5, 15]);
+  assert.equal(readNifti(makeNifti([2, 2], [0, 1, 2, 3]), 'plain.nii').calRange, undefined);
   assert.equal(hasNiftiMagic(bytesOf(join(NIFTI, 'pair.hdr'))), false, "a pair header ('ni1') is not a single-file NIfTI");
 });
 

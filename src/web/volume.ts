@@ -106,22 +106,6 @@ export function gunzipPrefix(u8: Uint8Array, need: number): Uint8Array {
   return out;
 }
 
-/**
- * The header's display range cal_min/cal_max, when it sets one (cal_max > cal_min, both finite).
- * `bytes` are the file's (gzipped or not); version and byte order come from {@link readNifti}'s result.
- */
-export function niftiCalRange(bytes: Uint8Array, vol: Pick<NiftiVolume, 'version' | 'littleEndian'>): [number, number] | undefined {
-  const gz = bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
-  // NIfTI-1: cal_max, cal_min float32 at 124, 128; NIfTI-2: float64 at 192, 200.
-  const end = vol.version === 1 ? 132 : 208;
-  const h = gz ? gunzipPrefix(bytes, end) : bytes;
-  if (h.length < end) return undefined;
-  const dv = new DataView(h.buffer, h.byteOffset, end);
-  const le = vol.littleEndian;
-  const [max, min] = vol.version === 1 ? [dv.getFloat32(124, le), dv.getFloat32(128, le)] : [dv.getFloat64(192, le), dv.getFloat64(200, le)];
-  return Number.isFinite(min) && Number.isFinite(max) && max > min ? [min, max] : undefined;
-}
-
 /** True when the bytes hold an uncompressed NIfTI-1/2 single-file header ('n+1' at 344, 'n+2' at 4). */
 export function hasNiftiMagic(b: Uint8Array): boolean {
   const at = (o: number, s: string) => b.length >= o + 4 && b[o] === s.charCodeAt(0) && b[o + 1] === s.charCodeAt(1) && b[o + 2] === s.charCodeAt(2) && b[o + 3] === 0;
