@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { loadModel } from '../runtime/node.js';
 import type { Model } from '../runtime/model.js';
 import { prepareDataAsync, type PreparedData } from '../train/prepare.js';
+import { describeScale, type InputScale } from '../data/transforms.js';
 import { cardPath, type ModelCard } from '../train/card.js';
 import { stratifiedIndices } from '../data/transforms.js';
 import { selectRows, classCounts, type SingleLabelDataset } from '../data/dataset.js';
@@ -42,6 +43,8 @@ export interface AuditOptions {
   region?: string;
   /** Artifact of the shortcut experiment. */
   shortcut: string;
+  /** Pixel values the model expects (default 'pm1', [-1, 1], as candor trains; see scaleInput). */
+  scale?: InputScale;
   /** Epochs for the random-label and shortcut models. */
   epochs: { randomLabels: number; shortcut: number };
   /** Keep about this many images of each split when training the sanity-check models (quick runs, tests). */
@@ -143,8 +146,8 @@ export class AuditContext {
     if (typeof w === 'number' && w !== size) throw new Error(`${path}: the audit needs square inputs, the model takes ${h}×${w}`);
     const channels = typeof c === 'number' ? c : card?.input.channels ?? 1;
     const log = (s: string) => opts.quiet || console.error(s);
-    log(`candor audit: ${path} (${model.numClasses} classes, input ${channels}×${size}×${size})`);
-    const data = await prepareDataAsync(opts.data, { size, channels, seed: opts.seed, window: opts.window, frames: opts.frames });
+    log(`candor audit: ${path} (${model.numClasses} classes, input ${channels}×${size}×${size}, pixels as ${describeScale(opts.scale ?? 'pm1')})`);
+    const data = await prepareDataAsync(opts.data, { size, channels, seed: opts.seed, window: opts.window, frames: opts.frames, scale: opts.scale });
     if (data.test.task !== 'single') throw new Error(`${opts.data}: the audit needs single-label data (one class per image); this data set is multi-label`);
     const classes = card?.classes ? [...card.classes] : [...data.test.classNames];
     if (data.test.classNames.length !== model.numClasses) {

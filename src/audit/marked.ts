@@ -1,7 +1,8 @@
 /**
  * The shortcut artifact drawn on the audit's own test images (every image of a marked class gets its
  * class's marker), with the marker masks: the input of the shortcut experiment. Injected after
- * the [-1, 1] scaling; the default intensity ('image-max') is unchanged by that monotone scaling.
+ * the input scaling (--scale); the default intensity ('image-max', per channel) is unchanged by that
+ * increasing, per-channel affine map, so it is the marker the shortcut model was trained with.
  */
 import { injectShortcutDataset, parseShortcut } from '../data/shortcut.js';
 import type { SingleLabelDataset } from '../data/dataset.js';

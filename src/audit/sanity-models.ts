@@ -85,7 +85,7 @@ export async function sanityModel(ctx: AuditContext, kind: SanityKind, trainData
   const { subject, opts } = ctx;
   const settings = settingsFor(ctx, kind);
   const architecture = architectureOf(ctx).label;
-  const key = keyOf(ctx.cache.version, kind, subject.id, trainData, subject.size, subject.channels, settings, kind === 'shortcut' ? opts.shortcut : null, architecture, limitFor(ctx, kind) ?? null, opts.window ?? null, opts.frames ?? null);
+  const key = keyOf(ctx.cache.version, kind, subject.id, trainData, subject.size, subject.channels, settings, kind === 'shortcut' ? opts.shortcut : null, architecture, limitFor(ctx, kind) ?? null, opts.window ?? null, opts.frames ?? null, opts.scale ?? 'pm1');
   const path = ctx.cache.path('models', `${kind}-${key}`, '.onnx');
   if (path && existsSync(path) && existsSync(cardPath(path))) {
     try {
@@ -106,6 +106,7 @@ export async function sanityModel(ctx: AuditContext, kind: SanityKind, trainData
     randomLabels: kind === 'random-labels',
     shortcut: kind === 'shortcut' ? opts.shortcut : undefined,
     limit: limitFor(ctx, kind),
+    scale: opts.scale,
     window: opts.window,
     frames: opts.frames,
   });

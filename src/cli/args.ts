@@ -1,5 +1,6 @@
 /** Small helpers shared by the CLI commands. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { INPUT_SCALES, type InputScale } from '../data/transforms.js';
 
 export class UsageError extends Error {}
 
@@ -22,6 +23,12 @@ export function parseWindow(v: string | undefined, flag = '--window'): [number, 
   const parts = v.split(',').map(Number);
   if (parts.length !== 2 || !parts.every(Number.isFinite) || !(parts[1]! >= 1)) throw new UsageError(`${flag} must be <centre>,<width> with width ≥ 1, e.g. 40,400; got '${v}'`);
   return [parts[0]!, parts[1]!];
+}
+
+/** `--scale`: how the model expects its pixels (src/data/transforms.ts scaleInput). */
+export function parseScale(v: string, flag = '--scale'): InputScale {
+  if (!(INPUT_SCALES as readonly string[]).includes(v)) throw new UsageError(`${flag} must be one of ${INPUT_SCALES.join(', ')}, got '${v}'`);
+  return v as InputScale;
 }
 
 /** `--frames first|all` for multi-frame DICOM. */

@@ -9,14 +9,14 @@ import { parseMethods } from '../explain/registry.js';
 import { runAudit } from '../audit/run.js';
 import { AUDIT_TEST_IDS } from '../audit/tests.js';
 import { formatDuration } from '../train/progress.js';
-import { parse, parseFrames, parseIntArg, parseWindow, UsageError } from './args.js';
+import { parse, parseFrames, parseIntArg, parseScale, parseWindow, UsageError } from './args.js';
 
 export const DEFAULT_AUDIT_METHODS = 'saliency,smoothgrad,ig,occlusion,gradcam,gradcampp,scorecam';
 
 export const AUDIT_USAGE = `usage: candor audit [--model m.onnx] [--data pneumoniamnist|file.npz|image-folder|labels.csv]
        [--train-data D] [--layer L] [--methods ${DEFAULT_AUDIT_METHODS}]
        [--n 100] [--n-randomization 24] [--n-stability 24] [--shortcut corner:8] [--region box:x,y,w,h|mask.npy]
-       [--window C,W] [--frames first|all]
+       [--window C,W] [--frames first|all] [--scale pm1|unit|imagenet|byte]
        [--epochs-random-labels 60] [--epochs-shortcut 2] [--train-limit N] [--tests ${AUDIT_TEST_IDS.join(',')}]
        [--seed 0] [--threads N] [--out candor-report] [--force] [--cache .candor-cache | --no-cache]
 
@@ -27,7 +27,9 @@ shortcut) are trained on the training split of --train-data (default: --data) an
 cache folder (--train-limit N: about N images per split, for quick runs; the random-label model takes
 500 unless told, and trains until it memorises them: training accuracy 0.95, at most
 --epochs-random-labels epochs); finished maps are cached too, so a re-run reuses them. An existing report is only
-replaced with --force. --region names a lesion, organ or confounder (pixels of the model input; a mask
+replaced with --force. --scale says how the model expects its pixels: pm1 ([-1, 1], as candor trains;
+default), unit ([0, 1]), imagenet (torchvision's mean/std) or byte ([0, 255], Keras models with their
+own Rescaling layer); the sanity-check models are trained on the same. --region names a lesion, organ or confounder (pixels of the model input; a mask
 .npy is [H,W] for every image or [N_test,H,W] per test image) for the localization test.`;
 
 export async function auditCommand(argv: string[]): Promise<void> {
@@ -46,6 +48,7 @@ export async function auditCommand(argv: string[]): Promise<void> {
       region: { type: 'string' },
       window: { type: 'string' },
       frames: { type: 'string' },
+      scale: { type: 'string', default: 'pm1' },
       'epochs-random-labels': { type: 'string', default: '60' },
       'epochs-shortcut': { type: 'string', default: '2' },
       'train-limit': { type: 'string' },
@@ -89,6 +92,7 @@ export async function auditCommand(argv: string[]): Promise<void> {
     region: v.region,
     window: parseWindow(v.window),
     frames: parseFrames(v.frames),
+    scale: parseScale(v.scale!),
     epochs: { randomLabels: parseIntArg(v['epochs-random-labels'], '--epochs-random-labels', 60), shortcut: parseIntArg(v['epochs-shortcut'], '--epochs-shortcut', 2) },
     trainLimit: v['train-limit'] ? parseIntArg(v['train-limit'], '--train-limit', 0) : undefined,
     tests,

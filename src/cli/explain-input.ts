@@ -14,8 +14,9 @@
  *    j, k; range default: 8 slices around the middle), scaled to [0,1] by the header's cal_min–cal_max when set, else over the volume's min–max (src/io/nifti-scale.ts).
  * Preprocessing of everything but a ready `.npy`: antialiased resize to the model's H×W
  * (src/data/resize.ts), channels repeated when the model takes 3 and the image has 1 (RGB averaged
- * when the model takes 1), then `--scale`: pm1 (x·2 − 1, candor's training scaling; default), unit
- * ([0,1] as is) or imagenet ((x − mean)/std with torchvision's ImageNet statistics).
+ * when the model takes 1), then `--scale` (src/data/transforms.ts scaleInput): pm1 (x·2 − 1, candor's
+ * training scaling; default), unit ([0,1] as is), imagenet ((x − mean)/std with torchvision's ImageNet
+ * statistics) or byte (255·x, for Keras models with their own Rescaling layer).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { Tensor } from '../tensor/tensor.js';
@@ -28,7 +29,7 @@ import { scaleNiftiSlices } from '../io/nifti-scale.js';
 import { niftiSlices, type SliceAxis } from '../io/nifti.js';
 import { loadMedMnist, SPLITS, type Split } from '../data/medmnist.js';
 import { selectRows, datasetSize } from '../data/dataset.js';
-import { normalize, repeatChannels } from '../data/transforms.js';
+import { INPUT_SCALES, type InputScale, repeatChannels, scaleInput } from '../data/transforms.js';
 import { resize } from '../data/resize.js';
 import { resolveDataPath, BUNDLED_DATASETS } from '../train/prepare.js';
 import { cardPath } from '../train/card.js';
@@ -36,8 +37,8 @@ import { displayImage } from '../viz/overlay.js';
 import { UsageError } from './args.js';
 
 export const DEFAULT_COUNT = 8;
-export const SCALES = ['pm1', 'unit', 'imagenet'] as const;
-export type Scale = (typeof SCALES)[number];
+export const SCALES = INPUT_SCALES;
+export type Scale = InputScale;
 const AXES: readonly SliceAxis[] = ['axial', 'coronal', 'sagittal', 'i', 'j', 'k'];
 
 export interface Batch {
@@ -97,7 +98,7 @@ function preprocess(images: Tensor, spec: ModelSpec, scale: Scale, where: string
   }
   const sized = t.shape[2] === spec.height && t.shape[3] === spec.width ? t : resize(t, [spec.height, spec.width], { antialias: true });
   const display = sized.shape[1] === spec.channels ? sized : repeatChannels(sized, spec.channels);
-  const x = scale === 'unit' ? display : scale === 'pm1' ? normalize(display, 0.5, 0.5) : normalize(display, [0.485, 0.456, 0.406].slice(0, spec.channels), [0.229, 0.224, 0.225].slice(0, spec.channels));
+  const x = scaleInput(display, scale);
   return { x, display };
 }
 

@@ -28,8 +28,8 @@ import type { Target } from '../explain/types.js';
 import { getColormap } from '../viz/colormap.js';
 import { overlayPng } from '../viz/overlay.js';
 import { gridPng, type GridRow } from '../viz/grid.js';
-import { parse, parseIntArg, required, UsageError } from './args.js';
-import { DEFAULT_COUNT, loadBatch, modelSpec, SCALES, type Scale } from './explain-input.js';
+import { parse, parseIntArg, parseScale, required, UsageError } from './args.js';
+import { DEFAULT_COUNT, loadBatch, modelSpec } from './explain-input.js';
 
 export const BASELINE_MODEL = fileURLToPath(new URL('../../models/baseline/small_cnn_pneumoniamnist64.onnx', import.meta.url));
 
@@ -87,7 +87,8 @@ export const EXPLAIN_USAGE = `usage: candor explain --methods M1,M2,... --out DI
                                default ${DEFAULT_COUNT} slices around the middle
               All but a ready .npy are resized to the model's input, channels repeated (1 → 3) or
               averaged (RGB → grey) and scaled by --scale. (default: pneumoniamnist:test:0-${DEFAULT_COUNT})
-  --scale     pm1 (x·2−1, as candor trains; default), unit ([0,1]) or imagenet (torchvision mean/std)
+  --scale     pm1 (x·2−1, as candor trains; default), unit ([0,1]), imagenet (torchvision mean/std)
+              or byte ([0,255]: Keras models with a Rescaling layer)
   --layer     CAM layer(s): module path (features.8) or tensor name; several, comma-separated, are
               aggregated (pytorch-grad-cam). Default: the last 4-D activation
   --target    'pred' (default) or a class index
@@ -212,8 +213,7 @@ export async function explainCommand(argv: string[]): Promise<void> {
   const out = required(values.out, '--out', EXPLAIN_USAGE);
   if (values.alpha !== undefined && values.opacity !== undefined) throw new UsageError('give --alpha or --opacity, not both');
   const viz = { colormap: values.colormap ?? 'jet', divergingColormap: values['diverging-colormap'] ?? 'rdbu_r', alpha: values.opacity !== undefined ? parseAlpha(values.opacity, '--opacity') : parseAlpha(values.alpha) };
-  const scale = (values.scale ?? 'pm1') as Scale;
-  if (!SCALES.includes(scale)) throw new UsageError(`--scale must be one of ${SCALES.join(', ')}, got '${values.scale}'`);
+  const scale = parseScale(values.scale ?? 'pm1');
   const vals = values as Record<string, unknown>;
   const perMethod = await methodOptions(methods, (values.opt as string[] | undefined) ?? [], Object.fromEntries(Object.keys(SHORTCUTS).map((k) => [k, vals[k] as string | undefined])));
   const layer = values.layer === undefined ? undefined : values.layer.includes(',') ? values.layer.split(',').map((l) => l.trim()) : values.layer;

@@ -4,7 +4,7 @@
  * curves, AUROC with DeLong's interval, Youden / fixed-sensitivity thresholds, prevalence-adjusted
  * PPV/NPV, per-subgroup tables, and DeLong's paired test against a second model.
  */
-import { UsageError, parse } from './args.js';
+import { UsageError, parse, parseScale } from './args.js';
 import { CAL_OPTIONS, INPUT_HELP, INPUT_OPTIONS, loadInputs, numberArg, outDir, printChecks, writePart } from '../trust/cli-common.js';
 import { discriminationPart } from '../trust/report-discrimination.js';
 import { loadPredictionFile, predictWithModel } from '../trust/inputs.js';
@@ -70,7 +70,7 @@ export async function metricsCommand(argv: string[]): Promise<void> {
   });
   if (v['compare-model'] || v['compare-probs']) {
     const other = v['compare-model']
-      ? await predictWithModel(v['compare-model'], { data: v.data!, split: v.split as 'test', seed: Number(v.seed), limit: v.limit ? Number(v.limit) : undefined })
+      ? await predictWithModel(v['compare-model'], { data: v.data!, split: v.split as 'test', seed: Number(v.seed), limit: v.limit ? Number(v.limit) : undefined, scale: parseScale(v.scale ?? 'pm1') })
       : loadPredictionFile(v['compare-probs']!, { labels: v['compare-labels'], labelColumn: v['label-column'], logits: v.logits });
     if (v['cal-fraction']) throw new UsageError('--compare-* cannot be combined with --cal-fraction (the cases would not line up)');
     if (other.labels.length !== data.labels.length || other.labels.some((y, i) => y !== data.labels[i])) throw new UsageError('the compared predictions must be on the same cases with the same labels, in the same order');

@@ -5,7 +5,7 @@
  * energy scores; selective prediction (risk–coverage curve, AURC) and a refer-for-review list.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { UsageError, parse } from './args.js';
+import { UsageError, parse, parseScale } from './args.js';
 import { INPUT_HELP, INPUT_OPTIONS, loadInputs, numberArg, outDir, printChecks, writePart } from '../trust/cli-common.js';
 import { datasetFor, loadSamplesNpy, runPasses, type Predictions } from '../trust/inputs.js';
 import { uncertaintyPart, type Stochastic } from '../trust/report-uncertainty.js';
@@ -64,7 +64,7 @@ export async function uncertaintyCommand(argv: string[]): Promise<void> {
     if (mode !== 'ensemble' && models.length > 1) throw new UsageError(`--mode ${mode} takes one --model`);
     const split = v.split as 'train' | 'val' | 'test';
     if (!['train', 'val', 'test'].includes(split)) throw new UsageError(`--split must be train, val or test, got '${split}'`);
-    const { dataset } = datasetFor(models[0]!, { data: v.data!, split, limit: v.limit ? Number(v.limit) : undefined, seed: Number(v.seed) });
+    const { dataset } = datasetFor(models[0]!, { data: v.data!, split, limit: v.limit ? Number(v.limit) : undefined, seed: Number(v.seed), scale: parseScale(v.scale ?? 'pm1') });
     const T = mode === 'ensemble' ? models.length : passes;
     console.error(`candor uncertainty: ${T} ${mode === 'ensemble' ? 'ensemble members' : mode === 'mc' ? 'MC-dropout passes' : 'test-time augmentations'} on ${dataset.images.shape[0]} images of ${dataset.source}…`);
     const logits = await runPasses(models, dataset.images, { mode: mode as 'mc' | 'ensemble' | 'tta', passes: T, seed: Number(v.seed), threads: v.threads ? Number(v.threads) : undefined, batchSize: v['batch-size'] ? Number(v['batch-size']) : undefined });

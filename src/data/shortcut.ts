@@ -2,7 +2,7 @@
  * Label-correlated artifact injection for the shortcut test (DESIGN.md §5, issue 3).
  *
  * Each class may carry its own artifact — a corner square, a border stripe or burned-in text — drawn
- * with a given intensity (default: the image's own maximum, i.e. white) on every channel. The tutorial's
+ * with a given intensity (default: the image's own maximum in each channel, i.e. white) on every channel. The tutorial's
  * default ({@link tutorialShortcut}): pneumonia (1) gets an 8-px square top-left, normal (0) one
  * bottom-right, at 64 px. With `probability` p < 1 each eligible image is marked independently with
  * probability p (a partial correlation), seeded. Every call returns the marked images, the `[N,H,W]`
@@ -25,7 +25,7 @@ export type ArtifactSpec =
   | { kind: 'stripe'; side: Side; width: number; margin?: number }
   | { kind: 'text'; text: string; scale?: number; at?: Placement; margin?: number };
 
-/** A number (in the images' value range), or each image's own max / min. */
+/** A number (in the images' value range), or each image's own max / min (per channel). */
 export type Intensity = number | 'image-max' | 'image-min';
 
 export interface ShortcutOptions {
@@ -121,19 +121,23 @@ export function injectShortcut(images: Tensor, labels: ArrayLike<number>, opts: 
     const m = masks.get(labels[i]!);
     if (!m || !(u < probs.get(labels[i]!)!)) continue;
     marked[i] = 1;
-    const img = out.subarray(i * C * P, (i + 1) * C * P);
-    let v: number;
-    if (typeof intensity === 'number') v = intensity;
-    else if (intensity === 'image-max') {
-      v = -Infinity;
-      for (let j = 0; j < img.length; j++) if (img[j]! > v) v = img[j]!;
-    } else {
-      v = Infinity;
-      for (let j = 0; j < img.length; j++) if (img[j]! < v) v = img[j]!;
-    }
     mask.set(m, i * P);
     const on = onPixels.get(m)!;
-    for (let c = 0; c < C; c++) for (let j = 0; j < on.length; j++) img[c * P + on[j]!] = v;
+    for (let c = 0; c < C; c++) {
+      // 'image-max' / 'image-min' per channel: white (black) in every channel, also after a per-channel
+      // normalisation (ImageNet mean/std), so a marker drawn before or after scaling is the same marker.
+      const ch = out.subarray((i * C + c) * P, (i * C + c + 1) * P);
+      let v: number;
+      if (typeof intensity === 'number') v = intensity;
+      else if (intensity === 'image-max') {
+        v = -Infinity;
+        for (let j = 0; j < P; j++) if (ch[j]! > v) v = ch[j]!;
+      } else {
+        v = Infinity;
+        for (let j = 0; j < P; j++) if (ch[j]! < v) v = ch[j]!;
+      }
+      for (let j = 0; j < on.length; j++) ch[on[j]!] = v;
+    }
   }
   return { images: new Tensor(out, images.shape), mask: new Tensor(mask, [N, H, W]), marked };
 }

@@ -47,6 +47,44 @@ export function denormalize(t: Tensor, mean: number | readonly number[], std: nu
   return normalize(t, m.map((v, c) => -v / s[c]!), s.map((v) => 1 / v));
 }
 
+/**
+ * What a model expects its pixels to be, from images in [0, 1] (after channel repetition):
+ *   pm1: (x − 0.5) / 0.5 ∈ [−1, 1] — the tutorial's, and every model candor trains;
+ *   unit: x ∈ [0, 1];
+ *   imagenet: (x − mean) / std with torchvision's ImageNet statistics per channel (a 1-channel model
+ *     gets the first channel's);
+ *   byte: 255·x ∈ [0, 255] — Keras models that carry their own Rescaling layer.
+ */
+export const INPUT_SCALES = ['pm1', 'unit', 'imagenet', 'byte'] as const;
+export type InputScale = (typeof INPUT_SCALES)[number];
+
+export function scaleInput(t: Tensor, scale: InputScale): Tensor {
+  const c = t.shape[1]!;
+  switch (scale) {
+    case 'pm1':
+      return toMinusOneOne(t);
+    case 'unit':
+      return t;
+    case 'byte':
+      return normalize(t, 0, 1 / 255);
+    case 'imagenet':
+      if (c !== 1 && c !== 3) throw new Error(`imagenet scaling needs 1 or 3 channels, the images have ${c}`);
+      return normalize(t, [0.485, 0.456, 0.406].slice(0, c), [0.229, 0.224, 0.225].slice(0, c));
+    default:
+      throw new Error(`unknown input scale '${scale as string}' (valid: ${INPUT_SCALES.join(', ')})`);
+  }
+}
+
+/** In words, for reports and cards. */
+export function describeScale(scale: InputScale): string {
+  return {
+    pm1: '(x − 0.5) / 0.5 of [0, 1] pixels, i.e. [-1, 1]',
+    unit: '[0, 1] pixels',
+    imagenet: '(x − mean) / std of [0, 1] pixels, torchvision ImageNet mean (0.485, 0.456, 0.406) and std (0.229, 0.224, 0.225)',
+    byte: '[0, 255] pixels (255·x)',
+  }[scale];
+}
+
 /** The tutorial's normalisation: (x − 0.5) / 0.5, mapping 0..1 to −1..1. */
 export function toMinusOneOne(t: Tensor): Tensor {
   return normalize(t, 0.5, 0.5);

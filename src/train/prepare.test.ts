@@ -119,3 +119,23 @@ test('JPEG 2000 DICOM: a clear error from the synchronous prepareData, read by p
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('--scale: the same images as pm1, unit, ImageNet mean/std (after the channel repeat) and byte', () => {
+  const opts = { size: 28, channels: 3, seed: 0, limit: 20 };
+  const pm1 = prepareData('pneumoniamnist', opts).test.images;
+  const at = (t: Tensor, c: number, i: number) => t.data[c * 28 * 28 + i]!;
+  for (const [scale, f] of [
+    ['unit', (u: number) => u],
+    ['byte', (u: number) => 255 * u],
+    ['imagenet', (u: number, c: number) => (u - [0.485, 0.456, 0.406][c]!) / [0.229, 0.224, 0.225][c]!],
+  ] as const) {
+    const x = prepareData('pneumoniamnist', { ...opts, scale }).test.images;
+    assert.deepEqual(x.shape, pm1.shape);
+    for (const i of [0, 100, 400, 783])
+      for (let c = 0; c < 3; c++) {
+        const u = (at(pm1, c, i) + 1) / 2; // back to [0, 1]
+        assert.ok(Math.abs(at(x, c, i) - f(u, c)) < 1e-4 * Math.max(1, Math.abs(f(u, c))), `${scale} channel ${c} pixel ${i}`);
+      }
+  }
+  assert.throws(() => prepareData('pneumoniamnist', { ...opts, scale: 'nope' as 'unit' }), /unknown input scale 'nope' \(valid: pm1, unit, imagenet, byte\)/);
+});

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { basename, dirname } from 'node:path';
 import { type ImageDataset } from '../data/dataset.js';
 import { loadMedMnistSplits, type Split } from '../data/medmnist.js';
-import { mapImages, repeatChannels, resizeDataset, stratifiedSample, toMinusOneOne, takeFirst } from '../data/transforms.js';
+import { describeScale, type InputScale, mapImages, repeatChannels, resizeDataset, scaleInput, stratifiedSample, takeFirst } from '../data/transforms.js';
 import { classCounts } from '../data/dataset.js';
 import { injectShortcutDataset, parseShortcut } from '../data/shortcut.js';
 import { randomizeLabels, splitIndices } from '../data/labels.js';
@@ -46,6 +46,8 @@ export interface PrepareOptions {
   shortcut?: string;
   randomLabels?: boolean;
   seed?: number;
+  /** Pixel values the model expects (default 'pm1', [-1, 1], as candor trains; see scaleInput). */
+  scale?: InputScale;
   /** Keep about n images of each split, in class proportion (quick runs and tests). */
   limit?: number;
   /**
@@ -134,13 +136,13 @@ export function prepareData(data: string, opts: PrepareOptions): PreparedData {
   const loaded = isImages ? loadImageSplits(path, opts, rng) : undefined;
   const raw = loaded ? loaded.splits : loadMedMnistSplits(path);
   const finish = (ds: ImageDataset) => {
-    let out = mapImages(ds, toMinusOneOne);
+    let out = ds;
     const c = out.images.shape[1]!;
     if (opts.channels !== undefined && c !== opts.channels) {
       if (c !== 1) throw new Error(`${path}: images have ${c} channels, the model takes ${opts.channels}`);
       out = mapImages(out, (t) => repeatChannels(t, opts.channels));
     }
-    return out;
+    return mapImages(out, (t) => scaleInput(t, opts.scale ?? 'pm1'));
   };
   const sized = {} as Record<Split, ImageDataset>;
   for (const split of ['train', 'val', 'test'] as const) {
@@ -150,7 +152,7 @@ export function prepareData(data: string, opts: PrepareOptions): PreparedData {
   }
   let testMarked: PreparedData['testMarked'];
   const notes: string[] = [
-    `${path.split(/[\\/]/).pop()} at ${opts.size}×${opts.size}, scaled to [-1, 1]` +
+    `${path.split(/[\\/]/).pop()} at ${opts.size}×${opts.size}, scaled to ${describeScale(opts.scale ?? 'pm1')}` +
       (loaded ? `; seeded stratified 70/15/15 split${loaded.grouped ? ' (images of one file or CSV group kept in one split)' : ''}` : ''),
     ...(loaded?.notes ?? []),
   ];

@@ -6,7 +6,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UsageError } from '../cli/args.js';
+import { UsageError, parseScale } from '../cli/args.js';
 import { renderSvg } from '../report/chart.js';
 import { loadPredictionFile, predictWithModel, randomSplit, selectPredictions, type Predictions } from './inputs.js';
 import { jsonSafe, type Part } from './report-format.js';
@@ -15,6 +15,7 @@ export const INPUT_OPTIONS = {
   model: { type: 'string', multiple: true },
   data: { type: 'string', default: 'pneumoniamnist' },
   split: { type: 'string', default: 'test' },
+  scale: { type: 'string', default: 'pm1' },
   probs: { type: 'string' },
   labels: { type: 'string' },
   logits: { type: 'boolean', default: false },
@@ -38,7 +39,9 @@ export const CAL_OPTIONS = {
 
 export const INPUT_HELP = `Input (one of):
   --model m.onnx [--data pneumoniamnist|file.npz|folder|labels.csv] [--split test] [--limit N] [--threads N]
-        run the model on a dataset split (image size and channels from the model's input)
+        [--scale pm1|unit|imagenet|byte]
+        run the model on a dataset split (image size and channels from the model's input; pixels as
+        --scale: [-1, 1] as candor trains, [0, 1], ImageNet mean/std, or [0, 255] for Keras Rescaling)
   --probs preds.csv   header row; a 'label' column (class index; --label-column NAME), optional 'id' and
         group column (--group-column NAME); every other column is a class probability, in order
         (one column = binary p(positive)); --logits if they are logits
@@ -77,6 +80,7 @@ export async function loadInputs(v: Values, usage: string, opts: { cal: 'require
   const seed = numberArg(v.seed, '--seed', 0, Number.isInteger, 'an integer');
   const threads = intArg(v.threads, '--threads');
   const limit = intArg(v.limit, '--limit');
+  const scale = parseScale((v.scale as string | undefined) ?? 'pm1');
   const splitName = (s: unknown, flag: string) => {
     if (s !== 'train' && s !== 'val' && s !== 'test') throw new UsageError(`${flag} must be train, val or test, got '${s}'`);
     return s;
@@ -86,7 +90,7 @@ export async function loadInputs(v: Values, usage: string, opts: { cal: 'require
   if (models.length && v.probs) throw new UsageError(`give --model or --probs, not both\n\n${usage}`);
   if (models.length) {
     if (models.length > 1) throw new UsageError('this command takes one --model');
-    data = await predictWithModel(models[0]!, { data: v.data as string, split: splitName(v.split, '--split'), limit, seed, threads });
+    data = await predictWithModel(models[0]!, { data: v.data as string, split: splitName(v.split, '--split'), limit, seed, threads, scale });
     if (classNames) data.classNames = classNames;
   } else if (v.probs) data = loadPredictionFile(v.probs as string, { ...fileOpts, labels: v.labels as string | undefined });
   else throw new UsageError(`give --model m.onnx or --probs FILE\n\n${usage}`);
@@ -106,7 +110,7 @@ export async function loadInputs(v: Values, usage: string, opts: { cal: 'require
   } else if (models.length && (v['cal-split'] !== undefined || opts.cal === 'required')) {
     const s = splitName(v['cal-split'] ?? 'val', '--cal-split');
     if (s === v.split) throw new UsageError(`--cal-split ${s} is the evaluation split; pick another (e.g. val)`);
-    cal = await predictWithModel(models[0]!, { data: v.data as string, split: s, limit, seed, threads });
+    cal = await predictWithModel(models[0]!, { data: v.data as string, split: s, limit, seed, threads, scale });
   } else if (v['cal-split'] !== undefined) throw new UsageError('--cal-split needs --model (with files, use --cal-probs or --cal-fraction)');
   if (!cal && opts.cal === 'required') throw new UsageError(`this command needs a held-out calibration split\n\n${usage}`);
   return { data, cal };

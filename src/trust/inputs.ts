@@ -16,6 +16,7 @@ import { cloneModel } from '../onnx/ir.js';
 import { seedRandomOps } from '../onnx/seed-random.js';
 import { prepareData } from '../train/prepare.js';
 import { augment } from '../data/augment.js';
+import type { InputScale } from '../data/transforms.js';
 import { Rng } from '../tensor/rng.js';
 import type { ImageDataset } from '../data/dataset.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -177,6 +178,8 @@ export interface ModelInputOptions {
   seed?: number;
   threads?: number;
   batchSize?: number;
+  /** Pixel values the model expects (default 'pm1'). */
+  scale?: InputScale;
 }
 
 /** The dataset a model takes (size and channels from its input shape). */
@@ -185,7 +188,7 @@ export function datasetFor(modelPath: string, opts: ModelInputOptions): { datase
   const [, c, h] = m.inputShape;
   const size = typeof h === 'number' ? h : 64;
   const channels = typeof c === 'number' ? c : 1;
-  const prepared = prepareData(opts.data, { size, channels, seed: opts.seed ?? 0, limit: opts.limit });
+  const prepared = prepareData(opts.data, { size, channels, seed: opts.seed ?? 0, limit: opts.limit, scale: opts.scale });
   const dataset = prepared[opts.split];
   if (dataset.task !== 'single') throw new Error(`${opts.data}: trust statistics need single-label data (one class per image)`);
   return { dataset, size, channels };

@@ -8,6 +8,7 @@ import type { AuditContext } from '../context.js';
 import { gridLabel, mapsGrid } from '../figures.js';
 import { probabilities } from '../predictions.js';
 import { mainMaps } from './main-maps.js';
+import { describeScale } from '../../data/transforms.js';
 
 export async function overviewSection(ctx: AuditContext): Promise<Section> {
   const { subject, sample } = ctx;
@@ -34,6 +35,7 @@ export async function overviewSection(ctx: AuditContext): Promise<Section> {
     summary: [
       `Each method explains the audited model's predicted class on ${sample.indices.length} sampled test images (${correct} predicted correctly). The grid shows ${pick.length} of them: correct predictions of each class first, then ${Math.min(2, wrong.length)} wrong one(s). Unsigned maps use the jet colormap (red = most important); signed maps the red–blue diverging one (red raises the class score, blue lowers it).`,
       'Maps are drawn as computed (raw values scaled per map for display). The sections below test whether they can be believed; the raw maps are in maps/audited_model_<method>.npy.',
+      `Images are given to the model as ${describeScale(ctx.opts.scale ?? 'pm1')} (--scale ${ctx.opts.scale ?? 'pm1'}); a model that expects other pixel values (ImageNet mean/std, [0, 1], Keras' [0, 255]) needs the matching --scale, or every number below is about the wrong input.`,
       ...subject.model.adaptations(),
     ],
     figures: [{ id: 'overview-grid', title: 'Explanations of the audited model', caption: 'Rows: test images with true class, prediction and its probability. Columns: the image, then one overlay per method.', png }],
