@@ -142,3 +142,15 @@ test('candor explain: bad method options and inputs are clear errors listing wha
   const r = run(['--methods', 'lime', '--out', join(dir, 'cli')]);
   assert.equal(r.status, 2, 'the command exits with status 2 on a usage error');
 });
+
+test('candor explain on a Keras-style model (channels-last, sigmoid head, Rescaling inside) with --scale byte says what it adapted', () => {
+  const out = join(mkdtempSync(join(tmpdir(), 'candor-explain-keras-')), 'out');
+  const r = run(['--model', 'src/runtime/fixtures/nhwc_binary.onnx', '--scale', 'byte', '--input', 'pneumoniamnist:test:0-2', '--methods', 'saliency,gradcam', '--out', out]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout + r.stderr, /channels-last \[N, H, W, C\] images; candor feeds it \[N, C, H, W\]/);
+  assert.match(r.stdout + r.stderr, /one sigmoid output σ\(z\); candor uses the two logits \[−z\/2, z\/2\]/);
+  assert.deepEqual(readNpyFileSync(join(out, 'saliency.npy')).shape, [2, 32, 32]);
+  const bad = run(['--model', 'src/runtime/fixtures/nhwc_binary.onnx', '--scale', 'bytes', '--methods', 'saliency', '--out', join(out, 'x')]);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--scale must be one of pm1, unit, imagenet, byte, got 'bytes'/);
+});
