@@ -32,6 +32,11 @@ function maxAbs(a: ArrayLike<number>, b: ArrayLike<number>): number {
 test('rankdata averages tied ranks', () => {
   assert.deepEqual([...rankdata([3, 1, 3, 2, 3])], [4, 1, 4, 2, 4]);
   assert.deepEqual([...rankdata([0.5, 0.5])], [1.5, 1.5]);
+  // float32 input takes the packed-key sort: the same ranks as the plain one, with ties, ±0, ±∞, subnormals
+  const v = Float32Array.from({ length: 5000 }, (_, i) => [0, -0, 1e-45, -1e-45, Infinity, -Infinity, 3.5, -3.5][i % 8]! * (i % 3 ? 1 : 2) + (i % 11 === 0 ? Math.sin(i) : 0));
+  assert.deepEqual([...rankdata(v)], [...rankdata(Array.from(v))]);
+  const r = Float32Array.from({ length: 4096 }, (_, i) => Math.round(100 * Math.sin(i * 12.9898) * 43758.5453) % 37);
+  assert.deepEqual([...rankdata(r)], [...rankdata(Array.from(r))]);
 });
 
 test('Spearman (|map| and signed) and Pearson match scipy to 1e-12, ties included', () => {
