@@ -59,25 +59,29 @@ export function hog(img: ArrayLike<number>, h: number, w: number, options: HogOp
       ori[i * w + j] = mod180(Math.atan2(gr, gc) * (180 / Math.PI));
     }
   }
-  // orientation histogram [ncr, ncc, orientations], float32 accumulation as skimage's cell_hog
+  // orientation histogram [ncr, ncc, orientations], float32 accumulation as skimage's cell_hog. One pass
+  // over each cell's pixels (skimage makes one per bin): each bin still sums its pixels in row-major order,
+  // so every float32 sum is the same.
   const per180 = Math.fround(180 / orientations);
+  const edges = Float64Array.from({ length: orientations + 1 }, (_, o) => Math.fround(per180 * o));
   const hist = new Float64Array(ncr * ncc * orientations);
   const area = cr * cc;
-  for (let o = 0; o < orientations; o++) {
-    const hiEdge = Math.fround(per180 * (o + 1));
-    const loEdge = Math.fround(per180 * o);
-    for (let ri = 0; ri < ncr; ri++) {
-      for (let ci = 0; ci < ncc; ci++) {
-        let total = 0;
-        for (let y = ri * cr; y < (ri + 1) * cr; y++) {
-          for (let x = ci * cc; x < (ci + 1) * cc; x++) {
-            const t = ori[y * w + x]!;
-            if (t >= hiEdge || t < loEdge) continue;
-            total = Math.fround(total + mag[y * w + x]!);
-          }
+  const totals = new Float64Array(orientations);
+  for (let ri = 0; ri < ncr; ri++) {
+    for (let ci = 0; ci < ncc; ci++) {
+      totals.fill(0);
+      for (let y = ri * cr; y < (ri + 1) * cr; y++) {
+        for (let x = ci * cc; x < (ci + 1) * cc; x++) {
+          const t = ori[y * w + x]!;
+          // the bin o with edges[o] ≤ t < edges[o + 1] (skimage's test), if any
+          let o = Math.min(orientations - 1, Math.max(0, Math.floor(t / per180)));
+          while (o > 0 && t < edges[o]!) o--;
+          while (o < orientations - 1 && t >= edges[o + 1]!) o++;
+          if (t < edges[o]! || t >= edges[o + 1]!) continue;
+          totals[o] = Math.fround(totals[o]! + mag[y * w + x]!);
         }
-        hist[(ri * ncc + ci) * orientations + o] = Math.fround(total / area);
       }
+      for (let o = 0; o < orientations; o++) hist[(ri * ncc + ci) * orientations + o] = Math.fround(totals[o]! / area);
     }
   }
   const blockLen = br * bc * orientations;
