@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { loadModel } from '../runtime/node.js';
 import type { Model } from '../runtime/model.js';
 import { prepareDataAsync, type PreparedData } from '../train/prepare.js';
-import { describeScale, type InputScale } from '../data/transforms.js';
+import { describeScale, INPUT_SCALES, type InputScale } from '../data/transforms.js';
 import { cardPath, type ModelCard } from '../train/card.js';
 import { stratifiedIndices } from '../data/transforms.js';
 import { selectRows, classCounts, type SingleLabelDataset } from '../data/dataset.js';
@@ -146,7 +146,11 @@ export class AuditContext {
     if (typeof w === 'number' && w !== size) throw new Error(`${path}: the audit needs square inputs, the model takes ${h}×${w}`);
     const channels = typeof c === 'number' ? c : card?.input.channels ?? 1;
     const log = (s: string) => opts.quiet || console.error(s);
-    log(`candor audit: ${path} (${model.numClasses} classes, input ${channels}×${size}×${size}, pixels as ${describeScale(opts.scale ?? 'pm1')})`);
+    const scale = opts.scale ?? 'pm1';
+    // A card that names one of the known scales must agree with --scale (a candor model says pm1).
+    const carded = INPUT_SCALES.find((k) => describeScale(k) === card?.input.normalization);
+    if (carded && carded !== scale) throw new Error(`${path}: its card says the model takes ${describeScale(carded)} (--scale ${carded}), not --scale ${scale}`);
+    log(`candor audit: ${path} (${model.numClasses} classes, input ${channels}×${size}×${size}, pixels as ${describeScale(scale)})`);
     const data = await prepareDataAsync(opts.data, { size, channels, seed: opts.seed, window: opts.window, frames: opts.frames, scale: opts.scale });
     if (data.test.task !== 'single') throw new Error(`${opts.data}: the audit needs single-label data (one class per image); this data set is multi-label`);
     const classes = card?.classes ? [...card.classes] : [...data.test.classNames];

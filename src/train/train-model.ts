@@ -17,6 +17,7 @@ import { modelFromBytes } from '../runtime/node.js';
 import { serializeModel } from '../onnx/proto.js';
 import type { Model as IRModel } from '../onnx/ir.js';
 import type { OrtSessionApi } from '../runtime/session.js';
+import { describeScale } from '../data/transforms.js';
 
 export interface TrainSettings {
   epochs: number;
@@ -106,7 +107,7 @@ export async function trainModel(req: TrainRequest): Promise<TrainOutcome> {
     candorVersion: candorVersion(),
     createdAt: new Date().toISOString(),
     architecture: req.architecture,
-    input: { channels: inChannels, size, normalization: '(x − 0.5) / 0.5 of [0, 1] pixels, i.e. [-1, 1]' },
+    input: { channels: inChannels, size, normalization: describeScale('pm1') },
     classes: data.train.classNames,
     data: {
       path: req.dataLabel === data.path ? data.path : `${req.dataLabel} (bundled: ${data.path.split(/[\\/]/).slice(-2).join('/')})`,
