@@ -2,7 +2,8 @@
  * `candor train`: train a classifier on the candor engine and save it as plain ONNX with a JSON
  * card beside it. The sanity-check variants (random labels, a label-correlated shortcut) are flags.
  */
-import { existsSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { buildArchitecture, ARCHITECTURES } from '../train/arch/index.js';
 import { prepareDataAsync } from '../train/prepare.js';
 import type { OptimizerType } from '../train/optim.js';
@@ -63,6 +64,13 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const out = required(v.out, '--out', TRAIN_USAGE);
   if (!out.endsWith('.onnx')) throw new UsageError(`--out must name an .onnx file, got '${out}'`);
   if (!v.force && (existsSync(out) || existsSync(cardPath(out)))) throw new UsageError(`${out} exists; use --force to replace it`);
+  // Before any training: the folder of --out must exist or be creatable (the model was lost at the end otherwise).
+  try {
+    mkdirSync(dirname(resolve(out)), { recursive: true });
+    accessSync(dirname(resolve(out)), constants.W_OK);
+  } catch (e) {
+    throw new UsageError(`--out ${out}: cannot write to its folder (${(e as Error).message})`);
+  }
   const size = parseIntArg(v.size, '--size', 64);
   const epochs = parseIntArg(v.epochs, '--epochs', 10);
   const batchSize = parseIntArg(v['batch-size'], '--batch-size', 128);

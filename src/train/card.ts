@@ -11,6 +11,8 @@ import { serializeModel } from '../onnx/proto.js';
 import type { Model } from '../onnx/ir.js';
 import type { EpochRecord } from './fit.js';
 import type { EpochMetrics } from './evaluate.js';
+import { mkdir } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 
 export interface ModelCard {
   candorVersion: string;
@@ -38,8 +40,10 @@ export function cardPath(modelPath: string): string {
   return modelPath.replace(/\.onnx$/i, '') + '.json';
 }
 
+/** Writes model.onnx and model.json atomically, creating the folder if needed. */
 export async function saveModel(path: string, model: Model, card: ModelCard): Promise<void> {
   const m = { ...model, producerName: 'candor', producerVersion: card.candorVersion };
+  await mkdir(dirname(resolve(path)), { recursive: true });
   await writeFileAtomic(path, serializeModel(m));
   await writeFileAtomic(cardPath(path), new TextEncoder().encode(JSON.stringify(card, null, 2) + '\n'));
 }
