@@ -3,7 +3,6 @@
  * schedule from options, `fit` with a progress bar, evaluation on the test split (and on the
  * marked test copy for shortcut data), and a model card. Saving is the caller's choice.
  */
-import * as ort from 'onnxruntime-node';
 import { fit } from './fit.js';
 import { createOptimizer, normAndBias, type OptimizerType } from './optim.js';
 import { constant, cosine, oneCycle } from './schedule.js';
@@ -13,10 +12,9 @@ import { Progress } from './progress.js';
 import type { PreparedData } from './prepare.js';
 import { classCounts, type ImageDataset } from '../data/dataset.js';
 import type { AugmentOptions } from '../data/augment.js';
-import { modelFromBytes } from '../runtime/node.js';
+import { modelFromBytes, nodeOrt } from '../runtime/node.js';
 import { serializeModel } from '../onnx/proto.js';
 import type { Model as IRModel } from '../onnx/ir.js';
-import type { OrtSessionApi } from '../runtime/session.js';
 import { describeScale } from '../data/transforms.js';
 
 export interface TrainSettings {
@@ -68,7 +66,7 @@ export async function trainModel(req: TrainRequest): Promise<TrainOutcome> {
   const lrAt = schedule ? schedule.lr : req.schedule === 'cosine' ? cosine({ baseLr: lr, tMax: total }) : constant(lr);
   let bar: Progress | undefined;
   let opt: ReturnType<typeof createOptimizer> | undefined;
-  const result = await fit(req.model, data.train, data.val, ort as unknown as OrtSessionApi, {
+  const result = await fit(req.model, data.train, data.val, nodeOrt, {
     epochs,
     batchSize,
     seed: req.seed,
