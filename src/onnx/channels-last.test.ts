@@ -42,6 +42,10 @@ test('a tf2onnx-style NHWC input (Rescaling on NHWC, then Transpose 0,3,1,2) is 
   const conv = odd.graph.nodes.find((n) => n.opType === 'Conv')!;
   conv.inputs[0] = odd.graph.nodes.find((n) => n.opType === 'Sub')!.outputs[0]!;
   assert.equal(isChannelsLast(odd.graph, 'input_1'), false);
+  // A Shape of the NHWC input (tf2onnx's dynamic reshapes) does not stop the detection.
+  const shaped = parseModel(readFileSync(fixture('nhwc_cnn.onnx')));
+  shaped.graph.nodes.push({ opType: 'Shape', domain: '', name: 'shape_of_input', inputs: ['input_1'], outputs: ['input_shape'], attrs: {} });
+  assert.equal(isChannelsLast(shaped.graph, 'input_1'), true);
 });
 
 test('an NHWC model takes [N, C, H, W] images and matches PyTorch: logits, input gradient, conv activation and gradient', async (t) => {

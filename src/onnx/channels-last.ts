@@ -9,7 +9,8 @@
  *
  * Detection (both must hold): the input is [N, H, W, C] with a static C of 1–4 and H not a static
  * 1–4, and following the input through elementwise ops only leads to a Transpose with perm
- * [0, 3, 1, 2] (every path; a Conv or a reshape on the way means the model is not channels-last).
+ * [0, 3, 1, 2] (every path; a Conv or a reshape on the way means the model is not channels-last; a Shape
+ * of the NHWC tensor, as tf2onnx emits for dynamic reshapes, is allowed: it still reads that tensor).
  */
 import { A, DataType, type Graph, type Model, attrInts, cloneModel } from './ir.js';
 
@@ -42,6 +43,7 @@ export function isChannelsLast(g: Graph, input: string): boolean {
         if (perm?.join() !== '0,3,1,2') return false;
         reached = true;
       } else if (ELEMENTWISE.has(n.opType) && n.domain === '') stack.push(...n.outputs);
+      else if (n.opType === 'Shape' && n.domain === '') continue; // reads the NHWC tensor's shape, which it still gets
       else return false;
     }
   }
