@@ -29,6 +29,7 @@ import { checkDataset, defaultClassNames, type SingleLabelDataset } from './data
 import { resize } from './resize.js';
 import { DicomError } from '../io/dicom.js';
 import { MedicalReader, NIFTI_EXT, isDicomFileSync, medicalKind, parseImageRef, DICOM_EXT, type ImageRef, type MedicalReadOptions } from './medical-folder.js';
+import { splitCsvLine } from '../io/csv.js';
 
 export interface ImageFolderOptions extends MedicalReadOptions {
   /** A CSV of `file,label` (relative to `dir` unless absolute). Without it, sub-folders are classes. */
@@ -105,25 +106,6 @@ function listFolders(dir: string): Item[] {
     if (n === 0) throw new Error(`${join(dir, cls)}: class folder '${cls}' holds no PNG, JPEG or DICOM files`);
   }
   return items;
-}
-
-/** Split one CSV line (double-quoted fields may hold commas and "" escapes). */
-function splitCsvLine(line: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i]!;
-    if (quoted) {
-      if (ch === '"' && line[i + 1] === '"') { cur += '"'; i++; }
-      else if (ch === '"') quoted = false;
-      else cur += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') { out.push(cur.trim()); cur = ''; }
-    else cur += ch;
-  }
-  out.push(cur.trim());
-  return out;
 }
 
 const INTEGER = /^\d+(\.0*)?$/;

@@ -4,6 +4,7 @@
  * is split off as `y`.
  */
 import { readFileSync } from 'node:fs';
+import { splitCsvLine } from '../io/csv.js';
 
 export interface Table {
   /** Row-major `[n, d]` features. */
@@ -19,30 +20,11 @@ export interface Table {
 
 const MISSING = new Set(['', 'na', 'nan', 'null', 'none', '?']);
 
-function splitLine(line: string): string[] {
-  if (!line.includes('"')) return line.split(',').map((s) => s.trim());
-  const out: string[] = [];
-  let cur = '';
-  let q = false;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i]!;
-    if (q) {
-      if (c === '"' && line[i + 1] === '"') (cur += '"'), i++;
-      else if (c === '"') q = false;
-      else cur += c;
-    } else if (c === '"') q = true;
-    else if (c === ',') out.push(cur.trim()), (cur = '');
-    else cur += c;
-  }
-  out.push(cur.trim());
-  return out;
-}
-
 export function parseCsvTable(text: string, opts: { target?: string; source?: string } = {}): Table {
   const source = opts.source ?? 'CSV';
   const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
   if (lines.length < 2) throw new Error(`${source}: needs a header row and at least one data row`);
-  const header = splitLine(lines[0]!.replace(/^\uFEFF/, ''));
+  const header = splitCsvLine(lines[0]!.replace(/^\uFEFF/, ''));
   const dup = header.find((h, i) => header.indexOf(h) !== i);
   if (dup !== undefined) throw new Error(`${source}: column '${dup}' appears twice in the header`);
   const ti = opts.target === undefined ? -1 : header.indexOf(opts.target);
@@ -52,7 +34,7 @@ export function parseCsvTable(text: string, opts: { target?: string; source?: st
   const X = new Float64Array(n * d);
   const y = ti >= 0 ? new Float64Array(n) : undefined;
   for (let r = 0; r < n; r++) {
-    const cells = splitLine(lines[r + 1]!);
+    const cells = splitCsvLine(lines[r + 1]!);
     if (cells.length !== header.length) throw new Error(`${source}: line ${r + 2} has ${cells.length} fields, the header ${header.length}`);
     let j = 0;
     for (let c = 0; c < cells.length; c++) {

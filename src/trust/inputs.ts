@@ -20,6 +20,7 @@ import type { InputScale } from '../data/transforms.js';
 import { Rng } from '../tensor/rng.js';
 import type { ImageDataset } from '../data/dataset.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { splitCsvLine } from '../io/csv.js';
 
 export interface Predictions {
   /** [N, K] probabilities. */
@@ -32,24 +33,6 @@ export interface Predictions {
   groups?: string[];
   ids?: string[];
   source: string;
-}
-
-function splitCsvLine(line: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let q = false;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i]!;
-    if (q) {
-      if (ch === '"' && line[i + 1] === '"') { cur += '"'; i++; }
-      else if (ch === '"') q = false;
-      else cur += ch;
-    } else if (ch === '"') q = true;
-    else if (ch === ',') { out.push(cur); cur = ''; }
-    else cur += ch;
-  }
-  out.push(cur);
-  return out.map((s) => s.trim());
 }
 
 function toLabels(what: string, values: ArrayLike<number | bigint>, k?: number): Int32Array {
