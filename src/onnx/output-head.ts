@@ -44,7 +44,7 @@ export function toLogits(ir: Model, inferred: Inferred): { model: Model; activat
   const k = inferred.info.get(output)?.shape?.[1];
   const found = producer(g, output);
   if (!found || found.node.domain !== '' || (found.node.opType !== 'Sigmoid' && !found.node.opType.endsWith('Softmax'))) {
-    return k === 1 ? { model: replaceHead(ir, [], (b) => b.halves(`${output}__z`), 2), activation: 'single-logit' } : { model: ir, activation: 'none' };
+    return k === 1 ? { model: replaceHead(ir, [], `${output}__z`, 'halves'), activation: 'single-logit' } : { model: ir, activation: 'none' };
   }
   const { node, path } = found;
   // The head's outputs must feed nothing but the graph output.
@@ -55,56 +55,44 @@ export function toLogits(ir: Model, inferred: Inferred): { model: Model; activat
   if (node.opType === 'Softmax' || node.opType === 'LogSoftmax') {
     const axis = attrInt(node, 'axis', opset >= 13 ? -1 : 1);
     if (axis !== 1 && axis !== -1) return { model: ir, activation: 'none' };
-    return { model: replaceHead(ir, path, (b) => b.identity(node.inputs[0]!)), activation: node.opType === 'Softmax' ? 'softmax' : 'log-softmax' };
+    return { model: replaceHead(ir, path, node.inputs[0]!, 'identity'), activation: node.opType === 'Softmax' ? 'softmax' : 'log-softmax' };
   }
   if (node.opType === 'Sigmoid') {
     if (k !== 1) return { model: ir, activation: 'sigmoid-multilabel' };
-    return {
-      model: replaceHead(ir, path, (b) => b.halves(node.inputs[0]!), 2),
-      activation: 'sigmoid',
-    };
+    return { model: replaceHead(ir, path, node.inputs[0]!, 'halves'), activation: 'sigmoid' };
   }
   return { model: ir, activation: 'none' };
 }
 
-interface HeadBuilder {
-  identity(z: string): void;
-  halves(z: string): void;
-}
-
 /**
  * Drop the head node and the Identity nodes after it (`path`; empty: keep every node and rename the old
- * output), and compute the graph output with `build` (`classes`: the output's new width).
+ * output to `${out}__z`), and compute the graph output from `z`: as it is ('identity'), or as the two
+ * logits [−z/2, z/2] ('halves', the output becoming [N, 2]).
  */
-function replaceHead(ir: Model, path: number[], build: (b: HeadBuilder) => void, classes?: number): Model {
+function replaceHead(ir: Model, path: number[], z: string, logits: 'identity' | 'halves'): Model {
   const model = cloneModel(ir);
   const g = model.graph;
   const out = g.outputs[0]!.name;
   g.nodes = g.nodes.filter((_, i) => !path.includes(i));
   if (!path.length) {
-    // Nothing removed (a raw single logit): the old output becomes `${out}__z`.
     const rename = (t: string) => (t === out ? `${out}__z` : t);
     for (const n of g.nodes) {
       n.inputs = n.inputs.map(rename);
       n.outputs = n.outputs.map(rename);
     }
   }
-  const scalar = (name: string, v: number) => {
-    g.initializers.set(name, { name, dataType: DataType.FLOAT, dims: [], data: new Float32Array([v]) });
-    return name;
-  };
-  build({
-    identity: (z) => g.nodes.push({ opType: 'Identity', domain: '', name: `${out}__logits`, inputs: [z], outputs: [out], attrs: {} }),
-    halves: (z) => {
-      const lo = `${out}__neg_half`;
-      const hi = `${out}__half`;
-      g.nodes.push({ opType: 'Mul', domain: '', name: lo, inputs: [z, scalar(`${out}__c_neg_half`, -0.5)], outputs: [lo], attrs: {} });
-      g.nodes.push({ opType: 'Mul', domain: '', name: hi, inputs: [z, scalar(`${out}__c_half`, 0.5)], outputs: [hi], attrs: {} });
-      g.nodes.push({ opType: 'Concat', domain: '', name: `${out}__logits`, inputs: [lo, hi], outputs: [out], attrs: { axis: A.i(1) } });
-    },
-  });
-  const o = g.outputs[0]!;
-  if (classes !== undefined && o.shape) g.outputs[0] = { ...o, shape: [o.shape[0] ?? 'batch', classes] };
+  const node = (opType: string, name: string, inputs: string[], output: string, attrs = {}) => g.nodes.push({ opType, domain: '', name, inputs, outputs: [output], attrs });
+  if (logits === 'identity') node('Identity', `${out}__logits`, [z], out);
+  else {
+    for (const [suffix, v] of [['neg_half', -0.5], ['half', 0.5]] as const) {
+      const c = `${out}__c_${suffix}`;
+      g.initializers.set(c, { name: c, dataType: DataType.FLOAT, dims: [], data: new Float32Array([v]) });
+      node('Mul', `${out}__${suffix}`, [z, c], `${out}__${suffix}`);
+    }
+    node('Concat', `${out}__logits`, [`${out}__neg_half`, `${out}__half`], out, { axis: A.i(1) });
+    const o = g.outputs[0]!;
+    if (o.shape) g.outputs[0] = { ...o, shape: [o.shape[0] ?? 'batch', 2] };
+  }
   g.valueInfo.delete(out);
   return model;
 }
