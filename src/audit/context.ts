@@ -7,9 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { loadModel } from '../runtime/node.js';
 import type { Model } from '../runtime/model.js';
 import { prepareDataAsync, type PreparedData } from '../train/prepare.js';
-import { describeScale, INPUT_SCALES, type InputScale } from '../data/transforms.js';
 import { cardPath, type ModelCard } from '../train/card.js';
-import { stratifiedIndices } from '../data/transforms.js';
+import { describeScale, INPUT_SCALES, type InputScale, stratifiedIndices } from '../data/transforms.js';
 import { selectRows, classCounts, type SingleLabelDataset } from '../data/dataset.js';
 import { Rng } from '../tensor/rng.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -151,7 +150,7 @@ export class AuditContext {
     const carded = INPUT_SCALES.find((k) => describeScale(k) === card?.input.normalization);
     if (carded && carded !== scale) throw new Error(`${path}: its card says the model takes ${describeScale(carded)} (--scale ${carded}), not --scale ${scale}`);
     log(`candor audit: ${path} (${model.numClasses} classes, input ${channels}×${size}×${size}, pixels as ${describeScale(scale)})`);
-    const data = await prepareDataAsync(opts.data, { size, channels, seed: opts.seed, window: opts.window, frames: opts.frames, scale: opts.scale });
+    const data = await prepareDataAsync(opts.data, { size, channels, seed: opts.seed, window: opts.window, frames: opts.frames, scale });
     if (data.test.task !== 'single') throw new Error(`${opts.data}: the audit needs single-label data (one class per image); this data set is multi-label`);
     const classes = card?.classes ? [...card.classes] : [...data.test.classNames];
     if (data.test.classNames.length !== model.numClasses) {

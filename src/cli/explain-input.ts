@@ -29,7 +29,7 @@ import { scaleNiftiSlices } from '../io/nifti-scale.js';
 import { niftiSlices, type SliceAxis } from '../io/nifti.js';
 import { loadMedMnist, SPLITS, type Split } from '../data/medmnist.js';
 import { selectRows, datasetSize } from '../data/dataset.js';
-import { INPUT_SCALES, type InputScale, repeatChannels, scaleInput } from '../data/transforms.js';
+import { type InputScale, repeatChannels, scaleInput } from '../data/transforms.js';
 import { resize } from '../data/resize.js';
 import { resolveDataPath, BUNDLED_DATASETS } from '../train/prepare.js';
 import { cardPath } from '../train/card.js';
@@ -37,8 +37,6 @@ import { displayImage } from '../viz/overlay.js';
 import { UsageError } from './args.js';
 
 export const DEFAULT_COUNT = 8;
-export const SCALES = INPUT_SCALES;
-export type Scale = InputScale;
 const AXES: readonly SliceAxis[] = ['axial', 'coronal', 'sagittal', 'i', 'j', 'k'];
 
 export interface Batch {
@@ -85,7 +83,7 @@ export function modelSpec(model: Model, path: string): ModelSpec {
 const expectShape = (m: ModelSpec) => `[N, ${m.channels}, ${m.height}, ${m.width}]`;
 
 /** Images [N,C,h,w] in [0,1] → the model's batch (resize, channels, scaling) and the display copy. */
-function preprocess(images: Tensor, spec: ModelSpec, scale: Scale, where: string): { x: Tensor; display: Tensor } {
+function preprocess(images: Tensor, spec: ModelSpec, scale: InputScale, where: string): { x: Tensor; display: Tensor } {
   let t = images;
   const c = t.shape[1]!;
   if (c === 3 && spec.channels === 1) {
@@ -123,7 +121,7 @@ function parseRange(r: string | undefined, n: number, where: string, dflt: [numb
   return Array.from({ length: b - a }, (_, i) => a + i);
 }
 
-async function npyBatch(path: string, spec: ModelSpec, scale: Scale): Promise<Batch> {
+async function npyBatch(path: string, spec: ModelSpec, scale: InputScale): Promise<Batch> {
   const raw = await readNpyFile(path);
   if (raw.dtype === 'bool') throw new UsageError(`${path}: bool arrays are not images`);
   const x = raw.dtype === 'float32' ? (raw as Tensor) : new Tensor(Float32Array.from(raw.data as ArrayLike<number>, Number), raw.shape);
@@ -142,7 +140,7 @@ async function npyBatch(path: string, spec: ModelSpec, scale: Scale): Promise<Ba
   return { x: mx, display, description: `${path} [${s.join(', ')}] as raw images (min–max per image), at ${spec.height}×${spec.width}` };
 }
 
-function npzBatch(arg: string, spec: ModelSpec, scale: Scale): Batch {
+function npzBatch(arg: string, spec: ModelSpec, scale: InputScale): Batch {
   const m = /^(.*?)(?::([^:]*))?(?::([^:]*))?$/i.exec(arg)!;
   const [, file, splitArg, rangeArg] = m;
   const split = (splitArg === undefined || splitArg === '' ? 'test' : splitArg.toLowerCase()) as Split;
@@ -166,7 +164,7 @@ function npzBatch(arg: string, spec: ModelSpec, scale: Scale): Batch {
   };
 }
 
-function imageFilesBatch(files: string[], spec: ModelSpec, scale: Scale): Batch {
+function imageFilesBatch(files: string[], spec: ModelSpec, scale: InputScale): Batch {
   const parts: Tensor[] = [];
   for (const f of files) {
     if (!existsSync(f)) throw new UsageError(`${f}: no such file`);
@@ -190,7 +188,7 @@ function imageFilesBatch(files: string[], spec: ModelSpec, scale: Scale): Batch 
   return { x, display, description: `${files.length} image file(s) at ${spec.height}×${spec.width}` };
 }
 
-async function dicomBatch(arg: string, spec: ModelSpec, scale: Scale): Promise<Batch> {
+async function dicomBatch(arg: string, spec: ModelSpec, scale: InputScale): Promise<Batch> {
   const [file, rangeArg] = splitSpec(arg, /\.dcm$/i);
   if (!existsSync(file)) throw new UsageError(`${file}: no such file`);
   let img;
@@ -210,7 +208,7 @@ async function dicomBatch(arg: string, spec: ModelSpec, scale: Scale): Promise<B
   return { x, display, description: `${file} frames ${idx[0]}-${idx.at(-1)! + 1} (windowed) at ${spec.height}×${spec.width}` };
 }
 
-async function niftiBatch(arg: string, spec: ModelSpec, scale: Scale): Promise<Batch> {
+async function niftiBatch(arg: string, spec: ModelSpec, scale: InputScale): Promise<Batch> {
   const [file, rest] = splitSpec(arg, /\.nii(\.gz)?$/i);
   const [axisArg, rangeArg] = (rest ?? '').split(':') as [string, string | undefined];
   const axis = (axisArg === '' ? 'axial' : axisArg.toLowerCase()) as SliceAxis;
@@ -245,7 +243,7 @@ function splitSpec(arg: string, ext: RegExp): [string, string | undefined] {
   return [arg, undefined];
 }
 
-export async function loadBatch(input: string | undefined, spec: ModelSpec, scale: Scale = 'pm1'): Promise<Batch> {
+export async function loadBatch(input: string | undefined, spec: ModelSpec, scale: InputScale = 'pm1'): Promise<Batch> {
   if (input === undefined) return npzBatch(`pneumoniamnist:test:0-${DEFAULT_COUNT}`, spec, scale);
   if (/\.npy$/i.test(input)) {
     if (!existsSync(input)) throw new UsageError(`${input}: no such file`);

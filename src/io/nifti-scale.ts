@@ -10,14 +10,24 @@ import { Tensor } from '../tensor/tensor.js';
 import { applyWindow } from './dicom.js';
 import { niftiRange, type NiftiVolume } from './nifti.js';
 
-export function scaleNiftiSlices(vol: NiftiVolume, slices: Tensor<Float32Array>, t: number, source = vol.source): { scaled: Tensor<Float32Array>; from: 'cal' | 'min-max' } {
-  if (vol.calRange) {
-    const [lo, hi] = vol.calRange;
-    return { scaled: applyWindow(slices, (lo + hi) / 2, hi - lo, { function: hi - lo < 1 ? 'LINEAR_EXACT' : 'LINEAR' }), from: 'cal' };
-  }
-  const [lo, hi] = niftiRange(vol, t, source);
+/** (v − lo) / (hi − lo): the volume's min–max onto [0, 1] (all zeros for a constant volume). */
+export function minMaxScale(slices: Tensor<Float32Array>, lo: number, hi: number): Tensor<Float32Array> {
   const span = hi - lo;
   const out = new Float32Array(slices.data.length);
   if (span > 0) for (let i = 0; i < out.length; i++) out[i] = (slices.data[i]! - lo) / span;
-  return { scaled: new Tensor(out, slices.shape), from: 'min-max' };
+  return new Tensor(out, slices.shape);
+}
+
+/** A display window on NIfTI values: DICOM's LINEAR, or LINEAR_EXACT below width 1 (normalised intensities). */
+export function windowNifti(slices: Tensor<Float32Array>, center: number, width: number): Tensor<Float32Array> {
+  return applyWindow(slices, center, width, { function: width < 1 ? 'LINEAR_EXACT' : 'LINEAR' });
+}
+
+export function scaleNiftiSlices(vol: NiftiVolume, slices: Tensor<Float32Array>, t: number, source = vol.source): { scaled: Tensor<Float32Array>; from: 'cal' | 'min-max' } {
+  if (vol.calRange) {
+    const [lo, hi] = vol.calRange;
+    return { scaled: windowNifti(slices, (lo + hi) / 2, hi - lo), from: 'cal' };
+  }
+  const [lo, hi] = niftiRange(vol, t, source);
+  return { scaled: minMaxScale(slices, lo, hi), from: 'min-max' };
 }

@@ -17,6 +17,7 @@ import { Gunzip } from 'fflate';
 import { Tensor } from '../tensor/tensor.js';
 import { applyWindow, type DicomImage, type VoiLutFunction } from '../io/dicom.js';
 import { niftiRange, niftiSlices, type NiftiVolume } from '../io/nifti.js';
+import { minMaxScale, windowNifti } from '../io/nifti-scale.js';
 
 export { niftiRange };
 
@@ -78,14 +79,7 @@ export function niftiSlice(vol: NiftiVolume, s: number, t = 0): Tensor<Float32Ar
  */
 export function windowNiftiSlice(slice: Tensor<Float32Array>, range: readonly [number, number], center: number, width: number): Tensor<Float32Array> {
   if (!(width > 0) || !Number.isFinite(center)) throw new Error(`invalid window: centre ${center}, width ${width}`);
-  if (isFullRange(range, center, width)) {
-    const [lo, hi] = range;
-    const span = hi - lo;
-    const out = new Float32Array(slice.data.length);
-    if (span > 0) for (let i = 0; i < out.length; i++) out[i] = (slice.data[i]! - lo) / span;
-    return new Tensor(out, slice.shape);
-  }
-  return applyWindow(slice, center, width, { function: width < 1 ? 'LINEAR_EXACT' : 'LINEAR' });
+  return isFullRange(range, center, width) ? minMaxScale(slice, range[0], range[1]) : windowNifti(slice, center, width);
 }
 
 /** Gunzips just enough of a gzip stream for `need` bytes (or all of it, if shorter). */
