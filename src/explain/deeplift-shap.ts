@@ -48,13 +48,7 @@ export function deepLiftShapBaselines(inputs: Tensor, baselines: ShapBaselines, 
     const ok = (s.length === 4 && s[1] === c && s[2] === h && s[3] === w) || (s.length === 3 && s[0] === c && s[1] === h && s[2] === w);
     if (!ok) throw new Error(`deepliftshap: baselines have shape [${s.join(', ')}], ${expected}`);
   }
-  try {
-    return shapBaselines(inputs, baselines, options);
-  } catch (e) {
-    // shapBaselines speaks as GradientSHAP; the options are the same, the method is not.
-    if (e instanceof Error && e.message.startsWith('gradientshap: ')) throw new Error(`deepliftshap: ${e.message.slice('gradientshap: '.length)}`);
-    throw e;
-  }
+  return shapBaselines(inputs, baselines, options, 'deepliftshap');
 }
 
 /**

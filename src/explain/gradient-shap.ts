@@ -50,17 +50,17 @@ export interface ShapDraws {
   noise?: (q: number, out: Float32Array) => void;
 }
 
-/** The baseline distribution as a tensor [B,C,H,W]. */
-export function shapBaselines(inputs: Tensor, baselines: ShapBaselines, options: GradientShapOptions = {}): Tensor {
+/** The baseline distribution as a tensor [B,C,H,W]; `method` names the caller in errors (DeepLiftShap shares it). */
+export function shapBaselines(inputs: Tensor, baselines: ShapBaselines, options: GradientShapOptions = {}, method = 'gradientshap'): Tensor {
   const [, c, h, w] = inputs.shape as [number, number, number, number];
   const size = c * h * w;
   const [lo, hi] = options.dataRange ?? [-1, 1];
-  if (!(hi > lo)) throw new Error(`gradientshap: dataRange must be [min, max] with min < max, got [${lo}, ${hi}]`);
+  if (!(hi > lo)) throw new Error(`${method}: dataRange must be [min, max] with min < max, got [${lo}, ${hi}]`);
   if (baselines instanceof Tensor) {
     const s = baselines.shape;
     const ok = s.length === 4 && s[0]! >= 1 && s[1] === c && s[2] === h && s[3] === w;
     const ok3 = s.length === 3 && s[0] === c && s[1] === h && s[2] === w;
-    if (!ok && !ok3) throw new Error(`gradientshap: baselines have shape [${s.join(', ')}], expected [B, ${c}, ${h}, ${w}] or [${c}, ${h}, ${w}]`);
+    if (!ok && !ok3) throw new Error(`${method}: baselines have shape [${s.join(', ')}], expected [B, ${c}, ${h}, ${w}] or [${c}, ${h}, ${w}]`);
     return new Tensor(Float32Array.from(baselines.data as ArrayLike<number>), ok ? s : [1, c, h, w]);
   }
   switch (baselines) {
@@ -71,15 +71,15 @@ export function shapBaselines(inputs: Tensor, baselines: ShapBaselines, options:
     case 'gray':
       return new Tensor(new Float32Array(size).fill((lo + hi) / 2), [1, c, h, w]);
     case 'batch':
-      if (inputs.shape[0]! < 2) throw new Error("gradientshap: baselines 'batch' needs at least 2 images (one image is its own only baseline: all attributions 0); give a baselines tensor, e.g. training images");
+      if (inputs.shape[0]! < 2) throw new Error(`${method}: baselines 'batch' needs at least 2 images (one image is its own only baseline: all attributions 0); give a baselines tensor, e.g. training images`);
       return new Tensor(Float32Array.from(inputs.data as Float32Array), inputs.shape);
     case 'uniform': {
       const b = options.baselineCount ?? 16;
-      if (!Number.isInteger(b) || b < 1) throw new Error(`gradientshap: baselineCount must be a positive integer, got ${b}`);
+      if (!Number.isInteger(b) || b < 1) throw new Error(`${method}: baselineCount must be a positive integer, got ${b}`);
       return new Tensor(new Rng(options.seed ?? 0).fork('shap-uniform-baselines').fillUniform(new Float32Array(b * size), lo, hi), [b, c, h, w]);
     }
     default:
-      throw new Error(`gradientshap: unknown baselines '${String(baselines)}' (valid: ${NAMED.join(', ')}, or a tensor [B,C,H,W])`);
+      throw new Error(`${method}: unknown baselines '${String(baselines)}' (valid: ${NAMED.join(', ')}, or a tensor [B,C,H,W])`);
   }
 }
 
