@@ -6,7 +6,7 @@
  */
 import { A, type Graph } from './ir.js';
 
-/** Ops with a `seed` attribute: int for Dropout (onnxruntime's contrib form too), float for the rest. */
+/** Ops with a `seed` attribute: int for Dropout, float for the rest. */
 const RANDOM_OPS: Record<string, 'int' | 'float'> = {
   Dropout: 'int',
   RandomNormal: 'float',
