@@ -10,7 +10,7 @@
  */
 import { GraphBuilder } from '../onnx/builder.js';
 import { type Dim, type Model, type Node, type ValueInfo, DataType, cloneModel, defaultOpset, describeNode, isFloatType, topoSort } from '../onnx/ir.js';
-import { inferShapes } from '../onnx/shape-inference.js';
+import { type ShapeHints, inferShapes } from '../onnx/shape-inference.js';
 import { type RuleOptions, type RuleSet, makeContext } from './rule.js';
 import { DEFAULT_RULES } from './rules/index.js';
 
@@ -36,6 +36,8 @@ export interface VjpRequest {
    * model): some backward rules (Conv, pooling, Resize) need static spatial sizes.
    */
   inputShapes?: Record<string, Dim[]>;
+  /** Shapes learned from the model for tensors static inference cannot size (src/runtime/shape-probe.ts). */
+  shapeHints?: ShapeHints;
 }
 
 export interface VjpModel {
@@ -66,7 +68,7 @@ export function buildVjp(forward: Model, req: VjpRequest): VjpModel {
     if (v.shape && v.shape.length !== shape.length) throw new Error(`${source}: input '${name}' has rank ${v.shape.length}, got shape [${shape}]`);
     v.shape = v.shape ? v.shape.map((d, i) => (typeof d === 'number' ? d : shape[i] ?? d)) : [...shape];
   }
-  const inferred = inferShapes(g);
+  const inferred = inferShapes(g, req.shapeHints);
   const known = (t: string) => inferred.info.has(t);
   for (const t of [...req.wrt, ...(req.expose ?? []), output]) {
     if (!known(t)) throw new Error(`${source}: no tensor named '${t}' in the model`);

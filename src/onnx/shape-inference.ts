@@ -82,14 +82,28 @@ const UNARY_SAME = new Set([
   'Relu', 'LeakyRelu', 'PRelu', 'Sigmoid', 'Tanh', 'HardSigmoid', 'HardSwish', 'Softmax', 'LogSoftmax', 'Elu', 'Selu',
   'Celu', 'Softplus', 'Softsign', 'Exp', 'Log', 'Neg', 'Abs', 'Sqrt', 'Reciprocal', 'Erf', 'Gelu', 'Mish', 'Clip',
   'Identity', 'Floor', 'Ceil', 'Round', 'Sign', 'Sin', 'Cos', 'ThresholdedRelu', 'Hardmax', 'LRN',
-  'InstanceNormalization', 'BatchNormalization', 'LayerNormalization', 'Dropout', 'ScatterElements', 'ScatterND',
+  'InstanceNormalization', 'GroupNormalization', 'BatchNormalization', 'LayerNormalization', 'Dropout', 'ScatterElements', 'ScatterND',
   'Trilu', 'CumSum', 'Not',
 ]);
 const BINARY_ARITH = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'Mean', 'Sum', 'Mod', 'BitShift']);
 const COMPARE = new Set(['Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'And', 'Or', 'Xor']);
 const REDUCE = new Set(['ReduceSum', 'ReduceMean', 'ReduceMax', 'ReduceMin', 'ReduceProd', 'ReduceL1', 'ReduceL2', 'ReduceLogSum', 'ReduceLogSumExp', 'ReduceSumSquare']);
 
-export function inferShapes(graph: Graph): Inferred {
+/**
+ * Shapes (and small integer values) learned from the model itself, e.g. by one onnxruntime run of a probe
+ * batch (src/runtime/shape-probe.ts), for tensors whose shapes are computed at run time. A hint fills what
+ * static inference leaves unknown (a null rank, null dims, unknown values); it never overrides a dim or
+ * value that static inference knows.
+ */
+export type ShapeHints = Map<string, { shape: Dim[]; values?: Dim[] }>;
+
+/** `a` with its unknown (null) dims taken from `b` when ranks agree, or `b` when `a` is unknown. */
+function mergeDims(a: Dim[] | null | undefined, b: Dim[]): Dim[] {
+  if (!a || a.length !== b.length) return a && a.length !== b.length ? a : [...b];
+  return a.map((d, i) => (d === null ? b[i]! : d));
+}
+
+export function inferShapes(graph: Graph, hints?: ShapeHints): Inferred {
   const info = new Map<string, ValueInfo>();
   const values = new Map<string, Dim[]>();
   for (const v of graph.inputs) info.set(v.name, v);
@@ -116,8 +130,14 @@ export function inferShapes(graph: Graph): Inferred {
       const r = outs[k] ?? { elemType: 0, shape: null };
       const declared = graph.valueInfo.get(o) ?? graph.outputs.find((v) => v.name === o);
       // Prefer our inference; fall back to what the file declares.
-      const shape = r.shape ?? declared?.shape ?? null;
+      let shape = r.shape ?? declared?.shape ?? null;
       const elemType = r.elemType || declared?.elemType || 0;
+      const hint = hints?.get(o);
+      if (hint) {
+        shape = mergeDims(shape, hint.shape);
+        const known = values.get(o);
+        if (hint.values && (!known || known.some((d) => d === null))) values.set(o, mergeDims(known, hint.values));
+      }
       info.set(o, { name: o, elemType, shape });
     });
   }

@@ -5,9 +5,10 @@
  */
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-common';
 import { Tensor } from '../tensor/tensor.js';
-import { type Dim, type Model as IRModel, DataType, defaultOpset, isFloatType } from '../onnx/ir.js';
+import { type Dim, type Model as IRModel, DataType, cloneModel, defaultOpset, isFloatType } from '../onnx/ir.js';
 import { parseModel, serializeModel, type ParseOptions } from '../onnx/proto.js';
-import { type Inferred, inferShapes } from '../onnx/shape-inference.js';
+import { type Inferred, type ShapeHints, inferShapes } from '../onnx/shape-inference.js';
+import { probeShapes, unknownTensors } from './shape-probe.js';
 import { upgradeOpset } from '../onnx/opset-upgrade.js';
 import { buildVjp, VJP_MIN_OPSET, type VjpModel } from '../autodiff/vjp.js';
 import type { RuleSet } from '../autodiff/rule.js';
@@ -75,12 +76,14 @@ export class Model {
   readonly outputName: string;
   readonly inputShape: Dim[];
   readonly numClasses: number;
-  readonly inferred: Inferred;
+  /** Static shape inference, completed by shapes learned from a probe run once `learnShapes` has run. */
+  inferred: Inferred;
   /** The file's input was channels-last; this model takes [N, C, H, W] through a Transpose. */
   readonly channelsLast: boolean;
   /** The activation found at the file's output (removed or rewritten unless outputHead is 'keep'). */
   readonly outputActivation: OutputActivation;
   private readonly sessions = new Map<string, Promise<{ session: InferenceSession; vjp?: VjpModel }>>();
+  private readonly hints = new Map<string, Promise<ShapeHints>>();
 
   private constructor(
     ir: IRModel,
@@ -186,6 +189,41 @@ export class Model {
     return s;
   }
 
+  /**
+   * Shapes of tensors that static inference cannot size, learned from one probe run of the model on images
+   * of this spatial shape (default: the model's declared one), cached. Graphs whose shapes are all
+   * inferable are not run. The model's `inferred` (layer listings) takes them in for its declared shape.
+   */
+  learnShapes(spatial?: readonly number[]): Promise<ShapeHints> {
+    const declared = this.inputShape.slice(1);
+    const sp = spatial ?? (declared.every((d) => typeof d === 'number') ? (declared as number[]) : undefined);
+    if (!sp) return Promise.resolve(new Map());
+    const key = sp.join(',');
+    let h = this.hints.get(key);
+    if (!h) {
+      h = (async () => {
+        const ir = cloneModel(this.ir);
+        const inp = ir.graph.inputs.find((v) => v.name === this.inputName)!;
+        inp.shape = [this.inputShape[0] ?? 'batch', ...sp];
+        const inf = inferShapes(ir.graph);
+        const unknown = unknownTensors(ir, inf);
+        if (!unknown.length) return new Map();
+        const opts: InferenceSession.SessionOptions = {};
+        if (this.options.threads) opts.intraOpNumThreads = this.options.threads;
+        try {
+          const hints = await probeShapes(ir, this.inputName, inp.shape, sp, unknown, inf, this.ort, opts);
+          if (hints.size && declared.every((d, i) => d === sp[i])) this.inferred = inferShapes(this.ir.graph, hints);
+          return hints;
+        } catch (e) {
+          throw new Error(`${this.source}: learning the shapes that static inference cannot tell (a probe run of the model on images [${sp}]) failed: ${(e as Error).message}`);
+        }
+      })();
+      h.catch(() => this.hints.delete(key));
+      this.hints.set(key, h);
+    }
+    return h;
+  }
+
   /** Check an image batch against the model's declared input shape. */
   checkInput(x: Tensor): void {
     const s = this.inputShape;
@@ -229,6 +267,7 @@ export class Model {
     if (opts.seed.shape[0] !== n || opts.seed.shape[1] !== this.numClasses) {
       throw new Error(`${this.source}: seed has shape [${opts.seed.shape}], expected [${n}, ${this.numClasses}]`);
     }
+    const shapeHints = await this.learnShapes(x.shape.slice(1));
     const layers = (opts.layers ?? []).map((l) => this.resolveLayer(l));
     const weights = opts.weights ?? [];
     for (const w of weights) {
@@ -242,7 +281,7 @@ export class Model {
     const inputShapes = dynamic ? { [this.inputName]: [this.inputShape[0] ?? 'batch', ...x.shape.slice(1)] } : undefined;
     const key = JSON.stringify(['vjp', wrt, layers, opts.rulesKey ?? '', dynamic ? x.shape.slice(1) : []]);
     const { session, vjp } = await this.session(key, () => {
-      const v = buildVjp(this.ir, { wrt, expose: layers, rules: opts.rules, source: this.source, inputShapes });
+      const v = buildVjp(this.ir, { wrt, expose: layers, rules: opts.rules, source: this.source, inputShapes, shapeHints });
       return { model: v.model, vjp: v };
     });
     const names = vjp!;

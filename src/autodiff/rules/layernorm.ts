@@ -12,8 +12,26 @@
  * opset 18); D comes from Shape when the normalized dims are dynamic.
  */
 import { A, attrFloat, attrInt } from '../../onnx/ir.js';
-import type { RuleSet } from '../rule.js';
+import type { RuleContext, RuleSet } from '../rule.js';
 import { countAlong } from './reduce.js';
+
+/**
+ * The statistics of a normalization of `x` over `axes` (recomputed in the backward graph) and the input
+ * gradient given g = ∂L/∂x̂:  dx = r·(g − mean(g) − x̂·mean(g·x̂)).
+ */
+export function normalization(c: RuleContext, x: string, axes: number[], eps: number) {
+  const b = c.b;
+  const axesT = b.int64(axes);
+  const n = countAlong(c, x, axes);
+  const mean = (t: string) => b.op('Div', [b.op('ReduceSum', [t, axesT], { keepdims: A.i(1) }), n]);
+  const mu = mean(x);
+  const xc = b.op('Sub', [x, mu]);
+  const variance = mean(b.op('Mul', [xc, xc]));
+  const inv = b.op('Reciprocal', [b.op('Sqrt', [b.op('Add', [variance, b.float(eps)])])]);
+  const xhat = b.op('Mul', [xc, inv]);
+  const dx = (g: string) => b.op('Mul', [inv, b.op('Sub', [b.op('Sub', [g, mean(g)]), b.op('Mul', [xhat, mean(b.op('Mul', [g, xhat]))])])]);
+  return { n, mean, inv, xhat, dx };
+}
 
 export const layerNormRules: RuleSet = {
   LayerNormalization: (c) => {
@@ -26,15 +44,7 @@ export const layerNormRules: RuleSet = {
     if (axis < 0 || axis >= r) c.fail(`axis ${a} is out of range for rank ${r}`);
     const eps = attrFloat(c.node, 'epsilon', 1e-5);
     const axes = Array.from({ length: r - axis }, (_, i) => axis + i);
-    const axesT = b.int64(axes);
-    const n = countAlong(c, x, axes);
-    const mean = (t: string) => b.op('Div', [b.op('ReduceSum', [t, axesT], { keepdims: A.i(1) }), n]);
-
-    const mu = mean(x);
-    const xc = b.op('Sub', [x, mu]);
-    const variance = mean(b.op('Mul', [xc, xc]));
-    const inv = b.op('Reciprocal', [b.op('Sqrt', [b.op('Add', [variance, b.float(eps)])])]);
-    const xhat = b.op('Mul', [xc, inv]);
+    const { n, inv, xhat, dx: dxOf } = normalization(c, x, axes, eps);
 
     const dy = c.dy[0] || undefined;
     const dMean = c.dy[1] || undefined;
@@ -43,11 +53,7 @@ export const layerNormRules: RuleSet = {
 
     if (c.needs[0]) {
       const terms: string[] = [];
-      if (dy) {
-        const g = b.op('Mul', [dy, scale]);
-        const inner = b.op('Sub', [b.op('Sub', [g, mean(g)]), b.op('Mul', [xhat, mean(b.op('Mul', [g, xhat]))])]);
-        terms.push(b.op('Mul', [inv, inner]));
-      }
+      if (dy) terms.push(dxOf(b.op('Mul', [dy, scale])));
       // Mean and InvStdDev have the keepdims shape, so these broadcast over the normalized axes.
       if (dMean) terms.push(b.op('Div', [dMean, n]));
       if (dInv) terms.push(b.op('Neg', [b.op('Div', [b.op('Mul', [b.op('Mul', [dInv, b.op('Mul', [inv, inv])]), xhat]), n])]));
