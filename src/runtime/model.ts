@@ -237,8 +237,14 @@ export class Model {
     });
   }
 
+  /** The batch size fixed in the file (exports without a dynamic batch axis), else undefined. */
+  get staticBatch(): number | undefined {
+    const b = this.inputShape[0];
+    return typeof b === 'number' && b > 0 ? b : undefined;
+  }
+
   private batches(n: number, bs?: number): [number, number][] {
-    const size = Math.max(1, bs ?? this.options.batchSize ?? 64);
+    const size = this.staticBatch ?? Math.max(1, bs ?? this.options.batchSize ?? 64);
     const out: [number, number][] = [];
     for (let i = 0; i < n; i += size) out.push([i, Math.min(n, i + size)]);
     return out;
@@ -248,14 +254,33 @@ export class Model {
     return new this.ort.Tensor('float32', t.data, t.shape);
   }
 
+  /**
+   * Rows a..b of `t` for one onnxruntime call; a model with a static batch gets a last chunk padded to
+   * that batch (with `fill` rows, or copies of the last row), whose extra outputs `trim` drops.
+   */
+  private chunk(t: Tensor, a: number, b: number, fill?: 'zeros'): Tensor {
+    const part = t.slice0(a, b);
+    const B = this.staticBatch;
+    if (!B || b - a === B) return part;
+    const row = part.data.length / (b - a);
+    const data = new Float32Array(B * row);
+    data.set(part.data);
+    if (fill !== 'zeros') for (let i = b - a; i < B; i++) data.set(part.data.subarray((b - a - 1) * row), i * row);
+    return new Tensor(data, [B, ...part.shape.slice(1)]);
+  }
+
+  private trim(t: Tensor, n: number): Tensor {
+    return t.shape[0] === n ? t : t.slice0(0, n);
+  }
+
   /** Logits for a batch of images [N, C, H, W], run in chunks of `batchSize`. */
   async forward(x: Tensor, opts: { batchSize?: number } = {}): Promise<Tensor> {
     this.checkInput(x);
     const { session } = await this.session('forward', () => ({ model: this.ir }));
     const parts: Tensor[] = [];
     for (const [a, b] of this.batches(x.shape[0]!, opts.batchSize)) {
-      const r = await session.run({ [this.inputName]: this.toOrt(x.slice0(a, b)) });
-      parts.push(fromOrt(r[this.outputName]!));
+      const r = await session.run({ [this.inputName]: this.toOrt(this.chunk(x, a, b)) });
+      parts.push(this.trim(fromOrt(r[this.outputName]!), b - a));
     }
     return Tensor.concat0(parts);
   }
@@ -293,13 +318,15 @@ export class Model {
     const wsum = weights.map(() => null as Float32Array | null);
     const wshape: (readonly number[])[] = weights.map(() => []);
     for (const [a, b] of this.batches(n, opts.batchSize)) {
-      const r = await session.run({ [this.inputName]: this.toOrt(x.slice0(a, b)), [names.seed]: this.toOrt(opts.seed.slice0(a, b)) });
-      logits.push(fromOrt(r[this.outputName]!));
+      // Padded rows of a static-batch model get a zero seed: they add nothing to weight gradients.
+      const r = await session.run({ [this.inputName]: this.toOrt(this.chunk(x, a, b)), [names.seed]: this.toOrt(this.chunk(opts.seed, a, b, 'zeros')) });
+      const m = b - a;
+      logits.push(this.trim(fromOrt(r[this.outputName]!), m));
       layers.forEach((l, i) => {
-        acts[i]!.push(fromOrt(r[names.activations.get(l)!]!));
-        lgrads[i]!.push(fromOrt(r[names.grads.get(l)!]!));
+        acts[i]!.push(this.trim(fromOrt(r[names.activations.get(l)!]!), m));
+        lgrads[i]!.push(this.trim(fromOrt(r[names.grads.get(l)!]!), m));
       });
-      if (wantInput) igrads.push(fromOrt(r[names.grads.get(this.inputName)!]!));
+      if (wantInput) igrads.push(this.trim(fromOrt(r[names.grads.get(this.inputName)!]!), m));
       weights.forEach((w, i) => {
         const t = fromOrt(r[names.grads.get(w)!]!);
         wshape[i] = t.shape;
