@@ -10,11 +10,12 @@ import { sharedPath } from '../testing/paths.js';
 import type { BackwardRule } from './rule.js';
 
 test('an op without a backward rule is an error naming the op, the node and the model', () => {
-  const m = opModel('Einsum', [{ name: 'x', shape: [2, 3] }, { name: 'w', shape: [3, 4], init: new Array(12).fill(1) }], { equation: A.s('ij,jk->ik') });
+  const m = opModel('Det', [{ name: 'x', shape: [2, 3, 3] }]);
   assert.throws(() => buildVjp(m, { wrt: ['x'], source: 'my-model.onnx' }), (e: Error) => {
     assert.match(e.message, /my-model\.onnx/);
-    assert.match(e.message, /'Einsum'/);
-    assert.match(e.message, /node 'Einsum'/);
+    assert.match(e.message, /'Det'/);
+    assert.match(e.message, /node 'Det'/);
+    assert.match(e.message, /would be needed/);
     assert.match(e.message, /Ops with rules: .*Conv/);
     return true;
   });

@@ -162,6 +162,6 @@ function missingRule(n: Node, source: string, rules: RuleSet): Error {
   const dom = n.domain && n.domain !== 'ai.onnx' ? ` of domain '${n.domain}'` : '';
   return new Error(
     `${source}: no backward rule for op '${n.opType}'${dom} (${describeNode(n)}), which lies between the requested tensors and the output. ` +
-      `Ops with rules: ${supported}`,
+      `A backward rule for it (src/autodiff/rules) would be needed, or a model exported without it. Ops with rules: ${supported}`,
   );
 }

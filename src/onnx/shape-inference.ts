@@ -259,6 +259,25 @@ export function inferShapes(graph: Graph, hints?: ShapeHints): Inferred {
       }
       case 'GatherElements':
         return [{ elemType: xt, shape: shapeOf(node.inputs[1]) }];
+      case 'GatherND': {
+        const is = shapeOf(node.inputs[1]);
+        const bd = attrInt(node, 'batch_dims', 0);
+        const k = is?.[is.length - 1];
+        if (!xs || !is || typeof k !== 'number') return [{ elemType: xt, shape: null }];
+        return [{ elemType: xt, shape: [...is.slice(0, -1), ...xs.slice(bd + k)] }];
+      }
+      case 'Einsum': {
+        const eq = attrString(node, 'equation', '').replace(/\s+/g, '');
+        const shapes = node.inputs.map(shapeOf);
+        if (shapes.some((s) => !s) || !eq.includes('->') || eq.includes('...')) return [{ elemType: xt, shape: null }];
+        const [lhs, rhs] = eq.split('->') as [string, string];
+        const dims = new Map<string, Dim>();
+        lhs.split(',').forEach((t, i) => [...t].forEach((l, k) => {
+          const d = shapes[i]![k]!;
+          if (!dims.has(l) || dims.get(l) === 1 || dims.get(l) === null) dims.set(l, d);
+        }));
+        return [{ elemType: xt, shape: [...rhs].map((l) => dims.get(l) ?? null) }];
+      }
       case 'Unsqueeze':
       case 'Squeeze': {
         let axes = attrInts(node, 'axes');

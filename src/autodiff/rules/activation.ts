@@ -1,5 +1,6 @@
 /**
- * Backward rules for pointwise activations (and Softmax/LogSoftmax along one axis).
+ * Backward rules for pointwise activations (and Softmax/LogSoftmax along one axis), including Mish,
+ * Softsign, Celu, ThresholdedRelu, Sin/Cos, and the zero gradient of Sign/Floor/Ceil/Round.
  *
  * Conventions at kinks follow PyTorch: Relu/LeakyRelu/PRelu/Elu/Selu pass the "negative side"
  * gradient at x = 0; Clip passes dy on the closed interval min ≤ x ≤ max; HardSigmoid passes α·dy
@@ -210,4 +211,44 @@ export const activationRules: RuleSet = {
     const y = c.node.outputs[0]!;
     return [c.b.op('Neg', [c.b.op('Mul', [c.dy[0]!, c.b.op('Mul', [y, y])])])];
   },
+
+  /** y = x·tanh(softplus(x)): dx = dy·(t + x·σ(x)·(1 − t²)), t = tanh(softplus(x)). */
+  Mish: (c) => {
+    const b = c.b;
+    const x = c.node.inputs[0]!;
+    const t = b.op('Tanh', [b.op('Softplus', [x])]);
+    const sech2 = b.op('Sub', [b.float(1), b.op('Mul', [t, t])]);
+    const d = b.op('Add', [t, b.op('Mul', [b.op('Mul', [x, b.op('Sigmoid', [x])]), sech2])]);
+    return [b.op('Mul', [c.dy[0]!, d])];
+  },
+
+  /** y = x/(1 + |x|): dx = dy/(1 + |x|)². */
+  Softsign: (c) => {
+    const b = c.b;
+    const den = b.op('Add', [b.op('Abs', [c.node.inputs[0]!]), b.float(1)]);
+    return [b.op('Div', [c.dy[0]!, b.op('Mul', [den, den])])];
+  },
+
+  /** y = max(0, x) + min(0, α(e^{x/α} − 1)): dx = dy on x > 0, dy·e^{x/α} otherwise. */
+  Celu: (c) => {
+    const alpha = attrFloat(c.node, 'alpha', 1);
+    const x = c.node.inputs[0]!;
+    return [positiveOr(c, c.b.op('Mul', [c.dy[0]!, c.b.op('Exp', [c.b.op('Div', [x, c.b.float(alpha)])])]))];
+  },
+
+  /** y = x where x > α, else 0. */
+  ThresholdedRelu: (c) => {
+    const alpha = attrFloat(c.node, 'alpha', 1);
+    const x = c.node.inputs[0]!;
+    return [c.b.op('Where', [c.b.op('Greater', [x, c.b.float(alpha)]), c.dy[0]!, c.b.float(0)])];
+  },
+
+  Sin: (c) => [c.b.op('Mul', [c.dy[0]!, c.b.op('Cos', [c.node.inputs[0]!])])],
+  Cos: (c) => [c.b.op('Neg', [c.b.op('Mul', [c.dy[0]!, c.b.op('Sin', [c.node.inputs[0]!])])])],
+
+  // Piecewise-constant ops: zero gradient almost everywhere (as PyTorch's autograd gives).
+  Sign: (c) => [c.zerosLike(c.node.inputs[0]!)],
+  Floor: (c) => [c.zerosLike(c.node.inputs[0]!)],
+  Ceil: (c) => [c.zerosLike(c.node.inputs[0]!)],
+  Round: (c) => [c.zerosLike(c.node.inputs[0]!)],
 };

@@ -2,7 +2,9 @@
 import type { RuleSet } from '../rule.js';
 import { activationRules } from './activation.js';
 import { convRules } from './conv.js';
+import { einsumRules } from './einsum.js';
 import { elementwiseRules } from './elementwise.js';
+import { indexingRules } from './indexing.js';
 import { layerNormRules } from './layernorm.js';
 import { linearRules } from './linear.js';
 import { movementRules } from './movement.js';
@@ -22,4 +24,6 @@ export const DEFAULT_RULES: RuleSet = {
   ...normRules,
   ...reduceRules,
   ...layerNormRules,
+  ...indexingRules,
+  ...einsumRules,
 };

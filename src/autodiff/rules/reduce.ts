@@ -1,5 +1,6 @@
 /**
- * Backward rules for reductions: ReduceSum, ReduceMean, ReduceMax, ReduceMin, ReduceSumSquare, ReduceL2.
+ * Backward rules for reductions: ReduceSum, ReduceMean, ReduceMax, ReduceMin, ReduceSumSquare, ReduceL2,
+ * ReduceL1, ReduceLogSumExp, ReduceLogSum.
  *
  * Axes come from the `axes` attribute (ReduceSum before opset 13, the others before opset 18) or
  * from the constant second input (later opsets). Empty or absent axes reduce every axis unless
@@ -89,6 +90,26 @@ export const reduceRules: RuleSet = {
     const zero = c.b.op('Equal', [y, c.b.float(0)]);
     const ratio = c.b.op('Where', [zero, c.b.float(0), c.b.op('Div', [dy, y])]);
     return [c.b.op('Mul', [x, ratio])];
+  },
+  /** y = Σ |x|: dx = sign(x)·dy. */
+  ReduceL1: (c) => {
+    const x = c.node.inputs[0]!;
+    const axes = reduceAxes(c) ?? [];
+    return [c.b.op('Mul', [c.b.op('Sign', [x]), keepDims(c, c.dy[0]!, axes)])];
+  },
+  /** y = log Σ eˣ: dx = e^{x − y}·dy (the softmax over the reduced axes). */
+  ReduceLogSumExp: (c) => {
+    const x = c.node.inputs[0]!;
+    const axes = reduceAxes(c) ?? [];
+    const y = keepDims(c, c.node.outputs[0]!, axes);
+    return [c.b.op('Mul', [c.b.op('Exp', [c.b.op('Sub', [x, y])]), keepDims(c, c.dy[0]!, axes)])];
+  },
+  /** y = log Σ x: dx = dy / Σ x. */
+  ReduceLogSum: (c) => {
+    const x = c.node.inputs[0]!;
+    const axes = reduceAxes(c) ?? [];
+    const s = keepDims(c, c.b.op('Exp', [c.node.outputs[0]!]), axes);
+    return [c.b.op('Expand', [c.b.op('Div', [keepDims(c, c.dy[0]!, axes), s]), c.shapeTensor(x)])];
   },
 };
 
