@@ -5,6 +5,10 @@
  * `saliency` time (forward + backward of one logit, PyTorch 1.13, 2 threads, batch 8) in
  * ../shared/peer-times.json is the yardstick for the VJP.
  *
+ * Transformers: the zoo's ViT, DeiT and Swin (src/autodiff/fixtures/zoo, 32×32), and with
+ * BENCH_ZOO_FULL=DIR the full-size ViT-Ti/16 and Swin-T at 224×224 that `scripts/make-zoo.py --bench DIR`
+ * writes (Debian's python3-torch; not committed: 23 and 113 MB). The bar for them is vjp/fwd ≤ 2.5.
+ *
  * Options (env): BENCH_MODELS=small_cnn,resnet18 BENCH_BATCH=8 BENCH_SECONDS=2 BENCH_THREADS=2
  */
 import { readFileSync, existsSync } from 'node:fs';
@@ -15,7 +19,8 @@ import { nodeOrt } from '../src/runtime/node.js';
 import { buildArchitecture } from '../src/train/arch/index.js';
 import { forwardFlopsPerImage } from '../src/onnx/flops.js';
 import { Rng } from '../src/tensor/rng.js';
-import { sharedPath } from '../src/testing/paths.js';
+import { repoRoot, sharedPath } from '../src/testing/paths.js';
+import { join } from 'node:path';
 import type { Model as IRModel } from '../src/onnx/ir.js';
 import { matmulPeak } from './peak.js';
 
@@ -69,6 +74,18 @@ async function main(): Promise<void> {
   const specs = SPECS.filter((s) => !only || only.includes(s.name));
   if (existsSync(sharedPath('models/tiny_resnet_opset17.onnx')) && (!only || only.includes('tiny_resnet'))) {
     specs.push({ name: 'tiny_resnet (torch export)', build: () => Model.fromBytes(readFileSync(sharedPath('models/tiny_resnet_opset17.onnx')), nodeOrt).ir, input: [3, 64, 64], layer: 'layer3' });
+  }
+  const zoo = (dir: string, name: string, input: number[], layer: string) => {
+    const file = join(dir, `${name}.onnx`);
+    if (existsSync(file) && (!only || only.includes(name))) specs.push({ name, build: () => Model.fromBytes(readFileSync(file), nodeOrt).ir, input, layer });
+  };
+  const zooDir = join(repoRoot, 'src/autodiff/fixtures/zoo');
+  zoo(zooDir, 'vit', [3, 32, 32], 'encoder.layers.encoder_layer_1.ln_1');
+  zoo(zooDir, 'deit', [3, 32, 32], 'blocks.1.norm1');
+  zoo(zooDir, 'swin', [3, 32, 32], 'features.3');
+  if (process.env.BENCH_ZOO_FULL) {
+    zoo(process.env.BENCH_ZOO_FULL, 'vit_ti16_224', [3, 224, 224], 'encoder.layers.encoder_layer_11.ln_1');
+    zoo(process.env.BENCH_ZOO_FULL, 'swin_t_224', [3, 224, 224], 'features.7');
   }
   for (const spec of specs) {
     const model = Model.fromIR(spec.build(), nodeOrt, { threads: THREADS, batchSize: BATCH, source: spec.name });

@@ -1,7 +1,8 @@
 /**
  * Where the time goes: onnxruntime's own per-node profile of the forward, VJP or training graph of a
  * builder model, summed by op type (the first WARM runs, which allocate, are left out).
- *   npx tsx bench/profile-vjp.ts <small_cnn|resnet18|densenet121|mobilenet_v2> [fwd|vjp|train] [batch]
+ *   npx tsx bench/profile-vjp.ts <small_cnn|resnet18|densenet121|mobilenet_v2|file.onnx> [fwd|vjp|train] [batch]
+ *   (an ONNX file is read as candor reads it, shapes learned from a probe run where needed; not train)
  *   (batch: 8 for fwd/vjp, 128 for train by default)
  *   PROFILE_NODES=30 … also lists the 30 slowest nodes.
  *   RULE_OPTIONS='{"convTranspose":true}' … compares an alternative backward formulation.
@@ -16,14 +17,19 @@ import { buildTrainingGraph } from '../src/train/graph.js';
 import { serializeModel } from '../src/onnx/proto.js';
 import { Rng } from '../src/tensor/rng.js';
 import type { Model as IRModel } from '../src/onnx/ir.js';
+import { loadModel } from '../src/runtime/node.js';
 
 const arch = process.argv[2] ?? 'resnet18';
 const mode = process.argv[3] ?? 'vjp';
 const N = Number(process.argv[4] ?? (mode === 'train' ? 128 : 8));
 const WARM = 2;
 const REPS = mode === 'train' ? 5 : 30;
-const [c, hw] = arch === 'small_cnn' ? [1, 64] : arch === 'densenet121' ? [3, 96] : [3, 64];
-const ir = buildArchitecture(arch, { inChannels: c, numClasses: 2, inputSize: hw, seed: 1, dropout: 'inference' });
+const fromFile = arch.endsWith('.onnx') ? loadModel(arch) : undefined;
+const [c, hw] = fromFile ? [fromFile.inputShape[1] as number, fromFile.inputShape[2] as number] : arch === 'small_cnn' ? [1, 64] : arch === 'densenet121' ? [3, 96] : [3, 64];
+const ir = fromFile ? fromFile.ir : buildArchitecture(arch, { inChannels: c, numClasses: 2, inputSize: hw, seed: 1, dropout: 'inference' });
+const shapeHints = fromFile ? await fromFile.learnShapes() : undefined;
+const inputName = fromFile?.inputName ?? 'input';
+const K = fromFile?.numClasses ?? 2;
 const ruleOptions = JSON.parse(process.env.RULE_OPTIONS ?? '{}');
 const rng = new Rng(1);
 const x = new ort.Tensor('float32', Float32Array.from({ length: N * c * hw * hw }, () => rng.uniform(-1, 1)), [N, c, hw, hw]);
@@ -44,12 +50,12 @@ if (mode === 'train') {
     feeds[p] = new ort.Tensor('float32', init.data as Float32Array, init.dims);
   }
 } else if (mode === 'vjp') {
-  const v = buildVjp(ir, { wrt: ['input'], ruleOptions });
+  const v = buildVjp(ir, { wrt: [inputName], ruleOptions, shapeHints });
   graph = v.model;
-  Object.assign(feeds, { input: x, [v.seed]: ones([N, 2]) });
+  Object.assign(feeds, { [inputName]: x, [v.seed]: ones([N, K]) });
 } else {
   graph = ir;
-  feeds['input'] = x;
+  feeds[inputName] = x;
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'candor-prof-'));

@@ -15,6 +15,7 @@ Needs Debian's python3-torch and python3-torchvision (1.13 / 0.14); candor itsel
 
     /usr/bin/python3 scripts/make-zoo.py                      # the committed zoo: src/autodiff/fixtures/zoo
     /usr/bin/python3 scripts/make-zoo.py --heldout OUT_DIR     # other configurations and seeds (not committed)
+    /usr/bin/python3 scripts/make-zoo.py --bench OUT_DIR       # ViT-Ti/16 and Swin-T at 224×224 for npm run bench
 """
 import argparse
 import copy
@@ -185,7 +186,7 @@ class SmallResNet50(nn.Module):
 
 # ---------- the zoo ----------
 
-def zoo(heldout):
+def zoo(heldout, bench=False):
     """name → (builder, input shape without batch, opset, layer for the layer gradient, dynamic batch)."""
     h = heldout
     cn = convnext.CNBlockConfig
@@ -218,6 +219,13 @@ def zoo(heldout):
         "res3d": (lambda: Res3d(), (1, 8, 16, 16), 17, "layer2", True),
         "keras_nhwc": (lambda: KerasLike(), (24, 24, 3), 13, "conv2", True),
     }
+    if bench:
+        return {
+            "vit_ti16_224": (lambda: vision_transformer.VisionTransformer(image_size=224, patch_size=16, num_layers=12, num_heads=3, hidden_dim=192,
+                                                                          mlp_dim=768, num_classes=2), (3, 224, 224), 17, "encoder.layers.encoder_layer_11.ln_1", True),
+            "swin_t_224": (lambda: swin_transformer.SwinTransformer(patch_size=[4, 4], embed_dim=96, depths=[2, 2, 6, 2], num_heads=[3, 6, 12, 24],
+                                                                   window_size=[7, 7], stochastic_depth_prob=0.0, num_classes=2), (3, 224, 224), 17, "features.7", True),
+        }
     if h:
         z["vit_b32_like"] = (lambda: vision_transformer.VisionTransformer(image_size=64, patch_size=16, num_layers=2, num_heads=2, hidden_dim=16,
                                                                           mlp_dim=32, num_classes=5), (3, 64, 64), 17, "encoder.layers.encoder_layer_1.ln_1", True)
@@ -326,13 +334,14 @@ def make(name, spec, out_dir, seed, batch):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--heldout", metavar="DIR", help="write other configurations and seeds to DIR instead of the committed zoo")
+    ap.add_argument("--bench", metavar="DIR", help="write full-size ViT-Ti/16 and Swin-T (224×224) to DIR for npm run bench (not committed)")
     ap.add_argument("--only", help="comma-separated names")
     ap.add_argument("--seed", type=int, default=0)
     a = ap.parse_args()
-    out = a.heldout or "src/autodiff/fixtures/zoo"
+    out = a.bench or a.heldout or "src/autodiff/fixtures/zoo"
     seed = a.seed if not a.heldout else a.seed + 1000
     os.makedirs(out, exist_ok=True)
-    specs = zoo(bool(a.heldout))
+    specs = zoo(bool(a.heldout), bool(a.bench))
     only = a.only.split(",") if a.only else list(specs)
     index = {}
     for i, name in enumerate(only):

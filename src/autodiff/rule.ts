@@ -54,6 +54,24 @@ export interface RuleContext {
   intValues(name: string | undefined): number[] | undefined;
   /** Fail with a message naming the model and node. */
   fail(message: string): never;
+  /**
+   * The gradient of `x` when only the slab x[…, begin : begin + len, …] along `axis` received `src`:
+   * `src` zero-padded to x's shape. Recorded, so that when the slabs reaching x
+   * tile that axis (a Split written as Gathers or Slices, a roll), the VJP builder joins them with one
+   * Concat instead of summing padded copies.
+   */
+  place(src: string, x: string, axis: number, begin: number, len: number): string;
+}
+
+/** A gradient that is `src` zero-padded along one axis of `x` (see RuleContext.place). */
+export interface Placement {
+  src: string;
+  x: string;
+  axis: number;
+  begin: number;
+  len: number;
+  /** x's size along the axis. */
+  total: number;
 }
 
 export type BackwardRule = (ctx: RuleContext) => (string | undefined)[];
@@ -68,6 +86,7 @@ export function makeContext(
   source: string,
   shapeCache: Map<string, string>,
   options: RuleOptions = {},
+  placements: Map<string, Placement> = new Map(),
 ): RuleContext {
   const where = `${source}: ${describeNode(node)}`;
   const fail = (message: string): never => {
@@ -120,6 +139,17 @@ export function makeContext(
     },
     dyOrZeros(k) {
       return dy[k] || ctx.zerosLike(node.outputs[k]!);
+    },
+    place(src, x, axis, begin, len) {
+      const r = ctx.rank(x);
+      const [d] = ctx.staticDims(x, [axis]) as [number];
+      if (begin === 0 && len === d) return src;
+      const pads = Array<number>(2 * r).fill(0);
+      pads[axis] = begin;
+      pads[r + axis] = d - begin - len;
+      const out = b.op('Pad', [src, b.int64(pads)], { mode: A.s('constant') });
+      placements.set(out, { src, x, axis, begin, len, total: d });
+      return out;
     },
     unbroadcast(grad, input, output) {
       const si = shape(input);

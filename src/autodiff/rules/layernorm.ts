@@ -8,7 +8,8 @@
  *
  * The optional outputs Mean (μ) and InvStdDev (r) are handled when they receive a gradient:
  * dx += dMean/D − dInvStdDev·r²·x̂/D, with D the number of normalized elements.
- * Statistics are recomputed from x with ReduceSum (no ReduceMean: its axes moved to an input at
+ * μ and r are the forward node's own Mean and InvStdDev outputs (added to the node when the file leaves
+ * them out); means of the backward are ReduceSum / D (no ReduceMean: its axes moved to an input at
  * opset 18); D comes from Shape when the normalized dims are dynamic.
  */
 import { A, attrFloat, attrInt } from '../../onnx/ir.js';
@@ -19,15 +20,21 @@ import { countAlong } from './reduce.js';
  * The statistics of a normalization of `x` over `axes` (recomputed in the backward graph) and the input
  * gradient given g = ∂L/∂x̂:  dx = r·(g − mean(g) − x̂·mean(g·x̂)).
  */
-export function normalization(c: RuleContext, x: string, axes: number[], eps: number) {
+export function normalization(c: RuleContext, x: string, axes: number[], eps: number, stats?: { mean: string; inv: string }) {
   const b = c.b;
   const axesT = b.int64(axes);
   const n = countAlong(c, x, axes);
   const mean = (t: string) => b.op('Div', [b.op('ReduceSum', [t, axesT], { keepdims: A.i(1) }), n]);
-  const mu = mean(x);
-  const xc = b.op('Sub', [x, mu]);
-  const variance = mean(b.op('Mul', [xc, xc]));
-  const inv = b.op('Reciprocal', [b.op('Sqrt', [b.op('Add', [variance, b.float(eps)])])]);
+  let inv: string;
+  let xc: string;
+  if (stats) {
+    xc = b.op('Sub', [x, stats.mean]);
+    inv = stats.inv;
+  } else {
+    xc = b.op('Sub', [x, mean(x)]);
+    const variance = mean(b.op('Mul', [xc, xc]));
+    inv = b.op('Reciprocal', [b.op('Sqrt', [b.op('Add', [variance, b.float(eps)])])]);
+  }
   const xhat = b.op('Mul', [xc, inv]);
   const dx = (g: string) => b.op('Mul', [inv, b.op('Sub', [b.op('Sub', [g, mean(g)]), b.op('Mul', [xhat, mean(b.op('Mul', [g, xhat]))])])]);
   return { n, mean, inv, xhat, dx };
@@ -44,7 +51,11 @@ export const layerNormRules: RuleSet = {
     if (axis < 0 || axis >= r) c.fail(`axis ${a} is out of range for rank ${r}`);
     const eps = attrFloat(c.node, 'epsilon', 1e-5);
     const axes = Array.from({ length: r - axis }, (_, i) => axis + i);
-    const { n, inv, xhat, dx: dxOf } = normalization(c, x, axes, eps);
+    // The forward node's own Mean and InvStdDev outputs (added when the file leaves them out) instead of
+    // recomputing the statistics: 6 fewer ops per LayerNorm.
+    const node = c.node;
+    for (const k of [1, 2]) if (!node.outputs[k]) node.outputs[k] = b.fresh(k === 1 ? 'ln_mean' : 'ln_inv_std');
+    const { n, inv, xhat, dx: dxOf } = normalization(c, x, axes, eps, { mean: node.outputs[1]!, inv: node.outputs[2]! });
 
     const dy = c.dy[0] || undefined;
     const dMean = c.dy[1] || undefined;

@@ -4,12 +4,14 @@
  *  Reshape / Flatten / Squeeze / Unsqueeze  reshape dY back to X's shape
  *  Transpose        transpose dY by the inverse permutation
  *  Concat / Split   slice dY per input / concatenate the output gradients (zeros where an output has none)
- *  Slice            step 1: zero-Pad dY back into place; other steps (negative too): ScatterElements along the axis
+ *  Slice            step 1: zero-Pad dY back into place (one sliced axis: a placement, see RuleContext.place);
+ *                   other steps (negative too): ScatterElements along the axis
  *  Pad              constant: Pad dY with the negated pads (crops what was padded, re-pads what was cropped);
  *                   reflect / edge / wrap: scatter-add along each padded axis with the static source-index map
  *  Dropout          inference: identity; training: dY · mask / (1 − ratio) (a mask output is added when missing)
  *  Expand / Tile    sum over the broadcast axes / over the tiles
- *  Gather / GatherElements   scatter-add dY at the gathered indices (ScatterND / ScatterElements, reduction 'add')
+ *  Gather / GatherElements   scatter-add dY at the gathered indices (ScatterND / ScatterElements, reduction 'add');
+ *                   a constant scalar or run of consecutive indices: dY placed as a slab (a Pad, or one Concat)
  */
 import { type Attr, type Dim, A, DataType, attrInt, attrInts, attrString } from '../../onnx/ir.js';
 import { sliceRange } from '../../onnx/shape-inference.js';
@@ -158,6 +160,11 @@ export const movementRules: RuleSet = {
         padE[a] = d - s0 - n;
       } else scatters.push({ axis: a, index: Array.from({ length: n }, (_, j) => s0 + j * st) });
     }
+    const padded = padB.map((p, i) => p !== 0 || padE[i] !== 0);
+    const a = padded.indexOf(true);
+    if (!scatters.length && padded.filter(Boolean).length === 1 && typeof xs[a] === 'number') {
+      return [c.place(c.dy[0]!, x, a, padB[a]!, (xs[a] as number) - padB[a]! - padE[a]!)];
+    }
     let cur = c.dy[0]!;
     const restored = Array<boolean>(r).fill(false);
     for (const s of scatters) {
@@ -300,6 +307,16 @@ export const movementRules: RuleSet = {
     const r = xs.length;
     const q = is.length;
     const axis = normAxis(attrInt(c.node, 'axis', 0), r);
+    // A constant scalar index, or consecutive constant indices: the gradient is dY placed as a slab.
+    const iv = c.intValues(ind);
+    const d0 = xs[axis];
+    if (iv && iv.length > 0 && typeof d0 === 'number' && q <= 1) {
+      const idx = iv.map((v) => (v < 0 ? v + d0 : v));
+      if (idx.every((v, k) => v === idx[0]! + k && v >= 0 && v < d0)) {
+        const src = q === 0 ? b.op('Unsqueeze', [c.dy[0]!, b.int64([axis])]) : c.dy[0]!;
+        return [c.place(src, x, axis, idx[0]!, idx.length)];
+      }
+    }
     // dY: [x[:axis], I..., x[axis+1:]] → [I..., x[:axis], x[axis+1:]]
     const permY = [...Array.from({ length: q }, (_, i) => axis + i), ...Array.from({ length: axis }, (_, i) => i), ...Array.from({ length: r - axis - 1 }, (_, i) => axis + q + i)];
     const dyT = permY.every((p, i) => p === i) ? c.dy[0]! : b.op('Transpose', [c.dy[0]!], { perm: A.ints(permY) });
