@@ -331,6 +331,22 @@ def make(name, spec, out_dir, seed, batch):
     return {"file": f"{name}.onnx", "opset": opset, "layer": layer, "dynamic_batch": dynamic, "input": list(x.shape)}
 
 
+def model_seed(specs, name, seed):
+    """The seed a zoo model is built with: its place in the zoo, so that one model can be rebuilt alone."""
+    return seed + 17 * list(specs).index(name)
+
+
+def build(name, heldout=False, seed=0):
+    """A zoo model rebuilt in PyTorch with the weights of its committed export (for reference scripts)."""
+    specs = zoo(heldout)
+    s = model_seed(specs, name, seed if not heldout else seed + 1000)
+    torch.manual_seed(s)
+    gen = torch.Generator().manual_seed(s + 1)
+    model = specs[name][0]().eval()
+    randomise(model, gen)
+    return model
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--heldout", metavar="DIR", help="write other configurations and seeds to DIR instead of the committed zoo")
@@ -344,8 +360,8 @@ def main():
     specs = zoo(bool(a.heldout), bool(a.bench))
     only = a.only.split(",") if a.only else list(specs)
     index = {}
-    for i, name in enumerate(only):
-        index[name] = make(name, specs[name], out, seed + 17 * i, 4)
+    for name in only:
+        index[name] = make(name, specs[name], out, model_seed(specs, name, seed), 4)
     with open(os.path.join(out, "zoo.json"), "w") as f:
         json.dump(index, f, indent=1)
 

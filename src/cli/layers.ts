@@ -7,11 +7,18 @@ const USAGE = 'usage: candor layers --model m.onnx';
 export async function layersCommand(argv: string[]): Promise<void> {
   const { values } = parse(argv, { model: { type: 'string' } }, USAGE);
   const model = loadModel(required(values.model, '--model', USAGE));
+  await model.learnShapes();
   const auto = model.resolveLayer();
   console.log(`input '${model.inputName}' [${model.inputShape.join(', ')}], ${model.numClasses} classes`);
   for (const note of model.adaptations()) console.log(note);
   for (const l of model.layers()) {
     const mark = l.tensor === auto ? '  (default for CAM methods)' : '';
-    console.log(`${(l.module ?? '').padEnd(28)} ${l.opType.padEnd(18)} [${l.shape.join(', ')}]  ${l.tensor}${mark}`);
+    const layout = l.layout === 'nchw' ? '' : `  (${l.layout === 'tokens' ? 'tokens, folded to a grid' : 'channels-last'})`;
+    console.log(`${(l.module ?? '').padEnd(28)} ${l.opType.padEnd(18)} [${l.shape.join(', ')}]  ${l.tensor}${mark}${layout}`);
+  }
+  const att = model.attentionMaps();
+  if (att.length) {
+    console.log(`attention maps (for attention rollout and relevance):`);
+    for (const a of att) console.log(`${(a.module ?? '').padEnd(28)} Softmax            ${a.tokens}×${a.tokens} tokens, ${a.heads ?? '?'} heads  ${a.tensor}`);
   }
 }

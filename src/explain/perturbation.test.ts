@@ -256,7 +256,8 @@ test('Ablation-CAM on the small CNN: the tail after the layer reproduces the log
   const layer = model.resolveLayer(undefined);
   const v = await model.vjp(x, { seed: model.oneHot([0, 0]), layers: [layer], inputGrad: false });
   const tail = tailModel(model, layer);
-  const lt = await tail.forward(v.activations.get(layer)!);
+  assert.deepEqual(tail.frontier, []);
+  const lt = await tail.run(v.activations.get(layer)!, []);
   assert.ok(maxAbsDiff(lt.data, v.logits.data) < 1e-4);
   const r = await ablationCam(model, x, 'pred');
   assert.deepEqual(r.map.shape, [2, 64, 64]);

@@ -26,6 +26,9 @@ import { rise } from './rise.js';
 import { lrp } from './lrp.js';
 import { deepLift } from './deeplift.js';
 import { deepLiftShap } from './deeplift-shap.js';
+import { attentionRollout } from './attention/rollout.js';
+import { attentionRelevance } from './attention/relevance.js';
+import { notApplicable } from './applicability.js';
 
 /** Options any registered method accepts: the shared ones, a CAM layer, and method-specific extras. */
 export interface MethodOptions extends ExplainOptions {
@@ -38,7 +41,7 @@ export interface MethodInfo {
   name: string;
   /** One-line description (reference definition). */
   about: string;
-  family: 'gradient' | 'cam' | 'perturbation';
+  family: 'gradient' | 'cam' | 'perturbation' | 'attention';
   /** Whether the map is signed (diverging colormap). */
   signed: boolean;
   /** Whether `layer` applies. */
@@ -231,6 +234,26 @@ export const METHODS: Readonly<Record<string, MethodInfo>> = {
     options: { masks: 'number of random masks', cells: 'grid cells per side', p: 'probability of keeping a cell', score: 'probability | logit' },
     run: rise,
   },
+  rollout: {
+    name: 'rollout',
+    about: 'attention rollout: product of (attention + I)/2 over blocks, class token row (Abnar & Zuidema 2020; vit-explain)',
+    family: 'attention',
+    signed: false,
+    usesLayer: false,
+    defaults: { headFusion: 'mean', discardRatio: 0, normalize: 'rows' },
+    options: { headFusion: 'mean | max | min over heads', discardRatio: 'fraction of the lowest attention entries dropped per block', normalize: "rows (the paper) | vit-explain (its column-wise division)" },
+    run: attentionRollout,
+  },
+  attnrelevance: {
+    name: 'attnrelevance',
+    about: 'gradient-weighted attention relevance, R += mean_h(max(∇A⊙A, 0))·R (Chefer, Gur & Wolf 2021)',
+    family: 'attention',
+    signed: false,
+    usesLayer: false,
+    defaults: {},
+    options: {},
+    run: attentionRelevance,
+  },
 };
 
 export const METHOD_NAMES: readonly string[] = Object.keys(METHODS);
@@ -260,6 +283,11 @@ export function parseMethods(list: string): string[] {
   return out;
 }
 
+/** A method whose definition does not hold on this model (the message says why in one line). */
+export class NotApplicableError extends Error {
+  override name = 'NotApplicableError';
+}
+
 /**
  * Run one method by name with its defaults, overridden by `options`. `layer` is passed only to the
  * CAM methods ('auto' or undefined: the default layer). The result's `method` is the registry name.
@@ -275,6 +303,9 @@ export async function explain(model: Model, inputs: Tensor, method: string, targ
   for (const [k, v] of Object.entries(m.defaults)) if (k !== 'layer') opts[k] = v;
   Object.assign(opts, rest);
   if (m.usesLayer && layer !== undefined && layer !== 'auto') opts.layer = layer;
+  await model.learnShapes(inputs.shape.slice(1));
+  const why = notApplicable(model, m.name);
+  if (why) throw new NotApplicableError(`${model.source}: ${why}`);
   const a = await m.run(model, inputs, target, opts);
   return { ...a, method: m.name };
 }

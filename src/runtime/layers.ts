@@ -6,6 +6,7 @@
  */
 import { type Graph, type Node, isFloatType, topoSort } from '../onnx/ir.js';
 import type { Inferred } from '../onnx/shape-inference.js';
+import { defaultTokenLayer, globalAttention, isChannelsLast, tokenCount } from './tokens.js';
 
 export interface LayerInfo {
   /** Tensor name. */
@@ -14,6 +15,8 @@ export interface LayerInfo {
   module?: string;
   opType: string;
   shape: (number | string | null)[];
+  /** How the activation maps to a grid: channels-first, channels-last, or tokens [N, T, C]. */
+  layout: 'nchw' | 'nhwc' | 'tokens';
 }
 
 /**
@@ -46,28 +49,55 @@ function isSpatialFloat(inf: Inferred, t: string): boolean {
   return !!v && isFloatType(v.elemType) && !!v.shape && v.shape.length === 4;
 }
 
+/**
+ * The layers a CAM method can use: 4-D feature maps (channels-first, or channels-last as Swin keeps them)
+ * and the [batch, T, C] token layers of a model with global attention (ViT, DeiT), which fold to a grid.
+ */
 export function describeLayers(graph: Graph, inf: Inferred): LayerInfo[] {
   const out: LayerInfo[] = [];
+  const tokens = globalAttention(graph, inf).length ? tokenCount(graph, inf) : undefined;
   for (const n of topoSort(graph)) {
     for (const o of n.outputs) {
-      if (o && isSpatialFloat(inf, o)) out.push({ tensor: o, module: modulePathOf(n), opType: n.opType, shape: inf.info.get(o)!.shape! });
+      if (!o) continue;
+      const v = inf.info.get(o);
+      if (isSpatialFloat(inf, o)) out.push({ tensor: o, module: modulePathOf(n), opType: n.opType, shape: v!.shape!, layout: isChannelsLast(graph, o) ? 'nhwc' : 'nchw' });
+      else if (tokens !== undefined && v?.shape?.length === 3 && v.shape[1] === tokens && isFloatType(v.elemType)) {
+        out.push({ tensor: o, module: modulePathOf(n), opType: n.opType, shape: v.shape, layout: 'tokens' });
+      }
     }
   }
   return out;
 }
 
-const POOLING = new Set(['GlobalAveragePool', 'GlobalMaxPool', 'Flatten', 'ReduceMean', 'ReduceMax']);
+/** GlobalAveragePool/GlobalMaxPool, or ReduceMean/ReduceMax over both spatial axes of a 4-D tensor. */
+function isGlobalSpatialPool(n: Node, inf: Inferred): boolean {
+  if (n.opType === 'GlobalAveragePool' || n.opType === 'GlobalMaxPool') return true;
+  if (n.opType !== 'ReduceMean' && n.opType !== 'ReduceMax') return false;
+  const a = n.attrs['axes'];
+  const axes = a?.type === 'ints' ? a.value : n.inputs[1] ? (inf.values.get(n.inputs[1]) as number[] | undefined) : undefined;
+  if (!axes) return false;
+  const norm = new Set(axes.map((v) => (v < 0 ? v + 4 : v)));
+  return norm.size === 2 && norm.has(2) && norm.has(3);
+}
 
 export function resolveLayer(graph: Graph, inf: Inferred, layer: string | undefined, source: string): string {
   const order = topoSort(graph);
   if (layer === undefined || layer === '' || layer === 'auto') {
-    // The input of the first global pooling / flatten, when it is a 4-D float tensor.
+    // The input of the last global spatial pooling (squeeze-and-excitation blocks pool in the middle of
+    // EfficientNet, MobileNet-V3 and RegNet-Y, so the first one is wrong), else of the last flatten; token
+    // models (ViT, DeiT) have their own default (the last block's first norm, see ./tokens.ts).
+    let pooled: string | undefined;
+    let flattened: string | undefined;
     for (const n of order) {
-      if (POOLING.has(n.opType) || (n.opType === 'Reshape' && (inf.info.get(n.outputs[0]!)?.shape?.length ?? 4) <= 2)) {
-        const x = n.inputs[0]!;
-        if (isSpatialFloat(inf, x)) return x;
-      }
+      const x = n.inputs[0];
+      if (!x || !isSpatialFloat(inf, x)) continue;
+      if (isGlobalSpatialPool(n, inf)) pooled = x;
+      else if (n.opType === 'Flatten' || (n.opType === 'Reshape' && (inf.info.get(n.outputs[0]!)?.shape?.length ?? 4) <= 2)) flattened = x;
     }
+    if (pooled) return pooled;
+    const token = defaultTokenLayer(graph, inf);
+    if (token) return token;
+    if (flattened) return flattened;
     const all = describeLayers(graph, inf);
     if (!all.length) throw new Error(`${source}: no 4-D activation to explain; this model has no convolutional feature maps`);
     return all[all.length - 1]!.tensor;

@@ -9,6 +9,8 @@ import { type Dim, type Model as IRModel, DataType, cloneModel, defaultOpset, is
 import { parseModel, serializeModel, type ParseOptions } from '../onnx/proto.js';
 import { type Inferred, type ShapeHints, inferShapes } from '../onnx/shape-inference.js';
 import { probeShapes, unknownTensors } from './shape-probe.js';
+import { GraphSession, type OrtSessionApi } from './session.js';
+import { type AttentionMap, type LayerLayout, type TokenGrid, globalAttention, layerLayout, tokenGrid } from './tokens.js';
 import { upgradeOpset } from '../onnx/opset-upgrade.js';
 import { buildVjp, VJP_MIN_OPSET, type VjpModel } from '../autodiff/vjp.js';
 import type { RuleSet } from '../autodiff/rule.js';
@@ -139,6 +141,11 @@ export class Model {
     return new Model(ir, this.ort, { ...this.options, source, inputLayout: 'nchw', outputHead: 'keep' });
   }
 
+  /** A session for another graph with several named inputs, with this model's onnxruntime and threads. */
+  graphSession(ir: IRModel, source: string): Promise<GraphSession> {
+    return GraphSession.create(ir, this.ort as unknown as OrtSessionApi, { threads: this.options.threads, source });
+  }
+
   /** What candor changed in the file's graph to read it, in sentences for reports (empty: nothing). */
   adaptations(): string[] {
     const out: string[] = [];
@@ -160,6 +167,22 @@ export class Model {
   /** Layers that can be explained (4-D float activations), in graph order, with module paths. */
   layers(): LayerInfo[] {
     return describeLayers(this.ir.graph, this.inferred);
+  }
+
+  /** Global attention-probability maps (ViT/DeiT-style), in graph order (src/runtime/tokens.ts). */
+  attentionMaps(): AttentionMap[] {
+    return globalAttention(this.ir.graph, this.inferred);
+  }
+
+  /** How a layer's activation folds to a grid [N, C, h, w], or why it cannot (src/runtime/tokens.ts). */
+  layerLayout(tensor: string, input?: readonly number[]): LayerLayout | string {
+    const spatial = input ?? this.inputShape.slice(2).map((d) => (typeof d === 'number' ? d : 0));
+    return layerLayout(this.ir.graph, this.inferred, tensor, spatial);
+  }
+
+  /** How `tokens` tokens fold to a grid for images of spatial size `input` (src/runtime/tokens.ts). */
+  tokenGridOf(tokens: number, input: readonly number[]): TokenGrid | undefined {
+    return tokenGrid(this.ir.graph, this.inferred, tokens, input);
   }
 
   /** Tensor name for a layer given by tensor name, module path, or undefined (automatic choice). */
@@ -269,8 +292,14 @@ export class Model {
     return new Tensor(data, [B, ...part.shape.slice(1)]);
   }
 
+  /**
+   * The rows of `t` that belong to the first `n` images of a chunk padded to the static batch B: a leading
+   * dim of k·B (heads or windows folded into the batch) keeps k·n rows. Unpadded chunks are returned whole.
+   */
   private trim(t: Tensor, n: number): Tensor {
-    return t.shape[0] === n ? t : t.slice0(0, n);
+    const B = this.staticBatch;
+    if (!B || n === B || t.shape.length === 0 || t.shape[0]! % B !== 0) return t;
+    return t.slice0(0, (t.shape[0]! / B) * n);
   }
 
   /** Logits for a batch of images [N, C, H, W], run in chunks of `batchSize`. */

@@ -9,7 +9,7 @@ import type { Normalization } from './preprocess.js';
 export interface MethodSummary {
   name: string;
   about: string;
-  family: 'gradient' | 'cam' | 'perturbation';
+  family: 'gradient' | 'cam' | 'perturbation' | 'attention';
   signed: boolean;
   usesLayer: boolean;
 }

@@ -10,23 +10,28 @@
  * Ablation value, as pytorch-grad-cam's `AblationLayer`: if the minimum of the image's activations
  * at the layer is exactly 0 (e.g. after a ReLU) the channel is set to 0; otherwise it is set to
  * min(A) − 1e7 (pytorch-grad-cam's ABLATION_VALUE, "deviating from the paper"). `ablation: 'zero'`
- * always writes 0 (the paper).
+ * always writes 0 (the paper). pytorch-grad-cam's loop re-reads min(A) after each ablated copy of a
+ * batch, so where the minimum is not 0 its k-th copy gets min − k·1e7; candor uses min − 1e7 for every
+ * channel (what its comment intends). The two agree behind a LayerNorm (ViT/DeiT blocks) and differ
+ * behind a linear head (checked against pytorch-grad-cam with the minimum read once, transformers.test.ts).
  *
  * Graph surgery: instead of re-running the whole network on the image once per channel, the part of
  * the graph after the layer (the "tail", from the layer tensor to the logits) is cut out as its own
- * model whose input is the layer tensor; the ablated activations (N × K of them) are fed to it in
- * chunks of ≈ 8M floats, `batchSize` (default 256) per onnxruntime call. The result is identical to
- * pytorch-grad-cam's forward hook. This needs the tail to depend on nothing computed before the
- * layer other than the layer itself (true for the last stage of a CNN: `features.8`, `layer4`,
- * `features.denseblock4`, `features.18`); otherwise the explainer throws and says so.
+ * graph whose inputs are the layer tensor and whatever else computed before the layer it still reads
+ * (skip connections: a transformer block's residual around its norm), fed with that image's values;
+ * the ablated activations (N × K of them) go through it in chunks of ≈ 8M floats, at most `batchSize`
+ * (default 256) per onnxruntime call. The result is identical to pytorch-grad-cam's forward hook.
+ * Token layers [N, T, C] and channels-last maps are ablated per channel at every position (./fold.ts).
  *
  * `extra.weights:<layer>` holds the weights [N,K].
  */
 import { Tensor } from '../../tensor/tensor.js';
 import type { Model } from '../../runtime/model.js';
-import { type Model as IRModel, type Node, producers, cloneModel } from '../../onnx/ir.js';
+import { type Model as IRModel, type Node, DataType, producers, cloneModel, topoSort } from '../../onnx/ir.js';
+import type { GraphSession } from '../../runtime/session.js';
 import { type Attribution, type Target, resolveTargets } from '../types.js';
 import { type CamMethod, type CamOptions, camFromTensors, resolveCamLayers, withAugSmooth } from './base.js';
+import { foldToGrid } from './fold.js';
 
 const CHUNK_FLOATS = 1 << 23;
 
@@ -35,10 +40,22 @@ export interface AblationCamOptions extends CamOptions {
   ablation?: 'pytorch-grad-cam' | 'zero';
 }
 
-const tails = new WeakMap<Model, Map<string, Model>>();
+/**
+ * The part of the graph after a layer: from the layer tensor and the tensors computed before it that the
+ * rest still reads (`frontier`: skip connections, e.g. a transformer block's residual around its norm),
+ * to the logits. Run with the (ablated) layer and, per row, the frontier values of the same image.
+ */
+export interface Tail {
+  layer: string;
+  frontier: string[];
+  run(layer: Tensor, frontier: Tensor[]): Promise<Tensor>;
+  dispose(): Promise<void>;
+}
 
-/** The sub-model from the layer tensor to the logits (cached per model and layer). */
-export function tailModel(model: Model, layer: string): Model {
+const tails = new WeakMap<Model, Map<string, Tail>>();
+
+/** The tail after `layer` (cached per model and layer). */
+export function tailModel(model: Model, layer: string): Tail {
   let byLayer = tails.get(model);
   if (!byLayer) tails.set(model, (byLayer = new Map()));
   const cached = byLayer.get(layer);
@@ -46,8 +63,16 @@ export function tailModel(model: Model, layer: string): Model {
   const g = model.ir.graph;
   const prod = producers(g);
   const inits = g.initializers;
+  // Tensors that depend on the layer.
+  const after = new Set([layer]);
+  const fromImage = new Set([model.inputName]);
+  for (const n of topoSort(g)) {
+    if (n.inputs.some((i) => after.has(i))) for (const o of n.outputs) if (o) after.add(o);
+    if (n.inputs.some((i) => fromImage.has(i))) for (const o of n.outputs) if (o) fromImage.add(o);
+  }
   const keep = new Set<Node>();
   const usedInits = new Set<string>();
+  const frontier: string[] = [];
   const stack = [model.outputName];
   const seen = new Set<string>();
   while (stack.length) {
@@ -59,24 +84,50 @@ export function tailModel(model: Model, layer: string): Model {
       continue;
     }
     const n = prod.get(t);
-    if (!n) {
-      throw new Error(`${model.source}: ablationcam: the part of the graph after layer '${layer}' also reads '${t}', computed before the layer (e.g. a skip connection); choose a layer whose output alone determines the logits`);
+    // A float tensor computed from the image before the layer is fed; constants and shape arithmetic
+    // (Shape of such a tensor) are recomputed inside the tail.
+    if (!after.has(t) && (!n || (fromImage.has(t) && (model.inferred.info.get(t)?.elemType ?? 1) === DataType.FLOAT))) {
+      if (!n && !g.inputs.some((v) => v.name === t)) throw new Error(`${model.source}: ablationcam: tensor '${t}' has no producer`);
+      frontier.push(t);
+      continue;
     }
+    if (!n) throw new Error(`${model.source}: ablationcam: tensor '${t}' has no producer`);
     if (Object.values(n.attrs).some((a) => a.type === 'graph' || a.type === 'graphs')) {
       throw new Error(`${model.source}: ablationcam: node ${n.name || n.opType} after layer '${layer}' has a sub-graph, which the tail extraction does not support`);
     }
     keep.add(n);
     for (const i of n.inputs) stack.push(i);
   }
-  const shape = model.inferred.info.get(layer)?.shape;
-  if (!shape) throw new Error(`${model.source}: ablationcam: unknown shape for layer '${layer}'`);
+  const info = (t: string) => {
+    const v = model.inferred.info.get(t);
+    if (!v?.shape) throw new Error(`${model.source}: ablationcam: unknown shape for '${t}' (needed by the part of the graph after layer '${layer}')`);
+    return { name: t, elemType: v.elemType || 1, shape: ['N', ...v.shape.slice(1)] };
+  };
   const ir: IRModel = cloneModel(model.ir);
   ir.graph.nodes = g.nodes.filter((n) => keep.has(n)).map((n) => ({ ...n, inputs: [...n.inputs], outputs: [...n.outputs] }));
   ir.graph.initializers = new Map([...inits].filter(([k]) => usedInits.has(k)));
-  ir.graph.inputs = [{ name: layer, elemType: model.inferred.info.get(layer)!.elemType || 1, shape: ['N', ...shape.slice(1)] }];
+  ir.graph.inputs = [info(layer), ...frontier.map(info)];
   ir.graph.outputs = [g.outputs[0]!];
   ir.graph.valueInfo = new Map([...g.valueInfo].filter(([k]) => seen.has(k)));
-  const tail = model.derive(ir, `${model.source} [after ${layer}]`);
+  const source = `${model.source} [after ${layer}]`;
+  let session: Promise<GraphSession> | undefined;
+  const tail: Tail = {
+    layer,
+    frontier,
+    async run(x, fr) {
+      session ??= model.graphSession(ir, source);
+      const s = await session;
+      const feeds: Record<string, Tensor> = { [layer]: x };
+      frontier.forEach((f, i) => (feeds[f] = fr[i]!));
+      const out = await s.run(feeds, [model.outputName]);
+      return out[model.outputName]!;
+    },
+    async dispose() {
+      if (session) await (await session).release();
+      session = undefined;
+      byLayer.delete(layer);
+    },
+  };
   byLayer.set(layer, tail);
   return tail;
 }
@@ -86,36 +137,47 @@ async function ablationCamOnce(model: Model, inputs: Tensor, target: Target, opt
   model.checkInput(inputs);
   const mode = options.ablation ?? 'pytorch-grad-cam';
   if (mode !== 'pytorch-grad-cam' && mode !== 'zero') throw new Error(`ablationcam: unknown ablation '${mode as string}' (valid: pytorch-grad-cam, zero)`);
-  const { given, tensors } = resolveCamLayers(model, options.layer);
+  await model.learnShapes(inputs.shape.slice(1));
+  const { given, tensors, layouts } = resolveCamLayers(model, options.layer, inputs.shape.slice(2));
   const pre = target === 'pred' ? await resolveTargets(model, inputs, target) : undefined;
   const targets = pre?.targets ?? (await resolveTargets(model, inputs, target, Tensor.zeros([inputs.shape[0]!, model.numClasses]))).targets;
-  const r = await model.vjp(inputs, { seed: model.oneHot(targets), layers: tensors, inputGrad: false, batchSize: options.batchSize });
+  const tailOf = tensors.map((t) => tailModel(model, t));
+  const extraTensors = [...new Set(tailOf.flatMap((tl) => tl.frontier))].filter((f) => !tensors.includes(f));
+  const r = await model.vjp(inputs, { seed: model.oneHot(targets), layers: [...tensors, ...extraTensors], inputGrad: false, batchSize: options.batchSize });
   const n = inputs.shape[0]!;
   const K = model.numClasses;
   const bs = options.batchSize ?? 256;
   const y = targets.map((t, i) => r.logits.data[i * K + t]!);
 
-  const layerData = tensors.map((t) => {
-    const A0 = r.activations.get(t)!;
-    if (A0.shape.length !== 4) throw new Error(`${model.source}: layer '${t}' has shape [${A0.shape}], not 4-D`);
-    return { A: new Tensor(Float32Array.from(A0.data), A0.shape), tail: tailModel(model, t) };
+  // A: the activation folded to [N, K, h, w] (the CAM's grid); raw: as the layer holds it, which the tail
+  // of the network takes: a channel is ablated there at every position (every token, as
+  // pytorch-grad-cam's AblationLayerVit does, class token included).
+  const layerData = tensors.map((t, li) => {
+    const raw = r.activations.get(t)!;
+    const A = foldToGrid(new Tensor(Float32Array.from(raw.data), raw.shape), layouts[li]!);
+    if (A.shape.length !== 4) throw new Error(`${model.source}: layer '${t}' has shape [${raw.shape}], not 4-D`);
+    const [, k] = A.shape as [number, number];
+    const per = raw.data.length / n;
+    const channelLast = layouts[li]!.kind !== 'nchw';
+    const positions = (ch: number): Int32Array =>
+      channelLast ? Int32Array.from({ length: per / k }, (_, p) => p * k + ch) : Int32Array.from({ length: per / k }, (_, p) => ch * (per / k) + p);
+    return { A, raw, positions, tail: tailOf[li]!, frontier: tailOf[li]!.frontier.map((f) => r.activations.get(f)!) };
   });
   const totalAll = layerData.reduce((s, L) => s + n * L.A.shape[1]!, 0);
   let doneAll = 0;
   const weights: Float64Array[] = [];
   for (const L of layerData) {
-    const [, k, h, w] = L.A.shape as [number, number, number, number];
-    const size = k * h * w;
-    const hw = h * w;
+    const k = L.A.shape[1]!;
+    const size = L.raw.data.length / n;
     const fillOf = new Float32Array(n);
     for (let i = 0; i < n; i++) {
       let mn = Infinity;
-      for (let p = i * size; p < (i + 1) * size; p++) mn = Math.min(mn, L.A.data[p]!);
+      for (let p = i * size; p < (i + 1) * size; p++) mn = Math.min(mn, L.raw.data[p]!);
       fillOf[i] = mode === 'zero' || mn === 0 ? 0 : mn - 1e7;
     }
     const wt = new Float64Array(n * k);
     const total = n * k;
-    const chunk = Math.max(1, Math.min(total, Math.floor(CHUNK_FLOATS / size)));
+    const chunk = Math.max(1, Math.min(total, bs, Math.floor(CHUNK_FLOATS / size)));
     for (let start = 0; start < total; start += chunk) {
       const end = Math.min(total, start + chunk);
       const m = end - start;
@@ -123,10 +185,17 @@ async function ablationCamOnce(model: Model, inputs: Tensor, target: Target, opt
       for (let q = 0; q < m; q++) {
         const i = Math.floor((start + q) / k);
         const ch = (start + q) % k;
-        buf.set(L.A.data.subarray(i * size, (i + 1) * size), q * size);
-        buf.fill(fillOf[i]!, q * size + ch * hw, q * size + (ch + 1) * hw);
+        buf.set(L.raw.data.subarray(i * size, (i + 1) * size), q * size);
+        for (const p of L.positions(ch)) buf[q * size + p] = fillOf[i]!;
       }
-      const out = await L.tail.forward(new Tensor(buf, [m, k, h, w]), { batchSize: bs });
+      // The frontier rows of each ablated copy's image.
+      const fr = L.frontier.map((F) => {
+        const row = F.data.length / n;
+        const data = new Float32Array(m * row);
+        for (let q = 0; q < m; q++) data.set(F.data.subarray(Math.floor((start + q) / k) * row, (Math.floor((start + q) / k) + 1) * row), q * row);
+        return new Tensor(data, [m, ...F.shape.slice(1)]);
+      });
+      const out = await L.tail.run(new Tensor(buf, [m, ...L.raw.shape.slice(1)]), fr);
       for (let q = 0; q < m; q++) {
         const i = Math.floor((start + q) / k);
         const yk = out.data[q * K + targets[i]!]!;

@@ -37,6 +37,8 @@ import type { Model } from '../../runtime/model.js';
 import { resize } from '../../data/resize.js';
 import { type Attribution, type ExplainOptions, type Explainer, type Target, resolveTargets } from '../types.js';
 import { firstComponentProjection } from './eigencam.js';
+import { foldToGrid } from './fold.js';
+import type { LayerLayout } from '../../runtime/tokens.js';
 
 export interface CamOptions extends ExplainOptions {
   /**
@@ -89,26 +91,33 @@ export function scaleCam(m: Float32Array | Float64Array): void {
   for (let i = 0; i < m.length; i++) m[i] = m[i]! / d;
 }
 
-/** Resolve the requested layers to tensor names, insisting on 4-D activations. */
-export function resolveCamLayers(model: Model, layer: CamOptions['layer']): { given: string[]; tensors: string[] } {
+/**
+ * Resolve the requested layers to tensor names and their layouts: 4-D feature maps (channels-first or
+ * channels-last) and token layers [N, T, C] that fold to a grid (./fold.ts); anything else is an error.
+ */
+export function resolveCamLayers(model: Model, layer: CamOptions['layer'], input?: readonly number[]): { given: string[]; tensors: string[]; layouts: LayerLayout[] } {
   const given = layer === undefined ? [model.resolveLayer(undefined)] : typeof layer === 'string' ? [layer] : [...layer];
   if (!given.length) throw new Error(`${model.source}: no layer given; ${validLayers(model)}`);
+  const layouts: LayerLayout[] = [];
   const tensors = given.map((l) => {
     const t = model.resolveLayer(l);
+    const layout = model.layerLayout(t, input);
     const shape = model.inferred.info.get(t)?.shape;
-    if (!shape || shape.length !== 4) {
+    if (typeof layout === 'string' || (shape && shape.length === 5)) {
       const s = shape ? `[${shape.map((d) => d ?? '?').join(', ')}]` : 'of unknown shape';
-      throw new Error(`${model.source}: layer '${l}' (tensor '${t}') is ${s}, not a 4-D [N,K,h,w] feature map; ${validLayers(model)}`);
+      const why = typeof layout === 'string' ? layout : 'it is 5-D (volumes are not explained by CAMs yet)';
+      throw new Error(`${model.source}: layer '${l}' (tensor '${t}', ${s}) cannot be folded to a [N,K,h,w] feature map: ${why}; ${validLayers(model)}`);
     }
+    layouts.push(layout);
     return t;
   });
-  return { given, tensors };
+  return { given, tensors, layouts };
 }
 
 function validLayers(model: Model): string {
   const all = model.layers();
   const names = [...new Set(all.map((l) => (l.module ? `${l.module} (${l.tensor})` : l.tensor)))];
-  return names.length ? `layers with 4-D activations: ${names.slice(-40).join(', ')}` : 'this model has no 4-D activations';
+  return names.length ? `layers that fold to a grid: ${names.slice(-40).join(', ')}` : 'this model has no layer that folds to a grid';
 }
 
 /** Σ_k w_k A_k (or the method's own map / per-pixel weighting) for one image, before ReLU. */
@@ -196,17 +205,18 @@ export function camExplainer(method: CamMethod): Explainer<CamOptions> {
   return withAugSmooth(async (model: Model, inputs: Tensor, target: Target, options: CamOptions = {}): Promise<Attribution> => {
     if (inputs.shape.length !== 4) throw new Error(`${method.name}: inputs must be [N,C,H,W], got [${inputs.shape}]`);
     model.checkInput(inputs);
-    const { given, tensors } = resolveCamLayers(model, options.layer);
+    await model.learnShapes(inputs.shape.slice(1));
+    const { given, tensors, layouts } = resolveCamLayers(model, options.layer, inputs.shape.slice(2));
     // A predicted-class target needs the logits first; otherwise the VJP call computes them.
     const pre = target === 'pred' ? await resolveTargets(model, inputs, target) : undefined;
     const targets = pre?.targets ?? (await resolveTargets(model, inputs, target, Tensor.zeros([inputs.shape[0]!, model.numClasses]))).targets;
     const r = await model.vjp(inputs, { seed: model.oneHot(targets), layers: tensors, inputGrad: false, batchSize: options.batchSize });
     const k = model.numClasses;
     const targetLogits = targets.map((t, i) => r.logits.data[i * k + t]!);
-    const layers = tensors.map((t) => {
-      const activations = r.activations.get(t)!;
+    const layers = tensors.map((t, i) => {
+      const activations = foldToGrid(r.activations.get(t)!, layouts[i]!);
       if (activations.shape.length !== 4) throw new Error(`${model.source}: layer '${t}' has shape [${activations.shape}], not 4-D`);
-      return { activations, grads: r.layerGrads.get(t)! };
+      return { activations, grads: foldToGrid(r.layerGrads.get(t)!, layouts[i]!) };
     });
     const { map, raw } = camFromTensors(method, layers, targetLogits, [inputs.shape[2]!, inputs.shape[3]!], { eigenSmooth: options.eigenSmooth });
     const extra: NonNullable<Attribution['extra']> = { layers: given.join(','), raw: raw[0]! };

@@ -37,6 +37,7 @@ import { Tensor } from '../../tensor/tensor.js';
 import type { Model } from '../../runtime/model.js';
 import { type Attribution, type Target, resolveTargets } from '../types.js';
 import { type CamMethod, type CamOptions, camFromTensors, resolveCamLayers, withAugSmooth } from './base.js';
+import { foldToGrid } from './fold.js';
 
 const CHUNK_FLOATS = 1 << 23;
 
@@ -132,7 +133,8 @@ async function scoreCamOnce(model: Model, inputs: Tensor, target: Target, option
   if (!SCORECAM_VARIANTS.includes(variant)) throw new Error(`scorecam: unknown variant '${variant as string}' (valid: ${SCORECAM_VARIANTS.join(', ')})`);
   const eps = variant === 'tf-keras-vis' ? 0 : 1e-8;
   const probability = variant !== 'pytorch-grad-cam';
-  const { given, tensors } = resolveCamLayers(model, options.layer);
+  await model.learnShapes(inputs.shape.slice(1));
+  const { given, tensors, layouts } = resolveCamLayers(model, options.layer, inputs.shape.slice(2));
   const pre = target === 'pred' ? await resolveTargets(model, inputs, target) : undefined;
   const targets = pre?.targets ?? (await resolveTargets(model, inputs, target, Tensor.zeros([inputs.shape[0]!, model.numClasses]))).targets;
   const r = await model.vjp(inputs, { seed: model.oneHot(targets), layers: tensors, inputGrad: false, batchSize: options.batchSize });
@@ -153,8 +155,8 @@ async function scoreCamOnce(model: Model, inputs: Tensor, target: Target, option
 
   // Work list: (layer, image, channel) triples, evaluated in big chunks.
   const outputs = new Map<number, Float32Array>();
-  const layerData = tensors.map((t) => {
-    const A0 = r.activations.get(t)!;
+  const layerData = tensors.map((t, li) => {
+    const A0 = foldToGrid(r.activations.get(t)!, layouts[li]!);
     if (A0.shape.length !== 4) throw new Error(`${model.source}: layer '${t}' has shape [${A0.shape}], not 4-D`);
     const A = new Tensor(Float32Array.from(A0.data), A0.shape); // own buffer: identifies the layer below
     const [, k, h, w] = A.shape as [number, number, number, number];
