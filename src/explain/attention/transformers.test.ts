@@ -47,7 +47,9 @@ for (const name of ['vit', 'deit', 'swin']) {
         // The singular vector's sign: candor orients it (eigencam.ts); pytorch-grad-cam keeps LAPACK's.
         const oriented = key.replace('eigencam', 'eigencam:oriented');
         compare(t, oriented, r.map, ref.get(oriented)! as Tensor);
-        const same = ref.get(key)!.data.every((v, i) => Math.abs(Number(v) - ref.get(oriented)!.data[i]!) < 1e-6);
+        const own = ref.get(key)!.data as Float32Array;
+        const fixed = ref.get(oriented)!.data as Float32Array;
+        const same = own.every((v, i) => Math.abs(v - fixed[i]!) < 1e-6);
         t.diagnostic(`${key}: pytorch-grad-cam's own sign ${same ? 'agrees on every image' : 'differs on some images'}`);
       } else if (method === 'ablationcam') {
         // pytorch-grad-cam re-reads min(A) after each ablated copy (min − k·1e7 for the k-th); candor uses
