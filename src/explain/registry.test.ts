@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { METHOD_NAMES, explain, getMethod, parseMethods } from './registry.js';
+import { METHOD_NAMES, NotApplicableError, explain, getMethod, parseMethods } from './registry.js';
 import { loadModel } from '../runtime/node.js';
 import { Tensor } from '../tensor/tensor.js';
 import { saliency } from './saliency.js';
@@ -10,7 +10,7 @@ import { gradCam } from './cam/gradcam.js';
 const BASELINE = fileURLToPath(new URL('../../models/baseline/small_cnn_pneumoniamnist64.onnx', import.meta.url));
 
 test('every method is registered; unknown names list the valid ones', () => {
-  const all = ['saliency', 'gradient', 'inputxgradient', 'smoothgrad', 'ig', 'gradientshap', 'expectedgradients', 'guidedbackprop', 'deconvolution', 'guidedgradcam', 'lrp', 'deeplift', 'deepliftshap', 'gradcam', 'gradcampp', 'xgradcam', 'layercam', 'hirescam', 'eigencam', 'scorecam', 'ablationcam', 'occlusion', 'featureablation', 'rise'];
+  const all = ['saliency', 'gradient', 'inputxgradient', 'smoothgrad', 'ig', 'gradientshap', 'expectedgradients', 'guidedbackprop', 'deconvolution', 'guidedgradcam', 'lrp', 'deeplift', 'deepliftshap', 'gradcam', 'gradcampp', 'xgradcam', 'layercam', 'hirescam', 'eigencam', 'scorecam', 'ablationcam', 'occlusion', 'featureablation', 'rise', 'rollout', 'attnrelevance'];
   assert.deepEqual(METHOD_NAMES, all);
   for (const n of METHOD_NAMES) assert.equal(getMethod(n).name, n);
   assert.equal(getMethod('GradCAM').name, 'gradcam');
@@ -47,6 +47,11 @@ test('explain() runs a method by name with its defaults', async () => {
     // every method runs by name with its defaults (small budgets for the slow ones)
     const quick: Record<string, Record<string, unknown>> = { smoothgrad: { samples: 2 }, ig: { steps: 2 }, gradientshap: { samples: 2 }, expectedgradients: { samples: 2 }, rise: { masks: 8 } };
     for (const n of METHOD_NAMES) {
+      if (getMethod(n).family === 'attention') {
+        // a CNN has no attention to read: a one-line reason, not a map
+        await assert.rejects(explain(model, x, n, 'pred'), (e: Error) => e instanceof NotApplicableError && /self-attention/.test(e.message));
+        continue;
+      }
       const r = await explain(model, x, n, 'pred', quick[n] ?? {});
       assert.equal(r.method, n);
       assert.deepEqual(r.map.shape, [2, 64, 64], n);

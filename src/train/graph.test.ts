@@ -111,7 +111,8 @@ test('convs as batch-folded im2col GEMMs (Gather and selection-MatMul im2col; st
   const [ref, ...others] = results;
   for (const o of others) {
     assert.ok(o.tg.model.graph.nodes.every((nd) => nd.opType !== 'Conv'), 'every Conv is lowered');
-    assert.ok(Math.abs(o.r[o.tg.loss]!.data[0]! - ref!.r[ref!.tg.loss]!.data[0]!) < 1e-6);
+    // float32 rounding of a different op order: a few ulps of the loss
+    assert.ok(Math.abs(o.r[o.tg.loss]!.data[0]! - ref!.r[ref!.tg.loss]!.data[0]!) < 2e-6 * Math.abs(ref!.r[ref!.tg.loss]!.data[0]!), 'loss ' + o.r[o.tg.loss]!.data[0] + ' vs ' + ref!.r[ref!.tg.loss]!.data[0]);
     let worst = 0;
     for (const p of ref!.tg.params) worst = Math.max(worst, relativeError(o.r[o.tg.grads.get(p)!]!.data, ref!.r[ref!.tg.grads.get(p)!]!.data));
     t.diagnostic(`worst gradient relative error ${worst.toExponential(2)}`);
