@@ -154,3 +154,24 @@ test('candor explain on a Keras-style model (channels-last, sigmoid head, Rescal
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /--scale must be one of pm1, unit, imagenet, byte, got 'bytes'/);
 });
+
+test('candor explain on a multi-label model: every label by default (METHOD_LABEL files), a label by name, and clear errors', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'candor-explain-ml-'));
+  const model = join(repoRoot, 'src/runtime/fixtures/multilabel_cnn.onnx');
+  const input = `${join(repoRoot, 'src/data/fixtures/quadrants_multilabel.npz')}:test:0-3`;
+  const all = run(['--model', model, '--input', input, '--methods', 'gradcam', '--out', join(dir, 'all')]);
+  assert.equal(all.status, 0, all.stderr);
+  const names = ['top-left', 'top-right', 'bottom-left', 'bottom-right'];
+  assert.deepEqual(readdirSync(join(dir, 'all')).filter((f) => f.endsWith('.npy')).sort(), names.map((n) => `gradcam_${n}.npy`).sort());
+  assert.match(all.stdout, /gradcam of label 'bottom-right': 3 map\(s\)/);
+  assert.match(all.stdout, /4 independent sigmoids \(multi-label\)/);
+  const one = run(['--model', model, '--input', input, '--methods', 'saliency', '--target', 'Bottom-Right', '--out', join(dir, 'one')]);
+  assert.equal(one.status, 0, one.stderr);
+  assert.ok(readdirSync(join(dir, 'one')).includes('saliency.npy'));
+  const bad = run(['--model', model, '--input', input, '--methods', 'saliency', '--target', 'effusion', '--out', join(dir, 'bad')]);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /a label name \(top-left, top-right, bottom-left, bottom-right\); got 'effusion'/);
+  const single = run(['--input', 'pneumoniamnist:test:0-1', '--methods', 'saliency', '--target', 'all', '--out', join(dir, 'single')]);
+  assert.equal(single.status, 2);
+  assert.match(single.stderr, /--target all explains every label of a multi-label model; this model has one class per image/);
+});

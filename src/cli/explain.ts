@@ -18,7 +18,6 @@
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { softmax } from '../train/metrics.js';
 import { loadModel } from '../runtime/node.js';
 import { readNpyFile, writeFileAtomic, writeNpyFile } from '../io/files.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -71,7 +70,7 @@ const optionHelp = (): string =>
     .join('\n');
 
 export const EXPLAIN_USAGE = `usage: candor explain --methods M1,M2,... --out DIR [--model m.onnx] [--input SPEC] [--scale pm1]
-       [--layer L[,L2]] [--target pred|K] [--opt method.key=value ...] [--keep-channels]
+       [--layer L[,L2]] [--target pred|K|NAME|all] [--opt method.key=value ...] [--keep-channels]
        [--colormap jet] [--diverging-colormap rdbu_r] [--alpha 0.5] [--batch-size N] [--threads N] [--force]
 
   --methods   comma-separated: ${methodList(METHOD_NAMES)}
@@ -91,7 +90,9 @@ export const EXPLAIN_USAGE = `usage: candor explain --methods M1,M2,... --out DI
               or byte ([0,255]: Keras models with a Rescaling layer)
   --layer     CAM layer(s): module path (features.8) or tensor name; several, comma-separated, are
               aggregated (pytorch-grad-cam). Default: the last 4-D activation
-  --target    'pred' (default) or a class index
+  --target    'pred' (single-label default), a class/label index or name, or 'all': every label of a
+              multi-label model (K independent sigmoids), each explained on its own logit, maps written
+              as METHOD_LABEL.npy (the default for multi-label models)
   --opt       method.key=value, repeatable (key=value alone: every listed method taking the key).
               Values: true/false, numbers, comma lists (8,8), a .npy path (tensor), else text. Options [defaults]:
 ${optionHelp()}
@@ -156,11 +157,32 @@ async function methodOptions(methods: string[], opts: string[], shortcuts: Recor
   return out;
 }
 
-function parseTarget(v: string | undefined, k: number): Target {
-  if (v === undefined || v === 'pred') return 'pred';
-  const t = Number(v);
-  if (!Number.isInteger(t) || t < 0 || t >= k) throw new UsageError(`--target must be 'pred' or a class index 0..${k - 1}, got '${v}'`);
-  return t;
+/** One explanation target of the command: a Target for the explainers and a suffix for the files it writes. */
+interface TargetJob {
+  target: Target;
+  /** '' for a single job; '_<label>' per label with --target all. */
+  suffix: string;
+  /** The label or class it names, for titles (undefined: 'pred'). */
+  label?: string;
+}
+
+/**
+ * --target: 'pred', a class or label index, a class or label name, or 'all' (every label of a multi-label
+ * model, each explained on its own logit; the default for multi-label models).
+ */
+export function parseTargets(v: string | undefined, k: number, names: readonly string[], multiLabel: boolean): TargetJob[] {
+  const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+  const what = multiLabel ? 'label' : 'class';
+  if (v === 'all' || (v === undefined && multiLabel)) {
+    if (!multiLabel) throw new UsageError(`--target all explains every label of a multi-label model; this model has one class per image (softmax over ${k}); give 'pred', a class index 0..${k - 1} or a class name (${names.join(', ')})`);
+    return names.map((name, t) => ({ target: t, suffix: `_${slug(name) || t}`, label: name }));
+  }
+  if (v === undefined || v === 'pred') return [{ target: 'pred', suffix: '' }];
+  const t = /^\d+$/.test(v) ? Number(v) : names.findIndex((n) => n.toLowerCase() === v.toLowerCase());
+  if (t < 0 || t >= k) {
+    throw new UsageError(`--target must be 'pred'${multiLabel ? ", 'all'" : ''}, a ${what} index 0..${k - 1} or a ${what} name (${names.join(', ')}); got '${v}'`);
+  }
+  return [{ target: t, suffix: '', label: names[t] }];
 }
 
 function parseAlpha(v: string | undefined, flag = '--alpha'): number {
@@ -168,11 +190,6 @@ function parseAlpha(v: string | undefined, flag = '--alpha'): number {
   const a = Number(v);
   if (!(a >= 0 && a <= 1) || v.trim() === '') throw new UsageError(`${flag} must be a number in [0, 1], got '${v}'`);
   return a;
-}
-
-function softmaxRow(logits: Tensor, i: number): number[] {
-  const k = logits.shape[1]!;
-  return Array.from(softmax(logits.data.subarray(i * k, (i + 1) * k), k));
 }
 
 export async function explainCommand(argv: string[]): Promise<void> {
@@ -235,62 +252,72 @@ export async function explainCommand(argv: string[]): Promise<void> {
   });
   try {
     const spec = modelSpec(model, modelPath);
-    const target = parseTarget(values.target, model.numClasses);
     const batch = await loadBatch(values.input, spec, scale);
     const n = batch.x.shape[0]!;
     const [, c, h, w] = batch.x.shape as [number, number, number, number];
     const classNames = spec.classNames ?? (batch.classNames?.length === model.numClasses ? batch.classNames : defaultClassNames(model.numClasses));
+    const jobs = parseTargets(values.target, model.numClasses, classNames, model.multiLabel);
     if (values.layer && !methods.some((m) => getMethod(m).usesLayer)) console.warn(`candor explain: --layer ignored (no CAM method among ${methods.join(', ')})`);
 
     mkdirSync(out, { recursive: true });
     const maps = new Map<string, { map: Tensor; signed: boolean; targets: number[] }>();
     let logits: Tensor | undefined;
     for (const m of methods) {
-      const t0 = performance.now();
-      let a;
-      try {
-        a = await explain(model, batch.x, m, target, { layer, ...perMethod.get(m) });
-      } catch (e) {
-        const msg = (e as Error).message;
-        // option values of the wrong kind are usage errors, reported as such
-        if (/unknown (option|variant|baseline|method|mask|score|cam|ablation)|must be|valid:/.test(msg)) throw new UsageError(msg);
-        throw e;
+      for (const job of jobs) {
+        const t0 = performance.now();
+        let a;
+        try {
+          a = await explain(model, batch.x, m, job.target, { layer, ...perMethod.get(m) });
+        } catch (e) {
+          const msg = (e as Error).message;
+          // option values of the wrong kind are usage errors, reported as such
+          if (/unknown (option|variant|baseline|method|mask|score|cam|ablation)|must be|valid:/.test(msg)) throw new UsageError(msg);
+          throw e;
+        }
+        logits ??= a.logits;
+        const key = m + job.suffix;
+        maps.set(key, { map: a.map, signed: a.signed, targets: a.targets });
+        await writeNpyFile(join(out, `${key}.npy`), a.map);
+        if (values['keep-channels']) {
+          if (a.attributions) await writeNpyFile(join(out, `${key}_attributions.npy`), a.attributions);
+          else console.warn(`candor explain: ${m} has no per-channel attributions (only the map); --keep-channels wrote none`);
+        }
+        for (let i = 0; i < n; i++) {
+          const img = new Tensor(batch.display.data.slice(i * c * h * w, (i + 1) * c * h * w), [c, h, w]);
+          const map = new Tensor(a.map.data.slice(i * h * w, (i + 1) * h * w), [h, w]);
+          await writeFileAtomic(join(out, `${key}_${i}.png`), overlayPng(img, map, { ...viz, signed: a.signed }));
+        }
+        const of = job.label === undefined ? '' : ` of ${model.multiLabel ? 'label' : 'class'} '${job.label}'`;
+        console.log(`${m}${of}: ${n} map(s) [${a.map.shape.join(', ')}]${a.signed ? ' (signed)' : ''} in ${((performance.now() - t0) / 1000).toFixed(2)} s`);
       }
-      logits ??= a.logits;
-      maps.set(m, { map: a.map, signed: a.signed, targets: a.targets });
-      await writeNpyFile(join(out, `${m}.npy`), a.map);
-      if (values['keep-channels']) {
-        if (a.attributions) await writeNpyFile(join(out, `${m}_attributions.npy`), a.attributions);
-        else console.warn(`candor explain: ${m} has no per-channel attributions (only the map); --keep-channels wrote none`);
-      }
-      for (let i = 0; i < n; i++) {
-        const img = new Tensor(batch.display.data.slice(i * c * h * w, (i + 1) * c * h * w), [c, h, w]);
-        const map = new Tensor(a.map.data.slice(i * h * w, (i + 1) * h * w), [h, w]);
-        await writeFileAtomic(join(out, `${m}_${i}.png`), overlayPng(img, map, { ...viz, signed: a.signed }));
-      }
-      console.log(`${m}: ${n} map(s) [${a.map.shape.join(', ')}]${a.signed ? ' (signed)' : ''} in ${((performance.now() - t0) / 1000).toFixed(2)} s`);
     }
 
+    const probs = model.probabilities(logits!);
+    const k = model.numClasses;
     const rows: GridRow[] = [];
     for (let i = 0; i < n; i++) {
-      const p = softmaxRow(logits!, i);
-      let pred = 0;
-      for (let j = 1; j < p.length; j++) if (p[j]! > p[pred]!) pred = j;
+      const p = Array.from(probs.data.subarray(i * k, (i + 1) * k));
       const title: string[] = [];
       if (batch.labels) title.push(`TRUE ${classNames[batch.labels[i]!] ?? batch.labels[i]}`);
-      title.push(`PRED ${classNames[pred]} ${p[pred]!.toFixed(2)}`);
+      if (model.multiLabel) {
+        const present = p.map((v, j) => [v, j] as const).filter(([v]) => v > 0.5).sort((a, b) => b[0] - a[0]);
+        title.push(present.length ? `PRESENT ${present.slice(0, 3).map(([v, j]) => `${classNames[j]} ${v.toFixed(2)}`).join(', ')}` : 'NO LABEL ABOVE 0.5');
+      } else {
+        let pred = 0;
+        for (let j = 1; j < p.length; j++) if (p[j]! > p[pred]!) pred = j;
+        title.push(`PRED ${classNames[pred]} ${p[pred]!.toFixed(2)}`);
+      }
       rows.push({
         image: new Tensor(batch.display.data.slice(i * c * h * w, (i + 1) * c * h * w), [c, h, w]),
         title,
-        panels: methods.map((m) => {
-          const r = maps.get(m)!;
-          const tl = r.targets[i]!;
-          return {
-            map: new Tensor(r.map.data.slice(i * h * w, (i + 1) * h * w), [h, w]),
-            signed: r.signed,
-            title: target === 'pred' ? [m] : [m, `CLASS ${classNames[tl] ?? tl}`],
-          };
-        }),
+        panels: methods.flatMap((m) =>
+          jobs.map((job) => {
+            const r = maps.get(m + job.suffix)!;
+            const tl = r.targets[i]!;
+            const label = model.multiLabel ? `LABEL ${classNames[tl] ?? tl} ${p[tl]!.toFixed(2)}` : `CLASS ${classNames[tl] ?? tl}`;
+            return { map: new Tensor(r.map.data.slice(i * h * w, (i + 1) * h * w), [h, w]), signed: r.signed, title: job.target === 'pred' && !model.multiLabel ? [m] : [m, label] };
+          }),
+        ),
       });
     }
     await writeFileAtomic(join(out, 'grid.png'), gridPng(rows, viz));

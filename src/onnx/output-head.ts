@@ -12,8 +12,9 @@
  *     tf-keras-vis' BinaryScore(False) up to the same ½);
  *   a single raw output z ([N, 1], e.g. a PyTorch model trained with BCEWithLogitsLoss) → the same
  *     two logits [−z/2, z/2] ('single-logit'), so that its probability is σ(z), not softmax of one value.
- * A Sigmoid over several units (multi-label) is left alone: candor's explain and audit assume one
- * class per image, and `outputActivation` says what was found.
+ *   Sigmoid over several units ([N, K], K > 1) → removed ('sigmoid-multilabel'): a multi-label head of K
+ *     independent sigmoids; the output is the K logits z_k, each explained on its own, and the model's
+ *     probabilities are σ(z_k) (runtime/model.ts), not a softmax.
  */
 import { A, DataType, type Graph, type Model, type Node, attrInt, cloneModel, defaultOpset } from './ir.js';
 import type { Inferred } from './shape-inference.js';
@@ -58,7 +59,7 @@ export function toLogits(ir: Model, inferred: Inferred): { model: Model; activat
     return { model: replaceHead(ir, path, node.inputs[0]!, 'identity'), activation: node.opType === 'Softmax' ? 'softmax' : 'log-softmax' };
   }
   if (node.opType === 'Sigmoid') {
-    if (k !== 1) return { model: ir, activation: 'sigmoid-multilabel' };
+    if (k !== 1) return { model: replaceHead(ir, path, node.inputs[0]!, 'identity'), activation: 'sigmoid-multilabel' };
     return { model: replaceHead(ir, path, node.inputs[0]!, 'halves'), activation: 'sigmoid' };
   }
   return { model: ir, activation: 'none' };

@@ -45,6 +45,12 @@ export interface ModelOptions {
    * 'keep': the file's output is used as it is.
    */
   outputHead?: 'logits' | 'keep';
+  /**
+   * 'auto' (default): multi-label when the file ends in K > 1 independent sigmoids; 'multilabel': the
+   * outputs are K independent logits (a model trained with BCE whose file has no sigmoid, or a candor card
+   * that says so); 'single': one class per image (softmax over the outputs).
+   */
+  task?: 'auto' | 'single' | 'multilabel';
 }
 
 export interface VjpOptions {
@@ -84,6 +90,8 @@ export class Model {
   readonly channelsLast: boolean;
   /** The activation found at the file's output (removed or rewritten unless outputHead is 'keep'). */
   readonly outputActivation: OutputActivation;
+  /** K independent labels (probabilities σ(z_k)), not one class per image (softmax). */
+  readonly multiLabel: boolean;
   private readonly sessions = new Map<string, Promise<{ session: InferenceSession; vjp?: VjpModel }>>();
   private readonly hints = new Map<string, Promise<ShapeHints>>();
 
@@ -120,6 +128,12 @@ export class Model {
     }
     this.ir = model;
     this.inferred = inferred;
+    const task = options.task ?? 'auto';
+    if (task === 'single' && head.activation === 'sigmoid-multilabel') {
+      throw new Error(`${this.source}: the model ends in ${outShape[1]} independent sigmoids (multi-label), so it cannot be read as one class per image (task 'single')`);
+    }
+    this.multiLabel = task === 'multilabel' || (task === 'auto' && head.activation === 'sigmoid-multilabel');
+    if (this.multiLabel && outShape[1] === 1) throw new Error(`${this.source}: a multi-label model needs at least 2 outputs, this one has 1 (a single sigmoid is a binary classifier)`);
     const inp = model.graph.inputs.find((v) => v.name === realInputs[0]!.name)!;
     this.inputName = inp.name;
     this.inputShape = inp.shape ?? [];
@@ -156,11 +170,12 @@ export class Model {
         'log-softmax': 'The model ends in a LogSoftmax; candor explains its input, the logits, and computes probabilities as their softmax (the same probabilities).',
         sigmoid: 'The model has one sigmoid output σ(z); candor uses the two logits [−z/2, z/2], whose softmax is [1 − σ(z), σ(z)], so class-1 maps are those of z/2.',
         'single-logit': 'The model has one raw output z; candor reads it as a binary classifier with probability σ(z), using the two logits [−z/2, z/2], so class-1 maps are those of z/2.',
-        'sigmoid-multilabel': 'The model ends in sigmoids over several classes (multi-label); candor treats its outputs as logits of one-class-per-image classification, which is not what they are.',
+        'sigmoid-multilabel': `The model ends in ${this.numClasses} independent sigmoids (multi-label); candor explains each label's logit z_k (the sigmoid removed) and reads its probability as σ(z_k).`,
       };
       const text = head[this.outputActivation];
       if (text) out.push(text);
     }
+    if (this.multiLabel && this.outputActivation !== 'sigmoid-multilabel') out.push(`The model is read as multi-label: its ${this.numClasses} outputs are independent logits z_k with probabilities σ(z_k).`);
     return out;
   }
 
@@ -372,6 +387,25 @@ export class Model {
       inputGrad: wantInput ? Tensor.concat0(igrads) : undefined,
       weightGrads: new Map(weights.map((w, i) => [w, new Tensor(wsum[i]!, wshape[i]!)])),
     };
+  }
+
+  /** Probabilities from logits [N, K]: softmax over classes, or σ per label for a multi-label model. */
+  probabilities(logits: Tensor): Tensor {
+    const [n, k] = logits.shape as [number, number];
+    const out = new Float32Array(n * k);
+    for (let i = 0; i < n; i++) {
+      const row = logits.data.subarray(i * k, (i + 1) * k);
+      if (this.multiLabel) {
+        for (let j = 0; j < k; j++) out[i * k + j] = 1 / (1 + Math.exp(-row[j]!));
+        continue;
+      }
+      let mx = -Infinity;
+      for (const v of row) mx = Math.max(mx, v);
+      let s = 0;
+      for (let j = 0; j < k; j++) s += Math.exp(row[j]! - mx);
+      for (let j = 0; j < k; j++) out[i * k + j] = Math.exp(row[j]! - mx) / s;
+    }
+    return new Tensor(out, [n, k]);
   }
 
   /** One-hot seeds for class indices (one per image). */

@@ -30,6 +30,18 @@ export const nodeOrt = {
   InferenceSession: { create: (bytes: Uint8Array, options?: InferenceSession.SessionOptions) => ort.InferenceSession.create(bytes, withThreads(options)) },
 } as unknown as OrtApi & OrtSessionApi;
 
+/** The task a model card beside the model states ('multilabel' or 'single'), if any. */
+function cardTask(path: string): 'single' | 'multilabel' | undefined {
+  const card = path.replace(/\.onnx$/i, '') + '.json';
+  if (!existsSync(card)) return undefined;
+  try {
+    const t = (JSON.parse(readFileSync(card, 'utf8')) as { task?: unknown }).task;
+    return t === 'multilabel' || t === 'single' ? t : undefined;
+  } catch {
+    return undefined; // a card that does not parse says nothing about the task (the CLI reports bad cards)
+  }
+}
+
 /** Load an ONNX classifier from a file (external weight files beside it are found). */
 export function loadModel(path: string, options: ModelOptions = {}): Model {
   if (!existsSync(path)) throw new Error(`${path}: no such model file`);
@@ -37,6 +49,7 @@ export function loadModel(path: string, options: ModelOptions = {}): Model {
   const dir = dirname(resolve(path));
   return Model.fromBytes(bytes, nodeOrt, {
     source: path,
+    task: cardTask(path),
     ...options,
     parse: {
       readExternal: (location, offset, length) => {

@@ -18,6 +18,8 @@ export interface ModelCard {
   candorVersion: string;
   createdAt: string;
   architecture: string;
+  /** One class per image (softmax), or independent labels (one sigmoid each); read by loadModel. */
+  task?: 'single' | 'multilabel';
   input: { channels: number; size: number; normalization: string };
   classes: readonly string[];
   data: { path: string; description: string; splits: Record<string, number> };

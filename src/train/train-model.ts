@@ -105,6 +105,7 @@ export async function trainModel(req: TrainRequest): Promise<TrainOutcome> {
     candorVersion: candorVersion(),
     createdAt: new Date().toISOString(),
     architecture: req.architecture,
+    task: data.train.task === 'multi' ? 'multilabel' : 'single',
     input: { channels: inChannels, size, normalization: describeScale('pm1') },
     classes: data.train.classNames,
     data: {
