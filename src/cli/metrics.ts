@@ -7,7 +7,9 @@
 import { UsageError, parse, parseScale } from './args.js';
 import { CAL_OPTIONS, INPUT_HELP, INPUT_OPTIONS, loadInputs, numberArg, outDir, printChecks, writePart } from '../trust/cli-common.js';
 import { discriminationPart } from '../trust/report-discrimination.js';
-import { loadPredictionFile, predictWithModel } from '../trust/inputs.js';
+import { isMultiLabelModel, loadPredictionFile, predictMultiLabel, predictWithModel } from '../trust/inputs.js';
+import { multiLabelStats } from '../trust/multilabel.js';
+import { multiLabelPart } from '../trust/report-multilabel.js';
 import { column, oneVsRest } from '../trust/binary.js';
 import { delongPairedTest } from '../trust/delong.js';
 import { num } from '../trust/report-format.js';
@@ -52,6 +54,11 @@ export async function metricsCommand(argv: string[]): Promise<void> {
   const dir = outDir(v, METRICS_USAGE);
   const threshold = parseThreshold(v.threshold!);
   const confidence = numberArg(v.confidence, '--confidence', 0.95, (x) => x > 0 && x < 1, 'in (0, 1)');
+  const models = (v.model as string[] | undefined) ?? [];
+  if (models.length === 1 && isMultiLabelModel(models[0]!)) {
+    await multiLabelMetrics(v, dir, models[0]!, threshold, confidence);
+    return;
+  }
   const prevalences = v.prevalence ? v.prevalence.split(',').map((s) => numberArg(s, '--prevalence', 0, (x) => x >= 0 && x <= 1, 'comma-separated numbers in [0, 1]')) : undefined;
   const { data, cal } = await loadInputs(v, METRICS_USAGE, { cal: 'optional' });
   const positive = v.positive === undefined ? undefined : numberArg(v.positive, '--positive', 1, (x) => Number.isInteger(x) && x >= 0 && x < data.k, `a class index in [0, ${data.k})`);
@@ -83,6 +90,24 @@ export async function metricsCommand(argv: string[]): Promise<void> {
     part.summary.push(`Compared with ${other.source}, the AUROC differs by ${num(test.difference)} (DeLong's paired test p = ${test.p.toPrecision(2)}).`);
   }
   const written = await writePart(dir, part, { command: 'metrics', source: data.source, n: data.labels.length, classes: data.classNames, calibrationSource: cal?.source ?? null });
+  printChecks(part, dir, written);
+}
+
+/** `candor metrics` for a multi-label model: per finding, macro and micro (src/trust/multilabel.ts). */
+async function multiLabelMetrics(v: Record<string, unknown>, dir: string, model: string, threshold: ReturnType<typeof parseThreshold>, confidence: number): Promise<void> {
+  if (typeof threshold !== 'number') throw new UsageError(`--threshold ${v.threshold} is chosen per finding for multi-label models: not supported yet; give a probability (default 0.5)`);
+  for (const f of ['compare-model', 'compare-probs', 'group-column', 'positive', 'prevalence', 'cal-split', 'cal-probs', 'cal-fraction']) {
+    if (v[f] !== undefined) throw new UsageError(`--${f} is not supported for multi-label models yet (${model} has one sigmoid per finding)`);
+  }
+  if (!v.data) throw new UsageError(`${model} is multi-label: give --data with a label matrix [N, K] (ChestMNIST's layout)`);
+  const pred = await predictMultiLabel(model, { data: v.data as string, split: (v.split as 'test' | undefined) ?? 'test', seed: Number(v.seed ?? 0), limit: v.limit ? Number(v.limit) : undefined, scale: parseScale((v.scale as string | undefined) ?? 'pm1') });
+  const names = v['class-names'] ? String(v['class-names']).split(',').map((s) => s.trim()) : pred.classNames;
+  if (names.length !== pred.k) throw new UsageError(`--class-names has ${names.length} names for ${pred.k} findings`);
+  const minPositives = 10;
+  const stats = multiLabelStats(pred.probs, pred.outcomes, names, { threshold, confidence, minPositives });
+  const part = multiLabelPart(stats, { sectionId: 'metrics', source: pred.source, minPositives });
+  const written = await writePart(dir, part, { command: 'metrics', task: 'multilabel', source: pred.source, n: pred.outcomes.length / pred.k, labels: names });
+  for (const line of part.summary) console.log(line);
   printChecks(part, dir, written);
 }
 

@@ -18,7 +18,7 @@ export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
-const VERDICT_LABEL: Record<Verdict, string> = { pass: 'pass', warn: 'warn', fail: 'fail', 'not run': 'not run', question: 'for you' };
+const VERDICT_LABEL: Record<Verdict, string> = { pass: 'pass', warn: 'warn', fail: 'fail', 'not run': 'not run', 'not meaningful': 'not meaningful', question: 'for you' };
 
 const CSS = `
 :root { --pass:#1a7f37; --warn:#9a6700; --fail:#cf222e; --muted:#57606a; --line:#d0d7de; }
@@ -33,7 +33,7 @@ th, td { border: 1px solid var(--line); padding: 4px 8px; text-align: left; vert
 th { background: #f6f8fa; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .verdict { display: inline-block; min-width: 64px; text-align: center; border-radius: 10px; padding: 0 8px; font-weight: bold; color: white; font-size: 13px; }
 .v-pass { background: var(--pass); } .v-warn { background: var(--warn); } .v-fail { background: var(--fail); }
-.v-not-run { background: #8c959f; } .v-question { background: #0969da; }
+.v-not-run { background: #8c959f; } .v-not-meaningful { background: #6e7781; } .v-question { background: #0969da; }
 figure { margin: 16px 0; page-break-inside: avoid; } figure svg, figure img { max-width: 100%; height: auto; }
 figcaption { color: var(--muted); font-size: 13px; margin-top: 4px; }
 img.pixel { image-rendering: pixelated; }

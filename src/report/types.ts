@@ -27,7 +27,8 @@ export interface Table {
   rows: (string | number | null)[][];
 }
 
-export type Verdict = 'pass' | 'warn' | 'fail' | 'not run' | 'question';
+/** 'not meaningful': the check ran but its precondition failed (too few cases, a model that learned nothing). */
+export type Verdict = 'pass' | 'warn' | 'fail' | 'not run' | 'not meaningful' | 'question';
 
 /** One line of the checklist at the top of the report. */
 export interface CheckItem {

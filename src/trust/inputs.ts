@@ -165,16 +165,65 @@ export interface ModelInputOptions {
   scale?: InputScale;
 }
 
-/** The dataset a model takes (size and channels from its input shape). */
-export function datasetFor(modelPath: string, opts: ModelInputOptions): { dataset: ImageDataset; size: number; channels: number } {
+/** The dataset a model takes (size and channels from its input shape); multi-label data only when allowed. */
+export function datasetFor(modelPath: string, opts: ModelInputOptions, allowMulti = false): { dataset: ImageDataset; size: number; channels: number } {
   const m = loadModel(modelPath);
   const [, c, h] = m.inputShape;
   const size = typeof h === 'number' ? h : 64;
   const channels = typeof c === 'number' ? c : 1;
   const prepared = prepareData(opts.data, { size, channels, seed: opts.seed ?? 0, limit: opts.limit, scale: opts.scale });
   const dataset = prepared[opts.split];
-  if (dataset.task !== 'single') throw new Error(`${opts.data}: trust statistics need single-label data (one class per image)`);
+  if (dataset.task !== 'single' && !allowMulti) {
+    throw new Error(`${opts.data}: the labels are multi-label [N, ${dataset.classNames.length}] but ${modelPath} is single-label (one class per image); a multi-label model ends in one sigmoid per label, or says so in its card ("task": "multilabel")`);
+  }
   return { dataset, size, channels };
+}
+
+/** Single-label statistics (softmax over classes) must not run on a multi-label model's outputs. */
+function refuseMultiLabel(modelPath: string): void {
+  if (isMultiLabelModel(modelPath)) {
+    throw new Error(`${modelPath} is multi-label (one sigmoid per finding): this statistic assumes one class per image; candor metrics reports per-finding AUROC, sensitivity, specificity, ECE and Brier (per-finding recalibration, uncertainty and conformal sets are not supported yet)`);
+  }
+}
+
+/** Whether a model file is multi-label (K independent sigmoids, or its card says so). */
+export function isMultiLabelModel(modelPath: string): boolean {
+  return loadModel(modelPath).multiLabel;
+}
+
+export interface MultiLabelPredictions {
+  /** [N, K] σ(logits). */
+  probs: Float64Array;
+  /** [N, K] 0/1. */
+  outcomes: Uint8Array;
+  k: number;
+  classNames: string[];
+  source: string;
+}
+
+/** One pass of a multi-label model on a multi-label dataset split (ChestMNIST's layout: labels [N, K]). */
+export async function predictMultiLabel(modelPath: string, opts: ModelInputOptions): Promise<MultiLabelPredictions> {
+  const { dataset } = datasetFor(modelPath, opts, true);
+  if (dataset.task !== 'multi') throw new Error(`${modelPath} is multi-label but ${dataset.source} has one class per image; give data with a label matrix [N, K]`);
+  const [logits] = await runPasses([modelPath], dataset.images, { mode: 'single', threads: opts.threads, batchSize: opts.batchSize });
+  const k = dataset.labels.shape[1]!;
+  if (logits!.length !== dataset.images.shape[0]! * k) throw new Error(`${modelPath} has ${logits!.length / dataset.images.shape[0]!} outputs but ${dataset.source} has ${k} labels`);
+  const probs = Float64Array.from(logits!, (z) => 1 / (1 + Math.exp(-z)));
+  const named = cardClasses(modelPath);
+  const classNames = named && named.length === k ? named : [...dataset.classNames];
+  return { probs, outcomes: Uint8Array.from(dataset.labels.data as Uint8Array), k, classNames, source: `${modelPath} on ${dataset.source}` };
+}
+
+/** The class or finding names of a model's card (model.json beside model.onnx), if it has one. */
+function cardClasses(modelPath: string): string[] | undefined {
+  const card = modelPath.replace(/\.onnx$/i, '') + '.json';
+  if (!existsSync(card)) return undefined;
+  try {
+    const c = (JSON.parse(readFileSync(card, 'utf8')) as { classes?: unknown }).classes;
+    return Array.isArray(c) && c.every((x) => typeof x === 'string') ? (c as string[]) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Logits of every model (one pass each; T passes of one model for MC dropout; T augmentations for TTA). */
@@ -183,6 +232,7 @@ export async function runPasses(modelPaths: string[], images: Tensor, opts: { mo
   const T = opts.mode === 'single' ? 1 : opts.passes ?? 10;
   if (opts.mode === 'ensemble') {
     for (const p of modelPaths) {
+      refuseMultiLabel(p);
       const m = loadModel(p, { threads: opts.threads });
       out.push(Float64Array.from((await m.forward(images, { batchSize: opts.batchSize ?? 256 })).data));
       await m.dispose();
@@ -190,6 +240,7 @@ export async function runPasses(modelPaths: string[], images: Tensor, opts: { mo
     return out;
   }
   if (modelPaths.length !== 1) throw new Error(`--mode ${opts.mode} takes one --model, got ${modelPaths.length}`);
+  if (opts.mode !== 'single') refuseMultiLabel(modelPaths[0]!);
   const loaded = loadModel(modelPaths[0]!, { threads: opts.threads });
   // MC dropout: seed the graph's random ops, so that --seed fixes the T passes (see seed-random.ts).
   const m = opts.mode === 'mc' ? seededCopy(loaded, opts.seed ?? 0) : loaded;
@@ -209,6 +260,7 @@ function seededCopy(m: Model, seed: number): Model {
 
 /** One pass of a model on a dataset split: probabilities, logits and labels. */
 export async function predictWithModel(modelPath: string, opts: ModelInputOptions): Promise<Predictions> {
+  refuseMultiLabel(modelPath);
   const { dataset } = datasetFor(modelPath, opts);
   const [logits] = await runPasses([modelPath], dataset.images, { mode: 'single', threads: opts.threads, batchSize: opts.batchSize });
   const k = logits!.length / dataset.images.shape[0]!;
