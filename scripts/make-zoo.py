@@ -10,7 +10,8 @@ timm-style transformers and a Keras-shaped channels-last net), this script
      grad_input (of sum(seed * logits), float64), grad_input_f32 (float32 autograd, for the kink rule),
      kink (1 where float64 autograd's own gradient moves by > 1e-4 relative when the input moves by a few
      float32 ulps: no float32 implementation can be checked there), and for one named module
-     layer_activation / layer_grad (a forward hook's view of its output, float64).
+     layer_activation / layer_grad (a forward hook's view of its output, float64), and `wgrad:<name>` the
+     gradients of up to 8 parameters that keep their names in the export (the weights training needs).
 Needs Debian's python3-torch and python3-torchvision (1.13 / 0.14); candor itself never runs Python.
 
     /usr/bin/python3 scripts/make-zoo.py                      # the committed zoo: src/autodiff/fixtures/zoo
@@ -24,6 +25,7 @@ import os
 from functools import partial
 
 import numpy as np
+import onnx
 import torch
 import torch.nn.functional as F
 import torchvision
@@ -259,6 +261,14 @@ def module(model, path):
     return m
 
 
+def weight_grads(model, x, seed, names):
+    """Gradients of sum(seed * logits) with respect to the named parameters (summed over the batch)."""
+    params = dict(model.named_parameters())
+    model.zero_grad()
+    (model(x) * seed).sum().backward()
+    return {f"wgrad:{n}": params[n].grad.detach().numpy().copy() for n in names if n in params}
+
+
 def autograd(model, x, seed, layer):
     """Logits, input gradient of sum(seed * logits), and the layer's output and gradient (a forward hook)."""
     seen = {}
@@ -323,9 +333,16 @@ def make(name, spec, out_dir, seed, batch):
             _, gi, _, _ = autograd(m64, xi * (1 + 3e-7 * eps), s[i:i + 1], layer_ref)
             if (gi - grad[i:i + 1]).norm() > 1e-4 * grad[i:i + 1].norm():
                 kink[i] = 1
+    # Weight gradients of the parameters the export keeps under their own names (biases, norms, tokens,
+    # embeddings; torch folds transposed Linear weights into new initializers), for training graphs.
+    onnx_names = {i.name for i in onnx.load(path).graph.initializer}
+    named = [n for n, _ in m64.named_parameters() if n in onnx_names]
+    special = [n for n in named if any(w in n for w in ("token", "pos", "relative_position", "layer_scale"))][:3]
+    kept = list(dict.fromkeys(named[:2] + special + named[-3:]))
+    wg = weight_grads(m64, x.double(), s, kept)
     np.savez_compressed(os.path.join(out_dir, f"{name}.npz"), input=x.numpy(), seed=s.numpy(), logits=logits.numpy(),
                         grad_input=grad.numpy(), grad_input_f32=grad32.double().numpy(), kink=kink,
-                        layer_activation=act.numpy(), layer_grad=agrad.numpy())
+                        layer_activation=act.numpy(), layer_grad=agrad.numpy(), **wg)
     size = os.path.getsize(path)
     print(f"{name}: opset {opset}, input {list(x.shape)}, {size / 1e3:.0f} kB, kinks {int(kink.sum())}/{batch}, layer {layer} {list(act.shape)}")
     return {"file": f"{name}.onnx", "opset": opset, "layer": layer, "dynamic_batch": dynamic, "input": list(x.shape)}

@@ -3,6 +3,7 @@
  * EfficientNet, RegNet, ShuffleNet, SqueezeNet, MobileNet-V3, Inception, ResNet-50, DenseNet, a 3-D CNN
  * and a Keras-shaped channels-last net, against float64 PyTorch autograd, per image.
  *
+ * Weight gradients (of the parameters the export keeps by name) are checked too, summed over the batch.
  * An image passes at relative error ≤ 1e-4; an image at a kink (float64 autograd's own gradient moves
  * under a few-ulp input change) may differ from float64 by at most twice what float32 autograd does.
  */
@@ -57,7 +58,8 @@ for (const [name, e] of Object.entries(index)) {
     const n = x.shape[0]!;
     const model = loadModel(join(ZOO_DIR, e.file), { batchSize: n });
     const seed = new Tensor(Float32Array.from(get('seed').data as Float64Array), get('seed').shape);
-    const r = await model.vjp(x, { seed, layers: [e.layer] });
+    const weights = [...g.keys()].filter((k) => k.startsWith('wgrad:')).map((k) => k.slice(6));
+    const r = await model.vjp(x, { seed, layers: [e.layer], weights });
     const grad = nhwc ? toNchw(new Tensor(Float32Array.from(get('grad_input').data as Float64Array), x0.shape)) : get('grad_input');
     const grad32 = nhwc ? toNchw(new Tensor(Float32Array.from(get('grad_input_f32').data as Float64Array), x0.shape)) : get('grad_input_f32');
     const kink = get('kink').data as Uint8Array;
@@ -74,6 +76,17 @@ for (const [name, e] of Object.entries(index)) {
     errs.forEach((err, i) => assert.ok(err <= TOL || (kink[i] === 1 && err <= 2 * errs32[i]!), `image ${i}: ${msg}`));
     assert.ok(errAct <= TOL, msg);
     assert.ok(errLayerGrad <= TOL, msg);
+    // Weight gradients (what training the sanity-check models needs), summed over the batch.
+    // A gradient that is exactly 0 in exact arithmetic (a conv bias before InstanceNorm) is float noise on
+    // both sides: there the absolute difference is what counts.
+    for (const w of weights) {
+      const got = r.weightGrads.get(w)!.data;
+      const want = get(`wgrad:${w}`).data as Float64Array;
+      const err = relativeError(got, want);
+      const abs = Math.sqrt(got.reduce((acc, v, i) => acc + (v - want[i]!) ** 2, 0));
+      t.diagnostic(`weight ${w}: relative ${err.toExponential(2)}, absolute ${abs.toExponential(2)}`);
+      assert.ok(err <= TOL || abs <= 1e-6, `weight ${w}: relative ${err}, absolute ${abs}`);
+    }
     await model.dispose();
   });
 }

@@ -231,12 +231,13 @@ export class Model {
    * Shapes of tensors that static inference cannot size, learned from one probe run of the model on images
    * of this spatial shape (default: the model's declared one), cached. Graphs whose shapes are all
    * inferable are not run. The model's `inferred` (layer listings) takes them in for its declared shape.
+   * `all`: every tensor's shape (for graphs derived from this one by rewriting, such as training graphs).
    */
-  learnShapes(spatial?: readonly number[]): Promise<ShapeHints> {
+  learnShapes(spatial?: readonly number[], opts: { all?: boolean } = {}): Promise<ShapeHints> {
     const declared = this.inputShape.slice(1);
     const sp = spatial ?? (declared.every((d) => typeof d === 'number') ? (declared as number[]) : undefined);
     if (!sp) return Promise.resolve(new Map());
-    const key = sp.join(',');
+    const key = sp.join(',') + (opts.all ? ':all' : '');
     let h = this.hints.get(key);
     if (!h) {
       h = (async () => {
@@ -244,13 +245,13 @@ export class Model {
         const inp = ir.graph.inputs.find((v) => v.name === this.inputName)!;
         inp.shape = [this.inputShape[0] ?? 'batch', ...sp];
         const inf = inferShapes(ir.graph);
-        const unknown = unknownTensors(ir, inf);
+        const unknown = unknownTensors(ir, inf, opts.all);
         if (!unknown.length) return new Map();
-        const opts: InferenceSession.SessionOptions = {};
-        if (this.options.threads) opts.intraOpNumThreads = this.options.threads;
+        const session: InferenceSession.SessionOptions = {};
+        if (this.options.threads) session.intraOpNumThreads = this.options.threads;
         try {
-          const hints = await probeShapes(ir, this.inputName, inp.shape, sp, unknown, inf, this.ort, opts);
-          if (hints.size && declared.every((d, i) => d === sp[i])) this.inferred = inferShapes(this.ir.graph, hints);
+          const hints = await probeShapes(ir, this.inputName, inp.shape, sp, unknown, inf, this.ort, session);
+          if (hints.size && !opts.all && declared.every((d, i) => d === sp[i])) this.inferred = inferShapes(this.ir.graph, hints);
           return hints;
         } catch (e) {
           throw new Error(`${this.source}: learning the shapes that static inference cannot tell (a probe run of the model on images [${sp}]) failed: ${(e as Error).message}`);

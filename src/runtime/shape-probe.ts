@@ -21,8 +21,12 @@ export interface ProbeOrt {
 const MAX_VALUES = 64;
 const INT_TYPES = new Set<number>([DataType.INT64, DataType.INT32]);
 
-/** Node outputs whose shape (or, for small integer tensors, values) static inference left unknown. */
-export function unknownTensors(model: IRModel, inferred: Inferred): string[] {
+/**
+ * Node outputs whose shape (or, for small integer tensors, values) static inference left unknown; with
+ * `all`, every typed node output (for graphs rewritten after the probe, e.g. training graphs whose lowered
+ * convolutions hide shapes that the forward graph's inference knew).
+ */
+export function unknownTensors(model: IRModel, inferred: Inferred, all = false): string[] {
   const out: string[] = [];
   for (const n of model.graph.nodes) {
     for (const o of n.outputs) {
@@ -33,7 +37,7 @@ export function unknownTensors(model: IRModel, inferred: Inferred): string[] {
       const small = INT_TYPES.has(v.elemType) && !!v.shape && v.shape.length <= 1 && (v.shape.length === 0 || (typeof v.shape[0] === 'number' && v.shape[0] <= MAX_VALUES));
       const vals = inferred.values.get(o);
       const valuesUnknown = small && (!vals || vals.some((d) => d === null));
-      if (shapeUnknown || valuesUnknown) out.push(o);
+      if (all || shapeUnknown || valuesUnknown) out.push(o);
     }
   }
   return out;

@@ -13,7 +13,7 @@
  */
 import { GraphBuilder } from '../onnx/builder.js';
 import { type Graph, type Model, A, DataType, attrFloat, attrInt, attrInts, attrString, cloneModel } from '../onnx/ir.js';
-import { inferShapes } from '../onnx/shape-inference.js';
+import { type ShapeHints, inferShapes } from '../onnx/shape-inference.js';
 import { seedRandomOps } from '../onnx/seed-random.js';
 import { buildVjp, gradName } from '../autodiff/vjp.js';
 import type { BackwardRule, RuleOptions, RuleSet } from '../autodiff/rule.js';
@@ -362,6 +362,8 @@ export interface TrainingGraphOptions {
   seed?: number;
   /** Choices between equivalent backward formulations (benchmarks, tests). */
   ruleOptions?: RuleOptions;
+  /** Shapes learned from a probe run of the forward model (transformers' run-time shapes; see runtime/shape-probe.ts). */
+  shapeHints?: ShapeHints;
   /** Convs as batch-folded im2col GEMMs (default: see ConvGemmOptions); false keeps every Conv. */
   convGemm?: ConvGemmOptions | false;
   source?: string;
@@ -404,6 +406,7 @@ export function buildTrainingGraph(forward: Model, opts: TrainingGraphOptions): 
     source: opts.source ?? 'training graph',
     inputShapes: { [input]: ['batch', ...opts.imageShape] },
     ruleOptions: opts.ruleOptions,
+    shapeHints: opts.shapeHints,
     rules: { ...batchNormBackward(marks, DEFAULT_RULES), Gather: im2colBackward(lowered) },
   });
   return {
