@@ -220,6 +220,11 @@ def zoo(heldout, bench=False):
                      (3, 32, 32), 14 if h else 17, "features.denseblock2", True),
         "res3d": (lambda: Res3d(), (1, 8, 16, 16), 17, "layer2", True),
         "keras_nhwc": (lambda: KerasLike(), (24, 24, 3), 13, "conv2", True),
+        # Two-class transformers for the audit tests (the bundled data is binary).
+        "vit_binary": (lambda: vision_transformer.VisionTransformer(image_size=32, patch_size=8, num_layers=2, num_heads=2, hidden_dim=32,
+                                                                    mlp_dim=64, num_classes=2), (3, 32, 32), 17, "encoder.layers.encoder_layer_1.ln_1", True),
+        "swin_binary": (lambda: swin_transformer.SwinTransformer(patch_size=[4, 4], embed_dim=16, depths=[2, 2], num_heads=[2, 4], window_size=[4, 4],
+                                                                 stochastic_depth_prob=0.0, num_classes=2), (3, 32, 32), 17, "features.3", True),
     }
     if bench:
         return {

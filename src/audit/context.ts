@@ -4,7 +4,9 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { loadModel } from '../runtime/node.js';
+import { loadModel, modelFromBytes } from '../runtime/node.js';
+import { serializeModel } from '../onnx/proto.js';
+import { findingView } from '../onnx/output-head.js';
 import type { Model } from '../runtime/model.js';
 import { prepareDataAsync, type PreparedData } from '../train/prepare.js';
 import { cardPath, type ModelCard } from '../train/card.js';
@@ -56,6 +58,10 @@ export interface AuditOptions {
   cacheDir?: string;
   /** Print nothing (tests). */
   quiet?: boolean;
+  /** Multi-label models: the finding audited in this run (its index); runAudit runs one per finding. */
+  label?: number;
+  /** Multi-label models: the findings to audit (names or indices, comma-separated); default every finding with enough cases. */
+  labels?: string;
 }
 
 export interface Subject {
@@ -136,7 +142,17 @@ export class AuditContext {
     const path = opts.model ?? BUNDLED_MODEL;
     if (!existsSync(path)) throw new Error(`${path}: no such model file`);
     const bytes = readFileSync(path);
-    const model = loadModel(path, { threads: opts.threads });
+    const loaded = loadModel(path, { threads: opts.threads });
+    let model = loaded;
+    let id = digest(bytes);
+    if (loaded.multiLabel) {
+      // One finding at a time, as a binary classifier σ(z_k) (onnx/output-head.ts findingView).
+      const k = opts.label;
+      if (k === undefined) throw new Error(`${path} is multi-label: the audit runs per finding (runAudit chooses them; --labels)`);
+      model = modelFromBytes(serializeModel(findingView(loaded.ir, k)), { source: `${path} [finding ${k}]`, threads: opts.threads });
+      await loaded.dispose();
+      id = keyOf(id, 'finding', k);
+    }
     const cardFile = cardPath(path);
     const card = existsSync(cardFile) ? (JSON.parse(readFileSync(cardFile, 'utf8')) as ModelCard) : undefined;
     const shape = model.inputShape;
@@ -149,16 +165,19 @@ export class AuditContext {
     // A card that names one of the known scales must agree with --scale (a candor model says pm1).
     const carded = INPUT_SCALES.find((k) => describeScale(k) === card?.input.normalization);
     if (carded && carded !== scale) throw new Error(`${path}: its card says the model takes ${describeScale(carded)} (--scale ${carded}), not --scale ${scale}`);
-    log(`candor audit: ${path} (${model.numClasses} classes, input ${channels}×${size}×${size}, pixels as ${describeScale(scale)})`);
-    const data = await prepareDataAsync(opts.data, { size, channels, seed: opts.seed, window: opts.window, frames: opts.frames, scale });
-    if (data.test.task !== 'single') throw new Error(`${opts.data}: the audit needs single-label data (one class per image); this data set is multi-label`);
-    const classes = card?.classes ? [...card.classes] : [...data.test.classNames];
+    const what = loaded.multiLabel
+      ? `multi-label, ${loaded.numClasses} findings; this run: finding ${opts.label}${card?.classes?.[opts.label!] ? ` '${card.classes[opts.label!]}'` : ''} as the binary classifier σ(z_k)`
+      : `${model.numClasses} classes`;
+    log(`candor audit: ${path} (${what}, input ${channels}×${size}×${size}, pixels as ${describeScale(scale)})`);
+    const data = await prepareDataAsync(opts.data, { size, channels, seed: opts.seed, window: opts.window, frames: opts.frames, scale, label: loaded.multiLabel ? opts.label : undefined, classNames: loaded.multiLabel ? card?.classes : undefined });
+    if (data.test.task !== 'single') throw new Error(`${opts.data}: the audit of ${path} (one class per image) needs single-label data; this data set is multi-label (a multi-label model ends in one sigmoid per finding, or its card says "task": "multilabel")`);
+    const classes = card?.classes && !loaded.multiLabel ? [...card.classes] : [...data.test.classNames];
     if (data.test.classNames.length !== model.numClasses) {
       throw new Error(`${opts.data} has ${data.test.classNames.length} classes (${data.test.classNames.join(', ')}) but ${path} outputs ${model.numClasses}`);
     }
     const sample = drawSample(data.test as SingleLabelDataset, opts.n, new Rng(opts.seed).fork('audit-sample'));
     log(`  ${data.description}; test split ${data.test.images.shape[0]} images (${classCounts(data.test).join('/')}), sample ${sample.indices.length}`);
-    const subject: Subject = { model, id: digest(bytes), path, card, classes, size, channels, architecture: card?.architecture };
+    const subject: Subject = { model, id, path, card, classes, size, channels, architecture: loaded.multiLabel ? undefined : card?.architecture };
     return new AuditContext(opts, subject, data, sample, version);
   }
 

@@ -3,14 +3,16 @@
  * items); then the report (index.html, results.json, raw maps). A test that cannot run on the
  * given model or data becomes a 'not run' line with the reason, never a silent omission.
  */
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { writeFileAtomic, writeNpyFile } from '../io/files.js';
 import { renderReport } from '../report/html.js';
 import type { CheckItem, Section } from '../report/types.js';
-import { candorVersion } from '../train/card.js';
+import { candorVersion, cardPath } from '../train/card.js';
 import { formatDuration } from '../train/progress.js';
-import { AuditContext, type AuditOptions } from './context.js';
+import { AuditContext, BUNDLED_MODEL, type AuditOptions } from './context.js';
+import { loadModel } from '../runtime/node.js';
+import { prepareDataAsync } from '../train/prepare.js';
 import { personChecklist } from './checklist.js';
 import { AUDIT_TESTS, type AuditTest } from './tests.js';
 import { regionMasks } from './sections/region.js';
@@ -30,9 +32,104 @@ export function checkOutDir(out: string, force: boolean): void {
   }
 }
 
+/** The findings the audit of a multi-label model covers: --labels, else every one with enough cases. */
+export async function auditedFindings(opts: AuditOptions): Promise<{ index: number; name: string; positives: number; negatives: number }[] | undefined> {
+  const path = opts.model ?? BUNDLED_MODEL;
+  if (!existsSync(path)) throw new Error(`${path}: no such model file`);
+  const m = loadModel(path);
+  const multi = m.multiLabel;
+  const [c, h] = [m.inputShape[1], m.inputShape[2]];
+  await m.dispose();
+  if (!multi) {
+    if (opts.labels !== undefined) throw new Error(`--labels chooses findings of a multi-label model; ${path} has one class per image`);
+    return undefined;
+  }
+  const data = await prepareDataAsync(opts.data, { size: typeof h === 'number' ? h : 64, channels: typeof c === 'number' ? c : undefined, seed: opts.seed, scale: opts.scale, window: opts.window, frames: opts.frames, classNames: cardClasses(path) });
+  if (data.test.task !== 'multi') throw new Error(`${path} is multi-label but ${opts.data} has one class per image; give data with a label matrix [N, K] (ChestMNIST's layout)`);
+  const test = data.test;
+  const names = test.classNames;
+  const K = names.length;
+  const n = test.labels.shape[0]!;
+  const counts = names.map((name, index) => {
+    let positives = 0;
+    for (let i = 0; i < n; i++) positives += test.labels.data[i * K + index]!;
+    return { index, name, positives, negatives: n - positives };
+  });
+  if (opts.labels !== undefined) {
+    return opts.labels.split(',').map((s) => s.trim()).filter(Boolean).map((s) => {
+      const k = /^\d+$/.test(s) ? Number(s) : names.findIndex((x) => x.toLowerCase() === s.toLowerCase());
+      if (k < 0 || k >= K) throw new Error(`--labels: no finding '${s}' (findings: ${names.join(', ')})`);
+      return counts[k]!;
+    });
+  }
+  const enough = counts.filter((f) => f.positives >= MIN_FINDING_CASES && f.negatives >= MIN_FINDING_CASES);
+  if (!enough.length) throw new Error(`${opts.data}: no finding has ${MIN_FINDING_CASES} positive and ${MIN_FINDING_CASES} negative test images (${counts.map((f) => `${f.name} ${f.positives}`).join(', ')}); choose findings with --labels`);
+  return enough;
+}
+
+/** The classes or findings a model's card names, if it has a card. */
+export function cardClasses(path: string): string[] | undefined {
+  const file = cardPath(path);
+  if (!existsSync(file)) return undefined;
+  try {
+    const c = (JSON.parse(readFileSync(file, 'utf8')) as { classes?: unknown }).classes;
+    return Array.isArray(c) && c.every((x) => typeof x === 'string') ? (c as string[]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Positive and negative test images a finding needs to be audited by default. */
+export const MIN_FINDING_CASES = 10;
+
+/**
+ * The audit. A multi-label model is audited one finding at a time, each as the binary classifier
+ * σ(z_k) on that finding's labels, into OUT/<finding>/ (OUT itself when there is one), with an index of
+ * findings at OUT/index.html.
+ */
 export async function runAudit(opts: AuditOptions & { out: string; force: boolean }): Promise<AuditResult> {
   const out = resolve(opts.out);
   checkOutDir(out, opts.force);
+  const findings = opts.label === undefined ? await auditedFindings(opts) : undefined;
+  if (!findings) return runAuditOnce(opts, out);
+  if (findings.length === 1) return runAuditOnce({ ...opts, label: findings[0]!.index }, out);
+  const results: (AuditResult & { finding: string; slug: string })[] = [];
+  mkdirSync(out, { recursive: true });
+  const slugs = new Set<string>();
+  for (const f of findings) {
+    let slug = f.name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || `finding-${f.index}`;
+    while (slugs.has(slug)) slug += `-${f.index}`;
+    slugs.add(slug);
+    if (!opts.quiet) console.error(`== finding '${f.name}' (${f.positives} positive, ${f.negatives} negative test images) → ${join(out, slug)}`);
+    const r = await runAuditOnce({ ...opts, label: f.index, force: true }, join(out, slug));
+    results.push({ ...r, finding: f.name, slug });
+  }
+  await writeFileAtomic(join(out, 'index.html'), new TextEncoder().encode(findingsIndex(opts.model ?? BUNDLED_MODEL, results)));
+  return {
+    sections: results.flatMap((r) => r.sections),
+    checklist: results.flatMap((r) => r.checklist.map((c) => ({ ...c, id: `${r.slug}/${c.id}`, question: `[${r.finding}] ${c.question}` }))),
+    seconds: results.reduce((a, r) => a + r.seconds, 0),
+    cache: { hits: results.reduce((a, r) => a + r.cache.hits, 0), misses: results.reduce((a, r) => a + r.cache.misses, 0) },
+    out,
+  };
+}
+
+/** OUT/index.html for a multi-label audit: one line per finding with its verdict counts and a link. */
+function findingsIndex(model: string, results: { finding: string; slug: string; checklist: CheckItem[] }[]): string {
+  const esc = (t: string) => t.replace(/[&<>"]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[ch]!);
+  const rows = results.map((r) => {
+    const counts = new Map<string, number>();
+    for (const c of r.checklist) counts.set(c.verdict, (counts.get(c.verdict) ?? 0) + 1);
+    return `<tr><td><a href="${esc(r.slug)}/index.html">${esc(r.finding)}</a></td><td>${esc([...counts].map(([k, n]) => `${n} ${k}`).join(', '))}</td></tr>`;
+  });
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'"><title>candor audit — ${esc(model.split(/[\\/]/).pop()!)}</title>
+<style>body{font-family:system-ui,sans-serif;max-width:900px;margin:24px auto;padding:0 16px}table{border-collapse:collapse}td,th{border:1px solid #d0d7de;padding:4px 8px;text-align:left}</style></head>
+<body><h1>candor audit — ${esc(model)}</h1><p>A multi-label model: each finding is audited on its own, as the binary classifier σ(z<sub>k</sub>) of that finding (present / absent), with its own random-label and shortcut models. One report per finding:</p>
+<table><tr><th>finding</th><th>checklist</th></tr>${rows.join('')}</table></body></html>
+`;
+}
+
+async function runAuditOnce(opts: AuditOptions & { out: string; force: boolean }, out: string): Promise<AuditResult> {
   const version = candorVersion();
   const ctx = await AuditContext.create(opts, version);
   // A bad --region is a usage error before any work, not after minutes of it.
@@ -79,6 +176,7 @@ async function writeReport(ctx: AuditContext, out: string, sections: Section[], 
     title: `candor audit — ${s.path.split(/[\\/]/).pop()}`,
     facts: [
       ['Model', `${s.path}${s.architecture ? ` (${s.architecture})` : ''}, ${s.model.numClasses} classes: ${s.classes.join(', ')}`],
+      ...(ctx.opts.label !== undefined ? [['Finding', `multi-label model: this report audits finding '${s.classes[1]}' alone, as the binary classifier σ(z_k) (its logit z_k read as the two logits [−z_k/2, z_k/2]), with random-label and shortcut models trained on that finding's labels`] as [string, string]] : []),
       ['Data', ctx.data.description],
       ['Sample', `${ctx.sample.indices.length} test images (stratified, seed ${ctx.opts.seed}); randomization on ${Math.min(ctx.opts.nRandomization, ctx.sample.indices.length)}, stability on ${Math.min(ctx.opts.nStability, ctx.sample.indices.length)}`],
       ['Methods', ctx.opts.methods.join(', ')],

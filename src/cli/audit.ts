@@ -18,7 +18,7 @@ export const AUDIT_USAGE = `usage: candor audit [--model m.onnx] [--data pneumon
        [--n 100] [--n-randomization 24] [--n-stability 24] [--shortcut corner:8] [--region box:x,y,w,h|mask.npy]
        [--window C,W] [--frames first|all] [--scale pm1|unit|imagenet|byte]
        [--epochs-random-labels 60] [--epochs-shortcut 2] [--train-limit N] [--tests ${AUDIT_TEST_IDS.join(',')}]
-       [--seed 0] [--threads N] [--out candor-report] [--force] [--cache .candor-cache | --no-cache]
+       [--labels F1,F2] [--seed 0] [--threads N] [--out candor-report] [--force] [--cache .candor-cache | --no-cache]
 
 Runs the explanation stress tests on a sample of test images and writes OUT/index.html (open it in
 a browser; it needs no network), OUT/results.json (every number) and OUT/maps/*.npy (raw maps).
@@ -30,7 +30,11 @@ cache folder (--train-limit N: about N images per split, for quick runs; the ran
 replaced with --force. --scale says how the model expects its pixels: pm1 ([-1, 1], as candor trains;
 default), unit ([0, 1]), imagenet (torchvision's mean/std) or byte ([0, 255], Keras models with their
 own Rescaling layer); the sanity-check models are trained on the same. --region names a lesion, organ or confounder (pixels of the model input; a mask
-.npy is [H,W] for every image or [N_test,H,W] per test image) for the localization test.`;
+.npy is [H,W] for every image or [N_test,H,W] per test image) for the localization test.
+A multi-label model (one sigmoid per finding; data with a label matrix [N, K], ChestMNIST's layout) is
+audited one finding at a time, as the binary classifier σ(z_k) of that finding, with its own random-label
+and shortcut models: --labels names the findings (default: every finding with at least 10 positive and
+10 negative test images), each report in OUT/<finding>/ with an index at OUT/index.html.`;
 
 export async function auditCommand(argv: string[]): Promise<void> {
   const { values: v } = parse(
@@ -46,6 +50,7 @@ export async function auditCommand(argv: string[]): Promise<void> {
       'n-stability': { type: 'string', default: '24' },
       shortcut: { type: 'string', default: 'corner:8' },
       region: { type: 'string' },
+      labels: { type: 'string' },
       window: { type: 'string' },
       frames: { type: 'string' },
       scale: { type: 'string', default: 'pm1' },
@@ -90,6 +95,7 @@ export async function auditCommand(argv: string[]): Promise<void> {
     nStability: parseIntArg(v['n-stability'], '--n-stability', 24),
     shortcut: v.shortcut!,
     region: v.region,
+    labels: v.labels,
     window: parseWindow(v.window),
     frames: parseFrames(v.frames),
     scale: parseScale(v.scale!),

@@ -5,7 +5,7 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import type { Rng } from '../tensor/rng.js';
-import { datasetSize, selectRows, type ImageDataset } from './dataset.js';
+import { datasetSize, selectRows, type ImageDataset, checkDataset, type SingleLabelDataset } from './dataset.js';
 
 /** A seeded permutation of single labels (a new array; the multiset of labels is unchanged). */
 export function permuteLabels(labels: Int32Array, rng: Rng): Int32Array {
@@ -86,4 +86,18 @@ export function trainValSplit<D extends ImageDataset>(ds: D, rng: Rng, opts: Spl
   const labels = ds.task === 'single' ? ds.labels : undefined;
   const { train, val } = splitIndices(datasetSize(ds), rng, opts, labels);
   return { train: selectRows(ds, train, `${ds.source} [train part]`), val: selectRows(ds, val, `${ds.source} [val part]`) };
+}
+
+/**
+ * One finding of a multi-label set as a binary data set: label k's column becomes the class (0: absent,
+ * 1: present), named `no <finding>` / `<finding>`. What the audit of a multi-label model runs on, per finding.
+ */
+export function binaryLabelView(ds: ImageDataset, k: number): SingleLabelDataset {
+  if (ds.task !== 'multi') throw new Error(`${ds.source}: one class per image already; a finding view needs multi-label data`);
+  const K = ds.classNames.length;
+  if (!Number.isInteger(k) || k < 0 || k >= K) throw new Error(`${ds.source}: no finding ${k} (it has ${K}: ${ds.classNames.join(', ')})`);
+  const n = ds.labels.shape[0]!;
+  const labels = Int32Array.from({ length: n }, (_, i) => ds.labels.data[i * K + k]!);
+  const name = ds.classNames[k]!;
+  return checkDataset({ task: 'single', images: ds.images, labels, classNames: [`no ${name}`, name], source: `${ds.source}, finding '${name}'` });
 }

@@ -97,3 +97,27 @@ function replaceHead(ir: Model, path: number[], z: string, logits: 'identity' | 
   g.valueInfo.delete(out);
   return model;
 }
+
+/**
+ * Finding k of a multi-label model (logits z [N, K]) as a binary classifier with logits [−z_k/2, z_k/2]:
+ * its softmax is [1 − σ(z_k), σ(z_k)] and its class-1 maps are those of z_k/2 (the single-sigmoid
+ * convention above). The audit of a multi-label model runs on this view, one finding at a time.
+ */
+export function findingView(ir: Model, k: number): Model {
+  const model = cloneModel(ir);
+  const g = model.graph;
+  const out = g.outputs[0]!.name;
+  const z = `${out}__all_findings`;
+  for (const n of g.nodes) n.outputs = n.outputs.map((t) => (t === out ? z : t));
+  for (const n of g.nodes) n.inputs = n.inputs.map((t) => (t === out ? z : t));
+  const idx = `${out}__finding_index`;
+  const half = `${out}__finding_halves`;
+  g.initializers.set(idx, { name: idx, dataType: DataType.INT64, dims: [1], data: BigInt64Array.from([BigInt(k)]) });
+  g.initializers.set(half, { name: half, dataType: DataType.FLOAT, dims: [2], data: new Float32Array([-0.5, 0.5]) });
+  g.nodes.push({ opType: 'Gather', domain: '', name: `${out}__finding`, inputs: [z, idx], outputs: [`${out}__zk`], attrs: { axis: A.i(1) } });
+  g.nodes.push({ opType: 'Mul', domain: '', name: `${out}__finding_logits`, inputs: [`${out}__zk`, half], outputs: [out], attrs: {} });
+  const o = g.outputs[0]!;
+  g.outputs[0] = { ...o, shape: [o.shape?.[0] ?? 'batch', 2] };
+  g.valueInfo.delete(out);
+  return model;
+}

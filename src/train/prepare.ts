@@ -13,7 +13,7 @@ import { loadMedMnistSplits, type Split } from '../data/medmnist.js';
 import { describeScale, type InputScale, mapImages, repeatChannels, resizeDataset, scaleInput, stratifiedSample, takeFirst } from '../data/transforms.js';
 import { classCounts } from '../data/dataset.js';
 import { injectShortcutDataset, parseShortcut } from '../data/shortcut.js';
-import { randomizeLabels, splitIndices } from '../data/labels.js';
+import { binaryLabelView, randomizeLabels, splitIndices } from '../data/labels.js';
 import { loadImageCollection } from '../data/image-folder.js';
 import { loadJpeg2000Codec } from '../io/dicom.js';
 import { selectRows } from '../data/dataset.js';
@@ -58,6 +58,10 @@ export interface PrepareOptions {
   window?: readonly [number, number];
   /** Multi-frame DICOM in class folders (and CSV rows without `#frame=`): first frame only (default) or every frame. */
   frames?: 'first' | 'all';
+  /** Multi-label data: keep finding k only, as a binary task (no finding / finding); see binaryLabelView. */
+  label?: number;
+  /** Names for the classes or findings (e.g. from a model card), used when their count matches the data's. */
+  classNames?: readonly string[];
 }
 
 export interface PreparedData {
@@ -128,13 +132,22 @@ export async function prepareDataAsync(data: string, opts: PrepareOptions): Prom
   return prepareData(data, opts);
 }
 
+/** Splits with their classes renamed, when `names` has as many entries as they have classes. */
+function renamed(splits: Record<Split, ImageDataset>, names?: readonly string[]): Record<Split, ImageDataset> {
+  if (!names || names.length !== splits.test.classNames.length) return splits;
+  const r = (ds: ImageDataset): ImageDataset => ({ ...ds, classNames: [...names] });
+  return { train: r(splits.train), val: r(splits.val), test: r(splits.test) };
+}
+
 export function prepareData(data: string, opts: PrepareOptions): PreparedData {
   const path = resolveDataPath(data);
   const seed = opts.seed ?? 0;
   const rng = new Rng(seed);
   const isImages = statSync(path).isDirectory() || path.toLowerCase().endsWith('.csv');
   const loaded = isImages ? loadImageSplits(path, opts, rng) : undefined;
-  const raw = loaded ? loaded.splits : loadMedMnistSplits(path);
+  const all = renamed(loaded ? loaded.splits : loadMedMnistSplits(path), opts.classNames);
+  const label = opts.label;
+  const raw = label === undefined ? all : { train: binaryLabelView(all.train, label), val: binaryLabelView(all.val, label), test: binaryLabelView(all.test, label) };
   const finish = (ds: ImageDataset) => {
     let out = ds;
     const c = out.images.shape[1]!;
@@ -152,7 +165,7 @@ export function prepareData(data: string, opts: PrepareOptions): PreparedData {
   }
   let testMarked: PreparedData['testMarked'];
   const notes: string[] = [
-    `${path.split(/[\\/]/).pop()} at ${opts.size}×${opts.size}, scaled to ${describeScale(opts.scale ?? 'pm1')}` +
+    `${path.split(/[\\/]/).pop()}${label === undefined ? '' : `, finding '${all.test.classNames[label]}' (present / absent)`} at ${opts.size}×${opts.size}, scaled to ${describeScale(opts.scale ?? 'pm1')}` +
       (loaded ? `; seeded stratified 70/15/15 split${loaded.grouped ? ' (images of one file or CSV group kept in one split)' : ''}` : ''),
     ...(loaded?.notes ?? []),
   ];
