@@ -60,8 +60,8 @@ export function describeLayers(graph: Graph, inf: Inferred): LayerInfo[] {
     for (const o of n.outputs) {
       if (!o) continue;
       const v = inf.info.get(o);
-      if (isSpatialFloat(inf, o)) out.push({ tensor: o, module: modulePathOf(n), opType: n.opType, shape: v!.shape!, layout: isChannelsLast(graph, o) ? 'nhwc' : 'nchw' });
-      else if (tokens !== undefined && v?.shape?.length === 3 && v.shape[1] === tokens && isFloatType(v.elemType)) {
+      if (isSpatialFloat(inf, o)) out.push({ tensor: o, module: modulePathOf(n), opType: n.opType, shape: v!.shape!, layout: isChannelsLast(graph, o, inf) ? 'nhwc' : 'nchw' });
+      else if (tokens !== undefined && v?.shape?.length === 3 && v.shape[1] === tokens && isFloatType(v.elemType) && !String(v.shape[0]).includes('*')) {
         out.push({ tensor: o, module: modulePathOf(n), opType: n.opType, shape: v.shape, layout: 'tokens' });
       }
     }

@@ -9,10 +9,10 @@
  *   `skip` leading tokens (class, distillation, register) and reshaping the rest row-major, which is what
  *   pytorch-grad-cam's `reshape_transform` does by hand. The grid is read from the patch embedding (the
  *   first Conv whose kernel equals its stride); without one, from T and the input's aspect ratio.
- * - A 4-D activation is channels-last [N, h, w, C] (Swin keeps its features so) when it reaches a
- *   Transpose(0, 3, 1, 2) or a LayerNormalization over its last axis before any NCHW op.
+ * - A 4-D activation is channels-last [N, h, w, C] (Swin keeps its features so) by data flow from
+ *   Transposes and last-axis LayerNorms (channelsLastTensors).
  */
-import { type Dim, type Graph, attrInt, attrInts, consumers, isFloatType, producers, topoSort } from '../onnx/ir.js';
+import { type Dim, type Graph, attrInt, attrInts, consumers, isFloatType, topoSort } from '../onnx/ir.js';
 import type { Inferred } from '../onnx/shape-inference.js';
 import { modulePathOf } from './layers.js';
 
@@ -155,48 +155,59 @@ export function defaultTokenLayer(graph: Graph, inf: Inferred): string | undefin
 
 export type LayerLayout = { kind: 'nchw' } | { kind: 'nhwc' } | ({ kind: 'tokens' } & TokenGrid);
 
-const SAME_LAYOUT = new Set(['Add', 'Sub', 'Mul', 'Div', 'Relu', 'Gelu', 'Erf', 'Sigmoid', 'Tanh', 'Identity', 'Dropout', 'Clip', 'Pad']);
-const NCHW_OPS = new Set(['Conv', 'BatchNormalization', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool', 'InstanceNormalization', 'Resize']);
+const SAME_LAYOUT = new Set(['Add', 'Sub', 'Mul', 'Div', 'Relu', 'Gelu', 'Erf', 'Sigmoid', 'Tanh', 'Identity', 'Dropout', 'Clip', 'Pad', 'Slice', 'HardSwish', 'Where', 'Max', 'Min']);
+const cache = new WeakMap<Graph, WeakMap<Inferred, Set<string>>>();
 
-/** Whether a 4-D activation is channels-last: it reaches Transpose(0,3,1,2) or a last-axis LayerNorm first. */
-export function isChannelsLast(graph: Graph, tensor: string): boolean {
-  const prod = producers(graph).get(tensor);
-  if (prod?.opType === 'Transpose' && attrInts(prod, 'perm')?.join() === '0,2,3,1') return true;
-  const cons = consumers(graph);
-  let cur = [tensor];
-  const seen = new Set<string>();
-  for (let depth = 0; depth < 8 && cur.length; depth++) {
-    const next: string[] = [];
-    for (const v of cur) {
-      for (const c of cons.get(v) ?? []) {
-        if (c.opType === 'Transpose') {
-          const p = attrInts(c, 'perm')?.join();
-          if (p === '0,3,1,2') return true;
-          if (p === '0,2,3,1') return false;
-        }
-        if (c.opType === 'LayerNormalization') {
-          const ax = attrInt(c, 'axis', -1);
-          if (ax === -1 || ax === 3) return true;
-        }
-        if (NCHW_OPS.has(c.opType)) return false;
-        if (SAME_LAYOUT.has(c.opType) && !seen.has(c.outputs[0]!)) {
-          seen.add(c.outputs[0]!);
-          next.push(c.outputs[0]!);
-        }
-      }
-    }
-    cur = next;
+/**
+ * The 4-D activations that are channels-last [N, h, w, C]: outputs of Transpose(0, 2, 3, 1), inputs of
+ * Transpose(0, 3, 1, 2), tensors a LayerNormalization normalises over their last axis, and what elementwise
+ * ops, Slice, Pad and MatMuls over the last axis (ConvNeXt's and Swin's Linear layers) make of them,
+ * propagated through the graph (Swin keeps its features so; ConvNeXt does inside its blocks).
+ */
+export function channelsLastTensors(graph: Graph, inf: Inferred): Set<string> {
+  let byInf = cache.get(graph);
+  if (!byInf) cache.set(graph, (byInf = new WeakMap()));
+  const hit = byInf.get(inf);
+  if (hit) return hit;
+  const rank4 = (t: string | undefined) => !!t && inf.info.get(t)?.shape?.length === 4;
+  const out = new Set<string>();
+  const order = topoSort(graph);
+  for (const n of order) {
+    const perm = n.opType === 'Transpose' ? attrInts(n, 'perm')?.join() : undefined;
+    if (perm === '0,3,1,2' && rank4(n.inputs[0])) out.add(n.inputs[0]!);
+    if (n.opType === 'LayerNormalization' && rank4(n.inputs[0]) && [-1, 3].includes(attrInt(n, 'axis', -1))) out.add(n.inputs[0]!);
   }
-  return false;
+  for (let pass = 0; pass < 2; pass++) {
+    for (const n of order) {
+      const y = n.outputs[0];
+      if (!y || !rank4(y)) continue;
+      const perm = n.opType === 'Transpose' ? attrInts(n, 'perm')?.join() : undefined;
+      const fromNhwc = n.inputs.some((i) => out.has(i) && rank4(i));
+      if (perm === '0,2,3,1') out.add(y);
+      else if (n.opType === 'LayerNormalization' && out.has(n.inputs[0]!)) out.add(y);
+      else if (SAME_LAYOUT.has(n.opType) && fromNhwc) out.add(y);
+      else if (n.opType === 'MatMul' && out.has(n.inputs[0]!) && (inf.info.get(n.inputs[1]!)?.shape?.length ?? 0) <= 2) out.add(y);
+      // Backward: an elementwise op's NHWC output means its 4-D inputs are NHWC too.
+      if (out.has(y) && SAME_LAYOUT.has(n.opType)) for (const i of n.inputs) if (rank4(i) && inf.info.get(i)?.shape?.join() === inf.info.get(y)?.shape?.join()) out.add(i);
+    }
+  }
+  byInf.set(inf, out);
+  return out;
+}
+
+/** Whether a 4-D activation is channels-last (see channelsLastTensors). */
+export function isChannelsLast(graph: Graph, tensor: string, inf: Inferred): boolean {
+  return channelsLastTensors(graph, inf).has(tensor);
 }
 
 /** The layout of a layer's activation, or an error text saying why it cannot be folded to a grid. */
 export function layerLayout(graph: Graph, inf: Inferred, tensor: string, input: readonly number[]): LayerLayout | string {
   const s = inf.info.get(tensor)?.shape;
   if (!s) return 'its shape is unknown';
-  if (s.length === 4) return isChannelsLast(graph, tensor) ? { kind: 'nhwc' } : { kind: 'nchw' };
+  if (s.length === 4) return isChannelsLast(graph, tensor, inf) ? { kind: 'nhwc' } : { kind: 'nchw' };
   if (s.length === 5) return { kind: 'nchw' };
   if (s.length === 3) {
+    if (typeof s[0] === 'string' && s[0].includes('*')) return `its first dim is ${s[0]} (heads or windows folded into the batch), not one row per image as a token layer [N, T, C] has`;
     const t = s[1];
     if (typeof t !== 'number') return `its token count is unknown ([${s.join(', ')}])`;
     const g = tokenGrid(graph, inf, t, input);

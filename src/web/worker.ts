@@ -94,6 +94,9 @@ const handlers: { [K in Request['type']]: (req: RequestOf<K>, id: number) => Pro
 
   async loadModel(req) {
     const model = Model.fromBytes(new Uint8Array(req.bytes), ort as unknown as OrtApi, { source: req.name, executionProviders: ['wasm'], batchSize: 64 });
+    // Shapes computed at run time (transformers) are learned before listing layers: token layers and the
+    // default CAM layer of a ViT need them.
+    await model.learnShapes();
     const { summary, spec: s } = modelSummary(model, req.name, req.card);
     await loaded?.model.dispose();
     await loaded?.randomized?.dispose();

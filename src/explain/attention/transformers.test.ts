@@ -92,3 +92,21 @@ test('attention methods on Swin and a CNN, and Guided Backprop on a ReLU-free ne
   await swin.dispose();
   await cnn.dispose();
 });
+
+test('candor layers lists token layers (folded to a grid), channels-last maps and attention maps; bad token layers are clear errors', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const run = (f: string) => spawnSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), 'layers', '--model', join(ZOO, f)], { encoding: 'utf8', cwd: repoRoot });
+  const vit = run('vit.onnx');
+  assert.equal(vit.status, 0, vit.stderr);
+  assert.match(vit.stdout, /encoder\.layers\.encoder_layer_1\.ln_1 +LayerNormalization +\[batch, 17, 32\] .*\(default for CAM methods\)\s+\(tokens, folded to a grid\)/);
+  assert.match(vit.stdout, /attention maps \(for attention rollout and relevance\):\n.*17×17 tokens, 2 heads/);
+  const swin = run('swin.onnx');
+  assert.match(swin.stdout, /features\.3\.1 +Add +\[batch, 4, 4, 32\].*\(channels-last\)/);
+  const model = loadModel(join(ZOO, 'vit.onnx'));
+  const x = readNpzFileSync(join(ZOO, 'vit.npz')).get('input') as Tensor;
+  await model.learnShapes();
+  const att = model.attentionMaps()[0]!.tensor;
+  await assert.rejects(explain(model, x, 'gradcam', 0, { layer: att }), /cannot be folded to a \[N,K,h,w\] feature map: its first dim is 2\*batch \(heads or windows folded into the batch\)/);
+  await assert.rejects(explain(model, x, 'gradcam', 0, { layer: 'heads.head' }), /cannot be folded .*it is 2-D/);
+  await model.dispose();
+});
