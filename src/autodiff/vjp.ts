@@ -160,8 +160,8 @@ export function buildVjp(forward: Model, req: VjpRequest): VjpModel {
 }
 
 /**
- * Dropout in inference mode (training_mode absent or a constant false) whose mask is unused is the
- * identity; as Identity onnxruntime removes it, while a Dropout node stays in the VJP graph and copies its
+ * Dropout in inference mode (training_mode absent or a constant false), or with a constant ratio of 0,
+ * whose mask is unused is the identity; as Identity onnxruntime removes it, while a Dropout node stays in the VJP graph and copies its
  * tensor (24 in Swin-T's attention: 2 % of its VJP time).
  */
 function inferenceDropoutToIdentity(g: Graph): void {
@@ -174,7 +174,9 @@ function inferenceDropoutToIdentity(g: Graph): void {
   };
   for (const n of g.nodes) {
     if (n.opType !== 'Dropout' || (n.domain && n.domain !== 'ai.onnx')) continue;
-    if ((n.outputs[1] && used.has(n.outputs[1])) || !constFalse(n.inputs[2])) continue;
+    // Inference (training_mode false), or a ratio of 0 (torch exports F.dropout(p=0.0, training=…) with
+    // training_mode true, as torchvision's Swin does): either way the identity.
+    if ((n.outputs[1] && used.has(n.outputs[1])) || !(constFalse(n.inputs[2]) || (n.inputs[1] !== undefined && n.inputs[1] !== '' && constFalse(n.inputs[1])))) continue;
     n.opType = 'Identity';
     n.inputs = [n.inputs[0]!];
     n.outputs = [n.outputs[0]!];
