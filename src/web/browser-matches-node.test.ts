@@ -15,7 +15,7 @@ import type { RunningServer } from './server/app.js';
 import { loadModel } from '../runtime/node.js';
 import { explain } from '../explain/registry.js';
 import { parameterGroups, randomizeGroups } from '../audit/randomize.js';
-import { decodePng } from '../io/image.js';
+import { decodePng, encodePng } from '../io/image.js';
 import { readNpz } from '../io/npz.js';
 import { decodeFile, windowFrame } from './decode.js';
 import { MedicalReader } from '../data/medical-folder.js';
@@ -296,6 +296,38 @@ test('unreadable files are named in the error, and the others still open', { ski
   const names = await page.evaluate(() => window.candor.state.images.map((i) => i.name));
   assert.ok(names.includes('standard.nii.gz') && !names.includes('broken.nii.gz'));
   assert.equal(await page.inputValue('#slice-number'), '3'); // 4×5×7: the middle of 7
+});
+
+test('a Vision Transformer in the page: token-layer Grad-CAM, attention rollout and relevance equal Node', { skip }, async () => {
+  const vit = join(PACKAGE_ROOT, 'src', 'autodiff', 'fixtures', 'zoo', 'vit_binary.onnx');
+  await page.setInputFiles('#model-file', vit);
+  await idle();
+  const layers = await page.$$eval('#layer option', (os) => os.map((o) => o.textContent ?? ''));
+  assert.ok(layers.some((l) => l.includes('encoder.layers.encoder_layer_1.ln_1')), `token layers listed: ${layers.join(' | ')}`);
+  // A colour test image at the model's size (no card: ImageNet normalisation, as the page says).
+  const rgb = new Uint8Array(3 * 32 * 32).map((_, i) => (i * 37 + (i >> 5) * 11) % 256);
+  const png = encodePng(new Tensor(rgb, [3, 32, 32]));
+  await page.setInputFiles('#image-files', { name: 'vit.png', mimeType: 'image/png', buffer: Buffer.from(png) });
+  await idle();
+  for (const m of ['gradcam', 'ig']) await page.uncheck(`#methods input[value="${m}"]`);
+  for (const m of ['gradcam', 'rollout', 'attnrelevance']) await page.check(`#methods input[value="${m}"]`);
+  await page.click('#run');
+  await idle();
+  const { x } = prepareInput(decodePng(png).tensor, { channels: 3, height: 32, width: 32, normalization: 'imagenet' });
+  const model = loadModel(vit, { threads: 1 });
+  const browser = await results();
+  const errors: string[] = [];
+  for (const method of ['gradcam', 'rollout', 'attnrelevance']) {
+    const b = browser.find((r) => r.method === method && r.variant === 'original');
+    assert.ok(b, `${method} is missing from the page's results`);
+    const n = await explain(model, x, method, b.target);
+    const e = relError(b.map, n.map.data);
+    errors.push(`${method} ${e.toExponential(2)}`);
+    assert.ok(e < 1e-4, `${method}: browser and Node maps differ by ${e}`);
+  }
+  console.log(`# ViT, max |browser − node| / max |node|: ${errors.join(', ')}`);
+  await page.screenshot({ path: join(ARTIFACTS, 'workbench-vit.png'), fullPage: true });
+  await model.dispose();
 });
 
 test('the page made no request to another origin and logged no errors', { skip }, () => {
