@@ -61,6 +61,24 @@ export interface RuleContext {
    * Concat instead of summing padded copies.
    */
   place(src: string, x: string, axis: number, begin: number, len: number): string;
+  /**
+   * The gradient of `x` when only the strided sub-grid x[…, o₁::s₁, …, o₂::s₂, …] received `dy` (each
+   * strided axis of length n·s): dy with a phase axis after each strided one, zero-padded there to s at
+   * offset o, reshaped to x. Recorded, so that the sub-grids that tile x (Swin's patch merging reads
+   * x[0::2, 0::2], x[1::2, 0::2], …) are joined by Concats on the phase axes instead of a Sum.
+   */
+  placeStrided(dy: string, x: string, axes: number[], offsets: number[], steps: number[]): string;
+}
+
+/** A gradient that is `src` on a strided sub-grid of `x` (see RuleContext.placeStrided). */
+export interface StridedPlacement {
+  /** dy with the phase axes inserted (size 1 each). */
+  src: string;
+  x: string;
+  /** The phase axes' positions in src. */
+  phaseAxes: number[];
+  offsets: number[];
+  steps: number[];
 }
 
 /** A gradient that is `src` zero-padded along one axis of `x` (see RuleContext.place). */
@@ -87,6 +105,7 @@ export function makeContext(
   shapeCache: Map<string, string>,
   options: RuleOptions = {},
   placements: Map<string, Placement> = new Map(),
+  strided: Map<string, StridedPlacement> = new Map(),
 ): RuleContext {
   const where = `${source}: ${describeNode(node)}`;
   const fail = (message: string): never => {
@@ -139,6 +158,24 @@ export function makeContext(
     },
     dyOrZeros(k) {
       return dy[k] || ctx.zerosLike(node.outputs[k]!);
+    },
+    placeStrided(dy, x, axes, offsets, steps) {
+      const r = ctx.rank(x);
+      const order = axes.map((a, i) => i).sort((i, j) => axes[i]! - axes[j]!);
+      const sortedAxes = order.map((i) => axes[i]!);
+      const phaseAxes = sortedAxes.map((a, k) => a + k + 1);
+      const src = b.op('Unsqueeze', [dy, b.int64(phaseAxes)]);
+      const R = r + axes.length;
+      const pads = Array<number>(2 * R).fill(0);
+      order.forEach((i, k) => {
+        pads[phaseAxes[k]!] = offsets[i]!;
+        pads[R + phaseAxes[k]!] = steps[i]! - 1 - offsets[i]!;
+      });
+      const xs = ctx.shape(x);
+      const target = xs && xs.every((d) => typeof d === 'number') ? b.int64(xs as number[]) : ctx.shapeTensor(x);
+      const out = b.op('Reshape', [b.op('Pad', [src, b.int64(pads)], { mode: A.s('constant') }), target]);
+      strided.set(out, { src, x, phaseAxes, offsets: order.map((i) => offsets[i]!), steps: order.map((i) => steps[i]!) });
+      return out;
     },
     place(src, x, axis, begin, len) {
       const r = ctx.rank(x);

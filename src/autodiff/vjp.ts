@@ -11,7 +11,7 @@
 import { GraphBuilder } from '../onnx/builder.js';
 import { type Dim, type Graph, type Model, type Node, type ValueInfo, A, DataType, cloneModel, defaultOpset, describeNode, isFloatType, topoSort } from '../onnx/ir.js';
 import { type ShapeHints, inferShapes } from '../onnx/shape-inference.js';
-import { type Placement, type RuleOptions, type RuleSet, makeContext } from './rule.js';
+import { type Placement, type RuleOptions, type RuleSet, type StridedPlacement, makeContext } from './rule.js';
 import { DEFAULT_RULES } from './rules/index.js';
 
 export const VJP_MIN_OPSET = 17;
@@ -107,15 +107,23 @@ export function buildVjp(forward: Model, req: VjpRequest): VjpModel {
   const contributions = new Map<string, string[]>([[output, [seed]]]);
   const finalized = new Map<string, string>();
   const placements = new Map<string, Placement>();
+  const strided = new Map<string, StridedPlacement>();
   const finalize = (t: string): string => {
     const done = finalized.get(t);
     if (done !== undefined) return done;
     const list = contributions.get(t) ?? [];
-    const r = list.length === 0 ? '' : list.length === 1 ? list[0]! : (joinPlacements(b, t, list, placements) ?? b.op('Sum', list));
+    const r = list.length === 0 ? '' : list.length === 1 ? list[0]! : (joinPlacements(b, t, list, placements) ?? joinStrided(b, t, list, strided, () => shapeOf(t)) ?? b.op('Sum', list));
     finalized.set(t, r);
     return r;
   };
   const shapeCache = new Map<string, string>();
+  const shapeOf = (t: string): string => {
+    const s = inferred.info.get(t)?.shape;
+    if (s && s.every((d) => typeof d === 'number')) return b.int64(s as number[]);
+    let st = shapeCache.get(t);
+    if (!st) shapeCache.set(t, (st = b.op('Shape', [t])));
+    return st;
+  };
 
   for (let k = order.length - 1; k >= 0; k--) {
     const n = order[k]!;
@@ -126,7 +134,7 @@ export function buildVjp(forward: Model, req: VjpRequest): VjpModel {
     if (dy.every((d) => !d)) continue;
     const rule = n.domain && n.domain !== 'ai.onnx' ? undefined : rules[n.opType];
     if (!rule) throw missingRule(n, source, rules);
-    const ctx = makeContext(n, b, dy, needs, inferred, source, shapeCache, req.ruleOptions, placements);
+    const ctx = makeContext(n, b, dy, needs, inferred, source, shapeCache, req.ruleOptions, placements, strided);
     const grads = rule(ctx);
     n.inputs.forEach((inp, i) => {
       const gi = grads[i];
@@ -199,6 +207,26 @@ function joinPlacements(b: GraphBuilder, t: string, list: string[], placements: 
   }
   if (at !== sorted[0]!.total) return undefined;
   return b.op('Concat', sorted.map((p) => p.src), { axis: A.i(sorted[0]!.axis) });
+}
+
+/**
+ * One nest of Concats for gradients that are strided sub-grids of `t` tiling it exactly (every offset of
+ * the same steps on the same axes once): the inverse of the interleaving, instead of padded copies and a Sum.
+ */
+function joinStrided(b: GraphBuilder, t: string, list: string[], strided: Map<string, StridedPlacement>, shape: () => string): string | undefined {
+  const ps = list.map((g) => strided.get(g));
+  if (ps.some((p) => !p || p.x !== t)) return undefined;
+  const all = ps as StridedPlacement[];
+  const { phaseAxes, steps } = all[0]!;
+  if (all.some((p) => p.phaseAxes.join() !== phaseAxes.join() || p.steps.join() !== steps.join())) return undefined;
+  const byOffset = new Map(all.map((p) => [p.offsets.join(), p.src]));
+  if (byOffset.size !== all.length || all.length !== steps.reduce((a, s) => a * s, 1)) return undefined;
+  const build = (level: number, fixed: number[]): string => {
+    if (level === steps.length) return byOffset.get(fixed.join())!;
+    const parts = Array.from({ length: steps[level]! }, (_, o) => build(level + 1, [...fixed, o]));
+    return b.op('Concat', parts, { axis: A.i(phaseAxes[level]!) });
+  };
+  return b.op('Reshape', [build(0, []), shape()]);
 }
 
 function missingRule(n: Node, source: string, rules: RuleSet): Error {

@@ -161,6 +161,16 @@ export const movementRules: RuleSet = {
       } else scatters.push({ axis: a, index: Array.from({ length: n }, (_, j) => s0 + j * st) });
     }
     const padded = padB.map((p, i) => p !== 0 || padE[i] !== 0);
+    // Strided sub-grids that run to the end of axes whose length the step divides (Swin's patch merging,
+    // x[:, o::2, p::2, :]): a strided placement (phase axis, Pad, Reshape), joined with its siblings.
+    const grid = scatters.map((sc) => {
+      const d = xs[sc.axis] as number;
+      const st = sc.index.length > 1 ? sc.index[1]! - sc.index[0]! : d;
+      return { axis: sc.axis, offset: sc.index[0]!, step: st, ok: st > 1 && d % st === 0 && sc.index[0]! < st && sc.index.length === d / st };
+    });
+    if (scatters.length && !padded.some(Boolean) && grid.every((g) => g.ok)) {
+      return [c.placeStrided(c.dy[0]!, x, grid.map((g) => g.axis), grid.map((g) => g.offset), grid.map((g) => g.step))];
+    }
     const a = padded.indexOf(true);
     if (!scatters.length && padded.filter(Boolean).length === 1 && typeof xs[a] === 'number') {
       return [c.place(c.dy[0]!, x, a, padB[a]!, (xs[a] as number) - padB[a]! - padE[a]!)];
