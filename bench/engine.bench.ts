@@ -57,6 +57,23 @@ async function timeIt(fn: () => Promise<unknown>): Promise<number> {
   return times[Math.floor(times.length / 2)]!; // median ms
 }
 
+/** Median of t(b)/t(a) over back-to-back pairs (warm), for ≥ SECONDS and at least 5 pairs. */
+async function pairedRatio(a: () => Promise<unknown>, b: () => Promise<unknown>): Promise<number> {
+  await a();
+  await b();
+  const ratios: number[] = [];
+  const end = performance.now() + SECONDS * 1000;
+  while (performance.now() < end || ratios.length < 5) {
+    const t0 = performance.now();
+    await a();
+    const t1 = performance.now();
+    await b();
+    ratios.push((performance.now() - t1) / (t1 - t0));
+  }
+  ratios.sort((p, q) => p - q);
+  return ratios[Math.floor(ratios.length / 2)]!;
+}
+
 function randomBatch(shape: number[], seed: number): Tensor {
   const rng = new Rng(seed);
   const n = shape.reduce((p, q) => p * q, 1);
@@ -94,6 +111,9 @@ async function main(): Promise<void> {
     const fwd = await timeIt(() => model.forward(x));
     const vjpX = await timeIt(() => model.vjp(x, { seed }));
     const vjpL = await timeIt(() => model.vjp(x, { seed, layers: [spec.layer] }));
+    // The ratio from interleaved runs (forward, VJP, forward, VJP, …): on a shared machine, load that comes
+    // and goes between the two medians above moves their ratio; pairs taken back to back do not.
+    const ratioX = await pairedRatio(() => model.forward(x), () => model.vjp(x, { seed }));
     const flops = forwardFlopsPerImage(model.ir.graph, model.inferred);
     const gflops = (flops * BATCH) / (fwd / 1000) / 1e9;
     const peer = spec.peer ? peers.ms_per_image[spec.peer]?.['saliency'] : undefined;
@@ -103,7 +123,7 @@ async function main(): Promise<void> {
       ((BATCH * 1000) / fwd).toFixed(0),
       ((BATCH * 1000) / vjpX).toFixed(0),
       ((BATCH * 1000) / vjpL).toFixed(0),
-      (vjpX / fwd).toFixed(2),
+      `${(vjpX / fwd).toFixed(2)} (${ratioX.toFixed(2)})`,
       (vjpL / fwd).toFixed(2),
       gflops.toFixed(1),
       ((100 * gflops) / peak).toFixed(0) + '%',
@@ -118,7 +138,7 @@ async function main(): Promise<void> {
   const fmt = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   console.log('\n' + fmt(header));
   for (const r of rows) console.log(fmt(r));
-  console.log('\nvjp(x): logits + input gradient; vjp(x+L): also the layer activation and gradient. Captum = saliency (|∂logit/∂x|) from peer-times.json.');
+  console.log('\nvjp(x): logits + input gradient (in brackets: the median ratio of back-to-back forward/VJP pairs); vjp(x+L): also the layer activation and gradient. Captum = saliency (|∂logit/∂x|) from peer-times.json.');
 }
 
 await main();
