@@ -164,7 +164,27 @@ export function buildVjp(forward: Model, req: VjpRequest): VjpModel {
     addOutput(name, gsrc, inferred.info.get(t));
     grads.set(t, name);
   }
+  removeDeadNodes(g);
   return { model, seed, output, activations, grads };
+}
+
+/**
+ * Drop nodes none of whose outputs reach a graph output: the zero-padded copies that a joined placement
+ * replaced (onnxruntime still runs them: 13.6 ms of ViT-Ti's 378 ms VJP at batch 8), forward nodes
+ * whose only use was a Softmax head that was removed, and the like.
+ */
+function removeDeadNodes(g: Graph): void {
+  const needed = new Set(g.outputs.map((o) => o.name));
+  const keep = new Set<Node>();
+  const order = topoSort(g);
+  for (let k = order.length - 1; k >= 0; k--) {
+    const n = order[k]!;
+    if (n.outputs.some((o) => o && needed.has(o))) {
+      keep.add(n);
+      for (const i of n.inputs) if (i) needed.add(i);
+    }
+  }
+  g.nodes = g.nodes.filter((n) => keep.has(n));
 }
 
 /**
