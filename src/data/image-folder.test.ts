@@ -117,3 +117,23 @@ test('CSV and folder errors name the file and line', () => {
     assert.throws(() => loadImageFolder(dir), /empty: class folder 'empty' holds no PNG, JPEG or DICOM files/);
   });
 });
+
+test('multi-label CSVs: finding columns of 0/1, or a labels column of |-separated names; errors name the line', async () => {
+  const { loadImageCollection } = await import('./image-folder.js');
+  withDir((dir) => {
+    for (const f of ['a', 'b', 'c']) put(join(dir, `${f}.png`), encodePng(flat(1, 2, 2, 0.5)));
+    writeFileSync(join(dir, 'cols.csv'), 'file,effusion,nodule,patient\na.png,1,0,p1\nb.png,0,0,p2\nc.png,1,1,p1\n');
+    const cols = loadImageCollection(dir, { csv: 'cols.csv' });
+    assert.equal(cols.dataset.task, 'multi');
+    assert.deepEqual(cols.dataset.classNames, ['effusion', 'nodule']);
+    assert.deepEqual([...(cols.dataset.labels as Tensor<Uint8Array>).data], [1, 0, 0, 0, 1, 1]);
+    assert.deepEqual([...cols.groups], [0, 1, 0]); // the patient column keeps a and c together
+    writeFileSync(join(dir, 'named.csv'), 'Image,Finding Labels\na.png,Nodule|Effusion\nb.png,No Finding\nc.png,Mass\n');
+    const named = loadImageCollection(dir, { csv: 'named.csv' });
+    assert.deepEqual(named.dataset.classNames, ['Effusion', 'Mass', 'Nodule']);
+    assert.deepEqual([...(named.dataset.labels as Tensor<Uint8Array>).data], [1, 0, 1, 0, 0, 0, 0, 1, 0]);
+    writeFileSync(join(dir, 'bad.csv'), 'file,effusion,nodule\na.png,1,0\nb.png,2,0\n');
+    assert.throws(() => loadImageCollection(dir, { csv: 'bad.csv' }), /bad\.csv:3: finding 'effusion' is '2'; multi-label cells are 0 or 1/);
+    assert.throws(() => loadImageFolder(dir, { csv: 'cols.csv' }), /a multi-label CSV/);
+  });
+});

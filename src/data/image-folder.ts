@@ -25,7 +25,7 @@ import { readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative } from 'node:path';
 import { Tensor } from '../tensor/tensor.js';
 import { decodeImage } from '../io/image.js';
-import { checkDataset, defaultClassNames, type SingleLabelDataset } from './dataset.js';
+import { checkDataset, defaultClassNames, type ImageDataset, type MultiLabelDataset, type SingleLabelDataset } from './dataset.js';
 import { resize } from './resize.js';
 import { DicomError } from '../io/dicom.js';
 import { MedicalReader, NIFTI_EXT, isDicomFileSync, medicalKind, parseImageRef, DICOM_EXT, type ImageRef, type MedicalReadOptions } from './medical-folder.js';
@@ -46,7 +46,8 @@ export interface ImageFolderOptions extends MedicalReadOptions {
 
 /** A loaded collection: the dataset, a split group per image, and notes for the data description. */
 export interface ImageCollection {
-  dataset: SingleLabelDataset;
+  /** Single-label, or multi-label from a CSV with finding columns. */
+  dataset: ImageDataset;
   /**
    * Group id per image: images of one group must go to one split. A group is one source file (the
    * frames of a multi-frame DICOM, the slices of a NIfTI volume) or, in a CSV with a group column, the
@@ -65,6 +66,8 @@ type Kind = 'image' | 'dicom' | 'nifti';
 interface Item {
   path: string;
   label: string | number;
+  /** Multi-label CSVs: 0/1 per finding. */
+  findings?: Uint8Array;
   kind: Kind;
   /** CSV line (1-based) and file field, for messages. */
   line?: number;
@@ -111,23 +114,46 @@ function listFolders(dir: string): Item[] {
 const INTEGER = /^\d+(\.0*)?$/;
 const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i;
 
-function readCsv(csvPath: string): Item[] {
+const FILE_HEADER = /^(file(name)?|path|image|img)$/i;
+const LABEL_HEADER = /^(label|class|target|y)$/i;
+const GROUP_HEADER = /^(group|patient|patient_?id|subject|study)$/i;
+/** A column of '|'-separated finding names, as NIH ChestX-ray14's "Finding Labels". */
+const FINDINGS_HEADER = /^(labels|findings|finding[ _]labels)$/i;
+const NO_FINDING = /^(no finding|none|normal)?$/i;
+
+/**
+ * A CSV of images and labels. Single label: `file,label[,group]` (header optional). Multi-label (a header
+ * is required): `file,<finding 1>,…,<finding K>[,group]` with 0/1 cells, or `file,labels[,group]` whose
+ * cells list the findings present, '|'-separated ("Effusion|Nodule"; empty or "No Finding": none).
+ */
+function readCsv(csvPath: string): { items: Item[]; findings?: string[] } {
   if (!existsSync(csvPath)) throw new Error(`${csvPath}: CSV file not found`);
   const base = dirname(csvPath);
   const lines = readFileSync(csvPath, 'utf8').replace(/^\uFEFF/, '').split(/\r?\n/);
   const items: Item[] = [];
   const firstRow = lines.findIndex((l) => l.trim() !== '');
-  let groupColumn = false;
+  let groupColumn = -1;
+  let findings: string[] | undefined;
+  let findingColumns: number[] = [];
+  let namedFindings: Set<string> | undefined;
   lines.forEach((line, i) => {
     if (line.trim() === '') return;
     const at = `${csvPath}:${i + 1}`;
     const f = splitCsvLine(line);
-    if (f.length < 2 || f[0] === '' || f[1] === '') throw new Error(`${at}: expected 'file,label', got '${line}'`);
-    const [file, label] = f as [string, string];
-    if (i === firstRow && /^(file(name)?|path|image|img)$/i.test(file) && /^(label|class|target|y)$/i.test(label)) {
-      groupColumn = f.length >= 3 && /^(group|patient|patient_?id|subject|study)$/i.test(f[2]!);
+    if (i === firstRow && f.length >= 2 && FILE_HEADER.test(f[0]!)) {
+      const last = f.length - 1;
+      groupColumn = f.length >= 3 && GROUP_HEADER.test(f[last]!) ? last : -1;
+      const labelCols = f.slice(1, groupColumn >= 0 ? last : undefined);
+      if (labelCols.length === 1 && FINDINGS_HEADER.test(labelCols[0]!)) namedFindings = new Set();
+      else if (labelCols.length >= 2 || (labelCols.length === 1 && !LABEL_HEADER.test(labelCols[0]!))) {
+        findings = labelCols.map((c) => c.trim());
+        findingColumns = labelCols.map((_, k) => k + 1);
+        if (findings.some((c) => c === '')) throw new Error(`${at}: an empty finding name in the header`);
+      }
       return; // header
     }
+    if (f.length < 2 || f[0] === '' || (f[1] === '' && !namedFindings)) throw new Error(`${at}: expected 'file,label', got '${line}'`);
+    const [file, label] = f as [string, string];
     const whole = isAbsolute(file) ? file : join(base, file);
     let path = whole;
     let ref: ImageRef | undefined;
@@ -146,16 +172,41 @@ function readCsv(csvPath: string): Item[] {
     let kind: Kind | undefined = IMAGE_EXT.test(path) ? 'image' : medicalKind(path);
     if (!kind) throw new Error(`${at}: '${file}' is not a PNG, JPEG, DICOM (no 'DICM' marker) or NIfTI (.nii, .nii.gz, .hdr) file`);
     if (kind === 'image' && ref) throw new Error(`${at}: '${file}': '#' references are for DICOM frames and NIfTI slices`);
-    if (NUMBER.test(label) && !INTEGER.test(label)) {
-      throw new Error(`${at}: label '${label}' is neither a class index (a non-negative integer) nor a class name`);
+    const item: Item = { path, label: 0, kind, line: i + 1, spec: file };
+    if (findings) {
+      if (f.length < 1 + findings.length) throw new Error(`${at}: ${f.length - 1} label cells for ${findings.length} findings (${findings.join(', ')})`);
+      item.findings = Uint8Array.from(findingColumns, (c, k) => {
+        const v = f[c]!.trim();
+        if (v !== '0' && v !== '1') throw new Error(`${at}: finding '${findings![k]}' is '${v}'; multi-label cells are 0 or 1`);
+        return Number(v);
+      });
+    } else if (namedFindings) {
+      const present = label.split('|').map((x) => x.trim()).filter((x) => !NO_FINDING.test(x));
+      for (const x of present) namedFindings.add(x);
+      item.label = present.join('|');
+    } else {
+      if (NUMBER.test(label) && !INTEGER.test(label)) {
+        throw new Error(`${at}: label '${label}' is neither a class index (a non-negative integer) nor a class name`);
+      }
+      item.label = INTEGER.test(label) ? Math.round(Number(label)) : label;
     }
-    const item: Item = { path, label: INTEGER.test(label) ? Math.round(Number(label)) : label, kind, line: i + 1, spec: file };
     if (ref) item.ref = ref;
-    if (groupColumn && f[2]) item.group = f[2];
+    if (groupColumn >= 0 && f[groupColumn]) item.group = f[groupColumn];
     items.push(item);
   });
   if (items.length === 0) throw new Error(`${csvPath}: no rows`);
-  return items;
+  if (namedFindings) {
+    findings = [...namedFindings].sort(byCodePoint);
+    if (findings.length < 2) throw new Error(`${csvPath}: the labels column names ${findings.length} finding(s); a multi-label set needs at least 2`);
+    const index = new Map(findings.map((n, k) => [n, k]));
+    for (const it of items) {
+      const v = new Uint8Array(findings.length);
+      for (const x of String(it.label).split('|').filter(Boolean)) v[index.get(x)!] = 1;
+      it.findings = v;
+      it.label = 0;
+    }
+  }
+  return { items, findings };
 }
 
 /** Map the items' labels to indices and names. */
@@ -192,8 +243,10 @@ export function loadImageCollection(dir: string, opts: ImageFolderOptions = {}):
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new Error(`${dir}: not a directory`);
   const csvPath = opts.csv === undefined ? null : isAbsolute(opts.csv) ? opts.csv : join(dir, opts.csv);
   const where = csvPath ?? dir;
-  const items = csvPath ? readCsv(csvPath) : listFolders(dir);
-  const { labels: itemLabels, classNames } = resolveLabels(items, where, opts.classNames);
+  const csv = csvPath ? readCsv(csvPath) : undefined;
+  const items = csv ? csv.items : listFolders(dir);
+  const findings = csv?.findings;
+  const { labels: itemLabels, classNames } = findings ? { labels: new Int32Array(items.length), classNames: findings } : resolveLabels(items, where, opts.classNames);
   const size = opts.size === undefined ? null : typeof opts.size === 'number' ? [opts.size, opts.size] as const : opts.size;
   const antialias = opts.antialias ?? true;
   const reader = new MedicalReader({ window: opts.window, frames: opts.frames });
@@ -220,7 +273,7 @@ export function loadImageCollection(dir: string, opts: ImageFolderOptions = {}):
       images.push(t);
       owner.push(i);
     }
-    perClass[itemLabels[i]!] += decoded.length;
+    if (!findings) perClass[itemLabels[i]!] += decoded.length;
   });
   if (!csvPath) {
     const empty = perClass.findIndex((c) => c === 0);
@@ -266,11 +319,21 @@ export function loadImageCollection(dir: string, opts: ImageFolderOptions = {}):
     if (g === undefined) groupIds.set(key, (g = groupIds.size));
     return g;
   });
-  const dataset = checkDataset<SingleLabelDataset>({ task: 'single', images: new Tensor(px, [n, C, H, W]), labels, classNames, source: where });
+  const imagesT = new Tensor(px, [n, C, H, W]);
+  if (findings) {
+    const K = findings.length;
+    const m = new Uint8Array(n * K);
+    owner.forEach((it, i) => m.set(items[it]!.findings!, i * K));
+    const multi = checkDataset<MultiLabelDataset>({ task: 'multi', images: imagesT, labels: new Tensor(m, [n, K]), classNames: findings, source: where });
+    return { dataset: multi, groups, notes: reader.stats.notes() };
+  }
+  const dataset = checkDataset<SingleLabelDataset>({ task: 'single', images: imagesT, labels, classNames, source: where });
   return { dataset, groups, notes: reader.stats.notes() };
 }
 
 /** Load a folder-per-class tree or a `file,label` CSV into memory. */
 export function loadImageFolder(dir: string, opts: ImageFolderOptions = {}): SingleLabelDataset {
-  return loadImageCollection(dir, opts).dataset;
+  const ds = loadImageCollection(dir, opts).dataset;
+  if (ds.task !== 'single') throw new Error(`${ds.source}: a multi-label CSV (finding columns); read it with loadImageCollection`);
+  return ds;
 }

@@ -125,7 +125,7 @@ test('class folders of DICOM (any extension or none) and PNG: labels, values and
     put(join(dir, 'pneumonia', 'b.png'), encodePng(new Tensor(new Float32Array(64 * 64).fill(0.5), [64, 64])));
     const { dataset: ds, groups, notes } = loadImageCollection(dir);
     assert.deepEqual(ds.classNames, ['normal', 'pneumonia']);
-    assert.deepEqual([...ds.labels], [0, 1, 1]);
+    assert.deepEqual([...(ds.labels as Int32Array)], [0, 1, 1]);
     assert.deepEqual(ds.images.shape, [3, 1, 64, 64]);
     assert.deepEqual([...groups], [0, 1, 2]);
     const d = ds.images.data;
@@ -186,7 +186,7 @@ test('CSV of DICOM files and NIfTI slices: references, groups, values; errors na
     const { dataset: ds, groups, notes } = loadImageCollection(dir, { csv: 'labels.csv', size: 16 });
     assert.deepEqual(ds.images.shape, [6, 1, 16, 16]);
     assert.deepEqual(ds.classNames, ['effusion', 'normal']);
-    assert.deepEqual([...ds.labels], [0, 1, 1, 0, 1, 0]);
+    assert.deepEqual([...(ds.labels as Int32Array)], [0, 1, 1, 0, 1, 0]);
     assert.deepEqual([...groups], [0, 0, 0, 1, 2, 3]); // one group per file
     assert.match(notes.join('; '), /DICOM: 2 images from 2 files.*NIfTI: 4 slices from 2 volumes \(axis k\/j, min–max per volume\)/);
     // same-size images can be compared without resizing: use two CSVs

@@ -105,6 +105,13 @@ function groupSplit(groups: Int32Array, labels: Int32Array, rng: Rng, val: numbe
   return { train: Int32Array.from(tr), val: Int32Array.from(va) };
 }
 
+/** What splits are stratified by: the class, or for multi-label data whether any finding is present. */
+function strata(ds: ImageDataset): Int32Array {
+  if (ds.task === 'single') return ds.labels;
+  const [n, K] = ds.labels.shape as [number, number];
+  return Int32Array.from({ length: n }, (_, i) => (ds.labels.data.subarray(i * K, (i + 1) * K).some((v) => v === 1) ? 1 : 0));
+}
+
 /**
  * Folder / CSV data (PNG, JPEG, DICOM, NIfTI slices) has no official splits: a seeded, stratified
  * 70 / 15 / 15 train / validation / test split is drawn, keeping the images of one file (or CSV group)
@@ -114,10 +121,10 @@ function loadImageSplits(path: string, opts: PrepareOptions, rng: Rng): { splits
   const isCsv = path.toLowerCase().endsWith('.csv');
   const read = { size: opts.size, window: opts.window, frames: opts.frames };
   const { dataset: all, groups, notes } = isCsv ? loadImageCollection(dirname(path), { ...read, csv: basename(path) }) : loadImageCollection(path, read);
-  const first = groupSplit(groups, all.labels, rng.fork('split:test'), 0.15);
+  const first = groupSplit(groups, strata(all), rng.fork('split:test'), 0.15);
   const rest = selectRows(all, first.train);
   const restGroups = Int32Array.from(first.train, (i) => groups[i]!);
-  const second = groupSplit(restGroups, rest.labels, rng.fork('split:val'), 0.15 / 0.85);
+  const second = groupSplit(restGroups, strata(rest), rng.fork('split:val'), 0.15 / 0.85);
   const grouped = new Set(groups).size < groups.length;
   return { splits: { train: selectRows(rest, second.train), val: selectRows(rest, second.val), test: selectRows(all, first.val) }, notes, grouped };
 }
