@@ -11,6 +11,7 @@ import type { AuditContext } from '../context.js';
 import { barChart, gridLabel, mapsGrid } from '../figures.js';
 import { predictedClasses } from '../predictions.js';
 import { getSanityModel, MEMORISED } from '../sanity-models.js';
+import { randomLabelsPrecondition } from '../preconditions.js';
 import { compareWithOriginal, MEASURE_LABEL, originalMaps, randomizationVerdict, similarityLevel, STRONG, WEAK } from './model-randomization.js';
 
 
@@ -28,14 +29,17 @@ export async function dataRandomizationSection(ctx: AuditContext): Promise<Secti
   const epochsRun = R.card.history.length;
   const memorised = trainAcc !== undefined && trainAcc >= MEMORISED;
   const per = methods.map((m) => ({ m, s: summary[m]!.spearmanAbs }));
+  const pre = await randomLabelsPrecondition(ctx);
   const checks: CheckItem[] = [
     {
       id: 'data-randomization',
       question: 'Do the maps differ for a model trained on randomized labels?',
-      verdict: randomizationVerdict(per.map((p) => p.s.mean)),
+      verdict: pre.holds ? randomizationVerdict(per.map((p) => p.s.mean)) : 'not meaningful',
       value: per.map((p) => `${p.m} ${formatCI(p.s)}`).join('; '),
       threshold: `mean Spearman |map| vs the random-label model ≤ ${WEAK} pass, ≤ ${STRONG} warn`,
-      why: 'Adebayo et al. (2018): a method that gives the same map for a model that learned nothing from its labels is not explaining the learned relation between image and label.',
+      why: pre.holds
+        ? 'Adebayo et al. (2018): a method that gives the same map for a model that learned nothing from its labels is not explaining the learned relation between image and label.'
+        : `The comparison assumes a random-label model that memorised its permuted labels and is at chance on test images (${pre.value}); here ${pre.reason}.`,
       section: 'data-randomization',
     },
   ];
@@ -57,7 +61,9 @@ export async function dataRandomizationSection(ctx: AuditContext): Promise<Secti
     title: 'Data randomization (labels permuted)',
     summary: [
       `A model of the same architecture was trained on ${R.card.data.splits.train} training images with their labels randomly permuted, for ${epochsRun} epochs (its test balanced accuracy is in the performance section: it should be at chance). ${memorised ? `It memorised the random labels, as in Adebayo et al.: final training accuracy ${trainAcc!.toFixed(3)} (stopping at ${MEMORISED}).` : `Its final training accuracy is ${trainAcc?.toFixed(3) ?? 'n/a'}, below ${MEMORISED}: it has not memorised the random labels as Adebayo et al.'s networks had, and is closer to a model that learned only the class balance (it still differs from the trained model in every weight); --epochs-random-labels trains longer.`} Each method explained ${sample.indices.length} test images with both models, for the class the audited model predicts.`,
-      ...per.map((p) => `${p.m}: rank correlation with the trained model's map ${formatCI(p.s)} — ${{ weak: 'different, as it should be.', partial: 'partly the same map without meaningful labels; read with care.', strong: 'largely the same map from a model that learned nothing: it reflects the image, not the learned labels.' }[similarityLevel(p.s.mean)]}`),
+      ...(pre.holds
+        ? per.map((p) => `${p.m}: rank correlation with the trained model's map ${formatCI(p.s)} — ${{ weak: 'different, as it should be.', partial: 'partly the same map without meaningful labels; read with care.', strong: 'largely the same map from a model that learned nothing: it reflects the image, not the learned labels.' }[similarityLevel(p.s.mean)]}`)
+        : [`Not meaningful on this run: ${pre.reason}. The rank correlations with the trained model's maps are listed for the record, not read as a finding: ${per.map((p) => `${p.m} ${formatCI(p.s)}`).join('; ')}.`]),
     ],
     figures: [
       {

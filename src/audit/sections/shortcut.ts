@@ -16,7 +16,7 @@ import { barChart, gridLabel, mapsGrid } from '../figures.js';
 import { markedSample } from '../marked.js';
 import { probabilities } from '../predictions.js';
 import { getSanityModel } from '../sanity-models.js';
-import { performanceOf } from './performance.js';
+import { shortcutPrecondition, SHORTCUT_DROP, SHORTCUT_MARKED } from '../preconditions.js';
 
 /** A method "shows" the marker when its share of |attribution| there is this many times the marker's share of the image. */
 const ENRICHMENT = 5;
@@ -48,8 +48,9 @@ export async function shortcutSection(ctx: AuditContext): Promise<Section> {
     if (argmaxRow(pClean, i, k) !== t) flips++;
   }
   const removalCi = meanCI(removal);
-  const testMarked = await performanceOf(ctx, 'shortcut model, marked sample', S.id, S.model, marked.images, marked.id, marked.labels);
-  const testClean = await performanceOf(ctx, 'shortcut model, clean sample', S.id, S.model, sample.images, sample.id, sample.labels);
+  const pre = await shortcutPrecondition(ctx);
+  const testMarked = pre.marked;
+  const testClean = pre.clean;
 
   // Attribution inside the marker, shortcut model vs the audited model, same images and targets.
   let markerPixels = 0;
@@ -82,19 +83,23 @@ export async function shortcutSection(ctx: AuditContext): Promise<Section> {
     {
       id: 'shortcut-learned',
       question: 'Did the planted shortcut work (the shortcut model relies on the marker)?',
-      verdict: testMarked.balancedAccuracy >= 0.95 && relies >= 0.1 ? 'pass' : 'warn',
-      value: `balanced accuracy marked ${testMarked.balancedAccuracy.toFixed(3)} vs clean ${testClean.balancedAccuracy.toFixed(3)}; removing the marker changes p(prediction) by ${formatCI(removalCi)}`,
-      threshold: 'marked ≥ 0.95 and a drop of ≥ 0.10 on clean images',
-      why: 'The explanation test below only means something if the model really uses the marker; otherwise there is nothing for the maps to reveal.',
+      verdict: pre.holds ? 'pass' : 'not meaningful',
+      value: `balanced accuracy marked ${testMarked.balancedAccuracy.toFixed(3)} vs clean ${testClean.balancedAccuracy.toFixed(3)} (drop ${relies.toFixed(3)}); removing the marker changes p(prediction) by ${formatCI(removalCi)}`,
+      threshold: `marked ≥ ${SHORTCUT_MARKED} and a drop of ≥ ${SHORTCUT_DROP} on clean images`,
+      why: pre.holds
+        ? 'The explanation test below only means something if the model really uses the marker; it does.'
+        : `The shortcut experiment has no shortcut to reveal: ${pre.reason}.`,
       section: 'shortcut',
     },
     {
       id: 'shortcut-revealed',
       question: 'Do the explanations reveal the shortcut the model uses?',
-      verdict: rows.every((r) => r.shows) ? 'pass' : rows.some((r) => r.shows) ? 'warn' : 'fail',
+      verdict: !pre.holds ? 'not meaningful' : rows.every((r) => r.shows) ? 'pass' : rows.some((r) => r.shows) ? 'warn' : 'fail',
       value: rows.map((r) => `${r.method} ${(100 * r.shortcut.mean).toFixed(0)}%`).join('; ') + ` of |attribution| in a marker covering ${(100 * area).toFixed(1)}% of the image`,
       threshold: `share inside the marker ≥ ${ENRICHMENT}× its area`,
-      why: 'A method that does not put clearly more attribution on the marker than its size warrants would hide this model’s shortcut from a reader; methods that miss it should not be trusted to reveal unknown ones.',
+      why: pre.holds
+        ? 'A method that does not put clearly more attribution on the marker than its size warrants would hide this model’s shortcut from a reader; methods that miss it should not be trusted to reveal unknown ones.'
+        : `Not meaningful: ${pre.reason}. Where a model does not use the marker, attribution on it says nothing about the methods.`,
       section: 'shortcut',
     },
   ];
@@ -109,21 +114,17 @@ export async function shortcutSection(ctx: AuditContext): Promise<Section> {
     })),
   );
 
-  const gc = rows.find((r) => r.method === 'gradcam');
-  const findings: string[] = [];
-  if (gc) {
-    const more = rows.filter((r) => r.method !== 'gradcam' && r.shortcut.mean > gc.shortcut.mean).map((r) => r.method);
-    const fewer = rows.filter((r) => r.method !== 'gradcam' && r.shortcut.mean <= gc.shortcut.mean).map((r) => r.method);
-    findings.push(
-      `Compared with Grad-CAM (${(100 * gc.shortcut.mean).toFixed(1)}% inside the marker), ${more.length ? `${more.join(', ')} put more attribution on the marker` : 'no method puts more attribution on the marker'}${fewer.length ? `, and ${fewer.join(', ')} put less or as much` : ''}. The tutorial found occlusion and Integrated Gradients far above Grad-CAM here; ${['occlusion', 'ig'].every((m) => more.includes(m)) ? 'this run reproduces that.' : rows.some((r) => r.method === 'occlusion') && rows.some((r) => r.method === 'ig') ? 'this run does NOT reproduce it fully — see the table.' : 'not every method of that comparison was run.'}`,
-    );
-  }
+  const findings = pre.holds ? tutorialComparison(rows) : [];
   return {
     id: 'shortcut',
     title: 'Shortcut experiment: a planted marker',
     summary: [
       `A model of the same architecture was trained for ${S.card.training.epochs} epochs on images carrying the artifact '${ctx.opts.shortcut}' that codes the label (${Object.keys(S.card.training).length ? 'the tutorial’s corner squares by default: pneumonia top-left, normal bottom-right' : ''}). On the ${sample.indices.length} sampled test images it reaches balanced accuracy ${testMarked.balancedAccuracy.toFixed(3)} with the marker and ${testClean.balancedAccuracy.toFixed(3)} without; removing the marker lowers the probability of its prediction by ${formatCI(removalCi)} on average and changes ${flips} of ${removal.length} predictions.`,
-      `The marker covers ${(100 * area).toFixed(1)}% of each image. Share of |attribution| inside it (mean over images, 95% interval): ${sorted.map((r) => `${r.method} ${formatCI(r.shortcut)}`).join('; ')}. Methods at ≥ ${ENRICHMENT}× the marker's area show the shortcut: ${rows.filter((r) => r.shows).map((r) => r.method).join(', ') || 'none'}.`,
+      `The marker covers ${(100 * area).toFixed(1)}% of each image. Share of |attribution| inside it (mean over images, 95% interval): ${sorted.map((r) => `${r.method} ${formatCI(r.shortcut)}`).join('; ')}. ${
+        pre.holds
+          ? `Methods at ≥ ${ENRICHMENT}× the marker's area show the shortcut: ${rows.filter((r) => r.shows).map((r) => r.method).join(', ') || 'none'}.`
+          : `These shares say nothing about the methods on this run: ${pre.reason}.`
+      }`,
       ...findings,
       'The audited model, which never saw markers in training, is explained on the same marked images as a control: a method that also piles attribution on the marker there is drawn to the bright square itself, not to what the model uses.',
     ],
@@ -166,6 +167,25 @@ export async function shortcutSection(ctx: AuditContext): Promise<Section> {
     },
     checks,
   };
+}
+
+/**
+ * The tutorial found occlusion and Integrated Gradients far above Grad-CAM on the marker. Said to
+ * reproduce only when each puts at least twice Grad-CAM's share there with intervals that do not overlap;
+ * otherwise the run's numbers are given as they are.
+ */
+function tutorialComparison(rows: { method: string; shortcut: ReturnType<typeof meanCI> }[]): string[] {
+  const gc = rows.find((r) => r.method === 'gradcam');
+  const others = ['occlusion', 'ig'].map((m) => rows.find((r) => r.method === m));
+  if (!gc || others.some((r) => !r)) return [];
+  const share = (r: { shortcut: ReturnType<typeof meanCI> }) => `${(100 * r.shortcut.mean).toFixed(1)}% [${(100 * r.shortcut.lo).toFixed(1)}, ${(100 * r.shortcut.hi).toFixed(1)}]`;
+  const far = others.every((r) => r!.shortcut.mean >= 2 * gc.shortcut.mean && r!.shortcut.lo > gc.shortcut.hi);
+  const nums = `occlusion ${share(others[0]!)}, Integrated Gradients ${share(others[1]!)}, Grad-CAM ${share(gc)} inside the marker`;
+  return [
+    far
+      ? `The tutorial found occlusion and Integrated Gradients far above Grad-CAM on the marker; this run agrees: ${nums} (each at least twice Grad-CAM's share, intervals apart).`
+      : `The tutorial found occlusion and Integrated Gradients far above Grad-CAM on the marker; this run does not show that: ${nums} (the bar: each at least twice Grad-CAM's share, intervals apart).`,
+  ];
 }
 
 function absMaps(t: Tensor): Tensor {

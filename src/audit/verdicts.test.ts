@@ -1,0 +1,52 @@
+/**
+ * Verdicts that cannot mislead (issue 14): a degenerate quick audit — sanity models trained for one epoch,
+ * which learn nothing — must say "not meaningful" for the data randomization and both shortcut items, with
+ * the reason and what to change, and no sentence of its report may claim a finding its numbers do not show
+ * (the marker "learned", the tutorial "reproduced", maps "different, as they should be").
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runAudit } from './run.js';
+
+test('a degenerate quick audit (sanity models that learned nothing) gives "not meaningful", never pass or fail, and no unsupported sentence', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'candor-degenerate-'));
+  const out = join(dir, 'report');
+  const r = await runAudit({
+    data: 'pneumoniamnist',
+    methods: ['saliency', 'ig', 'occlusion', 'gradcam'],
+    n: 12,
+    nRandomization: 4,
+    nStability: 4,
+    shortcut: 'corner:8',
+    epochs: { randomLabels: 1, shortcut: 1 },
+    trainLimit: 200,
+    tests: ['performance', 'data-randomization', 'shortcut'],
+    seed: 0,
+    quiet: true,
+    out,
+    force: false,
+  });
+  const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+  // The run is degenerate, as the test assumes: the random-label model did not memorise, the shortcut model
+  // did not learn its marker. (If a change makes one epoch enough, pick a harder recipe here.)
+  assert.ok(results.sections['data-randomization'].model.trainAccuracy < 0.95, 'the random-label model memorised in one epoch');
+  assert.ok(results.sections.shortcut.markedSample.balancedAccuracy < 0.95, 'the shortcut model learned its marker in one epoch');
+  const verdict = (id: string) => r.checklist.find((c) => c.id === id)!;
+  for (const id of ['data-randomization', 'shortcut-learned', 'shortcut-revealed']) {
+    assert.equal(verdict(id).verdict, 'not meaningful', `${id}: ${JSON.stringify(verdict(id))}`);
+    assert.match(verdict(id).why, /--epochs|--shortcut|--train-limit/, `${id} says what to change`);
+  }
+  assert.equal(verdict('random-labels-chance').verdict, 'warn');
+  assert.match(verdict('random-labels-chance').why, /not memorised/);
+  const text = readFileSync(join(out, 'index.html'), 'utf8').replace(/data:[^"')]+/g, '');
+  assert.doesNotMatch(text, /the drop of [\d.]+ is what it learned from the marker/);
+  assert.doesNotMatch(text, /this run (reproduces|agrees)/);
+  assert.doesNotMatch(text, /different, as it should be/);
+  assert.doesNotMatch(text, /Methods at ≥ \d+× the marker's area show the shortcut/);
+  assert.match(text, /it did not learn to rely on the marker/);
+  assert.match(text, /These shares say nothing about the methods on this run/);
+  assert.match(text, /Not meaningful on this run: it has not memorised/);
+});
