@@ -8,11 +8,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { UsageError, parse, parseScale } from './args.js';
 import { INPUT_HELP, INPUT_OPTIONS, loadInputs, numberArg, outDir, printChecks, writePart } from '../trust/cli-common.js';
 import { datasetFor, loadSamplesNpy, runPasses, type Predictions } from '../trust/inputs.js';
-import { uncertaintyPart, type Stochastic } from '../trust/report-uncertainty.js';
+import { UNCERTAINTY_SCORES, type UncertaintyScore, uncertaintyPart, type Stochastic } from '../trust/report-uncertainty.js';
 import { softmax } from '../train/metrics.js';
 import { parseNpy } from '../io/npy.js';
 
-export const UNCERTAINTY_USAGE = `usage: candor uncertainty --out DIR [--coverage 0.9] [--force] and one of
+export const UNCERTAINTY_USAGE = `usage: candor uncertainty --out DIR [--score max-softmax] [--coverage 0.9] [--force] and one of
        --model m.onnx [--mode single|mc|tta] [--passes 20] [--data D] [--split test]
        --model a.onnx --model b.onnx … --mode ensemble [--data D] [--split test]
        --samples samples.npy --labels labels.npy    [T, N, K] probabilities (--logits if logits)
@@ -23,19 +23,23 @@ stochastic at inference, e.g. 'candor train' models built with stochastic dropou
 model gives T identical passes and is reported), ensemble (one pass of each model), tta (the
 original plus T − 1 seeded small rotations and shifts). Reports predictive entropy, expected
 entropy, mutual information (BALD), variance of the predicted class, how well each separates
-errors from correct calls, the risk–coverage curve with AURC, and the cases to refer for human
-review at --coverage.
+errors from correct calls (as exploration), the risk–coverage curve with AURC, and the cases to refer
+for human review at --coverage. The verdict, the curve and the referral list use one score chosen
+before the data are seen: --score max-softmax (1 − the top probability; default), entropy,
+mutual-information or variance (several passes), energy (one pass with logits).
 
 ${INPUT_HELP}`;
 
 export async function uncertaintyCommand(argv: string[]): Promise<void> {
-  const { values: v } = parse(argv, { ...INPUT_OPTIONS, mode: { type: 'string', default: 'single' }, passes: { type: 'string', default: '20' }, samples: { type: 'string' }, coverage: { type: 'string', default: '0.9' }, 'batch-size': { type: 'string' } }, UNCERTAINTY_USAGE);
+  const { values: v } = parse(argv, { ...INPUT_OPTIONS, mode: { type: 'string', default: 'single' }, passes: { type: 'string', default: '20' }, samples: { type: 'string' }, coverage: { type: 'string', default: '0.9' }, score: { type: 'string', default: 'max-softmax' }, 'batch-size': { type: 'string' } }, UNCERTAINTY_USAGE);
   if (v.help) {
     console.log(UNCERTAINTY_USAGE);
     return;
   }
   const dir = outDir(v, UNCERTAINTY_USAGE);
   const coverage = numberArg(v.coverage, '--coverage', 0.9, (x) => x >= 0 && x <= 1, 'in [0, 1]');
+  const score = v.score as UncertaintyScore;
+  if (!UNCERTAINTY_SCORES.includes(score)) throw new UsageError(`--score must be one of ${UNCERTAINTY_SCORES.join(', ')}, got '${v.score}'`);
   const passes = numberArg(v.passes, '--passes', 20, (x) => Number.isInteger(x) && x >= 1 && x <= 10000, 'an integer in [1, 10000]');
   const mode = v.mode!;
   if (!['single', 'mc', 'ensemble', 'tta'].includes(mode)) throw new UsageError(`--mode must be single, mc, ensemble or tta, got '${mode}'`);
@@ -81,7 +85,13 @@ export async function uncertaintyCommand(argv: string[]): Promise<void> {
   } else {
     data = (await loadInputs(v, UNCERTAINTY_USAGE, { cal: 'none' })).data;
   }
-  const part = uncertaintyPart(data, data.k, { stochastic, coverage, ids: data.ids, classNames: data.classNames, sectionId: 'uncertainty' });
+  let part;
+  try {
+    part = uncertaintyPart(data, data.k, { score, stochastic, coverage, ids: data.ids, classNames: data.classNames, sectionId: 'uncertainty' });
+  } catch (e) {
+    if (/uncertainty score/.test((e as Error).message)) throw new UsageError(`--score: ${(e as Error).message}`);
+    throw e;
+  }
   part.summary.push(...notes);
   const written = await writePart(dir, part, { command: 'uncertainty', mode: v.samples ? 'samples' : mode, source: data.source, n: data.labels.length, classes: data.classNames, notes });
   printChecks(part, dir, written);

@@ -18,7 +18,25 @@ export interface Stochastic {
   kind: 'mc-dropout' | 'ensemble' | 'tta' | 'samples';
 }
 
+/**
+ * The uncertainty score the verdict, the risk–coverage curve and the referral list use, fixed before the
+ * test data are seen (default: 1 − the maximum softmax probability, Hendrycks & Gimpel 2017's baseline).
+ * The other scores are reported as exploration: picking the one that separates errors best on the same
+ * cases would overstate how well it works.
+ */
+export const UNCERTAINTY_SCORES = ['max-softmax', 'entropy', 'mutual-information', 'variance', 'energy'] as const;
+export type UncertaintyScore = (typeof UNCERTAINTY_SCORES)[number];
+const SCORE_LABEL: Record<UncertaintyScore, string> = {
+  'max-softmax': '1 − max-softmax',
+  entropy: 'predictive entropy',
+  'mutual-information': 'mutual information (BALD)',
+  variance: 'variance of the predicted class',
+  energy: 'energy',
+};
+
 export interface UncertaintyOptions {
+  /** The pre-registered score (default 'max-softmax'). */
+  score?: UncertaintyScore;
   stochastic?: Stochastic;
   /** Fraction of cases the model decides alone; the rest are referred (default 0.9). */
   coverage?: number;
@@ -43,46 +61,54 @@ export function uncertaintyPart(data: LabelledProbs, k: number, opts: Uncertaint
   if (st && st.samples.length !== st.passes * n * k) throw new Error(`uncertaintyPart: ${st.samples.length} stochastic values are not [${st.passes}, ${n}, ${k}]`);
   const u = uncertaintyScores(st ? st.samples : data.probs, st ? st.passes : 1, k);
   const errors = Array.from(u.predicted, (p, i) => (p === data.labels[i] ? 0 : 1));
-  const rc = riskCoverage(u.confidence, errors);
-  const ref = referForReview(u.confidence, errors, cov);
   const nErr = errors.reduce((a: number, b) => a + b, 0);
-  // How well each score separates errors from correct calls (AUROC; higher uncertainty should mean error).
+  // Every score (higher = more uncertain); the chosen one drives the verdict, the curve and the referrals.
   const scores: Record<string, Float64Array> = { '1 − max-softmax': Float64Array.from(u.confidence, (c) => 1 - c), 'predictive entropy': u.entropy };
   if (st && st.passes > 1) {
     scores['mutual information (BALD)'] = u.mutualInformation;
     scores['variance of the predicted class'] = u.variancePredicted;
   }
   if (data.logits && !st) scores['energy'] = energyScore(data.logits, k);
-  const separation: Record<string, number | null> = Object.fromEntries(Object.entries(scores).map(([name, s]): [string, number | null] => [name, nErr > 0 && nErr < n ? auroc(s, errors)! : null]));
+  const chosen = opts.score ?? 'max-softmax';
+  const chosenLabel = SCORE_LABEL[chosen];
+  const chosenScore = scores[chosenLabel];
+  if (!chosenScore) {
+    throw new Error(`uncertainty score '${chosen}' is not available here (${chosen === 'energy' ? 'energy needs logits from a single prediction' : 'it needs several stochastic passes'}); available: ${Object.keys(scores).map((l) => UNCERTAINTY_SCORES.find((s2) => SCORE_LABEL[s2] === l)).join(', ')}`);
+  }
+  const rankConfidence = Float64Array.from(chosenScore, (v) => -v);
+  const rc = riskCoverage(rankConfidence, errors);
+  const ref = referForReview(rankConfidence, errors, cov);
+  const separation: Record<string, number | null> = Object.fromEntries(Object.entries(scores).map(([name, s2]): [string, number | null] => [name, nErr > 0 && nErr < n ? auroc(s2, errors)! : null]));
   const mean = (a: Float64Array) => a.reduce((x, y) => x + y, 0) / a.length;
   const results: Record<string, unknown> = {
     source: st ? `${st.passes} ${KIND[st.kind]}` : 'single prediction',
     passes: u.passes,
     mean: { entropy: mean(u.entropy), expectedEntropy: mean(u.expectedEntropy), mutualInformation: mean(u.mutualInformation), variancePredicted: mean(u.variancePredicted), confidence: mean(u.confidence) },
     perCase: { confidence: u.confidence, entropy: u.entropy, mutualInformation: u.mutualInformation, variancePredicted: u.variancePredicted, predicted: u.predicted },
+    score: chosen,
     errorDetectionAuroc: separation,
     riskCoverage: rc,
     referral: ref,
   };
-  part.tables.push({ caption: 'How well each uncertainty score picks out the model’s errors (AUROC; 0.5 = no better than chance)', columns: ['score', 'AUROC for errors'], rows: Object.entries(separation).map(([k2, v]) => [k2, v === null ? null : +v.toFixed(4)]) });
+  part.tables.push({ caption: `Exploration, not the verdict: how well each uncertainty score picks out the model’s errors on these same cases (AUROC; 0.5 = no better than chance). The verdict uses the score chosen beforehand, ${chosenLabel}; choosing the best-looking one here would overstate it.`, columns: ['score', 'AUROC for errors', 'used for the verdict'], rows: Object.entries(separation).map(([k2, v]) => [k2, v === null ? null : +v.toFixed(4), k2 === chosenLabel ? 'yes' : '']) });
   part.figures.push({ id: `${sid}-risk-coverage`, title: 'Selective prediction: risk against coverage', caption: `Cases are sorted from most to least confident; the curve shows the error rate if the model decided only the most confident fraction and referred the rest. The dashed line is the chosen coverage (${pct(cov, 0)}).`, spec: riskCoverageChart(rc, { coverage: cov }) });
   const listed = ref.referred.slice(0, opts.maxListed ?? 25);
   part.tables.push({
-    caption: `Refer for human review: the ${ref.referred.length} least confident cases at ${pct(cov, 0)} coverage${listed.length < ref.referred.length ? ` (first ${listed.length} listed; all in results)` : ''}`,
+    caption: `Refer for human review: the ${ref.referred.length} most uncertain cases by ${chosenLabel} at ${pct(cov, 0)} coverage${listed.length < ref.referred.length ? ` (first ${listed.length} listed; all in results)` : ''}`,
     columns: ['case', 'predicted', 'confidence', 'entropy', ...(st && st.passes > 1 ? ['mutual information'] : []), 'true class', 'model correct'],
     rows: listed.map((i) => [opts.ids?.[i] ?? i, names[u.predicted[i]!]!, +u.confidence[i]!.toFixed(4), +u.entropy[i]!.toFixed(4), ...(st && st.passes > 1 ? [+u.mutualInformation[i]!.toFixed(4)] : []), names[data.labels[i]!]!, errors[i] ? 'no' : 'yes']),
   });
   part.summary.push(
-    `Uncertainty from ${results.source}. If the model decided only its ${pct(cov, 0)} most confident cases and referred the other ${ref.referred.length} to a reader, its error rate on the cases it decides would be ${pct(ref.keptRisk)} instead of ${pct(ref.fullRisk)} on all cases (area under the risk–coverage curve ${num(rc.aurc, 4)}; ${num(rc.optimalAurc, 4)} would be a perfect ranking of errors).`,
+    `Uncertainty from ${results.source}, scored by ${chosenLabel} (chosen before looking at these cases). If the model decided only its ${pct(cov, 0)} least uncertain cases and referred the other ${ref.referred.length} to a reader, its error rate on the cases it decides would be ${pct(ref.keptRisk)} instead of ${pct(ref.fullRisk)} on all cases (area under the risk–coverage curve ${num(rc.aurc, 4)}; ${num(rc.optimalAurc, 4)} would be a perfect ranking of errors).`,
   );
-  const best = Object.entries(separation).filter(([, v]) => v !== null).sort((a, b) => b[1]! - a[1]!)[0];
+  const own = separation[chosenLabel] ?? null;
   part.checks.push({
     id: 'trust.uncertainty',
     question: 'Does the model know when it is likely wrong?',
-    verdict: !best ? 'not run' : best[1]! >= 0.8 ? 'pass' : best[1]! >= 0.7 ? 'warn' : 'fail',
-    value: best ? `${best[0]}: error-detection AUROC ${num(best[1])}; error rate ${pct(ref.fullRisk)} → ${pct(ref.keptRisk)} at ${pct(cov, 0)} coverage` : undefined,
-    threshold: 'AUROC ≥ 0.8 pass, ≥ 0.7 warn',
-    why: best ? 'Referral only helps if uncertain cases are the wrong ones; an AUROC of 0.8 means a wrong call is usually scored more uncertain than a right one.' : 'The model makes no errors (or only errors) on these cases, so error detection cannot be measured.',
+    verdict: own === null ? 'not meaningful' : own >= 0.8 ? 'pass' : own >= 0.7 ? 'warn' : 'fail',
+    value: `${chosenLabel}: error-detection AUROC ${own === null ? 'n/a' : num(own)}; error rate ${pct(ref.fullRisk)} → ${pct(ref.keptRisk)} at ${pct(cov, 0)} coverage`,
+    threshold: 'AUROC ≥ 0.8 pass, ≥ 0.7 warn (the pre-registered score)',
+    why: own !== null ? 'Referral only helps if uncertain cases are the wrong ones; an AUROC of 0.8 means a wrong call is usually scored more uncertain than a right one.' : 'The model makes no errors (or only errors) on these cases, so error detection cannot be measured.',
     section: sid,
   });
   part.results.uncertainty = results;
