@@ -48,6 +48,30 @@ export interface Batch {
   labels?: Int32Array;
   classNames?: readonly string[];
   description: string;
+  /** Where each image comes from: file, dataset split and index, DICOM frame or NIfTI slice (and window). */
+  sources: ImageSource[];
+}
+
+export interface ImageSource {
+  file: string;
+  /** MedMNIST split and row; .npy batch row. */
+  split?: string;
+  index?: number;
+  /** DICOM frame, NIfTI axis and slice. */
+  frame?: number;
+  axis?: string;
+  slice?: number;
+  /** How the pixels were scaled to [0, 1] before the model's --scale. */
+  window?: string;
+}
+
+/** A short label for a grid row: where in the file first (grid titles are narrow), then the file name. */
+export function sourceLabel(s: ImageSource): string {
+  const name = s.file.split(/[\\/]/).pop()!.replace(/\.(npz|npy)$/i, '');
+  if (s.slice !== undefined) return `${s.axis} ${s.slice} ${name}`;
+  if (s.frame !== undefined) return `frame ${s.frame} ${name}`;
+  if (s.index !== undefined) return `${s.split ?? 'row'} ${s.index} ${name}`;
+  return name;
 }
 
 export interface ModelSpec {
@@ -109,6 +133,10 @@ function unitPerImage(t: Tensor): Tensor {
   return new Tensor(out, t.shape);
 }
 
+function rows(file: string, n: number, window?: string): ImageSource[] {
+  return Array.from({ length: n }, (_, index) => ({ file, index, ...(window ? { window } : {}) }));
+}
+
 function parseRange(r: string | undefined, n: number, where: string, dflt: [number, number] = [0, Math.min(DEFAULT_COUNT, n)]): number[] {
   let [a, b] = dflt;
   if (r !== undefined && r !== '') {
@@ -128,7 +156,7 @@ async function npyBatch(path: string, spec: ModelSpec, scale: InputScale): Promi
   const s = x.shape;
   if (s.length === 4 && s[0]! > 0 && s[1] === spec.channels && s[2] === spec.height && s[3] === spec.width) {
     // A ready batch: display each image min–max scaled (its preprocessing is unknown).
-    return { x, display: unitPerImage(x), description: `${path} [${s.join(', ')}], used as is` };
+    return { x, display: unitPerImage(x), description: `${path} [${s.join(', ')}], used as is`, sources: rows(path, s[0]!) };
   }
   // A float 4-D array of another shape is most likely a batch preprocessed for another model: an error.
   const integer = !raw.dtype.startsWith('float');
@@ -137,7 +165,7 @@ async function npyBatch(path: string, spec: ModelSpec, scale: InputScale): Promi
     throw new UsageError(`${path}: shape [${s.join(', ')}] does not fit the model, which takes ${expectShape(spec)} (a float batch, already preprocessed); raw images are [H,W] or [N,H,W] arrays, or integer [N,1|3,H,W]`);
   }
   const { x: mx, display } = preprocess(unitPerImage(shaped), spec, scale, path);
-  return { x: mx, display, description: `${path} [${s.join(', ')}] as raw images (min–max per image), at ${spec.height}×${spec.width}` };
+  return { x: mx, display, description: `${path} [${s.join(', ')}] as raw images (min–max per image), at ${spec.height}×${spec.width}`, sources: rows(path, shaped.shape[0]!, 'min–max per image') };
 }
 
 function npzBatch(arg: string, spec: ModelSpec, scale: InputScale): Batch {
@@ -161,6 +189,7 @@ function npzBatch(arg: string, spec: ModelSpec, scale: InputScale): Batch {
     labels: sel.task === 'single' ? sel.labels : undefined,
     classNames: sel.classNames,
     description: `${path.split(/[\\/]/).pop()} ${split} images ${idx[0]}-${idx[idx.length - 1]! + 1} at ${spec.height}×${spec.width}`,
+    sources: idx.map((index) => ({ file: path, split, index })),
   };
 }
 
@@ -185,7 +214,7 @@ function imageFilesBatch(files: string[], spec: ModelSpec, scale: InputScale): B
   const same = parts.every((p) => p.shape[2] === parts[0]!.shape[2] && p.shape[3] === parts[0]!.shape[3]);
   const batch = same ? Tensor.concat0(parts) : Tensor.concat0(parts.map((p) => (p.shape[2] === spec.height && p.shape[3] === spec.width ? p : resize(p, [spec.height, spec.width], { antialias: true }))));
   const { x, display } = preprocess(batch, spec, scale, files.join(','));
-  return { x, display, description: `${files.length} image file(s) at ${spec.height}×${spec.width}` };
+  return { x, display, description: `${files.length} image file(s) at ${spec.height}×${spec.width}`, sources: files.map((file) => ({ file })) };
 }
 
 async function dicomBatch(arg: string, spec: ModelSpec, scale: InputScale): Promise<Batch> {
@@ -205,7 +234,7 @@ async function dicomBatch(arg: string, spec: ModelSpec, scale: InputScale): Prom
   const sel = new Float32Array(idx.length * size);
   idx.forEach((f, i) => sel.set(frames.data.subarray(f * size, (f + 1) * size), i * size));
   const { x, display } = preprocess(new Tensor(sel, [idx.length, ...frames.shape.slice(1)]), spec, scale, arg);
-  return { x, display, description: `${file} frames ${idx[0]}-${idx.at(-1)! + 1} (windowed) at ${spec.height}×${spec.width}` };
+  return { x, display, description: `${file} frames ${idx[0]}-${idx.at(-1)! + 1} (windowed) at ${spec.height}×${spec.width}`, sources: idx.map((frame) => ({ file, frame, window: "the file's own window, else its value range" })) };
 }
 
 async function niftiBatch(arg: string, spec: ModelSpec, scale: InputScale): Promise<Batch> {
@@ -230,7 +259,8 @@ async function niftiBatch(arg: string, spec: ModelSpec, scale: InputScale): Prom
   idx.forEach((k, i) => sel.set(all.data.subarray(k * h * w, (k + 1) * h * w), i * h * w));
   const { scaled, from } = scaleNiftiSlices(vol, new Tensor(sel, [idx.length, 1, h, w]), 0, file);
   const { x, display } = preprocess(scaled, spec, scale, arg);
-  return { x, display, description: `${file} ${axis} slices ${idx[0]}-${idx.at(-1)! + 1} (${from === 'cal' ? "the header's cal_min–cal_max" : 'volume min–max'}) at ${spec.height}×${spec.width}` };
+  const window = from === 'cal' ? "the header's cal_min–cal_max" : 'volume min–max';
+  return { x, display, description: `${file} ${axis} slices ${idx[0]}-${idx.at(-1)! + 1} (${window}) at ${spec.height}×${spec.width}`, sources: idx.map((slice) => ({ file, axis, slice, window })) };
 }
 
 /** 'path.ext:rest' → [path, rest]; the path is the longest prefix ending in the extension. */

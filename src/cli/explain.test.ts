@@ -19,7 +19,7 @@ test('candor explain on the bundled baseline: maps, overlays and grid for 2 imag
   const out = join(mkdtempSync(join(tmpdir(), 'candor-explain-')), 'out');
   const r = run(['--input', 'pneumoniamnist:test:0-2', '--methods', 'saliency,gradcam', '--out', out]);
   assert.equal(r.status, 0, r.stderr);
-  assert.deepEqual(readdirSync(out).sort(), ['gradcam.npy', 'gradcam_0.png', 'gradcam_1.png', 'grid.png', 'saliency.npy', 'saliency_0.png', 'saliency_1.png']);
+  assert.deepEqual(readdirSync(out).sort(), ['explain.json', 'gradcam.npy', 'gradcam_0.png', 'gradcam_1.png', 'grid.png', 'saliency.npy', 'saliency_0.png', 'saliency_1.png']);
   for (const m of ['saliency', 'gradcam']) {
     const t = readNpyFileSync(join(out, `${m}.npy`));
     assert.equal(t.dtype, 'float32');
@@ -30,9 +30,9 @@ test('candor explain on the bundled baseline: maps, overlays and grid for 2 imag
   // CAM maps are min–max scaled per image (pytorch-grad-cam)
   const cam = readNpyFileSync(join(out, 'gradcam.npy')).data as Float32Array;
   assert.ok(Math.abs(Math.max(...cam.subarray(0, 4096)) - 1) < 1e-5);
-  // grid: 2 rows × (image + 2 panels) of 128 px, 2 title lines, one colorbar (jet)
+  // grid: 2 rows × (image + 2 panels) of 128 px, 3 title lines (source, true class, prediction), one colorbar (jet)
   const grid = decodePng(readFileSync(join(out, 'grid.png'))).tensor;
-  assert.deepEqual(grid.shape, [3, 6 + 2 * (20 + 128 + 6) + 26, 6 + 3 * (128 + 6)]);
+  assert.deepEqual(grid.shape, [3, 6 + 2 * (30 + 128 + 6) + 26, 6 + 3 * (128 + 6)]);
 
   // never overwrite a non-empty --out without --force
   const again = run(['--input', 'pneumoniamnist:test:0-1', '--methods', 'saliency', '--out', out]);
@@ -174,4 +174,40 @@ test('candor explain on a multi-label model: every label by default (METHOD_LABE
   const single = run(['--input', 'pneumoniamnist:test:0-1', '--methods', 'saliency', '--target', 'all', '--out', join(dir, 'single')]);
   assert.equal(single.status, 2);
   assert.match(single.stderr, /--target all explains every label of a multi-label model; this model has one class per image/);
+});
+
+test('explain.json records the model, every image\'s source, predictions, targets and options: the maps recompute from it alone', async () => {
+  const { createHash } = await import('node:crypto');
+  const { loadBatch } = await import('./explain-input.js');
+  const { loadModel } = await import('../runtime/node.js');
+  const { explain } = await import('../explain/registry.js');
+  const out = join(mkdtempSync(join(tmpdir(), 'candor-explain-record-')), 'out');
+  const r = run(['--input', 'pneumoniamnist:test:3-6', '--methods', 'ig,gradcam', '--target', '1', '--ig-steps', '8', '--out', out]);
+  assert.equal(r.status, 0, r.stderr);
+  const rec = JSON.parse(readFileSync(join(out, 'explain.json'), 'utf8'));
+  const { resolve } = await import('node:path');
+  const modelFile = resolve(repoRoot, rec.model.path);
+  assert.equal(rec.model.sha256, createHash('sha256').update(readFileSync(modelFile)).digest('hex'));
+  assert.deepEqual(rec.images.map((i: { source: { split: string; index: number } }) => [i.source.split, i.source.index]), [['test', 3], ['test', 4], ['test', 5]]);
+  assert.ok(rec.images.every((i: { probabilities: number[] }) => Math.abs(i.probabilities[0]! + i.probabilities[1]! - 1) < 1e-6));
+  const ig = rec.maps.find((m: { method: string }) => m.method === 'ig');
+  assert.equal(ig.options.steps, 8);
+  assert.equal(ig.diagnostics.delta.length, 3, "IG's convergence delta per image");
+  // Recompute every map from the record alone: the same image rows, model, scale, method, options, targets.
+  const model = loadModel(modelFile);
+  for (const m of rec.maps) {
+    const parts = [];
+    for (const img of rec.images) {
+      const b = await loadBatch(`${img.source.file}:${img.source.split}:${img.source.index}`, { channels: rec.model.input.channels, height: rec.model.input.height, width: rec.model.input.width }, rec.input.scale);
+      parts.push(b.x);
+    }
+    const x = Tensor.concat0(parts);
+    const { layer, ...options } = m.options;
+    const again = await explain(model, x, m.method, m.targets, { ...options, ...(layer && layer !== 'auto' ? { layer } : {}) });
+    const written = readNpyFileSync(join(out, m.file)).data as Float32Array;
+    let worst = 0;
+    written.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - again.map.data[i]!))));
+    assert.ok(worst < 1e-5, `${m.method}: recomputed map differs by ${worst}`);
+  }
+  await model.dispose();
 });

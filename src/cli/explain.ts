@@ -15,7 +15,9 @@
  * `<method>_attributions.npy` ([N,C,H,W], methods that have per-channel attributions),
  * `<method>_<i>.png` (overlays, i counting from 0 within the batch) and `grid.png`.
  */
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { candorVersion } from '../train/card.js';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadModel } from '../runtime/node.js';
@@ -28,7 +30,7 @@ import { getColormap } from '../viz/colormap.js';
 import { overlayPng } from '../viz/overlay.js';
 import { gridPng, type GridRow } from '../viz/grid.js';
 import { parse, parseIntArg, parseScale, required, UsageError } from './args.js';
-import { DEFAULT_COUNT, loadBatch, modelSpec } from './explain-input.js';
+import { DEFAULT_COUNT, loadBatch, modelSpec, sourceLabel } from './explain-input.js';
 
 export const BASELINE_MODEL = fileURLToPath(new URL('../../models/baseline/small_cnn_pneumoniamnist64.onnx', import.meta.url));
 
@@ -157,6 +159,15 @@ async function methodOptions(methods: string[], opts: string[], shortcuts: Recor
   return out;
 }
 
+/** A method's per-image diagnostics (IG's convergence delta, LRP's relevance sums, …): numbers and text, not tensors. */
+function diagnostics(extra: Record<string, unknown> | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(extra ?? {})) {
+    if (typeof v === 'number' || typeof v === 'string' || (Array.isArray(v) && v.every((x) => typeof x === 'number'))) out[key] = v;
+  }
+  return out;
+}
+
 /** One explanation target of the command: a Target for the explainers and a suffix for the files it writes. */
 interface TargetJob {
   target: Target;
@@ -261,6 +272,7 @@ export async function explainCommand(argv: string[]): Promise<void> {
 
     mkdirSync(out, { recursive: true });
     const maps = new Map<string, { map: Tensor; signed: boolean; targets: number[] }>();
+    const record: Record<string, unknown>[] = [];
     let logits: Tensor | undefined;
     for (const m of methods) {
       for (const job of jobs) {
@@ -287,6 +299,16 @@ export async function explainCommand(argv: string[]): Promise<void> {
           const map = new Tensor(a.map.data.slice(i * h * w, (i + 1) * h * w), [h, w]);
           await writeFileAtomic(join(out, `${key}_${i}.png`), overlayPng(img, map, { ...viz, signed: a.signed }));
         }
+        record.push({
+          method: m,
+          file: `${key}.npy`,
+          target: job.target,
+          targets: a.targets,
+          options: { ...getMethod(m).defaults, ...(getMethod(m).usesLayer ? { layer: layer ?? 'auto' } : {}), ...perMethod.get(m) },
+          signed: a.signed,
+          diagnostics: diagnostics(a.extra),
+          seconds: +((performance.now() - t0) / 1000).toFixed(3),
+        });
         const of = job.label === undefined ? '' : ` of ${model.multiLabel ? 'label' : 'class'} '${job.label}'`;
         console.log(`${m}${of}: ${n} map(s) [${a.map.shape.join(', ')}]${a.signed ? ' (signed)' : ''} in ${((performance.now() - t0) / 1000).toFixed(2)} s`);
       }
@@ -297,7 +319,7 @@ export async function explainCommand(argv: string[]): Promise<void> {
     const rows: GridRow[] = [];
     for (let i = 0; i < n; i++) {
       const p = Array.from(probs.data.subarray(i * k, (i + 1) * k));
-      const title: string[] = [];
+      const title: string[] = [sourceLabel(batch.sources[i]!)];
       if (batch.labels) title.push(`TRUE ${classNames[batch.labels[i]!] ?? batch.labels[i]}`);
       if (model.multiLabel) {
         const present = p.map((v, j) => [v, j] as const).filter(([v]) => v > 0.5).sort((a, b) => b[0] - a[0]);
@@ -321,6 +343,30 @@ export async function explainCommand(argv: string[]): Promise<void> {
       });
     }
     await writeFileAtomic(join(out, 'grid.png'), gridPng(rows, viz));
+    // The record behind every number: what was explained, from where, by which model, with which options.
+    const bytes = readFileSync(modelPath);
+    const explainJson = {
+      candorVersion: candorVersion(),
+      createdAt: new Date().toISOString(),
+      command: ['explain', ...argv],
+      model: {
+        path: modelPath,
+        sha256: createHash('sha256').update(bytes).digest('hex'),
+        input: { name: model.inputName, shape: model.inputShape, channels: c, height: h, width: w },
+        classes: classNames,
+        multiLabel: model.multiLabel,
+        adaptations: model.adaptations(),
+      },
+      input: { spec: values.input ?? `pneumoniamnist:test:0-${DEFAULT_COUNT}`, description: batch.description, scale },
+      images: batch.sources.map((source, i) => ({
+        source,
+        label: batch.labels ? classNames[batch.labels[i]!] ?? batch.labels[i] : null,
+        logits: Array.from(logits!.data.subarray(i * k, (i + 1) * k)),
+        probabilities: Array.from(probs.data.subarray(i * k, (i + 1) * k)),
+      })),
+      maps: record,
+    };
+    await writeFileAtomic(join(out, 'explain.json'), new TextEncoder().encode(JSON.stringify(explainJson, null, 1) + '\n'));
     for (const note of model.adaptations()) console.log(note);
     console.log(`${out}: ${methods.length} method(s) × ${n} image(s) of ${batch.description}; model ${modelPath}`);
   } finally {
