@@ -6,14 +6,14 @@
  *   training labels (final training accuracy ≥ MEMORISED) and be at chance on test images: balanced
  *   accuracy within 0.10 of chance *and*, for two classes, AUROC within 0.10 of 0.5 (an AUROC of 0.26 is
  *   anti-correlated, not chance).
- * - The shortcut model must use its marker: balanced accuracy ≥ 0.95 on marked images and at least 0.10
- *   lower on clean ones.
+ * - The shortcut model must use its marker: balanced accuracy ≥ 0.95 on marked test images and at least
+ *   0.10 lower on clean ones (the whole test split).
  */
 import { keyOf } from './cache.js';
 import type { AuditContext } from './context.js';
 import { getSanityModel, MEMORISED } from './sanity-models.js';
 import { performanceOf, type ModelPerformance } from './sections/performance.js';
-import { markedSample } from './marked.js';
+import { markedTest } from './marked.js';
 
 export const CHANCE_MARGIN = 0.1;
 export const SHORTCUT_MARKED = 0.95;
@@ -52,11 +52,14 @@ export async function randomLabelsPrecondition(ctx: AuditContext): Promise<Preco
 /** Whether the shortcut model relies on its marker, on the audit's sample. */
 export async function shortcutPrecondition(ctx: AuditContext): Promise<Precondition & { marked: ModelPerformance; clean: ModelPerformance }> {
   return ctx.once('precondition:shortcut', async () => {
+    // On the whole test split (as the performance section reports it), not the audit's small sample, so
+    // that a few images do not decide whether the experiment means anything.
     const S = await getSanityModel(ctx, 'shortcut');
-    const sample = ctx.sample;
-    const m = markedSample(ctx, sample);
-    const marked = await performanceOf(ctx, 'shortcut model, marked sample', S.id, S.model, m.images, m.id, m.labels);
-    const clean = await performanceOf(ctx, 'shortcut model, clean sample', S.id, S.model, sample.images, sample.id, sample.labels);
+    const test = ctx.data.test;
+    const testId = keyOf('test', ctx.sample.id, test.images.shape);
+    const m = await markedTest(ctx);
+    const marked = await performanceOf(ctx, 'shortcut model, marked test images', S.id, S.model, m.images, m.id, m.labels);
+    const clean = await performanceOf(ctx, 'shortcut model, clean test images', S.id, S.model, test.images, testId, test.labels as Int32Array);
     const drop = marked.balancedAccuracy - clean.balancedAccuracy;
     const value = `balanced accuracy marked ${marked.balancedAccuracy.toFixed(3)} vs clean ${clean.balancedAccuracy.toFixed(3)}`;
     const reasons: string[] = [];

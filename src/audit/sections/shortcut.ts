@@ -17,6 +17,7 @@ import { markedSample } from '../marked.js';
 import { probabilities } from '../predictions.js';
 import { getSanityModel } from '../sanity-models.js';
 import { shortcutPrecondition, SHORTCUT_DROP, SHORTCUT_MARKED } from '../preconditions.js';
+import { parseShortcut, type ArtifactSpec } from '../../data/shortcut.js';
 
 /** A method "shows" the marker when its share of |attribution| there is this many times the marker's share of the image. */
 const ENRICHMENT = 5;
@@ -84,7 +85,7 @@ export async function shortcutSection(ctx: AuditContext): Promise<Section> {
       id: 'shortcut-learned',
       question: 'Did the planted shortcut work (the shortcut model relies on the marker)?',
       verdict: pre.holds ? 'pass' : 'not meaningful',
-      value: `balanced accuracy marked ${testMarked.balancedAccuracy.toFixed(3)} vs clean ${testClean.balancedAccuracy.toFixed(3)} (drop ${relies.toFixed(3)}); removing the marker changes p(prediction) by ${formatCI(removalCi)}`,
+      value: `test-split balanced accuracy marked ${testMarked.balancedAccuracy.toFixed(3)} vs clean ${testClean.balancedAccuracy.toFixed(3)} (drop ${relies.toFixed(3)}); removing the marker changes p(prediction) by ${formatCI(removalCi)} on the sample`,
       threshold: `marked ≥ ${SHORTCUT_MARKED} and a drop of ≥ ${SHORTCUT_DROP} on clean images`,
       why: pre.holds
         ? 'The explanation test below only means something if the model really uses the marker; it does.'
@@ -119,7 +120,7 @@ export async function shortcutSection(ctx: AuditContext): Promise<Section> {
     id: 'shortcut',
     title: 'Shortcut experiment: a planted marker',
     summary: [
-      `A model of the same architecture was trained for ${S.card.training.epochs} epochs on images carrying the artifact '${ctx.opts.shortcut}' that codes the label (${Object.keys(S.card.training).length ? 'the tutorial’s corner squares by default: pneumonia top-left, normal bottom-right' : ''}). On the ${sample.indices.length} sampled test images it reaches balanced accuracy ${testMarked.balancedAccuracy.toFixed(3)} with the marker and ${testClean.balancedAccuracy.toFixed(3)} without; removing the marker lowers the probability of its prediction by ${formatCI(removalCi)} on average and changes ${flips} of ${removal.length} predictions.`,
+      `A model of the same architecture was trained for ${S.card.training.epochs} epochs on images carrying the artifact '${ctx.opts.shortcut}' that codes the label (${markerPlaces(ctx.opts.shortcut, subject.size, subject.classes)}). On the ${testMarked.n} test images it reaches balanced accuracy ${testMarked.balancedAccuracy.toFixed(3)} with the marker and ${testClean.balancedAccuracy.toFixed(3)} without; on the ${sample.indices.length} sampled images, removing the marker changes the probability of its prediction by ${formatCI(removalCi)} on average (positive: it drops) and changes ${flips} of ${removal.length} predictions.`,
       `The marker covers ${(100 * area).toFixed(1)}% of each image. Share of |attribution| inside it (mean over images, 95% interval): ${sorted.map((r) => `${r.method} ${formatCI(r.shortcut)}`).join('; ')}. ${
         pre.holds
           ? `Methods at ≥ ${ENRICHMENT}× the marker's area show the shortcut: ${rows.filter((r) => r.shows).map((r) => r.method).join(', ') || 'none'}.`
@@ -186,6 +187,17 @@ function tutorialComparison(rows: { method: string; shortcut: ReturnType<typeof 
       ? `The tutorial found occlusion and Integrated Gradients far above Grad-CAM on the marker; this run agrees: ${nums} (each at least twice Grad-CAM's share, intervals apart).`
       : `The tutorial found occlusion and Integrated Gradients far above Grad-CAM on the marker; this run does not show that: ${nums} (the bar: each at least twice Grad-CAM's share, intervals apart).`,
   ];
+}
+
+/** Where the marker of each class sits, from the shortcut spec itself. */
+function markerPlaces(spec: string, size: number, classes: readonly string[]): string {
+  const per = parseShortcut(spec, size).perClass;
+  const where = (a: ArtifactSpec): string => (a.kind === 'stripe' ? `${a.side} border` : typeof a.at === 'string' ? a.at : a.at ? `at ${a.at.x},${a.at.y}` : 'top-left');
+  const places = classes.map((c, k) => {
+    const a = per[k];
+    return a ? `${c}: ${a.kind} ${where(a)}` : `${c}: none`;
+  });
+  return `per class — ${places.join('; ')}`;
 }
 
 function absMaps(t: Tensor): Tensor {
