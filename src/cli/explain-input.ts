@@ -10,8 +10,9 @@
  *  - `a.png,b.jpg,...`: PNG/JPEG files decoded to [0,1] (grey if the model takes 1 channel).
  *  - `scan.dcm[:range]`: DICOM frames, windowed to [0,1] with the file's window (else its full range;
  *    MONOCHROME1 inverted), frames selected by range (default all, at most 8).
- *  - `vol.nii[.gz][:axis[:range]]`: NIfTI slices along axis (axial default, or coronal, sagittal, i,
- *    j, k; range default: 8 slices around the middle), scaled to [0,1] by the header's cal_min–cal_max when set, else over the volume's min–max (src/io/nifti-scale.ts).
+ *  - `vol.nii[.gz][:axis[:range]]`: NIfTI slices along axis (k default — the third voxel axis as stored,
+ *    as training data and the workbench read volumes — or i, j, or axial, coronal, sagittal after
+ *    reorienting to RAS+; range default: 8 slices around the middle), scaled to [0,1] by the header's cal_min–cal_max when set, else over the volume's min–max (src/io/nifti-scale.ts).
  * Preprocessing of everything but a ready `.npy`: antialiased resize to the model's H×W
  * (src/data/resize.ts), channels repeated when the model takes 3 and the image has 1 (RGB averaged
  * when the model takes 1), then `--scale` (src/data/transforms.ts scaleInput): pm1 (x·2 − 1, candor's
@@ -37,7 +38,7 @@ import { displayImage } from '../viz/overlay.js';
 import { UsageError } from './args.js';
 
 export const DEFAULT_COUNT = 8;
-const AXES: readonly SliceAxis[] = ['axial', 'coronal', 'sagittal', 'i', 'j', 'k'];
+const AXES: readonly SliceAxis[] = ['k', 'j', 'i', 'axial', 'coronal', 'sagittal'];
 
 export interface Batch {
   /** Model input [N,C,H,W]. */
@@ -240,7 +241,8 @@ async function dicomBatch(arg: string, spec: ModelSpec, scale: InputScale): Prom
 async function niftiBatch(arg: string, spec: ModelSpec, scale: InputScale): Promise<Batch> {
   const [file, rest] = splitSpec(arg, /\.nii(\.gz)?$/i);
   const [axisArg, rangeArg] = (rest ?? '').split(':') as [string, string | undefined];
-  const axis = (axisArg === '' ? 'axial' : axisArg.toLowerCase()) as SliceAxis;
+  // The same default as training data (medical-folder.ts) and the workbench (web/volume.ts): one slice, one input.
+  const axis = (axisArg === '' ? 'k' : axisArg.toLowerCase()) as SliceAxis;
   if (!AXES.includes(axis)) throw new UsageError(`${arg}: unknown axis '${axisArg}' (valid: ${AXES.join(', ')})`);
   if (!existsSync(file)) throw new UsageError(`${file}: no such file`);
   let vol;

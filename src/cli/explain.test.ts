@@ -116,7 +116,7 @@ test('candor explain: bad method options and inputs are clear errors listing wha
     [['--methods', 'scorecam', '--scorecam-variant', 'keras'], /unknown variant 'keras' \(valid: pytorch-grad-cam, paper, tf-keras-vis\)/],
     [['--methods', 'ig', '--opt', 'steps'], /expected method\.key=value or key=value/],
     [['--methods', 'saliency', '--scale', 'z'], /--scale must be one of pm1, unit, imagenet/],
-    [['--methods', 'saliency', '--input', join(repoRoot, 'src/io/fixtures/nifti/anatomical.nii:diagonal')], /unknown axis 'diagonal' \(valid: axial, coronal, sagittal, i, j, k\)/],
+    [['--methods', 'saliency', '--input', join(repoRoot, 'src/io/fixtures/nifti/anatomical.nii:diagonal')], /unknown axis 'diagonal' \(valid: k, j, i, axial, coronal, sagittal\)/],
     [['--methods', 'saliency', '--input', join(repoRoot, 'src/io/fixtures/dicom/SC_rgb_rle_2frame.dcm:5')], /range 5-6 is empty or outside the 2 available/],
     [['--methods', 'saliency', '--input', 'scan.tiff'], /expected x\.npy, data\.npz\[:split\[:range\]\], a bundled dataset .*, a\.png/],
   ];

@@ -84,7 +84,8 @@ export const EXPLAIN_USAGE = `usage: candor explain --methods M1,M2,... --out DI
                                end exclusive, default 0-${DEFAULT_COUNT})
               a.png[,b.jpg,...]  PNG/JPEG files
               scan.dcm[:range]   DICOM frames, windowed (file window, else full range)
-              vol.nii[.gz][:axis[:range]]  NIfTI slices; axis axial (default), coronal, sagittal, i, j, k;
+              vol.nii[.gz][:axis[:range]]  NIfTI slices; axis k (default: the third voxel axis as stored, as
+                               training data and the workbench), j, i, or axial, coronal, sagittal (RAS+);
                                default ${DEFAULT_COUNT} slices around the middle
               All but a ready .npy are resized to the model's input, channels repeated (1 → 3) or
               averaged (RGB → grey) and scaled by --scale. (default: pneumoniamnist:test:0-${DEFAULT_COUNT})

@@ -1,0 +1,44 @@
+/**
+ * One preprocessing everywhere (issue 14): the images `candor explain` makes of a NIfTI volume and of a
+ * multi-frame DICOM with default options are those the training pipeline (MedicalReader) makes of the same
+ * slice or frame — which web/volume.test.ts shows are the workbench's.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { MedicalReader } from '../data/medical-folder.js';
+import { repoRoot } from '../testing/paths.js';
+import { loadBatch } from './explain-input.js';
+
+const FIX = join(repoRoot, 'src', 'io', 'fixtures');
+
+function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  assert.equal(a.length, b.length);
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i]! - b[i]!));
+  return d;
+}
+
+test('candor explain reads a NIfTI volume along k by default, each slice exactly as training data and the workbench do', async () => {
+  const path = join(FIX, 'nifti', 'anatomical.nii'); // 33×41×25
+  const b = await loadBatch(path, { channels: 1, height: 41, width: 33 }, 'unit');
+  const reader = new MedicalReader();
+  assert.equal(b.sources.length, 8);
+  b.sources.forEach((src, i) => {
+    assert.equal(src.axis, 'k');
+    const node = reader.read(path, 'nifti', { slices: [src.slice!] })[0]!;
+    assert.ok(maxDiff(b.x.data.subarray(i * 41 * 33, (i + 1) * 41 * 33), node.data) <= 1e-6, `slice ${src.slice}`);
+  });
+});
+
+test('candor explain reads DICOM frames with the file window by default, as training data and the workbench do', async () => {
+  const path = join(FIX, 'dicom', 'rtdose.dcm');
+  const reader = new MedicalReader();
+  const first = reader.read(path, 'dicom', { frames: [0] })[0]!;
+  const [h, w] = first.shape.slice(1) as [number, number];
+  const b = await loadBatch(`${path}:0-4`, { channels: 1, height: h, width: w }, 'unit');
+  b.sources.forEach((src, i) => {
+    const node = reader.read(path, 'dicom', { frames: [src.frame!] })[0]!;
+    assert.ok(maxDiff(b.x.data.subarray(i * h * w, (i + 1) * h * w), node.data) <= 1e-6, `frame ${src.frame}`);
+  });
+});
