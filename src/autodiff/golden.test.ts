@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readNpyFileSync as readNpyFile } from '../io/files.js';
 import { loadModel } from '../runtime/node.js';
-import { sharedPath } from '../testing/paths.js';
+import { fixturePath } from '../testing/paths.js';
 import { relativeError } from '../testing/gradcheck.js';
 import type { Tensor } from '../tensor/tensor.js';
 
@@ -22,9 +22,9 @@ const TOL = 1e-4;
 
 for (const c of cases) {
   test(`${c.file}: logits, input gradient and ${c.layer} activation/gradient match PyTorch autograd`, async (t) => {
-    const g = (n: string) => readNpyFile(sharedPath(`models/golden/${c.golden}_${n}.npy`)) as Tensor;
+    const g = (n: string) => readNpyFile(fixturePath(`models/golden/${c.golden}_${n}.npy`)) as Tensor;
     const x = g('input');
-    const model = loadModel(sharedPath(`models/${c.file}`), { batchSize: 8 });
+    const model = loadModel(fixturePath(`models/${c.file}`), { batchSize: 8 });
     const n = x.shape[0]!;
     const r = await model.vjp(x, { seed: model.oneHot(Array(n).fill(1)), layers: [c.layer] });
     const errLogits = relativeError(r.logits.data, g('logits').data as Float32Array);

@@ -6,7 +6,7 @@ import { parseModel } from '../onnx/proto.js';
 import { upgradeOpset } from '../onnx/opset-upgrade.js';
 import { buildVjp, gradName } from './vjp.js';
 import { gradCheck, opModel, randn, runOnnx } from '../testing/gradcheck.js';
-import { sharedPath } from '../testing/paths.js';
+import { fixturePath } from '../testing/paths.js';
 import type { BackwardRule } from './rule.js';
 
 test('an op without a backward rule is an error naming the op, the node and the model', () => {
@@ -89,7 +89,7 @@ test("torch's integer shape arithmetic (Shape→Gather→Unsqueeze→Concat→Re
 });
 
 test('models below opset 17 must be upgraded first, and then differentiate', () => {
-  const m = parseModel(readFileSync(sharedPath('models/small_cnn_opset11.onnx')), { source: 'cnn11.onnx' });
+  const m = parseModel(readFileSync(fixturePath('models/small_cnn_opset11.onnx')), { source: 'cnn11.onnx' });
   assert.throws(() => buildVjp(m, { wrt: ['input'], source: 'cnn11.onnx' }), /cnn11\.onnx: opset 11 is below 17/);
   const v = buildVjp(upgradeOpset(m, 17), { wrt: ['input'], source: 'cnn11.onnx' });
   assert.ok(v.grads.has('input'));

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Tensor } from '../tensor/tensor.js';
 import { writeNpzFileSync } from '../io/files.js';
-import { hasShared, sharedPath } from '../testing/paths.js';
+import { hasFixture, fixturePath } from '../testing/paths.js';
 import { classCounts } from './dataset.js';
 import { classBalanceReport, formatClassBalance } from './balance.js';
 import { loadMedMnist, loadMedMnistSplits, medMnistName } from './medmnist.js';
@@ -19,8 +19,8 @@ function tmp(): { dir: string; done: () => void } {
 
 const u8 = (n: number, f: (i: number) => number) => Uint8Array.from({ length: n }, (_, i) => f(i));
 
-test('PneumoniaMNIST: all splits with the documented counts, class names and 0..1 pixels', { skip: !hasShared(PNEUMONIA) }, () => {
-  const path = sharedPath(PNEUMONIA);
+test('PneumoniaMNIST: all splits with the documented counts, class names and 0..1 pixels', { skip: !hasFixture(PNEUMONIA) }, () => {
+  const path = fixturePath(PNEUMONIA);
   const { train, val, test: tst } = loadMedMnistSplits(path);
   assert.equal(train.task, 'single');
   assert.deepEqual(train.images.shape, [4690, 1, 28, 28]);

@@ -5,7 +5,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { Model } from '../runtime/model.js';
 import { loadModel, nodeOrt } from '../runtime/node.js';
 import { readNpyFileSync } from '../io/files.js';
-import { sharedPath } from '../testing/paths.js';
+import { fixturePath } from '../testing/paths.js';
 import { randn, relativeError } from '../testing/gradcheck.js';
 import type { Model as IRModel } from '../onnx/ir.js';
 import { linearClassifierIR } from '../testing/linear-model.js';
@@ -14,9 +14,9 @@ import { inputXGradient } from './input-x-gradient.js';
 import { smoothGrad } from './smoothgrad.js';
 import { IG_METHODS, gaussianBlur, igSteps, integratedGradients, makeBaseline } from './integrated-gradients.js';
 
-const CNN = sharedPath('models/small_cnn_opset13.onnx');
-const RESNET = sharedPath('models/tiny_resnet_opset17.onnx');
-const golden = (name: string) => readNpyFileSync(sharedPath(`models/golden/${name}.npy`)) as Tensor;
+const CNN = fixturePath('models/small_cnn_opset13.onnx');
+const RESNET = fixturePath('models/tiny_resnet_opset17.onnx');
+const golden = (name: string) => readNpyFileSync(fixturePath(`models/golden/${name}.npy`)) as Tensor;
 
 /** Independent channel reductions (DESIGN.md §3), written out here rather than imported. */
 function maxAbsOverChannels(t: Tensor): Float32Array {

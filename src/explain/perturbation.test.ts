@@ -19,7 +19,7 @@ import { inferShapes } from '../onnx/shape-inference.js';
 import { Model } from '../runtime/model.js';
 import { loadModel, nodeOrt } from '../runtime/node.js';
 import { readNpyFileSync } from '../io/files.js';
-import { hasShared, sharedPath } from '../testing/paths.js';
+import { hasFixture, fixturePath } from '../testing/paths.js';
 import { randn } from '../testing/gradcheck.js';
 import { occlusion } from './occlusion.js';
 import { scoreCam, scoreCamMask } from './cam/scorecam.js';
@@ -111,9 +111,9 @@ test('occlusion rejects a window larger than the image', async () => {
 const CNN = 'models/small_cnn_opset13.onnx';
 const CNN_IN = 'models/golden/small_cnn_input.npy';
 
-test('occlusion 8×8 / stride 4 on the small CNN reproduces hand-run windows at a few pixels', { skip: !hasShared(CNN) || !hasShared(CNN_IN) }, async () => {
-  const model = loadModel(sharedPath(CNN));
-  const all = readNpyFileSync(sharedPath(CNN_IN)) as Tensor;
+test('occlusion 8×8 / stride 4 on the small CNN reproduces hand-run windows at a few pixels', { skip: !hasFixture(CNN) || !hasFixture(CNN_IN) }, async () => {
+  const model = loadModel(fixturePath(CNN));
+  const all = readNpyFileSync(fixturePath(CNN_IN)) as Tensor;
   const x = new Tensor(Float32Array.from(all.data.subarray(0, 2 * 64 * 64)), [2, 1, 64, 64]);
   const r = await occlusion(model, x, 'pred', { window: 8, strides: 4, fill: 0 });
   assert.deepEqual(r.attributions!.shape, [2, 1, 64, 64]);
@@ -197,9 +197,9 @@ test('Score-CAM masks: align-corners bilinear upsampling 2×2 → 3×3, then min
   assert.ok(maxAbsDiff(out, up.map((v) => v / (10 + 1e-8))) < 1e-12);
 });
 
-test('Faster-Score-CAM with topChannels = all channels equals Score-CAM; topChannels = 1 keeps the most varied channel', { skip: !hasShared(CNN) || !hasShared(CNN_IN) }, async () => {
-  const model = loadModel(sharedPath(CNN));
-  const all = readNpyFileSync(sharedPath(CNN_IN)) as Tensor;
+test('Faster-Score-CAM with topChannels = all channels equals Score-CAM; topChannels = 1 keeps the most varied channel', { skip: !hasFixture(CNN) || !hasFixture(CNN_IN) }, async () => {
+  const model = loadModel(fixturePath(CNN));
+  const all = readNpyFileSync(fixturePath(CNN_IN)) as Tensor;
   const x = new Tensor(Float32Array.from(all.data.subarray(0, 2 * 4096)), [2, 1, 64, 64]);
   const full = await scoreCam(model, x, 'pred');
   const K = (full.extra![`weights:${full.extra!.layers}`] as Tensor).shape[1]!;
@@ -249,9 +249,9 @@ test('Ablation-CAM weights (y − y_k)/y on Conv 1×1 → GAP → Gemm, by hand'
   await model.dispose();
 });
 
-test('Ablation-CAM on the small CNN: the tail after the layer reproduces the logits; shapes', { skip: !hasShared(CNN) || !hasShared(CNN_IN) }, async () => {
-  const model = loadModel(sharedPath(CNN));
-  const all = readNpyFileSync(sharedPath(CNN_IN)) as Tensor;
+test('Ablation-CAM on the small CNN: the tail after the layer reproduces the logits; shapes', { skip: !hasFixture(CNN) || !hasFixture(CNN_IN) }, async () => {
+  const model = loadModel(fixturePath(CNN));
+  const all = readNpyFileSync(fixturePath(CNN_IN)) as Tensor;
   const x = new Tensor(Float32Array.from(all.data.subarray(0, 2 * 4096)), [2, 1, 64, 64]);
   const layer = model.resolveLayer(undefined);
   const v = await model.vjp(x, { seed: model.oneHot([0, 0]), layers: [layer], inputGrad: false });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Tensor } from '../tensor/tensor.js';
-import { hasShared, sharedPath } from '../testing/paths.js';
+import { hasFixture, fixturePath } from '../testing/paths.js';
 import { encodeNpy } from './npy.js';
 import { openNpz, readNpz, writeNpz } from './npz.js';
 import { openZip, writeZip } from './zip.js';
@@ -17,8 +17,8 @@ function countLabels(t: Tensor<any>): number[] {
   return counts;
 }
 
-test('PneumoniaMNIST (np.savez_compressed) reads with the expected splits, shapes and label counts', { skip: !hasShared(PNEUMONIA) }, () => {
-  const m = readNpz(new Uint8Array(readFileSync(sharedPath(PNEUMONIA))), 'pneumoniamnist.npz');
+test('PneumoniaMNIST (np.savez_compressed) reads with the expected splits, shapes and label counts', { skip: !hasFixture(PNEUMONIA) }, () => {
+  const m = readNpz(new Uint8Array(readFileSync(fixturePath(PNEUMONIA))), 'pneumoniamnist.npz');
   for (const k of ['train_images', 'train_labels', 'val_images', 'val_labels', 'test_images', 'test_labels']) {
     assert.ok(m.has(k), k);
   }
@@ -38,8 +38,8 @@ test('PneumoniaMNIST (np.savez_compressed) reads with the expected splits, shape
   assert.equal(sum, 70355184);
 });
 
-test('openNpz inflates only the member asked for (a corrupt other member does not matter)', { skip: !hasShared(PNEUMONIA) }, () => {
-  const bytes = new Uint8Array(readFileSync(sharedPath(PNEUMONIA)));
+test('openNpz inflates only the member asked for (a corrupt other member does not matter)', { skip: !hasFixture(PNEUMONIA) }, () => {
+  const bytes = new Uint8Array(readFileSync(fixturePath(PNEUMONIA)));
   const train = openZip(bytes).find('train_images.npy')!;
   bytes[train.localHeaderOffset + 2000] ^= 0xff; // somewhere inside train_images' deflate stream
   const npz = openNpz(bytes, 'pneumoniamnist.npz');

@@ -5,7 +5,7 @@ import * as ort from 'onnxruntime-node';
 import { type Attr, type Dim, type Model, type Node, type TensorData, A, DataType, defaultOpset } from './ir.js';
 import { parseModel, serializeModel } from './proto.js';
 import { MIN_SUPPORTED_OPSET, upgradeOpset } from './opset-upgrade.js';
-import { sharedPath } from '../testing/paths.js';
+import { fixturePath } from '../testing/paths.js';
 
 // ---------- helpers ----------
 
@@ -102,8 +102,8 @@ const ops = (m: Model): string[] => m.graph.nodes.map((n) => n.opType);
 // ---------- real exports ----------
 
 test('small_cnn opset 11 upgraded to 17 gives the same logits as the original and as the upgraded opset-13 export', async () => {
-  const m11 = parseModel(readFileSync(sharedPath('models/small_cnn_opset11.onnx')), { source: 'small_cnn_opset11.onnx' });
-  const m13 = parseModel(readFileSync(sharedPath('models/small_cnn_opset13.onnx')), { source: 'small_cnn_opset13.onnx' });
+  const m11 = parseModel(readFileSync(fixturePath('models/small_cnn_opset11.onnx')), { source: 'small_cnn_opset11.onnx' });
+  const m13 = parseModel(readFileSync(fixturePath('models/small_cnn_opset13.onnx')), { source: 'small_cnn_opset13.onnx' });
   const inputs: In[] = [{ name: 'input', dims: [3, 1, 64, 64] }];
   const up11 = await assertUpgradePreserves(m11, inputs);
   const up13 = upgradeOpset(m13);
@@ -112,7 +112,7 @@ test('small_cnn opset 11 upgraded to 17 gives the same logits as the original an
 });
 
 test('a model already at or above the target keeps its opset and nodes', () => {
-  const m = parseModel(readFileSync(sharedPath('models/tiny_resnet_opset17.onnx')));
+  const m = parseModel(readFileSync(fixturePath('models/tiny_resnet_opset17.onnx')));
   const up = upgradeOpset(m, 13);
   assert.equal(defaultOpset(up), 17);
   assert.deepEqual(ops(up), ops(m));
@@ -477,7 +477,7 @@ test('Clip-10 and Pad-10 on a float64 tensor get float64 min/max/constant_value 
 });
 
 test('the old-opset real-export ops that did not change (Conv, Gemm, MaxPool, Flatten, Relu…) are kept as they are', () => {
-  const m = parseModel(readFileSync(sharedPath('models/small_cnn_opset11.onnx')));
+  const m = parseModel(readFileSync(fixturePath('models/small_cnn_opset11.onnx')));
   const up = upgradeOpset(m);
   assert.deepEqual(ops(up), ops(m));
   assert.deepEqual(up.graph.nodes.map((n) => n.attrs), m.graph.nodes.map((n) => n.attrs));

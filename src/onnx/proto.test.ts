@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { parseModel, serializeModel } from './proto.js';
 import { defaultOpset } from './ir.js';
-import { sharedPath } from '../testing/paths.js';
+import { fixturePath } from '../testing/paths.js';
 
 test('parses a torch.onnx.export model: opset, inputs, initializers, nodes', () => {
-  const m = parseModel(readFileSync(sharedPath('models/small_cnn_opset13.onnx')), { source: 'small_cnn' });
+  const m = parseModel(readFileSync(fixturePath('models/small_cnn_opset13.onnx')), { source: 'small_cnn' });
   assert.equal(defaultOpset(m), 13);
   assert.equal(m.graph.inputs[0]!.name, 'input');
   assert.ok(m.graph.nodes.some((n) => n.opType === 'Conv'));
@@ -17,7 +17,7 @@ test('parses a torch.onnx.export model: opset, inputs, initializers, nodes', () 
 });
 
 test('serialize then parse gives back the same graph and weights', () => {
-  const m = parseModel(readFileSync(sharedPath('models/tiny_resnet_opset17.onnx')));
+  const m = parseModel(readFileSync(fixturePath('models/tiny_resnet_opset17.onnx')));
   const m2 = parseModel(serializeModel(m));
   assert.equal(m2.graph.nodes.length, m.graph.nodes.length);
   assert.deepEqual(m2.graph.nodes.map((n) => n.opType), m.graph.nodes.map((n) => n.opType));
@@ -31,7 +31,7 @@ test('garbage bytes give an error that names the source', () => {
 });
 
 test('an INT64_MAX attribute (Slice ends) survives a write and read', () => {
-  const m = parseModel(readFileSync(sharedPath('models/small_cnn_opset13.onnx')));
+  const m = parseModel(readFileSync(fixturePath('models/small_cnn_opset13.onnx')));
   const node = m.graph.nodes[0]!;
   node.attrs['big'] = { type: 'int', value: 9223372036854775807 };
   node.attrs['bigs'] = { type: 'ints', value: [1, 9223372036854775807, -9223372036854775808] };

@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadModel, modelFromBytes } from './node.js';
-import { sharedPath } from '../testing/paths.js';
+import { fixturePath } from '../testing/paths.js';
 import { randn, relativeError } from '../testing/gradcheck.js';
 import { serializeModel } from '../onnx/proto.js';
 import { buildArchitecture } from '../train/arch/index.js';
 
-const CNN = sharedPath('models/small_cnn_opset13.onnx');
+const CNN = fixturePath('models/small_cnn_opset13.onnx');
 
 test('forward and vjp give the same answers whatever the batch size', async () => {
   const x = randn([5, 1, 64, 64], 2);

@@ -13,7 +13,7 @@ import { inferShapes } from '../../onnx/shape-inference.js';
 import { Model } from '../../runtime/model.js';
 import { loadModel, nodeOrt } from '../../runtime/node.js';
 import { readNpyFileSync } from '../../io/files.js';
-import { sharedPath } from '../../testing/paths.js';
+import { fixturePath } from '../../testing/paths.js';
 import { relativeError } from '../../testing/gradcheck.js';
 import { camFromTensors, type CamMethod } from './base.js';
 import { gradCam } from './gradcam.js';
@@ -170,7 +170,7 @@ test('Grad-CAM on Conv → GlobalAveragePool → Gemm equals the closed form Σ_
 
 // ---------- PyTorch golden: small CNN, features.8, class 1 ----------
 
-const golden = (name: string) => readNpyFileSync(sharedPath(`models/golden/small_cnn_${name}.npy`)) as Tensor;
+const golden = (name: string) => readNpyFileSync(fixturePath(`models/golden/small_cnn_${name}.npy`)) as Tensor;
 
 const explainers = { gradcam: gradCam, gradcampp: gradCamPlusPlus, xgradcam: xGradCam, layercam: layerCam, hirescam: hiResCam } as const;
 
@@ -181,7 +181,7 @@ test('Grad-CAM, Grad-CAM++, XGrad-CAM, LayerCAM, HiResCAM on the small CNN match
   const [n, K, h, w] = A.shape as [number, number, number, number];
   const [H, W] = [x.shape[2]!, x.shape[3]!];
   const hw = h * w;
-  const model = loadModel(sharedPath('models/small_cnn_opset13.onnx'));
+  const model = loadModel(fixturePath('models/small_cnn_opset13.onnx'));
   for (const [name, explain] of Object.entries(explainers)) {
     const r = await explain(model, x, 1, { layer: 'features.8' });
     assert.deepEqual(r.map.shape, [n, H, W]);
@@ -264,7 +264,7 @@ test('Eigen-CAM on the small CNN: shape [N,H,W] in [0,1], matching the golden fe
   const A = golden('layer_activation');
   const [n, K, h, w] = A.shape as [number, number, number, number];
   const hw = h * w;
-  const model = loadModel(sharedPath('models/small_cnn_opset13.onnx'));
+  const model = loadModel(fixturePath('models/small_cnn_opset13.onnx'));
   const r = await eigenCam(model, x, 'pred', { layer: 'features.8' });
   assert.deepEqual(r.map.shape, [n, 64, 64]);
   assert.equal(r.signed, false);
@@ -287,7 +287,7 @@ test('Eigen-CAM on the small CNN: shape [N,H,W] in [0,1], matching the golden fe
 
 test('several layers aggregate as pytorch-grad-cam: per-layer scaled, resized CAMs, maximum(·,0), mean, rescaled', async () => {
   const x = golden('input').slice0(0, 3);
-  const model = loadModel(sharedPath('models/small_cnn_opset13.onnx'));
+  const model = loadModel(fixturePath('models/small_cnn_opset13.onnx'));
   const layers = ['features.8', 'features.5'];
   const multi = await gradCam(model, x, 1, { layer: layers });
   const singles = await Promise.all(layers.map((l) => gradCam(model, x, 1, { layer: l })));
@@ -308,7 +308,7 @@ test('several layers aggregate as pytorch-grad-cam: per-layer scaled, resized CA
 
 test('a layer that is not 4-D, or does not exist, is a clear error listing the valid layers', async () => {
   const x = golden('input').slice0(0, 1);
-  const model = loadModel(sharedPath('models/small_cnn_opset13.onnx'));
+  const model = loadModel(fixturePath('models/small_cnn_opset13.onnx'));
   await assert.rejects(gradCam(model, x, 1, { layer: 'classifier.2' }), (e: Error) => {
     assert.match(e.message, /classifier\.2.*cannot be folded to a \[N,K,h,w\] feature map: it is 2-D/);
     assert.match(e.message, /features\.8/);

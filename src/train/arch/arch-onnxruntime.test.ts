@@ -5,7 +5,7 @@ import * as ort from 'onnxruntime-node';
 import { parseModel, serializeModel } from '../../onnx/proto.js';
 import type { Model } from '../../onnx/ir.js';
 import { Rng } from '../../tensor/rng.js';
-import { hasShared, sharedPath } from '../../testing/paths.js';
+import { hasFixture, fixturePath } from '../../testing/paths.js';
 import { densenet121, densenet169, mobilenetV2, resnet18, resnet34, smallCnn } from './index.js';
 
 async function session(m: Model): Promise<ort.InferenceSession> {
@@ -110,9 +110,9 @@ function readNpy(path: string): { shape: number[]; data: Float32Array } {
 }
 
 test('small CNN with the shared export\'s weights reproduces PyTorch\'s logits and features.8 activation',
-  { skip: !hasShared('models/golden/small_cnn_logits.npy') },
+  { skip: !hasFixture('models/golden/small_cnn_logits.npy') },
   async () => {
-    const ref = parseModel(readFileSync(sharedPath('models/small_cnn_opset13.onnx')));
+    const ref = parseModel(readFileSync(fixturePath('models/small_cnn_opset13.onnx')));
     const m = smallCnn({ inChannels: 1, batchNorm: false });
     const conv0 = ref.graph.nodes.find((n) => n.name === '/features/features.0/Conv')!;
     const rename = new Map([[conv0.inputs[1]!, 'features.0.weight'], [conv0.inputs[2]!, 'features.0.bias']]);
@@ -122,9 +122,9 @@ test('small CNN with the shared export\'s weights reproduces PyTorch\'s logits a
       m.graph.initializers.set(name, { ...t, name });
     }
     m.graph.outputs.push({ name: '/features/features.8/Relu_output_0', elemType: 1, shape: ['batch', 64, 16, 16] });
-    const input = readNpy(sharedPath('models/golden/small_cnn_input.npy'));
-    const want = readNpy(sharedPath('models/golden/small_cnn_logits.npy'));
-    const act = readNpy(sharedPath('models/golden/small_cnn_layer_activation.npy'));
+    const input = readNpy(fixturePath('models/golden/small_cnn_input.npy'));
+    const want = readNpy(fixturePath('models/golden/small_cnn_logits.npy'));
+    const act = readNpy(fixturePath('models/golden/small_cnn_layer_activation.npy'));
     const s = await session(m);
     try {
       const out = await s.run({ input: new ort.Tensor('float32', input.data, input.shape) });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { parseModel } from '../../onnx/proto.js';
 import type { Model, TensorData } from '../../onnx/ir.js';
-import { hasShared, sharedPath } from '../../testing/paths.js';
+import { hasFixture, fixturePath } from '../../testing/paths.js';
 import {
   ARCHITECTURES,
   NetBuilder,
@@ -65,8 +65,8 @@ test('every model declares input [batch, C, H, W] and output logits [batch, K] a
   assert.deepEqual(resnet18({ inputSize: [96, 128] }).graph.inputs[0]!.shape, ['batch', 3, 96, 128]);
 });
 
-test('small CNN has the initializer names and shapes of the shared torch export (folded BN aside)', { skip: !hasShared('models/small_cnn_opset13.onnx') }, () => {
-  const ref = parseModel(readFileSync(sharedPath('models/small_cnn_opset13.onnx')));
+test('small CNN has the initializer names and shapes of the shared torch export (folded BN aside)', { skip: !hasFixture('models/small_cnn_opset13.onnx') }, () => {
+  const ref = parseModel(readFileSync(fixturePath('models/small_cnn_opset13.onnx')));
   const refShapes = new Map([...ref.graph.initializers.values()].map((t) => [t.name, t.dims]));
   // the export folded features.1 (BatchNorm) into features.0, whose tensors lost their names
   const conv0 = ref.graph.nodes.find((n) => n.name === '/features/features.0/Conv')!;
