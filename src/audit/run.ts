@@ -3,15 +3,15 @@
  * items); then the report (index.html, results.json, raw maps). A test that cannot run on the
  * given model or data becomes a 'not run' line with the reason, never a silent omission.
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { writeFileAtomic, writeNpyFile } from '../io/files.js';
 import { renderReport } from '../report/html.js';
 import type { CheckItem, Section } from '../report/types.js';
-import { candorVersion, cardPath } from '../train/card.js';
+import { candorVersion } from '../train/card.js';
 import { formatDuration } from '../train/progress.js';
 import { AuditContext, BUNDLED_MODEL, type AuditOptions } from './context.js';
-import { loadModel } from '../runtime/node.js';
+import { cardClasses, loadModel } from '../runtime/node.js';
 import { prepareDataAsync } from '../train/prepare.js';
 import { personChecklist } from './checklist.js';
 import { AUDIT_TESTS, type AuditTest } from './tests.js';
@@ -65,18 +65,6 @@ export async function auditedFindings(opts: AuditOptions): Promise<{ index: numb
   const enough = counts.filter((f) => f.positives >= MIN_FINDING_CASES && f.negatives >= MIN_FINDING_CASES);
   if (!enough.length) throw new Error(`${opts.data}: no finding has ${MIN_FINDING_CASES} positive and ${MIN_FINDING_CASES} negative test images (${counts.map((f) => `${f.name} ${f.positives}`).join(', ')}); choose findings with --labels`);
   return enough;
-}
-
-/** The classes or findings a model's card names, if it has a card. */
-export function cardClasses(path: string): string[] | undefined {
-  const file = cardPath(path);
-  if (!existsSync(file)) return undefined;
-  try {
-    const c = (JSON.parse(readFileSync(file, 'utf8')) as { classes?: unknown }).classes;
-    return Array.isArray(c) && c.every((x) => typeof x === 'string') ? (c as string[]) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Positive and negative test images a finding needs to be audited by default. */

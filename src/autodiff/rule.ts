@@ -161,7 +161,7 @@ export function makeContext(
     },
     placeStrided(dy, x, axes, offsets, steps) {
       const r = ctx.rank(x);
-      const order = axes.map((a, i) => i).sort((i, j) => axes[i]! - axes[j]!);
+      const order = axes.map((_, i) => i).sort((i, j) => axes[i]! - axes[j]!);
       const sortedAxes = order.map((i) => axes[i]!);
       const phaseAxes = sortedAxes.map((a, k) => a + k + 1);
       const src = b.op('Unsqueeze', [dy, b.int64(phaseAxes)]);

@@ -9,15 +9,9 @@ import { join } from 'node:path';
 import { MedicalReader } from '../data/medical-folder.js';
 import { repoRoot } from '../testing/paths.js';
 import { loadBatch } from './explain-input.js';
+import { maxAbsDiff } from '../testing/gradcheck.js';
 
 const FIX = join(repoRoot, 'src', 'io', 'fixtures');
-
-function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length);
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i]! - b[i]!));
-  return d;
-}
 
 test('candor explain reads a NIfTI volume along k by default, each slice exactly as training data and the workbench do', async () => {
   const path = join(FIX, 'nifti', 'anatomical.nii'); // 33×41×25
@@ -27,7 +21,7 @@ test('candor explain reads a NIfTI volume along k by default, each slice exactly
   b.sources.forEach((src, i) => {
     assert.equal(src.axis, 'k');
     const node = reader.read(path, 'nifti', { slices: [src.slice!] })[0]!;
-    assert.ok(maxDiff(b.x.data.subarray(i * 41 * 33, (i + 1) * 41 * 33), node.data) <= 1e-6, `slice ${src.slice}`);
+    assert.ok(maxAbsDiff(b.x.data.subarray(i * 41 * 33, (i + 1) * 41 * 33), node.data) <= 1e-6, `slice ${src.slice}`);
   });
 });
 
@@ -39,6 +33,6 @@ test('candor explain reads DICOM frames with the file window by default, as trai
   const b = await loadBatch(`${path}:0-4`, { channels: 1, height: h, width: w }, 'unit');
   b.sources.forEach((src, i) => {
     const node = reader.read(path, 'dicom', { frames: [src.frame!] })[0]!;
-    assert.ok(maxDiff(b.x.data.subarray(i * h * w, (i + 1) * h * w), node.data) <= 1e-6, `frame ${src.frame}`);
+    assert.ok(maxAbsDiff(b.x.data.subarray(i * h * w, (i + 1) * h * w), node.data) <= 1e-6, `frame ${src.frame}`);
   });
 });

@@ -20,7 +20,7 @@ import { Model } from '../runtime/model.js';
 import { loadModel, nodeOrt } from '../runtime/node.js';
 import { readNpyFileSync } from '../io/files.js';
 import { hasFixture, fixturePath } from '../testing/paths.js';
-import { randn } from '../testing/gradcheck.js';
+import { maxAbsDiff, randn } from '../testing/gradcheck.js';
 import { occlusion } from './occlusion.js';
 import { scoreCam, scoreCamMask } from './cam/scorecam.js';
 import { ablationCam, tailModel } from './cam/ablationcam.js';
@@ -39,13 +39,6 @@ function irModel(name: string, inputShape: (number | string)[], nodes: Node[], i
   const inf = inferShapes(ir.graph);
   ir.graph.outputs = [{ name: out, elemType: DataType.FLOAT, shape: inf.info.get(out)!.shape }];
   return Model.fromIR(ir, nodeOrt, { source: name });
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
 }
 
 // ---------------- occlusion ----------------

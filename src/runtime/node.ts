@@ -30,16 +30,31 @@ export const nodeOrt = {
   InferenceSession: { create: (bytes: Uint8Array, options?: InferenceSession.SessionOptions) => ort.InferenceSession.create(bytes, withThreads(options)) },
 } as unknown as OrtApi & OrtSessionApi;
 
-/** The task a model card beside the model states ('multilabel' or 'single'), if any. */
-function cardTask(path: string): 'single' | 'multilabel' | undefined {
-  const card = path.replace(/\.onnx$/i, '') + '.json';
+/**
+ * The JSON card beside a model file (model.json beside model.onnx), or undefined when there is none or it
+ * does not parse (the CLI reports bad cards where it needs them).
+ */
+export function readCardJson(modelPath: string): Record<string, unknown> | undefined {
+  const card = modelPath.replace(/\.onnx$/i, '') + '.json';
   if (!existsSync(card)) return undefined;
   try {
-    const t = (JSON.parse(readFileSync(card, 'utf8')) as { task?: unknown }).task;
-    return t === 'multilabel' || t === 'single' ? t : undefined;
+    const j = JSON.parse(readFileSync(card, 'utf8')) as unknown;
+    return j && typeof j === 'object' ? (j as Record<string, unknown>) : undefined;
   } catch {
-    return undefined; // a card that does not parse says nothing about the task (the CLI reports bad cards)
+    return undefined;
   }
+}
+
+/** The task a model card states ('multilabel' or 'single'), if any. */
+function cardTask(path: string): 'single' | 'multilabel' | undefined {
+  const t = readCardJson(path)?.task;
+  return t === 'multilabel' || t === 'single' ? t : undefined;
+}
+
+/** The class or finding names a model card states, if any. */
+export function cardClasses(modelPath: string): string[] | undefined {
+  const c = readCardJson(modelPath)?.classes;
+  return Array.isArray(c) && c.every((x) => typeof x === 'string') ? (c as string[]) : undefined;
 }
 
 /** Load an ONNX classifier from a file (external weight files beside it are found). */

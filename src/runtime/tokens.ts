@@ -37,8 +37,19 @@ function multiple(d: Dim | undefined): number | null {
   return null;
 }
 
+/** `f(graph, inf)` computed once per (graph, inference) pair: explainers ask per call, graphs do not change. */
+function memo<T>(f: (graph: Graph, inf: Inferred) => T): (graph: Graph, inf: Inferred) => T {
+  const cache = new WeakMap<Graph, WeakMap<Inferred, T>>();
+  return (graph, inf) => {
+    let byInf = cache.get(graph);
+    if (!byInf) cache.set(graph, (byInf = new WeakMap()));
+    if (!byInf.has(inf)) byInf.set(inf, f(graph, inf));
+    return byInf.get(inf)!;
+  };
+}
+
 /** Every attention-probability map of the graph, in graph order. */
-export function attentionMaps(graph: Graph, inf: Inferred): AttentionMap[] {
+export const attentionMaps = memo((graph: Graph, inf: Inferred): AttentionMap[] => {
   const cons = consumers(graph);
   const out: AttentionMap[] = [];
   for (const n of topoSort(graph)) {
@@ -66,10 +77,10 @@ export function attentionMaps(graph: Graph, inf: Inferred): AttentionMap[] {
     out.push({ tensor: y, module: modulePathOf(n), tokens: t, heads, rank: s.length as 3 | 4 });
   }
   return out;
-}
+});
 
 /** Token count of the model's sequence: T of [batch, T, C] float activations (the most common one). */
-export function tokenCount(graph: Graph, inf: Inferred): number | undefined {
+export const tokenCount = memo((graph: Graph, inf: Inferred): number | undefined => {
   const counts = new Map<number, number>();
   for (const n of graph.nodes) {
     for (const o of n.outputs) {
@@ -85,7 +96,7 @@ export function tokenCount(graph: Graph, inf: Inferred): number | undefined {
   let most = 0;
   for (const [t, c] of counts) if (c > most) [best, most] = [t, c];
   return best;
-}
+});
 
 /** Attention maps over the model's whole token sequence (not windows): those rollout and relevance use. */
 export function globalAttention(graph: Graph, inf: Inferred): AttentionMap[] {
@@ -156,7 +167,6 @@ export function defaultTokenLayer(graph: Graph, inf: Inferred): string | undefin
 export type LayerLayout = { kind: 'nchw' } | { kind: 'nhwc' } | ({ kind: 'tokens' } & TokenGrid);
 
 const SAME_LAYOUT = new Set(['Add', 'Sub', 'Mul', 'Div', 'Relu', 'Gelu', 'Erf', 'Sigmoid', 'Tanh', 'Identity', 'Dropout', 'Clip', 'Pad', 'Slice', 'HardSwish', 'Where', 'Max', 'Min']);
-const cache = new WeakMap<Graph, WeakMap<Inferred, Set<string>>>();
 
 /**
  * The 4-D activations that are channels-last [N, h, w, C]: outputs of Transpose(0, 2, 3, 1), inputs of
@@ -164,11 +174,7 @@ const cache = new WeakMap<Graph, WeakMap<Inferred, Set<string>>>();
  * ops, Slice, Pad and MatMuls over the last axis (ConvNeXt's and Swin's Linear layers) make of them,
  * propagated through the graph (Swin keeps its features so; ConvNeXt does inside its blocks).
  */
-export function channelsLastTensors(graph: Graph, inf: Inferred): Set<string> {
-  let byInf = cache.get(graph);
-  if (!byInf) cache.set(graph, (byInf = new WeakMap()));
-  const hit = byInf.get(inf);
-  if (hit) return hit;
+export const channelsLastTensors = memo((graph: Graph, inf: Inferred): Set<string> => {
   const rank4 = (t: string | undefined) => !!t && inf.info.get(t)?.shape?.length === 4;
   const out = new Set<string>();
   const order = topoSort(graph);
@@ -191,9 +197,8 @@ export function channelsLastTensors(graph: Graph, inf: Inferred): Set<string> {
       if (out.has(y) && SAME_LAYOUT.has(n.opType)) for (const i of n.inputs) if (rank4(i) && inf.info.get(i)?.shape?.join() === inf.info.get(y)?.shape?.join()) out.add(i);
     }
   }
-  byInf.set(inf, out);
   return out;
-}
+});
 
 /** Whether a 4-D activation is channels-last (see channelsLastTensors). */
 export function isChannelsLast(graph: Graph, tensor: string, inf: Inferred): boolean {

@@ -199,6 +199,14 @@ export function randn(shape: number[], seed = 0, std = 1, awayFromZero = 0): Ten
 }
 
 /** Relative error of two tensors as a whole: ‖a − b‖ / ‖b‖. */
+/** max |a − b| over two equally long arrays (throws when the lengths differ). */
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
+
 export function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
   if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
   let num = 0;

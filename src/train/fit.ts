@@ -9,7 +9,8 @@ import { Rng } from '../tensor/rng.js';
 import { type Model as IRModel, cloneModel } from '../onnx/ir.js';
 import { GraphSession, type OrtSessionApi } from '../runtime/session.js';
 import { Model, type OrtApi } from '../runtime/model.js';
-import type { ShapeHints } from '../onnx/shape-inference.js';
+import { type ShapeHints, inferShapes } from '../onnx/shape-inference.js';
+import { unknownTensors } from '../runtime/shape-probe.js';
 import type { ImageDataset } from '../data/dataset.js';
 import { augment, type AugmentOptions } from '../data/augment.js';
 import { type ConvGemmOptions, buildEvalGraph, buildTrainingGraph, updateRunningStats, type TrainingGraph } from './graph.js';
@@ -107,8 +108,10 @@ function labelOf(ds: ImageDataset, i: number): number {
 }
 
 /**
- * Every tensor's shape in the forward graph, learned from a probe run with the batch dim named 'batch' as
- * the training graph names it (its lowered convolutions hide shapes the forward graph's inference knew).
+ * For graphs whose shapes are computed at run time (transformers): every tensor's shape in the forward graph,
+ * learned from a probe run with the batch dim named 'batch' as the training graph names it (its lowered
+ * convolutions hide shapes the forward graph's inference knew, so the usual unknown-only probe is not enough).
+ * Graphs that static inference sizes fully (the CNNs) are not run.
  */
 async function learnTrainingShapes(model: IRModel, imageShape: number[], ort: OrtSessionApi, opts: FitOptions): Promise<ShapeHints> {
   const ir = cloneModel(model);
@@ -116,6 +119,7 @@ async function learnTrainingShapes(model: IRModel, imageShape: number[], ort: Or
   const input = ir.graph.inputs.find((v) => !inits.has(v.name));
   if (!input) return new Map();
   input.shape = ['batch', ...imageShape];
+  if (!unknownTensors(ir, inferShapes(ir.graph)).length) return new Map();
   const m = Model.fromIR(ir, ort as unknown as OrtApi, { source: opts.source, threads: opts.threads, inputLayout: 'nchw', outputHead: 'keep' });
   try {
     return await m.learnShapes(imageShape, { all: true });
@@ -127,15 +131,8 @@ async function learnTrainingShapes(model: IRModel, imageShape: number[], ort: Or
 export async function fit(model: IRModel, train: ImageDataset, val: ImageDataset | undefined, ort: OrtSessionApi, opts: FitOptions): Promise<FitResult> {
   const bs = opts.batchSize ?? 128;
   const imageShape = train.images.shape.slice(1) as number[];
-  const graphOptions = { task: train.task, imageShape, source: opts.source, seed: opts.seed, convGemm: opts.convGemm };
-  let tg: TrainingGraph;
-  try {
-    tg = buildTrainingGraph(model, graphOptions);
-  } catch (e) {
-    // Shapes computed at run time (transformers): learn every tensor's shape from a probe run, then retry.
-    if (!/rank|shape|cannot tell|dimension|static/.test((e as Error).message)) throw e;
-    tg = buildTrainingGraph(model, { ...graphOptions, shapeHints: await learnTrainingShapes(model, imageShape, ort, opts) });
-  }
+  const shapeHints = await learnTrainingShapes(model, imageShape, ort, opts);
+  const tg: TrainingGraph = buildTrainingGraph(model, { task: train.task, imageShape, source: opts.source, seed: opts.seed, convGemm: opts.convGemm, shapeHints });
   const evalGraph = buildEvalGraph(model, tg.params, tg.batchNorms);
   const trainSession = await GraphSession.create(tg.model, ort, { threads: opts.threads, source: `${opts.source ?? 'model'} (training graph)` });
   const evalSession = val ? await GraphSession.create(evalGraph, ort, { threads: opts.threads, source: `${opts.source ?? 'model'} (evaluation graph)` }) : undefined;

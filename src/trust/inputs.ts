@@ -10,7 +10,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseNpy } from '../io/npy.js';
 import { softmax } from '../train/metrics.js';
-import { loadModel } from '../runtime/node.js';
+import { cardClasses, loadModel } from '../runtime/node.js';
 import type { Model } from '../runtime/model.js';
 import { cloneModel } from '../onnx/ir.js';
 import { seedRandomOps } from '../onnx/seed-random.js';
@@ -212,18 +212,6 @@ export async function predictMultiLabel(modelPath: string, opts: ModelInputOptio
   const named = cardClasses(modelPath);
   const classNames = named && named.length === k ? named : [...dataset.classNames];
   return { probs, outcomes: Uint8Array.from(dataset.labels.data as Uint8Array), k, classNames, source: `${modelPath} on ${dataset.source}` };
-}
-
-/** The class or finding names of a model's card (model.json beside model.onnx), if it has one. */
-function cardClasses(modelPath: string): string[] | undefined {
-  const card = modelPath.replace(/\.onnx$/i, '') + '.json';
-  if (!existsSync(card)) return undefined;
-  try {
-    const c = (JSON.parse(readFileSync(card, 'utf8')) as { classes?: unknown }).classes;
-    return Array.isArray(c) && c.every((x) => typeof x === 'string') ? (c as string[]) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Logits of every model (one pass each; T passes of one model for MC dropout; T augmentations for TTA). */
