@@ -50,3 +50,14 @@ test('a degenerate quick audit (sanity models that learned nothing) gives "not m
   assert.match(text, /These shares say nothing about the methods on this run/);
   assert.match(text, /Not meaningful on this run: it has not memorised/);
 });
+
+test('constant maps: a similarity over fewer than 3 non-constant images is not read, and with none left the verdict is "not meaningful"', async () => {
+  const { randomizationVerdict, similarityLevel, MIN_COUNTED } = await import('./sections/model-randomization.js');
+  assert.equal(MIN_COUNTED, 3);
+  assert.equal(similarityLevel({ mean: NaN, n: 0 }), 'unmeasured');
+  assert.equal(similarityLevel({ mean: 0.9, n: 2 }), 'unmeasured');
+  assert.equal(similarityLevel({ mean: 0.9, n: 3 }), 'strong');
+  assert.equal(randomizationVerdict([{ mean: NaN, n: 0 }, { mean: 0.95, n: 1 }]), 'not meaningful');
+  assert.equal(randomizationVerdict([{ mean: NaN, n: 0 }, { mean: 0.1, n: 12 }]), 'pass');
+  assert.equal(randomizationVerdict([{ mean: 0.45, n: 12 }, { mean: 0.1, n: 12 }]), 'warn');
+});

@@ -10,6 +10,7 @@ import { getMethod } from '../../explain/registry.js';
 import type { CheckItem, Section } from '../../report/types.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { AuditContext } from '../context.js';
+import { MIN_COUNTED } from './model-randomization.js';
 import { gridLabel, mapsGrid } from '../figures.js';
 import { mainMaps } from './main-maps.js';
 
@@ -40,6 +41,7 @@ export async function agreementSection(ctx: AuditContext): Promise<Section> {
     return v.length ? v.reduce((s, x) => s + x, 0) / v.length : NaN;
   });
   const flagged = perImage.map((v, i) => ({ v, i })).filter((x) => x.v < DISAGREE).sort((a, b) => a.v - b.v);
+  const counted = perImage.filter(Number.isFinite).length;
   const overall = meanCI(perImage);
   const cells = methods.flatMap((a) => methods.map((b) => {
     if (a === b) return { a, b, rho: 1 };
@@ -51,8 +53,9 @@ export async function agreementSection(ctx: AuditContext): Promise<Section> {
     {
       id: 'agreement',
       question: 'Do the methods tell the same story about the same image?',
-      verdict: flagged.length / n > 0.25 ? 'warn' : 'pass',
-      value: `mean pairwise Spearman ${formatCI(overall)}; ${flagged.length} of ${n} images below ${DISAGREE}`,
+      // Images where no pair of maps has a defined correlation (constant maps) are not counted.
+      verdict: counted < MIN_COUNTED ? 'not meaningful' : flagged.length / counted > 0.25 ? 'warn' : 'pass',
+      value: `mean pairwise Spearman ${formatCI(overall)}; ${flagged.length} of ${counted} images below ${DISAGREE}${counted < n ? ` (${n - counted} with constant maps not counted)` : ''}`,
       threshold: `≤ 25% of images with mean pairwise agreement < ${DISAGREE}`,
       why: 'Methods rest on different definitions and need not agree, but where they contradict each other a single heatmap should not be shown to a clinician as "the" explanation; look at the flagged images.',
       section: 'agreement',

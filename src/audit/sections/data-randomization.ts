@@ -12,7 +12,7 @@ import { barChart, gridLabel, mapsGrid } from '../figures.js';
 import { predictedClasses } from '../predictions.js';
 import { getSanityModel, MEMORISED } from '../sanity-models.js';
 import { randomLabelsPrecondition } from '../preconditions.js';
-import { compareWithOriginal, MEASURE_LABEL, originalMaps, randomizationVerdict, similarityLevel, STRONG, WEAK } from './model-randomization.js';
+import { compareWithOriginal, MEASURE_LABEL, originalMaps, randomizationVerdict, similarityLevel, STRONG, UNMEASURED, WEAK } from './model-randomization.js';
 
 
 export async function dataRandomizationSection(ctx: AuditContext): Promise<Section> {
@@ -34,7 +34,7 @@ export async function dataRandomizationSection(ctx: AuditContext): Promise<Secti
     {
       id: 'data-randomization',
       question: 'Do the maps differ for a model trained on randomized labels?',
-      verdict: pre.holds ? randomizationVerdict(per.map((p) => p.s.mean)) : 'not meaningful',
+      verdict: pre.holds ? randomizationVerdict(per.map((p) => p.s)) : 'not meaningful',
       value: per.map((p) => `${p.m} ${formatCI(p.s)}`).join('; '),
       threshold: `mean Spearman |map| vs the random-label model ≤ ${WEAK} pass, ≤ ${STRONG} warn`,
       why: pre.holds
@@ -62,7 +62,7 @@ export async function dataRandomizationSection(ctx: AuditContext): Promise<Secti
     summary: [
       `A model of the same architecture was trained on ${R.card.data.splits.train} training images with their labels randomly permuted, for ${epochsRun} epochs (its test balanced accuracy is in the performance section: it should be at chance). ${memorised ? `It memorised the random labels, as in Adebayo et al.: final training accuracy ${trainAcc!.toFixed(3)} (stopping at ${MEMORISED}).` : `Its final training accuracy is ${trainAcc?.toFixed(3) ?? 'n/a'}, below ${MEMORISED}: it has not memorised the random labels as Adebayo et al.'s networks had, and is closer to a model that learned only the class balance (it still differs from the trained model in every weight); --epochs-random-labels trains longer.`} Each method explained ${sample.indices.length} test images with both models, for the class the audited model predicts.`,
       ...(pre.holds
-        ? per.map((p) => `${p.m}: rank correlation with the trained model's map ${formatCI(p.s)} — ${{ weak: 'different, as it should be.', partial: 'partly the same map without meaningful labels; read with care.', strong: 'largely the same map from a model that learned nothing: it reflects the image, not the learned labels.' }[similarityLevel(p.s.mean)]}`)
+        ? per.map((p) => `${p.m}: rank correlation with the trained model's map ${formatCI(p.s)} — ${{ weak: 'different, as it should be.', partial: 'partly the same map without meaningful labels; read with care.', strong: 'largely the same map from a model that learned nothing: it reflects the image, not the learned labels.', unmeasured: UNMEASURED }[similarityLevel(p.s)]}`)
         : [`Not meaningful on this run: ${pre.reason}. The rank correlations with the trained model's maps are listed for the record, not read as a finding: ${per.map((p) => `${p.m} ${formatCI(p.s)}`).join('; ')}.`]),
     ],
     figures: [

@@ -63,16 +63,25 @@ export const MEASURE_LABEL: Record<SimilarityMeasure, string> = { spearmanAbs: '
 export const WEAK = 0.3;
 export const STRONG = 0.6;
 
-export type SimilarityLevel = 'weak' | 'partial' | 'strong';
+export type SimilarityLevel = 'weak' | 'partial' | 'strong' | 'unmeasured';
+
+/** Images whose maps must be non-constant (a correlation is defined) before a method's similarity is read. */
+export const MIN_COUNTED = 3;
 
 /** How similar a mean rank correlation is, by the cut-offs above (NaN counts as strong: nothing shown to differ). */
-export function similarityLevel(mean: number): SimilarityLevel {
-  return mean <= WEAK ? 'weak' : mean <= STRONG ? 'partial' : 'strong';
+/** The level of a similarity summary; 'unmeasured' when fewer than MIN_COUNTED images had non-constant maps. */
+export function similarityLevel(s: { mean: number; n: number }): SimilarityLevel {
+  if (!(s.n >= MIN_COUNTED) || !Number.isFinite(s.mean)) return 'unmeasured';
+  return s.mean <= WEAK ? 'weak' : s.mean <= STRONG ? 'partial' : 'strong';
 }
 
+/** A sentence for a method whose similarity could not be measured. */
+export const UNMEASURED = `not measured: fewer than ${MIN_COUNTED} images had non-constant maps on both sides (a correlation with a constant map is not defined), so nothing can be said.`;
+
 /** The checklist verdict over methods: any strong similarity fails, any partial warns. */
-export function randomizationVerdict(means: readonly number[]): 'pass' | 'warn' | 'fail' {
-  const levels = means.map(similarityLevel);
+export function randomizationVerdict(summaries: readonly { mean: number; n: number }[]): 'pass' | 'warn' | 'fail' | 'not meaningful' {
+  const levels = summaries.map(similarityLevel).filter((l) => l !== 'unmeasured');
+  if (!levels.length) return 'not meaningful';
   return levels.includes('strong') ? 'fail' : levels.includes('partial') ? 'warn' : 'pass';
 }
 
@@ -124,10 +133,10 @@ export async function modelRandomizationSection(ctx: AuditContext): Promise<Sect
   checks.push({
     id: 'model-randomization',
     question: 'Do the maps change when the model’s weights are replaced by random ones?',
-    verdict: randomizationVerdict(perMethod.map((p) => p.s.mean)),
+    verdict: randomizationVerdict(perMethod.map((p) => p.s)),
     value: perMethod.map((p) => `${p.m} ${formatCI(p.s)}`).join('; '),
     threshold: `mean Spearman |map| after full randomization ≤ ${WEAK} pass, ≤ ${STRONG} warn`,
-    why: 'Adebayo et al. (2018): a saliency method whose maps survive weight randomization shows the image or the architecture, not what the model learned. Below 0.3 rank correlation is weak by convention; above 0.6 the random model’s map is largely the same map.',
+    why: `Adebayo et al. (2018): a saliency method whose maps survive weight randomization shows the image or the architecture, not what the model learned. Below 0.3 rank correlation is weak by convention; above 0.6 the random model’s map is largely the same map. Methods with fewer than ${MIN_COUNTED} images of non-constant maps are not read (and if none is left, the check is not meaningful).`,
     section: 'model-randomization',
   });
 
@@ -143,7 +152,7 @@ export async function modelRandomizationSection(ctx: AuditContext): Promise<Sect
     `Each method explained ${sample.indices.length} test images with the trained model and again with copies whose weights were re-initialised (PyTorch's default initialisation): cascading from the output layer down to the input (${groups.length} steps), and one layer at a time. Similarity to the original map is averaged over images, with 95% intervals.`,
     ...perMethod.map(
       (p) =>
-        `${p.m}: after every layer is randomized, rank correlation with the original map is ${formatCI(p.s)} — ${{ weak: 'the map depends on the learned weights, as it should.', partial: 'the map keeps part of its structure without the learned weights; read it with care.', strong: 'the map is largely the same with random weights: it does not show what the model learned.' }[similarityLevel(p.s.mean)]}`,
+        `${p.m}: after every layer is randomized, rank correlation with the original map is ${formatCI(p.s)} — ${{ weak: 'the map depends on the learned weights, as it should.', partial: 'the map keeps part of its structure without the learned weights; read it with care.', strong: 'the map is largely the same with random weights: it does not show what the model learned.', unmeasured: UNMEASURED }[similarityLevel(p.s)]}`,
     ),
     'CAM maps of a randomized model are often all zero (nothing survives the ReLU); correlations with a constant map are not defined and are left out of the averages (the n in results.json says how many images count).',
   ];

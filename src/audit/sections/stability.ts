@@ -8,6 +8,7 @@ import { meanCI, formatCI } from '../../evaluate/stats.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { CheckItem, Section } from '../../report/types.js';
 import type { AuditContext } from '../context.js';
+import { MIN_COUNTED } from './model-randomization.js';
 import { barChart } from '../figures.js';
 import { predictedClasses } from '../predictions.js';
 
@@ -34,16 +35,19 @@ export async function stabilitySection(ctx: AuditContext): Promise<Section> {
     bar.tick(1);
   }
   bar.finish();
-  const low = rows.filter((r) => !(r.correlation.mean >= UNSTABLE));
-  const mid = rows.filter((r) => r.correlation.mean >= UNSTABLE && r.correlation.mean < STABLE);
+  // Constant maps have no defined correlation: a method with fewer than MIN_COUNTED such images is not read.
+  const measured = rows.filter((r) => r.correlation.n >= MIN_COUNTED && Number.isFinite(r.correlation.mean));
+  const low = measured.filter((r) => r.correlation.mean < UNSTABLE);
+  const mid = measured.filter((r) => r.correlation.mean >= UNSTABLE && r.correlation.mean < STABLE);
+  const unmeasured = rows.filter((r) => !measured.includes(r)).map((r) => r.method);
   const checks: CheckItem[] = [
     {
       id: 'stability',
       question: 'Are the maps stable under small noise that does not change the prediction?',
-      verdict: low.length ? 'fail' : mid.length ? 'warn' : 'pass',
-      value: rows.map((r) => `${r.method} ${formatCI(r.correlation)}`).join('; '),
+      verdict: !measured.length ? 'not meaningful' : low.length ? 'fail' : mid.length ? 'warn' : 'pass',
+      value: rows.map((r) => `${r.method} ${formatCI(r.correlation)}`).join('; ') + (unmeasured.length ? `; not measured (constant maps): ${unmeasured.join(', ')}` : ''),
       threshold: `mean Spearman of maps ≥ ${STABLE} pass, ≥ ${UNSTABLE} warn`,
-      why: 'Two nearly identical images with the same prediction should get nearly the same explanation; a map that changes a lot under imperceptible noise cannot be read pixel by pixel (Alvarez-Melis & Jaakkola 2018; Yeh et al. 2019).',
+      why: `Two nearly identical images with the same prediction should get nearly the same explanation; a map that changes a lot under imperceptible noise cannot be read pixel by pixel (Alvarez-Melis & Jaakkola 2018; Yeh et al. 2019). Methods with fewer than ${MIN_COUNTED} images of non-constant maps are not read${measured.length ? '' : ': none was left, so the check is not meaningful'}.`,
       section: 'stability',
     },
   ];
