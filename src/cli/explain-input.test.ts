@@ -36,3 +36,19 @@ test('candor explain reads DICOM frames with the file window by default, as trai
     assert.ok(maxAbsDiff(b.x.data.subarray(i * h * w, (i + 1) * h * w), node.data) <= 1e-6, `frame ${src.frame}`);
   });
 });
+
+test('a non-finite input value is refused, naming the file and the image, in explain and in the engine', async () => {
+  const { mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { writeNpyFileSync } = await import('../io/files.js');
+  const { loadModel } = await import('../runtime/node.js');
+  const { Tensor } = await import('../tensor/tensor.js');
+  const file = join(mkdtempSync(join(tmpdir(), 'candor-nan-')), 'x.npy');
+  const data = new Float32Array(2 * 64 * 64).fill(0.1);
+  data[64 * 64 + 7] = NaN;
+  writeNpyFileSync(file, { dtype: 'float32', shape: [2, 1, 64, 64], data });
+  await assert.rejects(loadBatch(file, { channels: 1, height: 64, width: 64 }), /x\.npy: image row 1 x holds NaN \(a non-finite value\) at element 7/);
+  const model = loadModel(join(repoRoot, 'models/baseline/small_cnn_pneumoniamnist64.onnx'));
+  await assert.rejects(model.forward(new Tensor(data, [2, 1, 64, 64])), /input image 1 holds NaN at element 7/);
+  await model.dispose();
+});

@@ -276,6 +276,17 @@ function splitSpec(arg: string, ext: RegExp): [string, string | undefined] {
 }
 
 export async function loadBatch(input: string | undefined, spec: ModelSpec, scale: InputScale = 'pm1'): Promise<Batch> {
+  const b = await readBatch(input, spec, scale);
+  const bad = b.x.data.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) {
+    const per = b.x.data.length / b.x.shape[0]!;
+    const src = b.sources[Math.floor(bad / per)]!;
+    throw new UsageError(`${src.file}: image ${sourceLabel(src)} holds ${b.x.data[bad]} (a non-finite value) at element ${bad % per}; its maps would be NaN`);
+  }
+  return b;
+}
+
+async function readBatch(input: string | undefined, spec: ModelSpec, scale: InputScale): Promise<Batch> {
   if (input === undefined) return npzBatch(`pneumoniamnist:test:0-${DEFAULT_COUNT}`, spec, scale);
   if (/\.npy$/i.test(input)) {
     if (!existsSync(input)) throw new UsageError(`${input}: no such file`);

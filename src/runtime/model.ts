@@ -263,8 +263,13 @@ export class Model {
     return h;
   }
 
-  /** Check an image batch against the model's declared input shape. */
+  /** Check an image batch against the model's declared input shape, and that every value is finite. */
   checkInput(x: Tensor): void {
+    const bad = x.data.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) {
+      const per = x.data.length / Math.max(1, x.shape[0]!);
+      throw new Error(`${this.source}: input image ${Math.floor(bad / per)} holds ${x.data[bad]} at element ${bad % per}: a map of a non-finite input would be NaN, so it is refused`);
+    }
     const s = this.inputShape;
     if (s.length && x.shape.length !== s.length) {
       throw new Error(`${this.source}: input has shape [${x.shape}], the model expects rank ${s.length} [${s.join(', ')}]`);
