@@ -9,7 +9,7 @@
  * gets its contributions summed.
  */
 import { GraphBuilder } from '../onnx/builder.js';
-import { type Dim, type Graph, type Model, type Node, type ValueInfo, A, DataType, cloneModel, defaultOpset, describeNode, isFloatType, topoSort } from '../onnx/ir.js';
+import { type Dim, type Graph, type Model, type Node, type ValueInfo, A, DataType, cloneModel, constantValues, defaultOpset, describeNode, isFloatType, topoSort } from '../onnx/ir.js';
 import { type ShapeHints, inferShapes } from '../onnx/shape-inference.js';
 import { type Placement, type RuleOptions, type RuleSet, type StridedPlacement, makeContext } from './rule.js';
 import { DEFAULT_RULES } from './rules/index.js';
@@ -196,9 +196,8 @@ function inferenceDropoutToIdentity(g: Graph): void {
   const used = new Set<string>([...g.nodes.flatMap((n) => n.inputs), ...g.outputs.map((o) => o.name)]);
   const constFalse = (name: string | undefined): boolean => {
     if (!name) return true;
-    const t = g.initializers.get(name) ?? g.nodes.find((n) => n.opType === 'Constant' && n.outputs[0] === name && n.attrs['value']?.type === 'tensor')?.attrs['value']?.value;
-    const data = (t as { data?: ArrayLike<number | bigint> } | undefined)?.data;
-    return !!data && data.length === 1 && Number(data[0]) === 0;
+    const v = constantValues(g, name, 1);
+    return v?.length === 1 && v[0] === 0;
   };
   for (const n of g.nodes) {
     if (n.opType !== 'Dropout' || (n.domain && n.domain !== 'ai.onnx')) continue;

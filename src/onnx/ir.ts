@@ -173,6 +173,24 @@ export function describeNode(node: Node): string {
 
 // ---------- graph queries ----------
 
+/**
+ * The values of a small constant tensor (an initializer or a Constant node's value), any numeric type, as
+ * numbers; undefined when `name` is computed or holds more than `limit` values.
+ */
+export function constantValues(graph: Graph, name: string | undefined, limit = 4096): number[] | undefined {
+  if (!name) return undefined;
+  let data: ArrayLike<number | bigint> | undefined = graph.initializers.get(name)?.data;
+  if (!data) {
+    const prod = graph.nodes.find((n) => n.opType === 'Constant' && n.outputs[0] === name);
+    const v = prod?.attrs['value'];
+    if (v?.type === 'tensor') data = v.value.data;
+    else if (prod?.attrs['value_float']?.type === 'float') return [prod.attrs['value_float'].value as number];
+    else if (prod?.attrs['value_floats']?.type === 'floats') return [...(prod.attrs['value_floats'].value as number[])];
+  }
+  if (!data || data.length > limit) return undefined;
+  return Array.from(data, (v) => Number(v));
+}
+
 /** Map each tensor name to the node that produces it. */
 export function producers(graph: Graph): Map<string, Node> {
   const m = new Map<string, Node>();

@@ -13,7 +13,7 @@
  *  Gather / GatherElements   scatter-add dY at the gathered indices (ScatterND / ScatterElements, reduction 'add');
  *                   a constant scalar or run of consecutive indices: dY placed as a slab (a Pad, or one Concat)
  */
-import { type Attr, type Dim, A, DataType, attrInt, attrInts, attrString } from '../../onnx/ir.js';
+import { type Attr, type Dim, A, DataType, attrInt, attrInts, attrString, constantValues } from '../../onnx/ir.js';
 import { sliceRange } from '../../onnx/shape-inference.js';
 import type { BackwardRule, RuleContext, RuleSet } from '../rule.js';
 
@@ -29,20 +29,7 @@ const reshapeBack: BackwardRule = (c) => {
 
 /** Value of a small constant tensor (initializer or Constant node), any numeric type; undefined if not constant. */
 export function constValues(c: RuleContext, name: string | undefined): number[] | undefined {
-  if (!name) return undefined;
-  const ints = c.intValues(name);
-  if (ints) return ints;
-  const init = c.b.graph.initializers.get(name);
-  let data = init?.data;
-  if (!data) {
-    const prod = c.b.graph.nodes.find((n) => n.opType === 'Constant' && n.outputs[0] === name);
-    const v = prod?.attrs['value'];
-    if (v?.type === 'tensor') data = v.value.data;
-    else if (prod?.attrs['value_float']?.type === 'float') return [prod.attrs['value_float'].value as number];
-    else if (prod?.attrs['value_floats']?.type === 'floats') return [...(prod.attrs['value_floats'].value as number[])];
-  }
-  if (!data || data.length > 4096) return undefined;
-  return Array.from(data as ArrayLike<number | bigint>, (v) => Number(v));
+  return c.intValues(name) ?? constantValues(c.b.graph, name);
 }
 
 /**
