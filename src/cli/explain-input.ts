@@ -24,21 +24,19 @@ import { Tensor } from '../tensor/tensor.js';
 import type { Model } from '../runtime/model.js';
 import { readNpyFile } from '../io/files.js';
 import { decodeImage } from '../io/image.js';
-import { applyWindow } from '../io/dicom.js';
-import { readDicomFile, readNiftiFile } from '../io/medical-files.js';
-import { scaleNiftiSlices } from '../io/nifti-scale.js';
-import { niftiSlices, type SliceAxis } from '../io/nifti.js';
+import { loadJpeg2000Codec } from '../io/dicom.js';
+import type { SliceAxis } from '../io/nifti.js';
+import { MedicalReader } from '../data/medical-folder.js';
+import { DEFAULT_PREPROCESSING, PreprocessLog, SLICE_AXES, toModelSize, type Preprocessing } from '../data/preprocessing.js';
 import { loadMedMnist, SPLITS, type Split } from '../data/medmnist.js';
 import { selectRows, datasetSize } from '../data/dataset.js';
-import { type InputScale, repeatChannels, scaleInput } from '../data/transforms.js';
-import { resize } from '../data/resize.js';
+import { scaleInput } from '../data/transforms.js';
 import { resolveDataPath, BUNDLED_DATASETS } from '../train/prepare.js';
 import { cardPath } from '../train/card.js';
 import { displayImage } from '../viz/overlay.js';
 import { UsageError } from './args.js';
 
 export const DEFAULT_COUNT = 8;
-const AXES: readonly SliceAxis[] = ['k', 'j', 'i', 'axial', 'coronal', 'sagittal'];
 
 export interface Batch {
   /** Model input [N,C,H,W]. */
@@ -51,6 +49,8 @@ export interface Batch {
   description: string;
   /** Where each image comes from: file, dataset split and index, DICOM frame or NIfTI slice (and window). */
   sources: ImageSource[];
+  /** What preprocessing did beyond a plain resize (aspect ratio changed, colour to grey, windows). */
+  notes?: string[];
 }
 
 export interface ImageSource {
@@ -107,22 +107,15 @@ export function modelSpec(model: Model, path: string): ModelSpec {
 
 const expectShape = (m: ModelSpec) => `[N, ${m.channels}, ${m.height}, ${m.width}]`;
 
-/** Images [N,C,h,w] in [0,1] → the model's batch (resize, channels, scaling) and the display copy. */
-function preprocess(images: Tensor, spec: ModelSpec, scale: InputScale, where: string): { x: Tensor; display: Tensor } {
-  let t = images;
-  const c = t.shape[1]!;
-  if (c === 3 && spec.channels === 1) {
-    const [n, , h, w] = t.shape as [number, number, number, number];
-    const g = new Float32Array(n * h * w);
-    for (let i = 0; i < n; i++) for (let p = 0; p < h * w; p++) g[i * h * w + p] = (t.data[(i * 3) * h * w + p]! + t.data[(i * 3 + 1) * h * w + p]! + t.data[(i * 3 + 2) * h * w + p]!) / 3;
-    t = new Tensor(g, [n, 1, h, w]);
-  } else if (c !== spec.channels && c !== 1) {
-    throw new UsageError(`${where}: images have ${c} channels; the model takes ${spec.channels} (1-channel images are repeated, RGB is averaged to grey)`);
+/** Images [N,C,h,w] in [0,1] → the model's batch and the display copy (data/preprocessing.ts: channels, size, scale). */
+function preprocess(images: Tensor, spec: ModelSpec, pre: Preprocessing, where: string, log: PreprocessLog): { x: Tensor; display: Tensor } {
+  let display: Tensor;
+  try {
+    display = toModelSize(images, spec.channels, [spec.height, spec.width], pre.resize, log, where);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
   }
-  const sized = t.shape[2] === spec.height && t.shape[3] === spec.width ? t : resize(t, [spec.height, spec.width], { antialias: true });
-  const display = sized.shape[1] === spec.channels ? sized : repeatChannels(sized, spec.channels);
-  const x = scaleInput(display, scale);
-  return { x, display };
+  return { x: scaleInput(display, pre.scale), display };
 }
 
 /** Per-image min–max scaling to [0,1]. */
@@ -150,7 +143,7 @@ function parseRange(r: string | undefined, n: number, where: string, dflt: [numb
   return Array.from({ length: b - a }, (_, i) => a + i);
 }
 
-async function npyBatch(path: string, spec: ModelSpec, scale: InputScale): Promise<Batch> {
+async function npyBatch(path: string, spec: ModelSpec, pre: Preprocessing, log: PreprocessLog): Promise<Batch> {
   const raw = await readNpyFile(path);
   if (raw.dtype === 'bool') throw new UsageError(`${path}: bool arrays are not images`);
   const x = raw.dtype === 'float32' ? (raw as Tensor) : new Tensor(Float32Array.from(raw.data as ArrayLike<number>, Number), raw.shape);
@@ -165,11 +158,11 @@ async function npyBatch(path: string, spec: ModelSpec, scale: InputScale): Promi
   if (!shaped) {
     throw new UsageError(`${path}: shape [${s.join(', ')}] does not fit the model, which takes ${expectShape(spec)} (a float batch, already preprocessed); raw images are [H,W] or [N,H,W] arrays, or integer [N,1|3,H,W]`);
   }
-  const { x: mx, display } = preprocess(unitPerImage(shaped), spec, scale, path);
+  const { x: mx, display } = preprocess(unitPerImage(shaped), spec, pre, path, log);
   return { x: mx, display, description: `${path} [${s.join(', ')}] as raw images (min–max per image), at ${spec.height}×${spec.width}`, sources: rows(path, shaped.shape[0]!, 'min–max per image') };
 }
 
-function npzBatch(arg: string, spec: ModelSpec, scale: InputScale): Batch {
+function npzBatch(arg: string, spec: ModelSpec, pre: Preprocessing, log: PreprocessLog): Batch {
   const m = /^(.*?)(?::([^:]*))?(?::([^:]*))?$/i.exec(arg)!;
   const [, file, splitArg, rangeArg] = m;
   const split = (splitArg === undefined || splitArg === '' ? 'test' : splitArg.toLowerCase()) as Split;
@@ -183,7 +176,7 @@ function npzBatch(arg: string, spec: ModelSpec, scale: InputScale): Batch {
   const ds = loadMedMnist(path, split);
   const idx = parseRange(rangeArg, datasetSize(ds), arg);
   const sel = selectRows(ds, idx);
-  const { x, display } = preprocess(sel.images, spec, scale, arg);
+  const { x, display } = preprocess(sel.images, spec, pre, arg, log);
   return {
     x,
     display,
@@ -194,75 +187,63 @@ function npzBatch(arg: string, spec: ModelSpec, scale: InputScale): Batch {
   };
 }
 
-function imageFilesBatch(files: string[], spec: ModelSpec, scale: InputScale): Batch {
+function imageFilesBatch(files: string[], spec: ModelSpec, pre: Preprocessing, log: PreprocessLog): Batch {
   const parts: Tensor[] = [];
   for (const f of files) {
     if (!existsSync(f)) throw new UsageError(`${f}: no such file`);
-    let img;
+    let t: Tensor;
     try {
-      img = decodeImage(readFileSync(f), f, { channels: spec.channels === 1 ? 1 : 3 });
+      t = decodeImage(readFileSync(f), f).tensor;
     } catch (e) {
       throw new UsageError((e as Error).message);
     }
-    const t = img.tensor;
-    if (parts.length && (t.shape[1] !== parts[0]!.shape[2] || t.shape[2] !== parts[0]!.shape[3])) {
-      // different sizes: resize each to the model's size first
-      parts.push(resize(t.reshape([1, ...t.shape]), [spec.height, spec.width], { antialias: true }));
-      continue;
-    }
-    parts.push(t.reshape([1, ...t.shape]));
+    parts.push(preprocess(t.reshape([1, ...t.shape]), spec, { ...pre, scale: 'unit' }, f, log).display);
   }
-  const same = parts.every((p) => p.shape[2] === parts[0]!.shape[2] && p.shape[3] === parts[0]!.shape[3]);
-  const batch = same ? Tensor.concat0(parts) : Tensor.concat0(parts.map((p) => (p.shape[2] === spec.height && p.shape[3] === spec.width ? p : resize(p, [spec.height, spec.width], { antialias: true }))));
-  const { x, display } = preprocess(batch, spec, scale, files.join(','));
-  return { x, display, description: `${files.length} image file(s) at ${spec.height}×${spec.width}`, sources: files.map((file) => ({ file })) };
+  const display = Tensor.concat0(parts);
+  return { x: scaleInput(display, pre.scale), display, description: `${files.length} image file(s) at ${spec.height}×${spec.width}`, sources: files.map((file) => ({ file })) };
 }
 
-async function dicomBatch(arg: string, spec: ModelSpec, scale: InputScale): Promise<Batch> {
-  const [file, rangeArg] = splitSpec(arg, /\.dcm$/i);
+/** DICOM frames and NIfTI slices, read as the data pipeline reads them (data/medical-folder.ts MedicalReader). */
+async function medicalBatch(arg: string, kind: 'dicom' | 'nifti', spec: ModelSpec, pre: Preprocessing, log: PreprocessLog): Promise<Batch> {
+  const [file, rest] = splitSpec(arg, kind === 'dicom' ? /\.(dcm|dicom|dic)$/i : /\.nii(\.gz)?$/i);
+  let axis: SliceAxis | undefined;
+  let rangeArg = rest;
+  if (kind === 'nifti') {
+    let [axisArg, r] = (rest ?? '').split(':') as [string, string | undefined];
+    if (r === undefined && /^\d+(-\d+)?$/.test(axisArg)) [axisArg, r] = ['', axisArg]; // vol.nii:12 = slice 12 along the default axis
+    // One default with training data (medical-folder.ts) and the workbench: --axis, else the card's, else k.
+    axis = (axisArg === '' ? pre.axis : axisArg.toLowerCase()) as SliceAxis;
+    if (!SLICE_AXES.includes(axis)) throw new UsageError(`${arg}: unknown axis '${axisArg}' (valid: ${SLICE_AXES.join(', ')})`);
+    rangeArg = r;
+  }
   if (!existsSync(file)) throw new UsageError(`${file}: no such file`);
-  let img;
+  const reader = new MedicalReader({ window: pre.window, axis });
+  let count: number;
   try {
-    img = await readDicomFile(file);
+    if (kind === 'dicom') await loadJpeg2000Codec();
+    count = reader.count(file, kind, axis);
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  const shown = applyWindow(img); // [F,H,W] or [F,3,H,W] in [0,1]
-  const s = shown.shape;
-  const frames = s.length === 3 ? shown.reshape([s[0]!, 1, s[1]!, s[2]!]) : shown;
-  const idx = parseRange(rangeArg, frames.shape[0]!, arg);
-  const size = frames.size / frames.shape[0]!;
-  const sel = new Float32Array(idx.length * size);
-  idx.forEach((f, i) => sel.set(frames.data.subarray(f * size, (f + 1) * size), i * size));
-  const { x, display } = preprocess(new Tensor(sel, [idx.length, ...frames.shape.slice(1)]), spec, scale, arg);
-  return { x, display, description: `${file} frames ${idx[0]}-${idx.at(-1)! + 1} (windowed) at ${spec.height}×${spec.width}`, sources: idx.map((frame) => ({ file, frame, window: "the file's own window, else its value range" })) };
-}
-
-async function niftiBatch(arg: string, spec: ModelSpec, scale: InputScale): Promise<Batch> {
-  const [file, rest] = splitSpec(arg, /\.nii(\.gz)?$/i);
-  const [axisArg, rangeArg] = (rest ?? '').split(':') as [string, string | undefined];
-  // The same default as training data (medical-folder.ts) and the workbench (web/volume.ts): one slice, one input.
-  const axis = (axisArg === '' ? 'k' : axisArg.toLowerCase()) as SliceAxis;
-  if (!AXES.includes(axis)) throw new UsageError(`${arg}: unknown axis '${axisArg}' (valid: ${AXES.join(', ')})`);
-  if (!existsSync(file)) throw new UsageError(`${file}: no such file`);
-  let vol;
-  try {
-    vol = await readNiftiFile(file);
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-  const all = niftiSlices(vol, axis);
-  const n = all.shape[0]!;
-  const mid = Math.floor(n / 2);
-  const lo = Math.max(0, mid - DEFAULT_COUNT / 2);
-  const idx = parseRange(rangeArg, n, arg, [lo, Math.min(n, lo + DEFAULT_COUNT)]);
-  const [, h, w] = all.shape as [number, number, number];
-  const sel = new Float32Array(idx.length * h * w);
-  idx.forEach((k, i) => sel.set(all.data.subarray(k * h * w, (k + 1) * h * w), i * h * w));
-  const { scaled, from } = scaleNiftiSlices(vol, new Tensor(sel, [idx.length, 1, h, w]), 0, file);
-  const { x, display } = preprocess(scaled, spec, scale, arg);
-  const window = from === 'cal' ? "the header's cal_min–cal_max" : 'volume min–max';
-  return { x, display, description: `${file} ${axis} slices ${idx[0]}-${idx.at(-1)! + 1} (${window}) at ${spec.height}×${spec.width}`, sources: idx.map((slice) => ({ file, axis, slice, window })) };
+  const mid = Math.floor(count / 2);
+  const lo = kind === 'dicom' ? 0 : Math.max(0, mid - DEFAULT_COUNT / 2);
+  const idx = parseRange(rangeArg, count, arg, [lo, Math.min(count, lo + DEFAULT_COUNT)]);
+  const images = reader.read(file, kind, kind === 'dicom' ? { frames: idx } : { slices: idx, axis });
+  const { x, display } = preprocess(Tensor.concat0(images.map((t) => t.reshape([1, ...t.shape]))), spec, pre, arg, log);
+  for (const note of reader.stats.notes()) log.windows.add(note);
+  const st = reader.stats;
+  const window = pre.window
+    ? `window centre ${pre.window[0]}, width ${pre.window[1]}`
+    : kind === 'dicom'
+      ? st.windowFrom.file ? "the file's own window" : st.windowFrom.colour ? 'colour, /(2^bits − 1)' : 'the value range of all frames'
+      : st.niftiCalRange ? "the header's cal_min–cal_max" : 'volume min–max';
+  const what = kind === 'dicom' ? 'frames' : `${axis} slices`;
+  return {
+    x,
+    display,
+    description: `${file} ${what} ${idx[0]}-${idx.at(-1)! + 1} (${window}) at ${spec.height}×${spec.width}`,
+    sources: idx.map((k) => (kind === 'dicom' ? { file, frame: k, window } : { file, axis, slice: k, window })),
+  };
 }
 
 /** 'path.ext:rest' → [path, rest]; the path is the longest prefix ending in the extension. */
@@ -275,8 +256,10 @@ function splitSpec(arg: string, ext: RegExp): [string, string | undefined] {
   return [arg, undefined];
 }
 
-export async function loadBatch(input: string | undefined, spec: ModelSpec, scale: InputScale = 'pm1'): Promise<Batch> {
-  const b = await readBatch(input, spec, scale);
+export async function loadBatch(input: string | undefined, spec: ModelSpec, pre: Preprocessing = DEFAULT_PREPROCESSING): Promise<Batch> {
+  const log = new PreprocessLog();
+  const b = await readBatch(input, spec, pre, log);
+  b.notes = log.notes();
   const bad = b.x.data.findIndex((v) => !Number.isFinite(v));
   if (bad >= 0) {
     const per = b.x.data.length / b.x.shape[0]!;
@@ -286,20 +269,20 @@ export async function loadBatch(input: string | undefined, spec: ModelSpec, scal
   return b;
 }
 
-async function readBatch(input: string | undefined, spec: ModelSpec, scale: InputScale): Promise<Batch> {
-  if (input === undefined) return npzBatch(`pneumoniamnist:test:0-${DEFAULT_COUNT}`, spec, scale);
+async function readBatch(input: string | undefined, spec: ModelSpec, pre: Preprocessing, log: PreprocessLog): Promise<Batch> {
+  if (input === undefined) return npzBatch(`pneumoniamnist:test:0-${DEFAULT_COUNT}`, spec, pre, log);
   if (/\.npy$/i.test(input)) {
     if (!existsSync(input)) throw new UsageError(`${input}: no such file`);
-    return npyBatch(input, spec, scale);
+    return npyBatch(input, spec, pre, log);
   }
   const files = input.split(',').map((s) => s.trim()).filter(Boolean);
-  if (files.length && files.every((f) => /\.(png|jpe?g)$/i.test(f))) return imageFilesBatch(files, spec, scale);
-  if (/\.dcm(:|$)/i.test(input)) return dicomBatch(input, spec, scale);
-  if (/\.nii(\.gz)?(:|$)/i.test(input)) return niftiBatch(input, spec, scale);
+  if (files.length && files.every((f) => /\.(png|jpe?g)$/i.test(f))) return imageFilesBatch(files, spec, pre, log);
+  if (/\.(dcm|dicom|dic)(:|$)/i.test(input)) return medicalBatch(input, 'dicom', spec, pre, log);
+  if (/\.nii(\.gz)?(:|$)/i.test(input)) return medicalBatch(input, 'nifti', spec, pre, log);
   const file = input.split(':')[0]!;
   if (/\.npz$/i.test(file) || file.toLowerCase() in BUNDLED_DATASETS) {
     if (/\.npz$/i.test(file) && !existsSync(file)) throw new UsageError(`${file}: no such file`);
-    return npzBatch(input, spec, scale);
+    return npzBatch(input, spec, pre, log);
   }
   throw new UsageError(
     `--input '${input}': expected x.npy, data.npz[:split[:range]], a bundled dataset (${Object.keys(BUNDLED_DATASETS).join(', ')}), a.png[,b.jpg...], scan.dcm[:range] or vol.nii[.gz][:axis[:range]]`,

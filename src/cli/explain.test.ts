@@ -116,7 +116,7 @@ test('candor explain: bad method options and inputs are clear errors listing wha
     [['--methods', 'scorecam', '--scorecam-variant', 'keras'], /unknown variant 'keras' \(valid: pytorch-grad-cam, paper, tf-keras-vis\)/],
     [['--methods', 'ig', '--opt', 'steps'], /expected method\.key=value or key=value/],
     [['--methods', 'saliency', '--scale', 'z'], /--scale must be one of pm1, unit, imagenet/],
-    [['--methods', 'saliency', '--input', join(repoRoot, 'src/io/fixtures/nifti/anatomical.nii:diagonal')], /unknown axis 'diagonal' \(valid: k, j, i, axial, coronal, sagittal\)/],
+    [['--methods', 'saliency', '--input', join(repoRoot, 'src/io/fixtures/nifti/anatomical.nii:diagonal')], /unknown axis 'diagonal' \(valid: i, j, k, axial, coronal, sagittal\)/],
     [['--methods', 'saliency', '--input', join(repoRoot, 'src/io/fixtures/dicom/SC_rgb_rle_2frame.dcm:5')], /range 5-6 is empty or outside the 2 available/],
     [['--methods', 'saliency', '--input', 'scan.tiff'], /expected x\.npy, data\.npz\[:split\[:range\]\], a bundled dataset .*, a\.png/],
   ];
@@ -198,7 +198,7 @@ test('explain.json records the model, every image\'s source, predictions, target
   for (const m of rec.maps) {
     const parts = [];
     for (const img of rec.images) {
-      const b = await loadBatch(`${img.source.file}:${img.source.split}:${img.source.index}`, { channels: rec.model.input.channels, height: rec.model.input.height, width: rec.model.input.width }, rec.input.scale);
+      const b = await loadBatch(`${img.source.file}:${img.source.split}:${img.source.index}`, { channels: rec.model.input.channels, height: rec.model.input.height, width: rec.model.input.width }, { ...rec.input.preprocessing, window: rec.input.preprocessing.window ?? undefined });
       parts.push(b.x);
     }
     const x = Tensor.concat0(parts);

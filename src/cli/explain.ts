@@ -29,7 +29,8 @@ import type { Target } from '../explain/types.js';
 import { getColormap } from '../viz/colormap.js';
 import { overlayPng } from '../viz/overlay.js';
 import { gridPng, type GridRow } from '../viz/grid.js';
-import { parse, parseIntArg, parseScale, required, UsageError } from './args.js';
+import { parse, parseIntArg, required, UsageError } from './args.js';
+import { resolvePreprocessing, describeResolved, resolvedRecord, PREPROCESS_OPTIONS, PREPROCESS_HELP } from './preprocess-args.js';
 import { DEFAULT_COUNT, loadBatch, modelSpec, sourceLabel } from './explain-input.js';
 
 export const BASELINE_MODEL = fileURLToPath(new URL('../../models/baseline/small_cnn_pneumoniamnist64.onnx', import.meta.url));
@@ -71,7 +72,8 @@ const optionHelp = (): string =>
     .filter(Boolean)
     .join('\n');
 
-export const EXPLAIN_USAGE = `usage: candor explain --methods M1,M2,... --out DIR [--model m.onnx] [--input SPEC] [--scale pm1]
+export const EXPLAIN_USAGE = `usage: candor explain --methods M1,M2,... --out DIR [--model m.onnx] [--input SPEC]
+       [--scale pm1] [--window C,W] [--axis k] [--resize stretch|pad|crop]
        [--layer L[,L2]] [--target pred|K|NAME|all] [--opt method.key=value ...] [--keep-channels]
        [--colormap jet] [--diverging-colormap rdbu_r] [--alpha 0.5] [--batch-size N] [--threads N] [--force]
 
@@ -83,14 +85,14 @@ export const EXPLAIN_USAGE = `usage: candor explain --methods M1,M2,... --out DI
                                MedMNIST images (split train|val|test, default test; range K or A-B,
                                end exclusive, default 0-${DEFAULT_COUNT})
               a.png[,b.jpg,...]  PNG/JPEG files
-              scan.dcm[:range]   DICOM frames, windowed (file window, else full range)
-              vol.nii[.gz][:axis[:range]]  NIfTI slices; axis k (default: the third voxel axis as stored, as
-                               training data and the workbench), j, i, or axial, coronal, sagittal (RAS+);
-                               default ${DEFAULT_COUNT} slices around the middle
-              All but a ready .npy are resized to the model's input, channels repeated (1 → 3) or
-              averaged (RGB → grey) and scaled by --scale. (default: pneumoniamnist:test:0-${DEFAULT_COUNT})
-  --scale     pm1 (x·2−1, as candor trains; default), unit ([0,1]), imagenet (torchvision mean/std)
-              or byte ([0,255]: Keras models with a Rescaling layer)
+              scan.dcm[:range]   DICOM frames, windowed (--window, else the file's window, else full range)
+              vol.nii[.gz][:axis[:range]]  NIfTI slices along axis (default --axis: k, the third voxel axis
+                               as stored, as training data and the workbench), j, i, or axial, coronal,
+                               sagittal (RAS+); default ${DEFAULT_COUNT} slices around the middle
+              All but a ready .npy are read as training data are: channels repeated (1 → 3) or converted
+              (RGB → grey, BT.601 luma), resized by --resize, scaled by --scale; anything beyond a plain
+              resize is announced and recorded in explain.json. (default: pneumoniamnist:test:0-${DEFAULT_COUNT})
+${PREPROCESS_HELP}
   --layer     CAM layer(s): module path (features.8) or tensor name; several, comma-separated, are
               aggregated (pytorch-grad-cam). Default: the last 4-D activation
   --target    'pred' (single-label default), a class/label index or name, or 'all': every label of a
@@ -219,7 +221,7 @@ export async function explainCommand(argv: string[]): Promise<void> {
       opacity: { type: 'string' },
       out: { type: 'string' },
       opt: { type: 'string', multiple: true },
-      scale: { type: 'string' },
+      ...PREPROCESS_OPTIONS,
       'keep-channels': { type: 'boolean' },
       ...Object.fromEntries(Object.keys(SHORTCUTS).map((k) => [k, { type: 'string' as const }])),
       'batch-size': { type: 'string' },
@@ -242,7 +244,6 @@ export async function explainCommand(argv: string[]): Promise<void> {
   const out = required(values.out, '--out', EXPLAIN_USAGE);
   if (values.alpha !== undefined && values.opacity !== undefined) throw new UsageError('give --alpha or --opacity, not both');
   const viz = { colormap: values.colormap ?? 'jet', divergingColormap: values['diverging-colormap'] ?? 'rdbu_r', alpha: values.opacity !== undefined ? parseAlpha(values.opacity, '--opacity') : parseAlpha(values.alpha) };
-  const scale = parseScale(values.scale ?? 'pm1');
   const vals = values as Record<string, unknown>;
   const perMethod = await methodOptions(methods, (values.opt as string[] | undefined) ?? [], Object.fromEntries(Object.keys(SHORTCUTS).map((k) => [k, vals[k] as string | undefined])));
   const layer = values.layer === undefined ? undefined : values.layer.includes(',') ? values.layer.split(',').map((l) => l.trim()) : values.layer;
@@ -258,13 +259,16 @@ export async function explainCommand(argv: string[]): Promise<void> {
   }
   const modelPath = values.model ?? BASELINE_MODEL;
   if (!existsSync(modelPath)) throw new UsageError(`${modelPath}: no such model file`);
+  const resolved = resolvePreprocessing(values, modelPath);
   const model = loadModel(modelPath, {
     batchSize: parseIntArg(values['batch-size'], '--batch-size', 64),
     threads: values.threads ? parseIntArg(values.threads, '--threads', 0) : undefined,
   });
   try {
     const spec = modelSpec(model, modelPath);
-    const batch = await loadBatch(values.input, spec, scale);
+    const batch = await loadBatch(values.input, spec, resolved.pre);
+    console.error(`candor explain: ${describeResolved(resolved)}`);
+    for (const note of batch.notes ?? []) console.error(`candor explain: ${note}`);
     const n = batch.x.shape[0]!;
     const [, c, h, w] = batch.x.shape as [number, number, number, number];
     const classNames = spec.classNames ?? (batch.classNames?.length === model.numClasses ? batch.classNames : defaultClassNames(model.numClasses));
@@ -358,7 +362,7 @@ export async function explainCommand(argv: string[]): Promise<void> {
         multiLabel: model.multiLabel,
         adaptations: model.adaptations(),
       },
-      input: { spec: values.input ?? `pneumoniamnist:test:0-${DEFAULT_COUNT}`, description: batch.description, scale },
+      input: { spec: values.input ?? `pneumoniamnist:test:0-${DEFAULT_COUNT}`, description: batch.description, scale: resolved.pre.scale, preprocessing: resolvedRecord(resolved), notes: batch.notes ?? [] },
       images: batch.sources.map((source, i) => ({
         source,
         label: batch.labels ? classNames[batch.labels[i]!] ?? batch.labels[i] : null,

@@ -10,13 +10,14 @@ import type { OptimizerType } from '../train/optim.js';
 import { saveModel, cardPath } from '../train/card.js';
 import { balancedClassWeights, formatMetrics, trainModel } from '../train/train-model.js';
 import { classCounts } from '../data/dataset.js';
-import { parse, parseFrames, parseIntArg, parseWindow, required, UsageError } from './args.js';
+import { parse, parseFrames, parseIntArg, required, UsageError } from './args.js';
+import { PREPROCESS_HELP, PREPROCESS_OPTIONS, resolvePreprocessing } from './preprocess-args.js';
 
 export const TRAIN_USAGE = `usage: candor train --out model.onnx [--data pneumoniamnist|file.npz|image-folder|labels.csv] [--arch small-cnn] [--size 64]
        [--epochs 10] [--batch-size 128] [--optimizer adam|adamw|sgd] [--lr 0.001] [--weight-decay 0]
        [--schedule constant|cosine|onecycle] [--class-weights balanced] [--augment]
        [--random-labels] [--shortcut corner:8|stripe:3|text:L[@p]] [--seed 0] [--threads N] [--limit N] [--force]
-       [--window C,W] [--frames first|all]
+       [--scale pm1] [--window C,W] [--axis k] [--resize stretch|pad|crop] [--frames first|all]
 
 Trains on the training split, keeps the epoch with the best validation AUROC (accuracy for more
 than two classes), evaluates on the test split, and writes model.onnx and model.json (the card).
@@ -24,8 +25,11 @@ MedMNIST archives bring their own splits; folders (one sub-folder per class, sea
 PNG, JPEG and DICOM — by its DICM marker, any extension) and CSVs of file,label[,group] (DICOM,
 PNG/JPEG, NIfTI slices as scan.nii.gz#slice=12, DICOM frames as cine.dcm#frame=3) get a seeded,
 stratified 70/15/15 split that keeps a file (or a CSV group: patient) in one split. DICOM is windowed
-by --window C,W, else the file's own window, else min–max; MONOCHROME1 is inverted.
-Architectures: ${Object.keys(ARCHITECTURES).join(', ')}.`;
+by --window C,W, else the file's own window, else min–max; MONOCHROME1 is inverted. The card records
+the preprocessing, and every command (explain, metrics, audit, the workbench…) uses it for this model.
+Architectures: ${Object.keys(ARCHITECTURES).join(', ')}.
+
+${PREPROCESS_HELP}`;
 
 const OPTIMIZERS: Record<string, OptimizerType> = { adam: 'Adam', adamw: 'AdamW', sgd: 'SGD' };
 
@@ -50,7 +54,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
       seed: { type: 'string', default: '0' },
       threads: { type: 'string' },
       limit: { type: 'string' },
-      window: { type: 'string' },
+      ...PREPROCESS_OPTIONS,
       frames: { type: 'string' },
       force: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
@@ -84,7 +88,8 @@ export async function trainCommand(argv: string[]): Promise<void> {
   if (!['constant', 'cosine', 'onecycle'].includes(v.schedule!)) throw new UsageError('--schedule must be constant, cosine or onecycle');
 
   console.error(`candor train: preparing ${v.data} at ${size}×${size}…`);
-  const data = await prepareDataAsync(v.data!, { size, shortcut: v.shortcut, randomLabels: v['random-labels'], seed, limit: v.limit ? parseIntArg(v.limit, '--limit', 0) : undefined, window: parseWindow(v.window), frames: parseFrames(v.frames) });
+  const { pre } = resolvePreprocessing(v);
+  const data = await prepareDataAsync(v.data!, { size, shortcut: v.shortcut, randomLabels: v['random-labels'], seed, limit: v.limit ? parseIntArg(v.limit, '--limit', 0) : undefined, window: pre.window, axis: pre.axis, resize: pre.resize, scale: pre.scale, frames: parseFrames(v.frames) });
   const k = data.train.classNames.length;
   const inChannels = data.train.images.shape[1]!;
   const model = buildArchitecture(v.arch!, { inChannels, numClasses: k, inputSize: size, seed, dropout: 'inference' });

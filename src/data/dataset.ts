@@ -15,6 +15,11 @@ interface DatasetBase {
   readonly classNames: readonly string[];
   /** Where the data came from, e.g. `pneumoniamnist.npz (train)`. */
   readonly source: string;
+  /**
+   * Where each image came from, when the loader knows: `pneumoniamnist.npz test[17]`,
+   * `NORMAL/im1.png`, `scan.nii.gz#slice=12&axis=k`, `cine.dcm#frame=3`. Row selection keeps it in step.
+   */
+  readonly origins?: readonly string[];
 }
 
 export interface SingleLabelDataset extends DatasetBase {
@@ -90,15 +95,16 @@ export function selectRows<D extends ImageDataset>(ds: D, indices: ArrayLike<num
   }
   const images = new Tensor(img, [m, C, H, W]);
   const src = source ?? ds.source;
+  const origins = ds.origins ? Array.from({ length: m }, (_, j) => ds.origins![indices[j]!]!) : undefined;
   if (ds.task === 'single') {
     const labels = new Int32Array(m);
     for (let j = 0; j < m; j++) labels[j] = ds.labels[indices[j]!]!;
-    return { ...ds, images, labels, source: src };
+    return { ...ds, images, labels, source: src, origins };
   }
   const k = ds.classNames.length;
   const lab = new Uint8Array(m * k);
   for (let j = 0; j < m; j++) lab.set(ds.labels.data.subarray(indices[j]! * k, (indices[j]! + 1) * k), j * k);
-  return { ...ds, images, labels: new Tensor(lab, [m, k]), source: src };
+  return { ...ds, images, labels: new Tensor(lab, [m, k]), source: src, origins };
 }
 
 /** Replace the images (same N), keeping labels and names: the hook for transforms. */
@@ -133,6 +139,7 @@ export function concatDatasets<D extends ImageDataset>(parts: readonly D[], sour
   }
   const images = Tensor.concat0(parts.map((p) => p.images));
   const src = source ?? parts.map((p) => p.source).join(' + ');
+  const origins = parts.every((p) => p.origins) ? parts.flatMap((p) => [...p.origins!]) : undefined;
   if (first.task === 'single') {
     const labels = new Int32Array(images.shape[0]!);
     let off = 0;
@@ -140,8 +147,8 @@ export function concatDatasets<D extends ImageDataset>(parts: readonly D[], sour
       labels.set(p.labels, off);
       off += p.labels.length;
     }
-    return { ...first, images, labels, source: src };
+    return { ...first, images, labels, source: src, origins };
   }
   const labels = Tensor.concat0((parts as readonly MultiLabelDataset[]).map((p) => p.labels));
-  return { ...first, images, labels, source: src } as D;
+  return { ...first, images, labels, source: src, origins } as D;
 }

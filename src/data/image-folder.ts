@@ -27,6 +27,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { decodeImage } from '../io/image.js';
 import { checkDataset, defaultClassNames, type ImageDataset, type MultiLabelDataset, type SingleLabelDataset } from './dataset.js';
 import { resize } from './resize.js';
+import { fitImage, matchChannels, PreprocessLog, type ResizePolicy } from './preprocessing.js';
 import { DicomError } from '../io/dicom.js';
 import { MedicalReader, NIFTI_EXT, isDicomFileSync, medicalKind, parseImageRef, DICOM_EXT, type ImageRef, type MedicalReadOptions } from './medical-folder.js';
 import { splitCsvLine } from '../io/csv.js';
@@ -42,6 +43,10 @@ export interface ImageFolderOptions extends MedicalReadOptions {
   classNames?: readonly string[];
   /** Antialias when downsampling (default true). */
   antialias?: boolean;
+  /** How images of another aspect ratio meet `size` (default 'stretch'; preprocessing.ts). */
+  resize?: ResizePolicy;
+  /** Counts what was done to the images (aspect changes, colour to grey). */
+  log?: PreprocessLog;
 }
 
 /** A loaded collection: the dataset, a split group per image, and notes for the data description. */
@@ -249,16 +254,19 @@ export function loadImageCollection(dir: string, opts: ImageFolderOptions = {}):
   const { labels: itemLabels, classNames } = findings ? { labels: new Int32Array(items.length), classNames: findings } : resolveLabels(items, where, opts.classNames);
   const size = opts.size === undefined ? null : typeof opts.size === 'number' ? [opts.size, opts.size] as const : opts.size;
   const antialias = opts.antialias ?? true;
-  const reader = new MedicalReader({ window: opts.window, frames: opts.frames });
+  const reader = new MedicalReader({ window: opts.window, frames: opts.frames, axis: opts.axis });
+  const log = opts.log ?? new PreprocessLog();
 
   const images: Tensor[] = [];
   const owner: number[] = []; // item index per image
+  const origins: string[] = [];
   const perClass = new Array<number>(classNames.length).fill(0);
   items.forEach((it, i) => {
     let decoded: Tensor[];
+    const refs: string[] = [];
     try {
       if (it.kind === 'image') decoded = [decodeImage(new Uint8Array(readFileSync(it.path)), it.path).tensor];
-      else decoded = reader.read(it.path, it.kind, it.ref);
+      else decoded = reader.read(it.path, it.kind, it.ref, refs);
     } catch (err) {
       const msg = (err as Error).message;
       if (!csvPath && err instanceof DicomError && /no Pixel Data/.test(msg)) {
@@ -268,8 +276,10 @@ export function loadImageCollection(dir: string, opts: ImageFolderOptions = {}):
       if (it.line !== undefined) throw new Error(`${where}:${it.line}: ${msg}`);
       throw err;
     }
+    const file = relative(dir, it.path) || it.path;
+    decoded.forEach((_, j) => origins.push(`${file}${refs[j] ?? ''}`));
     for (const t0 of decoded) {
-      const t = size && (t0.shape[1] !== size[0] || t0.shape[2] !== size[1]) ? resize(t0, size, { antialias }) : t0;
+      const t = !size ? t0 : antialias ? fitImage(t0, size, opts.resize ?? 'stretch', log) : resize(t0, size, { antialias });
       images.push(t);
       owner.push(i);
     }
@@ -304,11 +314,9 @@ export function loadImageCollection(dir: string, opts: ImageFolderOptions = {}):
   const px = new Float32Array(n * C * plane);
   images.forEach((t, i) => {
     const c0 = t.shape[0]!;
-    const d = t.data;
     const off = i * C * plane;
-    if (c0 === C) px.set(d, off);
-    else if (c0 === 1) for (let c = 0; c < C; c++) px.set(d, off + c * plane);
-    else for (let p = 0; p < plane; p++) px[off + p] = 0.299 * d[p]! + 0.587 * d[plane + p]! + 0.114 * d[2 * plane + p]!;
+    if (c0 === C) px.set(t.data, off);
+    else px.set(matchChannels(t, C, log, where).data, off);
   });
   const labels = Int32Array.from(owner, (i) => itemLabels[i]!);
   const groupIds = new Map<string, number>();
@@ -324,11 +332,11 @@ export function loadImageCollection(dir: string, opts: ImageFolderOptions = {}):
     const K = findings.length;
     const m = new Uint8Array(n * K);
     owner.forEach((it, i) => m.set(items[it]!.findings!, i * K));
-    const multi = checkDataset<MultiLabelDataset>({ task: 'multi', images: imagesT, labels: new Tensor(m, [n, K]), classNames: findings, source: where });
-    return { dataset: multi, groups, notes: reader.stats.notes() };
+    const multi = checkDataset<MultiLabelDataset>({ task: 'multi', images: imagesT, labels: new Tensor(m, [n, K]), classNames: findings, source: where, origins });
+    return { dataset: multi, groups, notes: [...reader.stats.notes(), ...(opts.log ? [] : log.notes())] };
   }
-  const dataset = checkDataset<SingleLabelDataset>({ task: 'single', images: imagesT, labels, classNames, source: where });
-  return { dataset, groups, notes: reader.stats.notes() };
+  const dataset = checkDataset<SingleLabelDataset>({ task: 'single', images: imagesT, labels, classNames, source: where, origins });
+  return { dataset, groups, notes: [...reader.stats.notes(), ...(opts.log ? [] : log.notes())] };
 }
 
 /** Load a folder-per-class tree or a `file,label` CSV into memory. */

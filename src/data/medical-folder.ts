@@ -25,7 +25,7 @@
 import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
 import { Tensor } from '../tensor/tensor.js';
 import { applyWindow, DicomError, hasDicomPreamble, readDicomSync, type DicomImage } from '../io/dicom.js';
-import { niftiSlices, readNifti, type NiftiVolume, type SliceAxis } from '../io/nifti.js';
+import { niftiSliceCount, niftiSlices, readNifti, type NiftiVolume, type SliceAxis } from '../io/nifti.js';
 import { scaleNiftiSlices } from '../io/nifti-scale.js';
 
 export const NIFTI_EXT = /\.(nii|nii\.gz|hdr|hdr\.gz)$/i;
@@ -37,6 +37,8 @@ export interface MedicalReadOptions {
   window?: readonly [number, number];
   /** Multi-frame DICOM without a `#frame=` reference: the first frame (default) or every frame. */
   frames?: 'first' | 'all';
+  /** NIfTI slice axis when a reference names none (default 'k'). */
+  axis?: SliceAxis;
 }
 
 /** Which 2-D images of a file a CSV row (or a folder entry) means. Indices are 0-based. */
@@ -235,7 +237,7 @@ function pick(list: number[] | 'all', count: number, what: string, path: string)
   return idx;
 }
 
-function dicomImages(d: Extract<Decoded, { kind: 'dicom' }>, ref: ImageRef | undefined, opts: MedicalReadOptions, stats: MedicalStats): Tensor<Float32Array>[] {
+function dicomImages(d: Extract<Decoded, { kind: 'dicom' }>, ref: ImageRef | undefined, opts: MedicalReadOptions, stats: MedicalStats, where?: string[]): Tensor<Float32Array>[] {
   const path = d.image.source;
   if (ref && (ref.slices !== undefined || ref.axis !== undefined || ref.t !== undefined)) {
     throw new Error(`${path}: slice/axis/t references are for NIfTI volumes; use #frame= for DICOM frames`);
@@ -246,19 +248,19 @@ function dicomImages(d: Extract<Decoded, { kind: 'dicom' }>, ref: ImageRef | und
   const idx = pick(frames, F, 'frame', path);
   const plane = C * H * W;
   stats.dicomImages += idx.length;
+  where?.push(...idx.map((f) => `#frame=${f}`));
   return idx.map((f) => new Tensor(d.scaled.data.slice(f * plane, (f + 1) * plane), [C, H, W]));
 }
 
-function niftiImages(d: Extract<Decoded, { kind: 'nifti' }>, ref: ImageRef | undefined, opts: MedicalReadOptions, stats: MedicalStats): Tensor<Float32Array>[] {
+function niftiImages(d: Extract<Decoded, { kind: 'nifti' }>, ref: ImageRef | undefined, opts: MedicalReadOptions, stats: MedicalStats, where?: string[]): Tensor<Float32Array>[] {
   const vol = d.volume;
   const path = vol.source;
   if (ref?.frames !== undefined) throw new Error(`${path}: #frame= is for DICOM files; use #slice= for NIfTI volumes`);
-  const axis = ref?.axis ?? 'k';
+  const axis = ref?.axis ?? opts.axis ?? 'k';
   const t = ref?.t ?? 0;
   const nt = vol.dims[3] ?? 1;
   if (t >= nt) throw new Error(`${path}: volume index t = ${t} is out of range (the file has ${nt}; indices start at 0)`);
-  const a = axis === 'axial' || axis === 'k' ? 2 : axis === 'coronal' || axis === 'j' ? 1 : 0;
-  const count = vol.dims[a]!;
+  const count = niftiSliceCount(vol, axis);
   let slices = ref?.slices;
   if (slices === undefined) {
     if (count !== 1) throw new Error(`${path}: which slice? The volume has ${count} along axis ${axis}: write e.g. '${path.split(/[\\/]/).pop()}#slice=${Math.floor(count / 2)}' (or slice=a-b, slice=all)`);
@@ -279,6 +281,7 @@ function niftiImages(d: Extract<Decoded, { kind: 'nifti' }>, ref: ImageRef | und
     if (r.from === 'cal') stats.niftiCalRange = true;
   }
   stats.niftiSlices += N;
+  where?.push(...idx.map((k) => `#slice=${k}&axis=${axis}${t ? `&t=${t}` : ''}`));
   stats.niftiAxes.add(axis);
   const plane = H * W;
   return Array.from({ length: N }, (_, n) => new Tensor(scaled.data.slice(n * plane, (n + 1) * plane), [1, H, W]));
@@ -316,9 +319,18 @@ export class MedicalReader {
     return d;
   }
 
-  /** The `[C,H,W]` images in [0, 1] that `path` (+ `ref`) stands for. */
-  read(path: string, kind: MedicalKind, ref?: ImageRef): Tensor<Float32Array>[] {
+  /** How many frames a DICOM file has, or slices a NIfTI volume has along `axis` (default: the reader's). */
+  count(path: string, kind: MedicalKind, axis?: SliceAxis): number {
     const d = this.decoded(path, kind);
-    return d.kind === 'dicom' ? dicomImages(d, ref, this.opts, this.stats) : niftiImages(d, ref, this.opts, this.stats);
+    return d.kind === 'dicom' ? d.scaled.shape[0]! : niftiSliceCount(d.volume, axis ?? this.opts.axis ?? 'k');
+  }
+
+  /**
+   * The `[C,H,W]` images in [0, 1] that `path` (+ `ref`) stands for; `where`, when given, receives one
+   * reference per image (`#frame=2`, `#slice=12&axis=k`) for the record of where each image came from.
+   */
+  read(path: string, kind: MedicalKind, ref?: ImageRef, where?: string[]): Tensor<Float32Array>[] {
+    const d = this.decoded(path, kind);
+    return d.kind === 'dicom' ? dicomImages(d, ref, this.opts, this.stats, where) : niftiImages(d, ref, this.opts, this.stats, where);
   }
 }

@@ -62,7 +62,7 @@ export function medMnistFromArchive(npz: NpzArchive, split: Split, source: strin
   for (const k of [ik, lk]) {
     if (!npz.has(k)) {
       const splits = SPLITS.filter((s) => npz.has(`${s}_images`));
-      throw new Error(`${source}: no '${k}' array for the ${split} split (arrays: ${npz.keys.join(', ') || 'none'}; splits present: ${splits.join(', ') || 'none'})`);
+      throw new Error(`${source}: no '${k}' array for the ${split} split (arrays: ${npz.keys.join(', ') || 'none'}; splits present: ${splits.join(', ') || 'none'})${splits.length && !splits.includes('train') ? '; a file without training images is an external test set: evaluate all of it with --split all (the audit then needs --train-data)' : ''}`);
     }
   }
   const img = npz.get(ik);
@@ -94,6 +94,8 @@ export function medMnistFromArchive(npz: NpzArchive, split: Split, source: strin
   const name = (opts.name ?? medMnistName(source) ?? '').toLowerCase();
   const table = opts.classNames ?? MEDMNIST_CLASSES[name];
   const where = `${source} (${split})`;
+  const file = source.split(/[\\/]/).pop()!;
+  const origins = Array.from({ length: n }, (_, i) => `${file} ${split}[${i}]`);
   const K = ls.length === 2 ? ls[1]! : 1;
   const values = labelValues(lab);
   if (K > 1) {
@@ -104,7 +106,7 @@ export function medMnistFromArchive(npz: NpzArchive, split: Split, source: strin
       m[i] = v;
     }
     const classNames = table && table.length === K ? [...table] : defaultClassNames(K);
-    return checkDataset({ task: 'multi', images, labels: new Tensor(m, [n, K]), classNames, source: where });
+    return checkDataset({ task: 'multi', images, labels: new Tensor(m, [n, K]), classNames, source: where, origins });
   }
   for (let i = 0; i < n0; i++) {
     if (values[i]! < 0) throw new Error(`${source}: '${lk}' holds a negative label (${values[i]}) at row ${i}`);
@@ -119,12 +121,20 @@ export function medMnistFromArchive(npz: NpzArchive, split: Split, source: strin
     }
   }
   const classNames = table && table.length === k ? [...table] : defaultClassNames(k);
-  return checkDataset({ task: 'single', images, labels: values.slice(0, n), classNames, source: where });
+  return checkDataset({ task: 'single', images, labels: values.slice(0, n), classNames, source: where, origins });
 }
 
 /** Load one split of a MedMNIST `.npz` file. */
 export function loadMedMnist(path: string, split: Split, opts: MedMnistOptions = {}): ImageDataset {
   return medMnistFromArchive(openNpzFileSync(path), split, path, opts);
+}
+
+/** Every split the file holds (train, val, test order); an error if it holds none. */
+export function loadMedMnistPresent(path: string, opts: MedMnistOptions = {}): ImageDataset[] {
+  const npz = openNpzFileSync(path);
+  const present = SPLITS.filter((s) => npz.has(`${s}_images`));
+  if (!present.length) throw new Error(`${path}: no '<split>_images' arrays (arrays: ${npz.keys.join(', ') || 'none'}); a MedMNIST-style .npz holds train_images/train_labels, val_…, test_…, or only test_… for an external test set`);
+  return present.map((s) => medMnistFromArchive(npz, s, path, opts));
 }
 
 /** Load the train, val and test splits (the file is read once). */

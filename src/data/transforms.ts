@@ -52,7 +52,7 @@ export function denormalize(t: Tensor, mean: number | readonly number[], std: nu
  *   pm1: (x − 0.5) / 0.5 ∈ [−1, 1] — the tutorial's, and every model candor trains;
  *   unit: x ∈ [0, 1];
  *   imagenet: (x − mean) / std with torchvision's ImageNet statistics per channel (a 1-channel model
- *     gets the first channel's);
+ *     gets their averages, mean 0.449 and std 0.226, as the workbench always did);
  *   byte: 255·x ∈ [0, 255] — Keras models that carry their own Rescaling layer.
  */
 export const INPUT_SCALES = ['pm1', 'unit', 'imagenet', 'byte'] as const;
@@ -69,7 +69,7 @@ export function scaleInput(t: Tensor, scale: InputScale): Tensor {
       return normalize(t, 0, 1 / 255);
     case 'imagenet':
       if (c !== 1 && c !== 3) throw new Error(`imagenet scaling needs 1 or 3 channels, the images have ${c}`);
-      return normalize(t, [0.485, 0.456, 0.406].slice(0, c), [0.229, 0.224, 0.225].slice(0, c));
+      return c === 3 ? normalize(t, [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]) : normalize(t, 0.449, 0.226);
     default:
       throw new Error(`unknown input scale '${scale as string}' (valid: ${INPUT_SCALES.join(', ')})`);
   }

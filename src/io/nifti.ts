@@ -413,9 +413,23 @@ export function niftiRange(vol: NiftiVolume, t = 0, source = vol.source): [numbe
  * the right and superior up. Flip columns for the radiological convention.
  * @param indices slice indices along the axis (default: all).
  */
+/** The volume slices along `axis` are cut from: the file's voxel grid, or for planes its RAS+ reorientation (kept per volume). */
+function sliceGrid(vol: NiftiVolume, axis: SliceAxis): NiftiVolume {
+  if (axis !== 'axial' && axis !== 'coronal' && axis !== 'sagittal') return vol;
+  let c = canonical.get(vol);
+  if (!c) canonical.set(vol, (c = niftiToCanonical(vol)));
+  return c;
+}
+const canonical = new WeakMap<NiftiVolume, NiftiVolume>();
+
+/** How many slices the volume has along `axis` (after reorienting for anatomical planes). */
+export function niftiSliceCount(vol: NiftiVolume, axis: SliceAxis): number {
+  const a = axis === 'axial' || axis === 'k' ? 2 : axis === 'coronal' || axis === 'j' ? 1 : 0;
+  return sliceGrid(vol, axis).dims[a]!;
+}
+
 export function niftiSlices(vol: NiftiVolume, axis: SliceAxis, indices?: readonly number[], opts: SliceOptions = {}): Tensor<Float32Array> {
-  const anatomical = axis === 'axial' || axis === 'coronal' || axis === 'sagittal';
-  const v = anatomical ? niftiToCanonical(vol) : vol;
+  const v = sliceGrid(vol, axis);
   const a = axis === 'axial' || axis === 'k' ? 2 : axis === 'coronal' || axis === 'j' ? 1 : 0;
   const [nx, ny, nz] = v.dims as [number, number, number];
   const nt = v.dims[3] ?? 1;

@@ -21,6 +21,8 @@ export interface ModelCard {
   /** One class per image (softmax), or independent labels (one sigmoid each); read by loadModel. */
   task?: 'single' | 'multilabel';
   input: { channels: number; size: number; normalization: string };
+  /** How images became the model's input (data/preprocessing.ts); every command uses it unless told otherwise. */
+  preprocessing?: { scale: string; window: [number, number] | null; axis: string; resize: string };
   classes: readonly string[];
   data: { path: string; description: string; splits: Record<string, number> };
   training: Record<string, unknown>;

@@ -9,13 +9,16 @@ import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { basename, dirname } from 'node:path';
 import { type ImageDataset } from '../data/dataset.js';
-import { loadMedMnistSplits, type Split } from '../data/medmnist.js';
-import { describeScale, type InputScale, mapImages, repeatChannels, resizeDataset, scaleInput, stratifiedSample, takeFirst } from '../data/transforms.js';
-import { classCounts } from '../data/dataset.js';
+import { loadMedMnistPresent, loadMedMnistSplits, type Split } from '../data/medmnist.js';
+import { describeScale, type InputScale, mapImages, scaleInput, stratifiedSample, takeFirst } from '../data/transforms.js';
+import { DEFAULT_PREPROCESSING, PreprocessLog, toModelSize, type Preprocessing, type ResizePolicy } from '../data/preprocessing.js';
+import type { SliceAxis } from '../io/nifti.js';
+import { classCounts, concatDatasets } from '../data/dataset.js';
 import { injectShortcutDataset, parseShortcut } from '../data/shortcut.js';
 import { binaryLabelView, randomizeLabels, splitIndices } from '../data/labels.js';
 import { loadImageCollection } from '../data/image-folder.js';
 import { loadJpeg2000Codec } from '../io/dicom.js';
+import { openNpzFileSync } from '../io/files.js';
 import { selectRows } from '../data/dataset.js';
 import { Rng } from '../tensor/rng.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -62,6 +65,10 @@ export interface PrepareOptions {
   label?: number;
   /** Names for the classes or findings (e.g. from a model card), used when their count matches the data's. */
   classNames?: readonly string[];
+  /** NIfTI slice axis for CSV rows and folder volumes that name none (default 'k'). */
+  axis?: SliceAxis;
+  /** How images of another aspect ratio meet the model's size (default 'stretch'; data/preprocessing.ts). */
+  resize?: ResizePolicy;
 }
 
 export interface PreparedData {
@@ -72,6 +79,10 @@ export interface PreparedData {
   testMarked?: { dataset: ImageDataset; mask: Tensor<Uint8Array>; marked: Uint8Array };
   path: string;
   description: string;
+  /** What preprocessing did (aspect changes, colour to grey, windows), over every split. */
+  log: PreprocessLog;
+  /** The preprocessing applied (recorded in the card of a model trained on these data). */
+  preprocessing: Preprocessing;
 }
 
 /** At most n images, in the split's class proportions (seeded), so quick runs see every class. */
@@ -117,9 +128,9 @@ function strata(ds: ImageDataset): Int32Array {
  * 70 / 15 / 15 train / validation / test split is drawn, keeping the images of one file (or CSV group)
  * in one split.
  */
-function loadImageSplits(path: string, opts: PrepareOptions, rng: Rng): { splits: Record<Split, ImageDataset>; notes: string[]; grouped: boolean } {
+function loadImageSplits(path: string, opts: PrepareOptions, rng: Rng, log: PreprocessLog): { splits: Record<Split, ImageDataset>; notes: string[]; grouped: boolean } {
   const isCsv = path.toLowerCase().endsWith('.csv');
-  const read = { size: opts.size, window: opts.window, frames: opts.frames };
+  const read = { size: opts.size, window: opts.window, frames: opts.frames, axis: opts.axis, resize: opts.resize, log, channels: opts.channels === 1 ? (1 as const) : undefined };
   const { dataset: all, groups, notes } = isCsv ? loadImageCollection(dirname(path), { ...read, csv: basename(path) }) : loadImageCollection(path, read);
   const first = groupSplit(groups, strata(all), rng.fork('split:test'), 0.15);
   const rest = selectRows(all, first.train);
@@ -146,29 +157,91 @@ function renamed(splits: Record<Split, ImageDataset>, names?: readonly string[])
   return { train: r(splits.train), val: r(splits.val), test: r(splits.test) };
 }
 
+/** Resize a split to the model's size (folder data were resized as they were read). */
+function sizeSplit(ds: ImageDataset, opts: PrepareOptions, log: PreprocessLog | undefined, path: string): ImageDataset {
+  const [, c, h, w] = ds.images.shape as number[];
+  return h === opts.size && w === opts.size ? ds : mapImages(ds, (t) => toModelSize(t, c!, [opts.size, opts.size], opts.resize ?? 'stretch', log, path));
+}
+
+/** The model's channels (grey repeated, RGB to grey by luma) and pixel scale. */
+function finishSplit(ds: ImageDataset, opts: PrepareOptions, log: PreprocessLog | undefined, path: string): ImageDataset {
+  let out = ds;
+  const [, c, h, w] = out.images.shape as number[];
+  if (opts.channels !== undefined && c !== opts.channels) {
+    if (c !== 1 && c !== 3) throw new Error(`${path}: images have ${c} channels, the model takes ${opts.channels}`);
+    out = mapImages(out, (t) => toModelSize(t, opts.channels!, [h!, w!], 'stretch', log, path));
+  }
+  return mapImages(out, (t) => scaleInput(t, opts.scale ?? 'pm1'));
+}
+
+function preprocessingOf(opts: PrepareOptions): Preprocessing {
+  return { scale: opts.scale ?? DEFAULT_PREPROCESSING.scale, ...(opts.window ? { window: opts.window } : {}), axis: opts.axis ?? DEFAULT_PREPROCESSING.axis, resize: opts.resize ?? DEFAULT_PREPROCESSING.resize };
+}
+
+/** Whether `data` is a .npz holding a test split and no training split: an external test set. */
+export function isTestOnly(data: string): boolean {
+  const path = resolveDataPath(data);
+  if (!/\.npz$/i.test(path) || statSync(path).isDirectory()) return false;
+  const npz = openNpzFileSync(path);
+  return npz.has('test_images') && !npz.has('train_images');
+}
+
+/** A test-only data set: every image is evaluated, none is split off for training or validation. */
+export interface EvaluationData {
+  test: ImageDataset;
+  path: string;
+  description: string;
+  log: PreprocessLog;
+}
+
+/**
+ * An external validation set, whole: a folder or CSV (no 70/15/15 split is drawn) or a MedMNIST-style
+ * .npz (every split it holds, in the order train, val, test — a test-only file holds just `test_*`),
+ * through the same preprocessing as {@link prepareData}. `limit` keeps about that many images, in class
+ * proportion.
+ */
+export function prepareEvaluationData(data: string, opts: Omit<PrepareOptions, 'shortcut' | 'randomLabels'>): EvaluationData {
+  const path = resolveDataPath(data);
+  const rng = new Rng(opts.seed ?? 0);
+  const log = new PreprocessLog();
+  const isImages = statSync(path).isDirectory() || path.toLowerCase().endsWith('.csv');
+  let ds: ImageDataset;
+  let notes: string[] = [];
+  if (isImages) {
+    const isCsv = path.toLowerCase().endsWith('.csv');
+    const read = { size: opts.size, window: opts.window, frames: opts.frames, axis: opts.axis, resize: opts.resize, log, channels: opts.channels === 1 ? (1 as const) : undefined };
+    const c = isCsv ? loadImageCollection(dirname(path), { ...read, csv: basename(path) }) : loadImageCollection(path, read);
+    ds = c.dataset;
+    notes = c.notes;
+  } else {
+    const parts = loadMedMnistPresent(path);
+    ds = parts.length === 1 ? parts[0]! : concatDatasets(parts, `${path} (${parts.map((p) => /\((\w+)\)$/.exec(p.source)?.[1]).join(' + ')})`);
+  }
+  if (opts.classNames && opts.classNames.length === ds.classNames.length) ds = { ...ds, classNames: [...opts.classNames] };
+  if (opts.label !== undefined) ds = binaryLabelView(ds, opts.label);
+  if (opts.limit) ds = limitSplit(ds, opts.limit, rng.fork('limit:all'));
+  ds = finishSplit(sizeSplit(ds, opts, isImages ? undefined : log, path), opts, log, path);
+  const test = { ...ds, source: `${ds.source} (all ${ds.images.shape[0]} images: external test set)` } as ImageDataset;
+  const description = [`${path.split(/[\\/]/).pop()} as an external test set (every image evaluated, none trained on) at ${opts.size}×${opts.size}, scaled to ${describeScale(opts.scale ?? 'pm1')}`, ...notes, ...log.notes()].join('; ');
+  return { test, path, description, log };
+}
+
 export function prepareData(data: string, opts: PrepareOptions): PreparedData {
   const path = resolveDataPath(data);
   const seed = opts.seed ?? 0;
   const rng = new Rng(seed);
   const isImages = statSync(path).isDirectory() || path.toLowerCase().endsWith('.csv');
-  const loaded = isImages ? loadImageSplits(path, opts, rng) : undefined;
+  const log = new PreprocessLog();
+  const loaded = isImages ? loadImageSplits(path, opts, rng, log) : undefined;
   const all = renamed(loaded ? loaded.splits : loadMedMnistSplits(path), opts.classNames);
   const label = opts.label;
   const raw = label === undefined ? all : { train: binaryLabelView(all.train, label), val: binaryLabelView(all.val, label), test: binaryLabelView(all.test, label) };
-  const finish = (ds: ImageDataset) => {
-    let out = ds;
-    const c = out.images.shape[1]!;
-    if (opts.channels !== undefined && c !== opts.channels) {
-      if (c !== 1) throw new Error(`${path}: images have ${c} channels, the model takes ${opts.channels}`);
-      out = mapImages(out, (t) => repeatChannels(t, opts.channels));
-    }
-    return mapImages(out, (t) => scaleInput(t, opts.scale ?? 'pm1'));
-  };
+  const finish = (ds: ImageDataset, counted = true) => finishSplit(ds, opts, counted ? log : undefined, path);
   const sized = {} as Record<Split, ImageDataset>;
   for (const split of ['train', 'val', 'test'] as const) {
     let ds = raw[split];
     if (opts.limit) ds = limitSplit(ds, opts.limit, rng.fork(`limit:${split}`));
-    sized[split] = resizeDataset(ds, opts.size, { antialias: true });
+    sized[split] = sizeSplit(ds, opts, loaded ? undefined : log, path);
   }
   let testMarked: PreparedData['testMarked'];
   const notes: string[] = [
@@ -182,7 +255,7 @@ export function prepareData(data: string, opts: PrepareOptions): PreparedData {
       sized[split] = injectShortcutDataset(sized[split], { perClass: spec.perClass, probability: spec.probability, seed: rng.fork(`shortcut:${split}`) }).dataset;
     }
     const t = injectShortcutDataset(sized.test, { perClass: spec.perClass, probability: 1, seed: rng.fork('shortcut:test') });
-    testMarked = { dataset: finish(t.dataset), mask: t.mask, marked: t.marked };
+    testMarked = { dataset: finish(t.dataset, false), mask: t.mask, marked: t.marked };
     notes.push(`shortcut '${opts.shortcut}' drawn on train and validation images (test kept clean, plus a marked copy)`);
   }
   let train = sized.train;
@@ -190,5 +263,7 @@ export function prepareData(data: string, opts: PrepareOptions): PreparedData {
     train = randomizeLabels(train, rng.fork('labels'));
     notes.push('training labels randomly permuted');
   }
-  return { train: finish(train), val: finish(sized.val), test: finish(sized.test), testMarked, path, description: notes.join('; ') };
+  const result = { train: finish(train), val: finish(sized.val), test: finish(sized.test) };
+  notes.push(...log.notes());
+  return { ...result, testMarked, path, description: notes.join('; '), log, preprocessing: preprocessingOf(opts) };
 }

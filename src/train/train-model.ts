@@ -3,6 +3,7 @@
  * schedule from options, `fit` with a progress bar, evaluation on the test split (and on the
  * marked test copy for shortcut data), and a model card. Saving is the caller's choice.
  */
+import { DEFAULT_PREPROCESSING, preprocessingRecord } from '../data/preprocessing.js';
 import { fit } from './fit.js';
 import { createOptimizer, normAndBias, type OptimizerType } from './optim.js';
 import { constant, cosine, oneCycle } from './schedule.js';
@@ -106,7 +107,8 @@ export async function trainModel(req: TrainRequest): Promise<TrainOutcome> {
     createdAt: new Date().toISOString(),
     architecture: req.architecture,
     task: data.train.task === 'multi' ? 'multilabel' : 'single',
-    input: { channels: inChannels, size, normalization: describeScale('pm1') },
+    input: { channels: inChannels, size, normalization: describeScale(data.preprocessing?.scale ?? 'pm1') },
+    preprocessing: preprocessingRecord(data.preprocessing ?? DEFAULT_PREPROCESSING),
     classes: data.train.classNames,
     data: {
       path: req.dataLabel === data.path ? data.path : `${req.dataLabel} (bundled: ${data.path.split(/[\\/]/).slice(-2).join('/')})`,

@@ -28,7 +28,7 @@ const CHROMIUM = '/usr/bin/chromium';
 const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (apt-get install chromium); the browser tests need it`;
 const ARTIFACTS = join(PACKAGE_ROOT, 'test-artifacts');
 const MODEL = join(PACKAGE_ROOT, 'models', 'baseline', 'small_cnn_pneumoniamnist64.onnx');
-const SPEC: InputSpec = { channels: 1, height: 64, width: 64, normalization: 'minus1to1' };
+const SPEC: InputSpec = { channels: 1, height: 64, width: 64, scale: 'pm1', resize: 'stretch' };
 const DICOM = join(PACKAGE_ROOT, 'src', 'io', 'fixtures', 'dicom');
 const NIFTI = join(PACKAGE_ROOT, 'src', 'io', 'fixtures', 'nifti');
 
@@ -285,6 +285,46 @@ test('multi-frame DICOM: a frame chooser, frame 0 first; each frame is the input
   assert.equal(await page.locator('#frame').isVisible(), false);
 });
 
+test('the CLI and the page give the same probabilities (to 1e-6) for a NIfTI slice, along k and along a plane, and a DICOM frame, with default options', { skip }, async () => {
+  const { explainCommand } = await import('../cli/explain.js');
+  const out = mkdtempSync(join(tmpdir(), 'candor-cli-vs-page-'));
+  /** `candor explain` as a user runs it (default options): the probabilities it records in explain.json. */
+  const cli = async (input: string, dir: string) => {
+    await explainCommand(['--methods', 'saliency', '--input', input, '--out', join(out, dir)]);
+    const j = JSON.parse(readFileSync(join(out, dir, 'explain.json'), 'utf8')) as { images: { probabilities: number[] }[] };
+    return j.images[0]!.probabilities;
+  };
+  const maxAbs = (a: number[], b: number[]) => Math.max(...a.map((v, i) => Math.abs(v - b[i]!)));
+  const nifti = join(NIFTI, 'anatomical.nii');
+  const dicom = join(DICOM, 'rtdose.dcm');
+  const errors: string[] = [];
+  try {
+    await page.setInputFiles('#image-files', nifti);
+    await idle();
+    const k12 = maxAbs((await shown()).probs, await cli(`${nifti}:12`, 'k12')); // default axis k, middle slice 12
+    errors.push(`NIfTI k 12 ${k12.toExponential(2)}`);
+    assert.ok(k12 <= 1e-6, `NIfTI slice 12 along k: CLI and page probabilities differ by ${k12}`);
+    await page.selectOption('#slice-axis', 'axial');
+    await idle();
+    const s = await page.evaluate(() => window.candor.state.images.find((i) => i.id === window.candor.state.current)!.nifti!);
+    assert.equal(s.axis, 'axial');
+    const ax = maxAbs((await shown()).probs, await cli(`${nifti}:axial:${s.slice}`, 'axial'));
+    errors.push(`NIfTI axial ${s.slice} ${ax.toExponential(2)}`);
+    assert.ok(ax <= 1e-6, `NIfTI axial slice ${s.slice}: CLI and page probabilities differ by ${ax}`);
+    await page.setInputFiles('#image-files', dicom);
+    await idle();
+    await page.fill('#frame-number', '7');
+    await page.locator('#frame-number').dispatchEvent('change');
+    await idle();
+    const f7 = maxAbs((await shown()).probs, await cli(`${dicom}:7`, 'frame7'));
+    errors.push(`DICOM frame 7 ${f7.toExponential(2)}`);
+    assert.ok(f7 <= 1e-6, `DICOM frame 7: CLI and page probabilities differ by ${f7}`);
+    console.log(`# CLI vs page, max |Δp|: ${errors.join(', ')}`);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
 test('unreadable files are named in the error, and the others still open', { skip }, async () => {
   await page.setInputFiles('#image-files', [
     { name: 'broken.nii.gz', mimeType: 'application/gzip', buffer: Buffer.from([0x1f, 0x8b, 8, 0, 1, 2, 3, 4]) },
@@ -304,7 +344,7 @@ test('a Vision Transformer in the page: token-layer Grad-CAM, attention rollout 
   await idle();
   const layers = await page.$$eval('#layer option', (os) => os.map((o) => o.textContent ?? ''));
   assert.ok(layers.some((l) => l.includes('encoder.layers.encoder_layer_1.ln_1')), `token layers listed: ${layers.join(' | ')}`);
-  // A colour test image at the model's size (no card: ImageNet normalisation, as the page says).
+  // A colour test image at the model's size (no card: candor's default scale pm1, as every command, and the page says so).
   const rgb = new Uint8Array(3 * 32 * 32).map((_, i) => (i * 37 + (i >> 5) * 11) % 256);
   const png = encodePng(new Tensor(rgb, [3, 32, 32]));
   await page.setInputFiles('#image-files', { name: 'vit.png', mimeType: 'image/png', buffer: Buffer.from(png) });
@@ -313,7 +353,7 @@ test('a Vision Transformer in the page: token-layer Grad-CAM, attention rollout 
   for (const m of ['gradcam', 'rollout', 'attnrelevance']) await page.check(`#methods input[value="${m}"]`);
   await page.click('#run');
   await idle();
-  const { x } = prepareInput(decodePng(png).tensor, { channels: 3, height: 32, width: 32, normalization: 'imagenet' });
+  const { x } = prepareInput(decodePng(png).tensor, { channels: 3, height: 32, width: 32, scale: 'pm1', resize: 'stretch' });
   const model = loadModel(vit, { threads: 1 });
   const browser = await results();
   const errors: string[] = [];

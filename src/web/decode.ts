@@ -8,7 +8,8 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import { hasDicomPreamble, readDicom, type DicomImage } from '../io/dicom.js';
-import { axisCodes, readNifti, type NiftiVolume } from '../io/nifti.js';
+import { axisCodes, readNifti, type NiftiVolume, type SliceAxis } from '../io/nifti.js';
+import { SLICE_AXES } from '../data/preprocessing.js';
 import type { DicomSummary, ImageSummary, NiftiSummary } from './protocol.js';
 import {
   dicomDefaultWindow,
@@ -130,6 +131,7 @@ export function niftiSummary(entry: NiftiEntry): NiftiSummary {
     min,
     max,
     dims: v.dims,
+    axis: entry.layout.axis,
     slices: entry.layout.slices,
     slice: entry.index,
     volumes: entry.layout.volumes,
@@ -164,8 +166,18 @@ export function setEntryWindow(entry: DecodedEntry, center: number, width: numbe
 }
 
 /** Choose the slice of a NIfTI entry or the frame of a DICOM entry (0-based). */
-export function setEntryPosition(entry: DecodedEntry, pos: { slice?: number; frame?: number }): DecodedEntry {
+export function setEntryPosition(entry: DecodedEntry, pos: { slice?: number; frame?: number; axis?: SliceAxis }): DecodedEntry {
   const name = entry.summary.name;
+  if (pos.axis !== undefined) {
+    const n = entry.nifti;
+    if (!n) throw new Error(`${name} is not a NIfTI volume: it has no slice axis`);
+    if (!SLICE_AXES.includes(pos.axis)) throw new Error(`${name}: unknown slice axis '${pos.axis}' (valid: ${SLICE_AXES.join(', ')})`);
+    n.layout = niftiLayout(n.volume, pos.axis);
+    n.index = pos.slice ?? n.layout.defaultSlice;
+    if (!Number.isInteger(n.index) || n.index < 0 || n.index >= n.layout.slices) throw new Error(`${name}: slice ${n.index} is out of range along ${pos.axis} (0..${n.layout.slices - 1})`);
+    n.slice = niftiSlice(n.volume, n.index, n.t, pos.axis);
+    return refresh(entry);
+  }
   if (pos.slice !== undefined) {
     const n = entry.nifti;
     if (!n) throw new Error(`${name} is not a NIfTI volume: it has no slices`);
@@ -173,7 +185,7 @@ export function setEntryPosition(entry: DecodedEntry, pos: { slice?: number; fra
       throw new Error(`${name}: slice ${pos.slice} is out of range (0..${n.layout.slices - 1})`);
     }
     n.index = pos.slice;
-    n.slice = niftiSlice(n.volume, n.index, n.t);
+    n.slice = niftiSlice(n.volume, n.index, n.t, n.layout.axis);
   }
   if (pos.frame !== undefined) {
     const d = entry.dicom;

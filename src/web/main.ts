@@ -9,7 +9,10 @@ import { WorkerClient } from './client.js';
 import { $, download, el, options } from './dom.js';
 import { renderGrid } from './grid.js';
 import { canvasPng, figureCanvas } from './figure.js';
-import { NORMALIZATIONS, type Normalization } from './preprocess.js';
+import { RESIZES, SCALES } from './preprocess.js';
+import { SLICE_AXES, type ResizePolicy } from '../data/preprocessing.js';
+import type { InputScale } from '../data/transforms.js';
+import type { SliceAxis } from '../io/nifti.js';
 import type { ImageSummary, ModelCard, Variant, WindowSummary } from './protocol.js';
 import { newState, resultKey, type WorkbenchState } from './state.js';
 import type { NormMode } from './render.js';
@@ -73,7 +76,8 @@ async function openModel(bytes: ArrayBuffer, name: string, card?: ModelCard): Pr
   state.randomizedGroups = undefined;
   const info = [`${m.name}: input ${m.channels}×${m.height}×${m.width}, ${m.numClasses} classes (${m.classNames.join(', ')}), ${m.layers.length} layers`];
   $('model-info').replaceChildren(info[0]!, ...m.warnings.map((w) => el('div', { class: 'warn' }, w)));
-  options($<HTMLSelectElement>('normalization'), Object.entries(NORMALIZATIONS).map(([value, label]) => ({ value, label })), m.normalization);
+  options($<HTMLSelectElement>('scale'), Object.entries(SCALES).map(([value, label]) => ({ value, label })), m.scale);
+  options($<HTMLSelectElement>('resize'), Object.entries(RESIZES).map(([value, label]) => ({ value, label })), m.resize);
   options($<HTMLSelectElement>('target'), [{ value: 'pred', label: 'predicted class' }, ...m.classNames.map((c, i) => ({ value: String(i), label: `${i}: ${c}` }))], 'pred');
   options($<HTMLSelectElement>('layer'), [{ value: 'auto', label: `auto (${m.defaultLayer ?? 'none'})` }, ...m.layers.map((l) => ({ value: l.tensor, label: `${l.module ?? l.tensor} [${l.shape.join('×')}]` }))], 'auto');
   status(`Model ready: ${m.name}`);
@@ -152,8 +156,8 @@ function showWindow(img: ImageSummary): void {
 function showPosition(img: ImageSummary): void {
   const n = img.nifti;
   const d = img.dicom;
-  const setUp = (which: 'slice' | 'frame', value: number | undefined, count: number, info: string) => {
-    const shown = value !== undefined && count > 1;
+  const setUp = (which: 'slice' | 'frame', value: number | undefined, count: number, info: string, show = count > 1) => {
+    const shown = value !== undefined && show;
     $<HTMLFieldSetElement>(which).hidden = !shown;
     if (!shown) return;
     for (const id of [`${which}-number`, `${which}-range`]) {
@@ -164,7 +168,9 @@ function showPosition(img: ImageSummary): void {
     }
     $(`${which}-info`).textContent = info;
   };
-  setUp('slice', n?.slice, n?.slices ?? 0, n ? `of 0–${n.slices - 1} along k (${n.axes[2] ?? '?'}), ${n.dims[0]}×${n.dims[1]} voxels${n.volumes > 1 ? `, t = ${n.t}` : ''}` : '');
+  const voxelAxis = n ? ({ i: 0, j: 1, k: 2 } as Record<string, number>)[n.axis] : undefined;
+  setUp('slice', n?.slice, n?.slices ?? 0, n ? `of 0–${n.slices - 1} along ${n.axis}${voxelAxis !== undefined ? ` (${n.axes[voxelAxis] ?? '?'})` : ''}, volume ${n.dims.slice(0, 3).join('×')} voxels${n.volumes > 1 ? `, t = ${n.t}` : ''}` : '', !!n && n.dims[2]! > 1);
+  if (n) $<HTMLSelectElement>('slice-axis').value = n.axis;
   setUp('frame', d?.frame, d?.frames ?? 0, d ? `of 0–${d.frames - 1}` : '');
   const notes = n?.notes ?? [];
   $('image-notes').replaceChildren(...notes.map((t) => el('div', { class: 'warn' }, t)));
@@ -315,7 +321,7 @@ async function setWindow(center: number, width: number): Promise<void> {
  * Another NIfTI slice or DICOM frame: new input, so the prediction is recomputed, and the maps too when
  * some were shown (the same methods, for the original model).
  */
-async function setPosition(pos: { slice?: number; frame?: number }): Promise<void> {
+async function setPosition(pos: { slice?: number; frame?: number; axis?: SliceAxis }): Promise<void> {
   if (state.current === undefined) return;
   const explained = [...state.results.values()].some((r) => r.variant === 'original');
   replaceSummary(await client.request({ type: 'setPosition', image: state.current, ...pos }));
@@ -346,10 +352,17 @@ async function init(): Promise<void> {
     const f = (e.target as HTMLInputElement).files?.[0];
     if (f) void task(`Opening ${f.name}`, async () => openModel(await f.arrayBuffer(), f.name));
   });
-  $<HTMLSelectElement>('normalization').addEventListener('change', (e) => void task('Changing the normalisation', async () => {
-    await client.request({ type: 'setNormalization', normalization: (e.target as HTMLSelectElement).value as Normalization });
-    if (state.current !== undefined) await showImage(state.current);
-  }));
+  for (const which of ['scale', 'resize'] as const) {
+    $<HTMLSelectElement>(which).addEventListener('change', (e) => void task(`Changing the ${which === 'scale' ? 'pixel scale' : 'resize policy'}`, async () => {
+      const value = (e.target as HTMLSelectElement).value;
+      const r = await client.request({ type: 'setPreprocessing', ...(which === 'scale' ? { scale: value as InputScale } : { resize: value as ResizePolicy }) });
+      if (state.model) state.model = { ...state.model, scale: r.scale, resize: r.resize };
+      state.results.clear();
+      state.predictions = {};
+      if (state.current !== undefined) await showImage(state.current);
+    }));
+  }
+  options($<HTMLSelectElement>('slice-axis'), SLICE_AXES.map((a) => ({ value: a, label: a === 'k' || a === 'j' || a === 'i' ? `${a} (voxel axis as stored)` : `${a} (RAS+)` })), 'k');
   $<HTMLInputElement>('image-files').addEventListener('change', (e) => void task('Opening images', () => openFiles((e.target as HTMLInputElement).files ?? [])));
   const drop = $('drop');
   drop.addEventListener('dragover', (e) => (e.preventDefault(), drop.classList.add('over')));
@@ -379,6 +392,11 @@ async function init(): Promise<void> {
   $('window-full').addEventListener('click', () => {
     const d = windowOf(state.images.find((i) => i.id === state.current));
     if (d) void task('Windowing', () => setWindow((d.min + d.max) / 2, Math.max(d.max - d.min, 1e-6)));
+  });
+  $<HTMLSelectElement>('slice-axis').addEventListener('change', (e) => {
+    const axis = (e.target as HTMLSelectElement).value as SliceAxis;
+    if (state.images.find((i) => i.id === state.current)?.nifti?.axis === axis) return;
+    void task('Choosing the slice axis', () => setPosition({ axis }));
   });
   for (const which of ['slice', 'frame'] as const) {
     const go = (id: string) => () => {

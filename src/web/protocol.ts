@@ -4,7 +4,9 @@
  * Large arrays travel as transferable Float32Arrays.
  */
 import type { LayerInfo } from '../runtime/layers.js';
-import type { Normalization } from './preprocess.js';
+import type { InputScale } from '../data/transforms.js';
+import type { ResizePolicy } from '../data/preprocessing.js';
+import type { SliceAxis } from '../io/nifti.js';
 
 export interface MethodSummary {
   name: string;
@@ -17,6 +19,8 @@ export interface MethodSummary {
 /** The subset of a candor model card the workbench reads. */
 export interface ModelCard {
   input?: { channels?: number; size?: number; normalization?: string };
+  /** The preprocessing a candor-trained model records (data/preprocessing.ts). */
+  preprocessing?: unknown;
   classes?: string[];
 }
 
@@ -28,7 +32,9 @@ export interface ModelSummary {
   channels: number;
   height: number;
   width: number;
-  normalization: Normalization;
+  /** Pixel scale and resize policy: the card's, else candor's defaults (as every command). */
+  scale: InputScale;
+  resize: ResizePolicy;
   layers: LayerInfo[];
   /** Tensor name the CAMs use when no layer is chosen. */
   defaultLayer?: string;
@@ -57,7 +63,9 @@ export interface DicomSummary extends WindowSummary {
 export interface NiftiSummary extends WindowSummary {
   /** Image dimensions in file order (x, y, z[, t]). */
   dims: number[];
-  /** Slices along k (the third voxel axis, as stored). */
+  /** The slice axis: k (the third voxel axis, as stored; the default of every command), i, j or a plane. */
+  axis: SliceAxis;
+  /** Slices along the axis. */
   slices: number;
   /** The slice shown (0-based). */
   slice: number;
@@ -118,9 +126,9 @@ export type Request =
   | { type: 'loadModel'; bytes: ArrayBuffer; name: string; card?: ModelCard }
   | { type: 'loadImage'; bytes: ArrayBuffer; name: string }
   | { type: 'setWindow'; image: number; center: number; width: number }
-  /** Choose the NIfTI slice or the DICOM frame. */
-  | { type: 'setPosition'; image: number; slice?: number; frame?: number }
-  | { type: 'setNormalization'; normalization: Normalization }
+  /** Choose the NIfTI slice (and axis) or the DICOM frame. */
+  | { type: 'setPosition'; image: number; slice?: number; frame?: number; axis?: SliceAxis }
+  | { type: 'setPreprocessing'; scale?: InputScale; resize?: ResizePolicy }
   | { type: 'prepare'; image: number }
   | { type: 'predict'; image: number; variant: Variant }
   | { type: 'explain'; image: number; method: string; target: number | 'pred'; layer?: string; variant: Variant }
@@ -132,7 +140,7 @@ export interface Responses {
   loadImage: ImageSummary;
   setWindow: ImageSummary;
   setPosition: ImageSummary;
-  setNormalization: { normalization: Normalization };
+  setPreprocessing: { scale: InputScale; resize: ResizePolicy };
   prepare: PreparedImage;
   predict: Prediction;
   explain: MapResult;

@@ -16,7 +16,7 @@
 import { Gunzip } from 'fflate';
 import { Tensor } from '../tensor/tensor.js';
 import { applyWindow, type DicomImage, type VoiLutFunction } from '../io/dicom.js';
-import { niftiRange, niftiSlices, type NiftiVolume } from '../io/nifti.js';
+import { niftiRange, niftiSliceCount, niftiSlices, type NiftiVolume, type SliceAxis } from '../io/nifti.js';
 import { minMaxScale, windowNifti } from '../io/nifti-scale.js';
 
 export { niftiRange };
@@ -45,9 +45,10 @@ const isFullRange = (range: readonly [number, number], center: number, width: nu
 
 // ---------------------------------------------------------------------------------------------- NIfTI
 
-/** What the workbench shows of a NIfTI file: slices along k of one 3-D volume. */
+/** What the workbench shows of a NIfTI file: slices along one axis (default k) of one 3-D volume. */
 export interface NiftiLayout {
-  /** Slices along k (1 for a 2-D image). */
+  axis: SliceAxis;
+  /** Slices along the axis (1 for a 2-D image along k). */
   slices: number;
   /** Volumes along t (1 for 3-D data). */
   volumes: number;
@@ -57,18 +58,19 @@ export interface NiftiLayout {
   notes: string[];
 }
 
-export function niftiLayout(vol: NiftiVolume): NiftiLayout {
+export function niftiLayout(vol: NiftiVolume, axis: SliceAxis = 'k'): NiftiLayout {
   const [nx, ny, nz] = vol.dims as [number, number, number];
   const volumes = vol.dims[3] ?? 1;
   const notes: string[] = [];
   if (nz === 1) notes.push(`2-D NIfTI (${nx}×${ny}): shown as its one slice`);
   if (volumes > 1) notes.push(`4-D NIfTI with ${volumes} volumes: showing volume t = 0 (the first); the workbench does not choose another`);
-  return { slices: nz, volumes, defaultSlice: Math.floor(nz / 2), notes };
+  const slices = niftiSliceCount(vol, axis);
+  return { axis, slices, volumes, defaultSlice: Math.floor(slices / 2), notes };
 }
 
-/** Slice `s` along k at volume t, in the file's (scaled) units: `[1, H, W]`, H = ny, W = nx. */
-export function niftiSlice(vol: NiftiVolume, s: number, t = 0): Tensor<Float32Array> {
-  const one = niftiSlices(vol, 'k', [s], { t });
+/** Slice `s` along `axis` (default k) at volume t, in the file's (scaled) units: `[1, H, W]`. */
+export function niftiSlice(vol: NiftiVolume, s: number, t = 0, axis: SliceAxis = 'k'): Tensor<Float32Array> {
+  const one = niftiSlices(vol, axis, [s], { t });
   return new Tensor(one.data, one.shape);
 }
 

@@ -10,7 +10,9 @@ import { Tensor } from '../tensor/tensor.js';
 import { explain, METHODS } from '../explain/registry.js';
 import { parameterGroups, randomizeGroups } from '../audit/randomize.js';
 import { decodeFile, setEntryPosition, setEntryWindow, type DecodedEntry } from './decode.js';
-import { cardNormalization, prepareInput, softmaxRow, type InputSpec, type Normalization } from './preprocess.js';
+import { cardInput, prepareInput, softmaxRow, type InputSpec } from './preprocess.js';
+import { DEFAULT_PREPROCESSING, type ResizePolicy } from '../data/preprocessing.js';
+import type { InputScale } from '../data/transforms.js';
 import type { MapResult, ModelCard, ModelSummary, Request, RequestOf, Responses, Variant, WorkerMessage } from './protocol.js';
 
 interface Loaded {
@@ -40,9 +42,11 @@ function modelSummary(model: Model, name: string, card: ModelCard | undefined): 
   const channels = dim(1, card?.input?.channels, 3);
   const height = dim(2, card?.input?.size, 224);
   const width = dim(3, card?.input?.size, 224);
-  const fromCard = cardNormalization(card);
-  const normalization: Normalization = fromCard ?? (channels === 3 ? 'imagenet' : 'minus1to1');
-  if (!fromCard) warnings.push(`no model card names the input normalisation; assuming ${normalization} (change it under Model)`);
+  // One rule with every command (cli/preprocess-args.ts): the card's values, else candor's defaults.
+  const fromCard = cardInput(card);
+  const scale: InputScale = fromCard.scale ?? DEFAULT_PREPROCESSING.scale;
+  const resize: ResizePolicy = fromCard.resize ?? DEFAULT_PREPROCESSING.resize;
+  if (!fromCard.scale) warnings.push(`no model card names the input scale; assuming ${scale} as every candor command does (change it under Model)`);
   const classNames = card?.classes?.length === model.numClasses ? card.classes : Array.from({ length: model.numClasses }, (_, i) => `class ${i}`);
   let defaultLayer: string | undefined;
   try {
@@ -56,8 +60,8 @@ function modelSummary(model: Model, name: string, card: ModelCard | undefined): 
   } catch (e) {
     warnings.push((e as Error).message);
   }
-  const summary: ModelSummary = { name, numClasses: model.numClasses, classNames, channels, height, width, normalization, layers: model.layers(), defaultLayer, parameterGroups: groups, warnings };
-  return { summary, spec: { channels, height, width, normalization } };
+  const summary: ModelSummary = { name, numClasses: model.numClasses, classNames, channels, height, width, scale, resize, layers: model.layers(), defaultLayer, parameterGroups: groups, warnings };
+  return { summary, spec: { channels, height, width, scale, resize } };
 }
 
 function need<T>(v: T | undefined, what: string): T {
@@ -123,15 +127,16 @@ const handlers: { [K in Request['type']]: (req: RequestOf<K>, id: number) => Pro
 
   async setPosition(req) {
     const entry = need(images.get(req.image), `no image ${req.image}`);
-    setEntryPosition(entry, { slice: req.slice, frame: req.frame });
+    setEntryPosition(entry, { slice: req.slice, frame: req.frame, axis: req.axis });
     inputs.delete(req.image);
     return entry.summary;
   },
 
-  async setNormalization(req) {
-    spec = { ...need(spec, 'open a model first'), normalization: req.normalization };
+  async setPreprocessing(req) {
+    const s = need(spec, 'open a model first');
+    spec = { ...s, scale: req.scale ?? s.scale, resize: req.resize ?? s.resize };
     inputs.clear();
-    return { normalization: req.normalization };
+    return { scale: spec.scale, resize: spec.resize };
   },
 
   async prepare(req) {
