@@ -2,15 +2,18 @@
  * What every audit test shares: the options, the model under audit, its data and the image sample,
  * the work cache, progress output, and attribution maps computed once per (model, images, method).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadModel, modelFromBytes } from '../runtime/node.js';
 import { serializeModel } from '../onnx/proto.js';
 import { findingView } from '../onnx/output-head.js';
 import type { Model } from '../runtime/model.js';
-import { prepareDataAsync, type PreparedData } from '../train/prepare.js';
+import { isTestOnly, prepareDataAsync, prepareEvaluationData, resolveDataPath, type PreparedData } from '../train/prepare.js';
+import { cardPreprocessing, DEFAULT_PREPROCESSING, type ResizePolicy } from '../data/preprocessing.js';
+import type { SliceAxis } from '../io/nifti.js';
+import { loadJpeg2000Codec } from '../io/dicom.js';
 import { cardPath, type ModelCard } from '../train/card.js';
-import { describeScale, INPUT_SCALES, type InputScale, stratifiedIndices } from '../data/transforms.js';
+import { describeScale, type InputScale, stratifiedIndices } from '../data/transforms.js';
 import { selectRows, classCounts, type SingleLabelDataset } from '../data/dataset.js';
 import { Rng } from '../tensor/rng.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -29,6 +32,15 @@ export interface AuditOptions {
   window?: readonly [number, number];
   /** Multi-frame DICOM: the first frame of each file (default) or every frame. */
   frames?: 'first' | 'all';
+  /** NIfTI slice axis (default: the card's, else 'k'). */
+  axis?: SliceAxis;
+  /** Resize policy for images of another aspect ratio (default: the card's, else 'stretch'). */
+  resize?: ResizePolicy;
+  /**
+   * 'all': `data` is an external test set, audited whole (no split drawn); the sanity-check models then
+   * train on `trainData`, which is required. Default 'test': the test split of `data`.
+   */
+  split?: 'test' | 'all';
   /** Training data for the sanity-check models (default: `data`). */
   trainData?: string;
   /** CAM layer (default: automatic). */
@@ -63,6 +75,9 @@ export interface AuditOptions {
   /** Multi-label models: the findings to audit (names or indices, comma-separated); default every finding with enough cases. */
   labels?: string;
 }
+
+/** The audited images: the test split of the data, or an external test set whole. */
+export type AuditData = Pick<PreparedData, 'test' | 'val' | 'description' | 'log' | 'path'>;
 
 export interface Subject {
   model: Model;
@@ -131,7 +146,7 @@ export class AuditContext {
   private constructor(
     readonly opts: AuditOptions,
     readonly subject: Subject,
-    readonly data: PreparedData,
+    readonly data: AuditData,
     readonly sample: Sample,
     version: string,
   ) {
@@ -161,15 +176,26 @@ export class AuditContext {
     if (typeof w === 'number' && w !== size) throw new Error(`${path}: the audit needs square inputs, the model takes ${h}×${w}`);
     const channels = typeof c === 'number' ? c : card?.input.channels ?? 1;
     const log = (s: string) => opts.quiet || console.error(s);
-    const scale = opts.scale ?? 'pm1';
-    // A card that names one of the known scales must agree with --scale (a candor model says pm1).
-    const carded = INPUT_SCALES.find((k) => describeScale(k) === card?.input.normalization);
-    if (carded && carded !== scale) throw new Error(`${path}: its card says the model takes ${describeScale(carded)} (--scale ${carded}), not --scale ${scale}`);
+    // The card's preprocessing unless the options say otherwise (one rule for every command: cli/preprocess-args.ts).
+    const carded = cardPreprocessing(card);
+    const scale = opts.scale ?? carded.scale ?? DEFAULT_PREPROCESSING.scale;
+    if (carded.scale && carded.scale !== scale) log(`  note: the model card says the model takes ${describeScale(carded.scale)} (scale ${carded.scale}); this audit uses scale ${scale} as asked`);
+    const pre = { scale, window: opts.window ?? carded.window, axis: opts.axis ?? carded.axis ?? DEFAULT_PREPROCESSING.axis, resize: opts.resize ?? carded.resize ?? DEFAULT_PREPROCESSING.resize };
+    opts = { ...opts, scale: pre.scale, window: pre.window, axis: pre.axis, resize: pre.resize, split: opts.split ?? (isTestOnly(opts.data) ? 'all' : 'test') };
+    if (opts.split === 'all' && !opts.trainData) throw new Error(`${opts.data} is audited whole as an external test set (split all), so nothing of it trains the random-label and shortcut models: give --train-data D (the data the model was developed on)`);
     const what = loaded.multiLabel
       ? `multi-label, ${loaded.numClasses} findings; this run: finding ${opts.label}${card?.classes?.[opts.label!] ? ` '${card.classes[opts.label!]}'` : ''} as the binary classifier σ(z_k)`
       : `${model.numClasses} classes`;
     log(`candor audit: ${path} (${what}, input ${channels}×${size}×${size}, pixels as ${describeScale(scale)})`);
-    const data = await prepareDataAsync(opts.data, { size, channels, seed: opts.seed, window: opts.window, frames: opts.frames, scale, label: loaded.multiLabel ? opts.label : undefined, classNames: loaded.multiLabel ? card?.classes : undefined });
+    const prep = { size, channels, seed: opts.seed, window: pre.window, axis: pre.axis, resize: pre.resize, frames: opts.frames, scale, label: loaded.multiLabel ? opts.label : undefined, classNames: loaded.multiLabel ? card?.classes : undefined };
+    let data: AuditData;
+    if (opts.split === 'all') {
+      if (statSync(resolveDataPath(opts.data)).isDirectory() || /\.csv$/i.test(opts.data)) await loadJpeg2000Codec();
+      const external = prepareEvaluationData(opts.data, prep);
+      // Recalibration, thresholds and conformal sets are fitted on the development data's validation split.
+      const dev = await prepareDataAsync(opts.trainData!, prep);
+      data = { ...external, val: dev.val, description: `${external.description}; calibration fitted on the validation split of ${opts.trainData}` };
+    } else data = await prepareDataAsync(opts.data, prep);
     if (data.test.task !== 'single') throw new Error(`${opts.data}: the audit of ${path} (one class per image) needs single-label data; this data set is multi-label (a multi-label model ends in one sigmoid per finding, or its card says "task": "multilabel")`);
     const classes = card?.classes && !loaded.multiLabel ? [...card.classes] : [...data.test.classNames];
     if (data.test.classNames.length !== model.numClasses) {

@@ -11,8 +11,9 @@ import type { CheckItem, Section } from '../report/types.js';
 import { candorVersion } from '../train/card.js';
 import { formatDuration } from '../train/progress.js';
 import { AuditContext, BUNDLED_MODEL, type AuditOptions } from './context.js';
-import { cardClasses, loadModel } from '../runtime/node.js';
-import { prepareDataAsync } from '../train/prepare.js';
+import { cardClasses, loadModel, readCardJson } from '../runtime/node.js';
+import { prepareDataAsync, prepareEvaluationData } from '../train/prepare.js';
+import { cardPreprocessing, describePreprocessing, preprocessingRecord } from '../data/preprocessing.js';
 import { personChecklist } from './checklist.js';
 import { AUDIT_TESTS, type AuditTest } from './tests.js';
 import { regionMasks } from './sections/region.js';
@@ -44,7 +45,9 @@ export async function auditedFindings(opts: AuditOptions): Promise<{ index: numb
     if (opts.labels !== undefined) throw new Error(`--labels chooses findings of a multi-label model; ${path} has one class per image`);
     return undefined;
   }
-  const data = await prepareDataAsync(opts.data, { size: typeof h === 'number' ? h : 64, channels: typeof c === 'number' ? c : undefined, seed: opts.seed, scale: opts.scale, window: opts.window, frames: opts.frames, classNames: cardClasses(path) });
+  const carded = cardPreprocessing(readCardJson(path));
+  const prep = { size: typeof h === 'number' ? h : 64, channels: typeof c === 'number' ? c : undefined, seed: opts.seed, scale: opts.scale ?? carded.scale, window: opts.window ?? carded.window, axis: opts.axis ?? carded.axis, resize: opts.resize ?? carded.resize, frames: opts.frames, classNames: cardClasses(path) };
+  const data = opts.split === 'all' ? prepareEvaluationData(opts.data, prep) : await prepareDataAsync(opts.data, prep);
   if (data.test.task !== 'multi') throw new Error(`${path} is multi-label but ${opts.data} has one class per image; give data with a label matrix [N, K] (ChestMNIST's layout)`);
   const test = data.test;
   const names = test.classNames;
@@ -166,6 +169,7 @@ async function writeReport(ctx: AuditContext, out: string, sections: Section[], 
       ['Model', `${s.path}${s.architecture ? ` (${s.architecture})` : ''}, ${s.model.numClasses} classes: ${s.classes.join(', ')}`],
       ...(ctx.opts.label !== undefined ? [['Finding', `multi-label model: this report audits finding '${s.classes[1]}' alone, as the binary classifier σ(z_k) (its logit z_k read as the two logits [−z_k/2, z_k/2]), with random-label and shortcut models trained on that finding's labels`] as [string, string]] : []),
       ['Data', ctx.data.description],
+      ['Preprocessing', `${describePreprocessing({ scale: ctx.opts.scale ?? 'pm1', window: ctx.opts.window, axis: ctx.opts.axis ?? 'k', resize: ctx.opts.resize ?? 'stretch' })}${ctx.data.log.notes().length ? `; ${ctx.data.log.notes().join('; ')}` : ''}`],
       ['Sample', `${ctx.sample.indices.length} test images (stratified, seed ${ctx.opts.seed}); randomization on ${Math.min(ctx.opts.nRandomization, ctx.sample.indices.length)}, stability on ${Math.min(ctx.opts.nStability, ctx.sample.indices.length)}`],
       ['Methods', ctx.opts.methods.join(', ')],
       ['Run', `${new Date().toISOString().slice(0, 19).replace('T', ' ')} UTC, ${formatDuration(seconds)} (cache: ${ctx.cache.hits} reused, ${ctx.cache.misses} computed), candor ${ctx.cache.version}`],
@@ -181,7 +185,13 @@ async function writeReport(ctx: AuditContext, out: string, sections: Section[], 
     createdAt: new Date().toISOString(),
     options: { ...ctx.opts },
     model: { path: s.path, sha256_16: s.id, classes: s.classes, size: s.size, channels: s.channels, architecture: s.architecture ?? null },
-    sample: { testRows: Array.from(ctx.sample.indices), labels: Array.from(ctx.sample.labels) },
+    preprocessing: { ...preprocessingRecord({ scale: ctx.opts.scale ?? 'pm1', window: ctx.opts.window, axis: ctx.opts.axis ?? 'k', resize: ctx.opts.resize ?? 'stretch' }), notes: ctx.data.log.notes() },
+    // Every sampled image back to its place in the data: test-split row, file (and slice/frame) or archive row.
+    sample: {
+      testRows: Array.from(ctx.sample.indices),
+      labels: Array.from(ctx.sample.labels),
+      images: Array.from(ctx.sample.indices, (row, i) => ({ sampleIndex: i, testRow: row, origin: ctx.data.test.origins?.[row] ?? null, label: s.classes[ctx.sample.labels[i]!] ?? ctx.sample.labels[i] })),
+    },
     seconds,
     timings: ctx.timings,
     checklist,

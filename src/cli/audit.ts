@@ -7,16 +7,18 @@
 import { resolve } from 'node:path';
 import { parseMethods } from '../explain/registry.js';
 import { runAudit } from '../audit/run.js';
+import { isTestOnly } from '../train/prepare.js';
 import { AUDIT_TEST_IDS } from '../audit/tests.js';
 import { formatDuration } from '../train/progress.js';
 import { parse, parseFrames, parseIntArg, parseScale, parseWindow, UsageError } from './args.js';
+import { PREPROCESS_HELP, PREPROCESS_OPTIONS, resolvePreprocessing } from './preprocess-args.js';
 
 export const DEFAULT_AUDIT_METHODS = 'saliency,smoothgrad,ig,occlusion,gradcam,gradcampp,scorecam';
 
 export const AUDIT_USAGE = `usage: candor audit [--model m.onnx] [--data pneumoniamnist|file.npz|image-folder|labels.csv]
        [--train-data D] [--layer L] [--methods ${DEFAULT_AUDIT_METHODS}]
        [--n 100] [--n-randomization 24] [--n-stability 24] [--shortcut corner:8] [--region box:x,y,w,h|mask.npy]
-       [--window C,W] [--frames first|all] [--scale pm1|unit|imagenet|byte]
+       [--split test|all] [--scale pm1|unit|imagenet|byte] [--window C,W] [--axis k] [--resize stretch|pad|crop] [--frames first|all]
        [--epochs-random-labels 60] [--epochs-shortcut 2] [--train-limit N] [--tests ${AUDIT_TEST_IDS.join(',')}]
        [--labels F1,F2] [--seed 0] [--threads N] [--out candor-report] [--force] [--cache .candor-cache | --no-cache]
 
@@ -27,14 +29,17 @@ shortcut) are trained on the training split of --train-data (default: --data) an
 cache folder (--train-limit N: about N images per split, for quick runs; the random-label model takes
 500 unless told, and trains until it memorises them: training accuracy 0.95, at most
 --epochs-random-labels epochs); finished maps are cached too, so a re-run reuses them. An existing report is only
-replaced with --force. --scale says how the model expects its pixels: pm1 ([-1, 1], as candor trains;
-default), unit ([0, 1]), imagenet (torchvision's mean/std) or byte ([0, 255], Keras models with their
-own Rescaling layer); the sanity-check models are trained on the same. --region names a lesion, organ or confounder (pixels of the model input; a mask
+replaced with --force. --split all audits every image of --data as an external test set (no split
+drawn; a .npz with only test_images is one): the sanity-check models then train on --train-data, which is
+required, and recalibration is fitted on its validation split. Preprocessing (below) comes from the
+model card unless a flag says otherwise; the sanity-check models are trained with the same. --region names a lesion, organ or confounder (pixels of the model input; a mask
 .npy is [H,W] for every image or [N_test,H,W] per test image) for the localization test.
 A multi-label model (one sigmoid per finding; data with a label matrix [N, K], ChestMNIST's layout) is
 audited one finding at a time, as the binary classifier σ(z_k) of that finding, with its own random-label
 and shortcut models: --labels names the findings (default: every finding with at least 10 positive and
-10 negative test images), each report in OUT/<finding>/ with an index at OUT/index.html.`;
+10 negative test images), each report in OUT/<finding>/ with an index at OUT/index.html.
+
+${PREPROCESS_HELP}`;
 
 export async function auditCommand(argv: string[]): Promise<void> {
   const { values: v } = parse(
@@ -51,9 +56,9 @@ export async function auditCommand(argv: string[]): Promise<void> {
       shortcut: { type: 'string', default: 'corner:8' },
       region: { type: 'string' },
       labels: { type: 'string' },
-      window: { type: 'string' },
+      ...PREPROCESS_OPTIONS,
+      split: { type: 'string' },
       frames: { type: 'string' },
-      scale: { type: 'string', default: 'pm1' },
       'epochs-random-labels': { type: 'string', default: '60' },
       'epochs-shortcut': { type: 'string', default: '2' },
       'train-limit': { type: 'string' },
@@ -82,6 +87,10 @@ export async function auditCommand(argv: string[]): Promise<void> {
   const tests = v.tests!.split(',').map((s) => s.trim()).filter(Boolean);
   const unknown = tests.filter((t) => !AUDIT_TEST_IDS.includes(t));
   if (unknown.length || !tests.length) throw new UsageError(`--tests: unknown test '${unknown.join(', ')}' (valid: ${AUDIT_TEST_IDS.join(', ')})`);
+  const flags = resolvePreprocessing(v); // validates the flags; the model card fills what they leave out (audit/context.ts)
+  const split = (v.split ?? (isTestOnly(v.data!) ? 'all' : 'test')) as 'test' | 'all';
+  if (split !== 'test' && split !== 'all') throw new UsageError(`--split must be test (the test split of --data) or all (all of --data, an external test set; needs --train-data), got '${v.split}'`);
+  if (split === 'all' && !v['train-data']) throw new UsageError(`${v.split ? '--split all audits' : 'it holds only a test split, so the audit takes'} all of ${v.data} as an external test set; nothing of it may train the random-label and shortcut models: give --train-data D (the data the model was developed on)`);
   const seed = Number(v.seed);
   if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed must be a non-negative integer, got '${v.seed}'`);
   const result = await runAudit({
@@ -96,9 +105,12 @@ export async function auditCommand(argv: string[]): Promise<void> {
     shortcut: v.shortcut!,
     region: v.region,
     labels: v.labels,
-    window: parseWindow(v.window),
+    window: v.window === undefined ? undefined : parseWindow(v.window),
     frames: parseFrames(v.frames),
-    scale: parseScale(v.scale!),
+    scale: v.scale === undefined ? undefined : parseScale(v.scale),
+    axis: v.axis === undefined ? undefined : flags.pre.axis,
+    resize: v.resize === undefined ? undefined : flags.pre.resize,
+    split,
     epochs: { randomLabels: parseIntArg(v['epochs-random-labels'], '--epochs-random-labels', 60), shortcut: parseIntArg(v['epochs-shortcut'], '--epochs-shortcut', 2) },
     trainLimit: v['train-limit'] ? parseIntArg(v['train-limit'], '--train-limit', 0) : undefined,
     tests,

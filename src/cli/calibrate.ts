@@ -31,9 +31,9 @@ export async function calibrateCommand(argv: string[]): Promise<void> {
   const eceGood = numberArg(v['ece-good'], '--ece-good', 0.05, (x) => x > 0 && x < 1, 'in (0, 1)');
   const ecePoor = numberArg(v['ece-poor'], '--ece-poor', 0.1, (x) => x >= eceGood && x < 1, `in [${eceGood}, 1)`);
   const recal = !v['no-recalibrate'];
-  const { data, cal } = await loadInputs(v, CALIBRATE_USAGE, { cal: recal && (v.model?.length || v['cal-probs'] || v['cal-fraction']) ? 'required' : 'none' });
+  const { data, cal, record } = await loadInputs(v, CALIBRATE_USAGE, { cal: recal && (v.model?.length || v['cal-probs'] || v['cal-fraction'] || v['cal-data']) ? 'required' : 'none' });
   if (recal && !cal) console.error('candor calibrate: no calibration split (--cal-probs or --cal-fraction), so no recalibration; measuring calibration only');
   const part = calibrationPart(data, data.k, { classNames: data.classNames, bins, calibration: cal, eceGood, ecePoor, sectionId: 'calibration' });
-  const written = await writePart(dir, part, { command: 'calibrate', source: data.source, n: data.labels.length, classes: data.classNames, calibrationSource: cal?.source ?? null, nCalibration: cal?.labels.length ?? 0 });
+  const written = await writePart(dir, part, { command: 'calibrate', source: data.source, n: data.labels.length, classes: data.classNames, calibrationSource: cal?.source ?? null, nCalibration: cal?.labels.length ?? 0, ...record });
   printChecks(part, dir, written);
 }

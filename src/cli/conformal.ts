@@ -37,7 +37,7 @@ export async function conformalCommand(argv: string[]): Promise<void> {
   if (!['lac', 'aps', 'raps'].includes(score)) throw new UsageError(`--score must be lac, aps or raps, got '${v.score}'`);
   const repeats = numberArg(v.repeats, '--repeats', 0, (x) => Number.isInteger(x) && x >= 0 && x <= 10000, 'an integer in [0, 10000]');
   const seed = numberArg(v.seed, '--seed', 0, Number.isInteger, 'an integer');
-  const { data, cal } = await loadInputs(v, CONFORMAL_USAGE, { cal: 'required' });
+  const { data, cal, record } = await loadInputs(v, CONFORMAL_USAGE, { cal: 'required' });
   const part = conformalPart(data, cal!, data.k, { alpha, score, classNames: data.classNames, seed, sectionId: 'conformal' });
   if (repeats > 0) {
     const n = data.labels.length;
@@ -60,6 +60,6 @@ export async function conformalCommand(argv: string[]): Promise<void> {
     part.results.repeatedSplits = { repeats, coverage: cov, meanCoverage: mean, sdCoverage: sd, meanSetSize: size.reduce((x, y) => x + y, 0) / repeats, band: [1 - alpha - band, 1 - alpha + band + 1 / (nCal + 1)] };
     part.summary.push(`Over ${repeats} random half/half re-splits of the ${n} evaluated cases, coverage averaged ${(100 * mean).toFixed(1)} % (SD ${(100 * sd).toFixed(1)} points; the guarantee promises at least ${(100 * (1 - alpha)).toFixed(0)} % on average).`);
   }
-  const written = await writePart(dir, part, { command: 'conformal', source: data.source, calibrationSource: cal!.source, n: data.labels.length, classes: data.classNames });
+  const written = await writePart(dir, part, { command: 'conformal', source: data.source, calibrationSource: cal!.source, n: data.labels.length, classes: data.classNames, ...record });
   printChecks(part, dir, written);
 }

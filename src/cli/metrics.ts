@@ -4,8 +4,9 @@
  * curves, AUROC with DeLong's interval, Youden / fixed-sensitivity thresholds, prevalence-adjusted
  * PPV/NPV, per-subgroup tables, and DeLong's paired test against a second model.
  */
-import { UsageError, parse, parseScale } from './args.js';
-import { CAL_OPTIONS, INPUT_HELP, INPUT_OPTIONS, loadInputs, numberArg, outDir, printChecks, writePart } from '../trust/cli-common.js';
+import { UsageError, parse } from './args.js';
+import { resolvePreprocessing } from './preprocess-args.js';
+import { CAL_OPTIONS, INPUT_HELP, INPUT_OPTIONS, loadInputs, modelRunOptions, numberArg, outDir, printChecks, writePart } from '../trust/cli-common.js';
 import { discriminationPart } from '../trust/report-discrimination.js';
 import { isMultiLabelModel, loadPredictionFile, predictMultiLabel, predictWithModel } from '../trust/inputs.js';
 import { multiLabelStats } from '../trust/multilabel.js';
@@ -60,7 +61,7 @@ export async function metricsCommand(argv: string[]): Promise<void> {
     return;
   }
   const prevalences = v.prevalence ? v.prevalence.split(',').map((s) => numberArg(s, '--prevalence', 0, (x) => x >= 0 && x <= 1, 'comma-separated numbers in [0, 1]')) : undefined;
-  const { data, cal } = await loadInputs(v, METRICS_USAGE, { cal: 'optional' });
+  const { data, cal, record } = await loadInputs(v, METRICS_USAGE, { cal: 'optional' });
   const positive = v.positive === undefined ? undefined : numberArg(v.positive, '--positive', 1, (x) => Number.isInteger(x) && x >= 0 && x < data.k, `a class index in [0, ${data.k})`);
   if (v['group-column'] && !data.groups) throw new UsageError('--group-column needs CSV input');
   const part = discriminationPart(data, data.k, {
@@ -77,7 +78,7 @@ export async function metricsCommand(argv: string[]): Promise<void> {
   });
   if (v['compare-model'] || v['compare-probs']) {
     const other = v['compare-model']
-      ? await predictWithModel(v['compare-model'], { data: v.data!, split: v.split as 'test', seed: Number(v.seed), limit: v.limit ? Number(v.limit) : undefined, scale: parseScale(v.scale ?? 'pm1') })
+      ? await predictWithModel(v['compare-model'], { data: v.data!, split: v.split as 'test', seed: Number(v.seed), limit: v.limit ? Number(v.limit) : undefined, pre: resolvePreprocessing(v, v['compare-model']).pre })
       : loadPredictionFile(v['compare-probs']!, { labels: v['compare-labels'], labelColumn: v['label-column'], logits: v.logits });
     if (v['cal-fraction']) throw new UsageError('--compare-* cannot be combined with --cal-fraction (the cases would not line up)');
     if (other.labels.length !== data.labels.length || other.labels.some((y, i) => y !== data.labels[i])) throw new UsageError('the compared predictions must be on the same cases with the same labels, in the same order');
@@ -89,7 +90,7 @@ export async function metricsCommand(argv: string[]): Promise<void> {
     part.tables.push({ caption: "DeLong's paired test of equal AUROC", columns: ['model', 'AUROC', 'difference', 'SE of difference', 'z', 'p'], rows: [[data.source, +test.auc[0].toFixed(4), +test.difference.toFixed(4), +test.seDifference.toFixed(4), test.z === null ? null : +test.z.toFixed(3), +test.p.toPrecision(3)], [other.source, +test.auc[1].toFixed(4), null, null, null, null]] });
     part.summary.push(`Compared with ${other.source}, the AUROC differs by ${num(test.difference)} (DeLong's paired test p = ${test.p.toPrecision(2)}).`);
   }
-  const written = await writePart(dir, part, { command: 'metrics', source: data.source, n: data.labels.length, classes: data.classNames, calibrationSource: cal?.source ?? null });
+  const written = await writePart(dir, part, { command: 'metrics', source: data.source, n: data.labels.length, classes: data.classNames, calibrationSource: cal?.source ?? null, ...record });
   printChecks(part, dir, written);
 }
 
@@ -100,13 +101,14 @@ async function multiLabelMetrics(v: Record<string, unknown>, dir: string, model:
     if (v[f] !== undefined) throw new UsageError(`--${f} is not supported for multi-label models yet (${model} has one sigmoid per finding)`);
   }
   if (!v.data) throw new UsageError(`${model} is multi-label: give --data with a label matrix [N, K] (ChestMNIST's layout)`);
-  const pred = await predictMultiLabel(model, { data: v.data as string, split: (v.split as 'test' | undefined) ?? 'test', seed: Number(v.seed ?? 0), limit: v.limit ? Number(v.limit) : undefined, scale: parseScale((v.scale as string | undefined) ?? 'pm1') });
+  const { pre, record } = modelRunOptions(v as Record<string, string>, [model]);
+  const pred = await predictMultiLabel(model, { data: v.data as string, split: (v.split as 'test' | undefined) ?? 'test', seed: Number(v.seed ?? 0), limit: v.limit ? Number(v.limit) : undefined, pre: pre!.pre });
   const names = v['class-names'] ? String(v['class-names']).split(',').map((s) => s.trim()) : pred.classNames;
   if (names.length !== pred.k) throw new UsageError(`--class-names has ${names.length} names for ${pred.k} findings`);
   const minPositives = 10;
   const stats = multiLabelStats(pred.probs, pred.outcomes, names, { threshold, confidence, minPositives });
   const part = multiLabelPart(stats, { sectionId: 'metrics', source: pred.source, minPositives });
-  const written = await writePart(dir, part, { command: 'metrics', task: 'multilabel', source: pred.source, n: pred.outcomes.length / pred.k, labels: names });
+  const written = await writePart(dir, part, { command: 'metrics', task: 'multilabel', source: pred.source, n: pred.outcomes.length / pred.k, labels: names, ...record });
   for (const line of part.summary) console.log(line);
   printChecks(part, dir, written);
 }

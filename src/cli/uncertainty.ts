@@ -5,8 +5,8 @@
  * energy scores; selective prediction (risk–coverage curve, AURC) and a refer-for-review list.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { UsageError, parse, parseScale } from './args.js';
-import { INPUT_HELP, INPUT_OPTIONS, loadInputs, numberArg, outDir, printChecks, writePart } from '../trust/cli-common.js';
+import { UsageError, parse } from './args.js';
+import { INPUT_HELP, INPUT_OPTIONS, loadInputs, modelRunOptions, type InputRecord, numberArg, outDir, printChecks, writePart } from '../trust/cli-common.js';
 import { datasetFor, loadSamplesNpy, runPasses, type Predictions } from '../trust/inputs.js';
 import { UNCERTAINTY_SCORES, type UncertaintyScore, uncertaintyPart, type Stochastic } from '../trust/report-uncertainty.js';
 import { softmax } from '../train/metrics.js';
@@ -46,6 +46,7 @@ export async function uncertaintyCommand(argv: string[]): Promise<void> {
   const models = v.model ?? [];
   let data: Predictions;
   let stochastic: Stochastic | undefined;
+  let record: InputRecord = {};
   const notes: string[] = [];
   if (v.samples) {
     if (models.length || v.probs) throw new UsageError('--samples replaces --model and --probs');
@@ -66,9 +67,13 @@ export async function uncertaintyCommand(argv: string[]): Promise<void> {
   } else if (models.length && mode !== 'single') {
     if (mode === 'ensemble' && models.length < 2) throw new UsageError('--mode ensemble needs at least two --model files');
     if (mode !== 'ensemble' && models.length > 1) throw new UsageError(`--mode ${mode} takes one --model`);
-    const split = v.split as 'train' | 'val' | 'test';
-    if (!['train', 'val', 'test'].includes(split)) throw new UsageError(`--split must be train, val or test, got '${split}'`);
-    const { dataset } = datasetFor(models[0]!, { data: v.data!, split, limit: v.limit ? Number(v.limit) : undefined, seed: Number(v.seed), scale: parseScale(v.scale ?? 'pm1') });
+    const split = v.split as 'train' | 'val' | 'test' | 'all';
+    if (!['train', 'val', 'test', 'all'].includes(split)) throw new UsageError(`--split must be train, val, test or all, got '${split}'`);
+    const run = modelRunOptions(v, models);
+    record = run.record;
+    const { dataset, notes: pnotes } = datasetFor(models[0]!, { data: v.data!, split, limit: run.limit, seed: run.seed, pre: run.pre!.pre });
+    for (const note of pnotes) console.error(`candor uncertainty: ${note}`);
+    record.preprocessingNotes = pnotes;
     const T = mode === 'ensemble' ? models.length : passes;
     console.error(`candor uncertainty: ${T} ${mode === 'ensemble' ? 'ensemble members' : mode === 'mc' ? 'MC-dropout passes' : 'test-time augmentations'} on ${dataset.images.shape[0]} images of ${dataset.source}…`);
     const logits = await runPasses(models, dataset.images, { mode: mode as 'mc' | 'ensemble' | 'tta', passes: T, seed: Number(v.seed), threads: v.threads ? Number(v.threads) : undefined, batchSize: v['batch-size'] ? Number(v['batch-size']) : undefined });
@@ -80,10 +85,12 @@ export async function uncertaintyCommand(argv: string[]): Promise<void> {
     logits.forEach((l, t) => samples.set(softmax(l, k), t * n * k));
     const probs = new Float64Array(n * k);
     for (let t = 0; t < T; t++) for (let j = 0; j < probs.length; j++) probs[j]! += samples[t * probs.length + j]! / T;
-    data = { probs, labels: Int32Array.from(dataset.labels as Int32Array), k, classNames: v['class-names'] ? v['class-names'].split(',') : [...dataset.classNames], source: `${models.join(', ')} on ${dataset.source}` };
+    data = { probs, labels: Int32Array.from(dataset.labels as Int32Array), k, classNames: v['class-names'] ? v['class-names'].split(',') : [...dataset.classNames], source: `${models.join(', ')} on ${dataset.source}`, ids: dataset.origins ? [...dataset.origins] : undefined };
     stochastic = { samples, passes: T, kind: mode === 'mc' ? 'mc-dropout' : (mode as 'ensemble' | 'tta') };
   } else {
-    data = (await loadInputs(v, UNCERTAINTY_USAGE, { cal: 'none' })).data;
+    const loaded = await loadInputs(v, UNCERTAINTY_USAGE, { cal: 'none' });
+    data = loaded.data;
+    record = loaded.record;
   }
   let part;
   try {
@@ -93,7 +100,7 @@ export async function uncertaintyCommand(argv: string[]): Promise<void> {
     throw e;
   }
   part.summary.push(...notes);
-  const written = await writePart(dir, part, { command: 'uncertainty', mode: v.samples ? 'samples' : mode, source: data.source, n: data.labels.length, classes: data.classNames, notes });
+  const written = await writePart(dir, part, { command: 'uncertainty', mode: v.samples ? 'samples' : mode, source: data.source, n: data.labels.length, classes: data.classNames, notes, ...record });
   printChecks(part, dir, written);
   for (const note of notes) console.error(`candor uncertainty: ${note}`);
 }

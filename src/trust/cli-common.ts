@@ -6,7 +6,8 @@
  */
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UsageError, parseScale } from '../cli/args.js';
+import { UsageError } from '../cli/args.js';
+import { describeResolved, PREPROCESS_HELP, PREPROCESS_OPTIONS, resolvedRecord, resolvePreprocessing, type ResolvedPreprocessing } from '../cli/preprocess-args.js';
 import { renderSvg } from '../report/chart.js';
 import { loadPredictionFile, predictWithModel, randomSplit, selectPredictions, type Predictions } from './inputs.js';
 import { jsonSafe, type Part } from './report-format.js';
@@ -15,7 +16,7 @@ export const INPUT_OPTIONS = {
   model: { type: 'string', multiple: true },
   data: { type: 'string', default: 'pneumoniamnist' },
   split: { type: 'string', default: 'test' },
-  scale: { type: 'string', default: 'pm1' },
+  ...PREPROCESS_OPTIONS,
   probs: { type: 'string' },
   labels: { type: 'string' },
   logits: { type: 'boolean', default: false },
@@ -35,23 +36,27 @@ export const CAL_OPTIONS = {
   'cal-probs': { type: 'string' },
   'cal-labels': { type: 'string' },
   'cal-fraction': { type: 'string' },
+  'cal-data': { type: 'string' },
 } as const;
 
 export const INPUT_HELP = `Input (one of):
-  --model m.onnx [--data pneumoniamnist|file.npz|folder|labels.csv] [--split test] [--limit N] [--threads N]
-        [--scale pm1|unit|imagenet|byte]
-        run the model on a dataset split (image size and channels from the model's input; pixels as
-        --scale: [-1, 1] as candor trains, [0, 1], ImageNet mean/std, or [0, 255] for Keras Rescaling)
+  --model m.onnx [--data pneumoniamnist|file.npz|folder|labels.csv] [--split test|val|train|all] [--limit N]
+        [--threads N] [--scale …] [--window C,W] [--axis k] [--resize stretch|pad|crop]
+        run the model on a dataset split (image size and channels from the model's input; preprocessing
+        as below); --split all evaluates every image of --data as an external test set (no split drawn;
+        a .npz holding only test_images/test_labels is one)
   --probs preds.csv   header row; a 'label' column (class index; --label-column NAME), optional 'id' and
         group column (--group-column NAME); every other column is a class probability, in order
         (one column = binary p(positive)); --logits if they are logits
   --probs probs.npy --labels labels.npy   [N, K] (or [N]) probabilities and [N] integer labels
   --class-names a,b   class names for tables (default: CSV headers, the dataset's names, or 'class i')
+${PREPROCESS_HELP}
 Output:
   --out DIR           results.json, one .svg per chart, summary.md; an existing non-empty DIR needs --force`;
 
 export const CAL_HELP = `Calibration split (held out; default: --cal-split val with --model, required otherwise):
-  --cal-split val     another split of --data
+  --cal-split val     another split of --data (not with --split all: an external set has no splits)
+  --cal-data D        another data set, all of it, run through the model (e.g. the internal validation set)
   --cal-probs FILE [--cal-labels FILE]   another predictions file, same format as --probs
   --cal-fraction 0.5  a seeded random fraction of the input cases (the rest are evaluated; --seed)`;
 
@@ -73,32 +78,57 @@ export function outDir(v: Values, usage: string): string {
   return out;
 }
 
-/** Evaluation predictions, and (when `cal` or the flags ask) a held-out calibration split. */
-export async function loadInputs(v: Values, usage: string, opts: { cal: 'required' | 'optional' | 'none' }): Promise<{ data: Predictions; cal?: Predictions }> {
-  const models = (v.model as string[] | undefined) ?? [];
-  const classNames = v['class-names'] ? (v['class-names'] as string).split(',').map((s) => s.trim()) : undefined;
+/** Where a model's images come from and how they were preprocessed: recorded in results.json. */
+export interface InputRecord {
+  preprocessing?: Record<string, unknown>;
+  preprocessingNotes?: string[];
+}
+
+/** The model-run options shared by the evaluated and the calibration predictions, and their record. */
+export function modelRunOptions(v: Values, models: string[]): { pre: ResolvedPreprocessing | undefined; seed: number; threads?: number; limit?: number; record: InputRecord } {
   const seed = numberArg(v.seed, '--seed', 0, Number.isInteger, 'an integer');
   const threads = intArg(v.threads, '--threads');
   const limit = intArg(v.limit, '--limit');
-  const scale = parseScale((v.scale as string | undefined) ?? 'pm1');
+  const given = ['scale', 'window', 'axis', 'resize'].filter((f) => v[f] !== undefined);
+  if (!models.length && given.length) throw new UsageError(`${given.map((g) => `--${g}`).join(', ')} ${given.length > 1 ? 'apply' : 'applies'} to images a --model reads; with --probs there are none`);
+  const pre = models.length ? resolvePreprocessing(v, models[0]) : undefined;
+  if (pre) console.error(`candor: ${describeResolved(pre)}`);
+  return { pre, seed, threads, limit, record: pre ? { preprocessing: resolvedRecord(pre) } : {} };
+}
+
+/** Evaluation predictions, and (when `cal` or the flags ask) a held-out calibration split. */
+export async function loadInputs(v: Values, usage: string, opts: { cal: 'required' | 'optional' | 'none' }): Promise<{ data: Predictions; cal?: Predictions; record: InputRecord }> {
+  const models = (v.model as string[] | undefined) ?? [];
+  const classNames = v['class-names'] ? (v['class-names'] as string).split(',').map((s) => s.trim()) : undefined;
+  const { pre, seed, threads, limit, record } = modelRunOptions(v, models);
   const splitName = (s: unknown, flag: string) => {
-    if (s !== 'train' && s !== 'val' && s !== 'test') throw new UsageError(`${flag} must be train, val or test, got '${s}'`);
+    if (s !== 'train' && s !== 'val' && s !== 'test' && s !== 'all') throw new UsageError(`${flag} must be train, val, test or all, got '${s}'`);
     return s;
+  };
+  const run = async (data: string, split: 'train' | 'val' | 'test' | 'all') => {
+    const p = await predictWithModel(models[0]!, { data, split, limit, seed, threads, pre: pre!.pre });
+    for (const note of p.notes ?? []) console.error(`candor: ${data}: ${note}`);
+    record.preprocessingNotes = [...(record.preprocessingNotes ?? []), ...(p.notes ?? []).map((n) => `${data}: ${n}`)];
+    return p;
   };
   const fileOpts = { labelColumn: v['label-column'] as string | undefined, groupColumn: v['group-column'] as string | undefined, logits: v.logits as boolean, classNames };
   let data: Predictions;
   if (models.length && v.probs) throw new UsageError(`give --model or --probs, not both\n\n${usage}`);
   if (models.length) {
     if (models.length > 1) throw new UsageError('this command takes one --model');
-    data = await predictWithModel(models[0]!, { data: v.data as string, split: splitName(v.split, '--split'), limit, seed, threads, scale });
+    data = await run(v.data as string, splitName(v.split, '--split'));
     if (classNames) data.classNames = classNames;
   } else if (v.probs) data = loadPredictionFile(v.probs as string, { ...fileOpts, labels: v.labels as string | undefined });
   else throw new UsageError(`give --model m.onnx or --probs FILE\n\n${usage}`);
-  if (opts.cal === 'none') return { data };
-  const given = ['cal-split', 'cal-probs', 'cal-fraction'].filter((f) => v[f] !== undefined);
-  if (given.length > 1) throw new UsageError(`give one of --cal-split, --cal-probs, --cal-fraction (got ${given.map((g) => `--${g}`).join(', ')})`);
+  if (opts.cal === 'none') return { data, record };
+  const given = ['cal-split', 'cal-probs', 'cal-fraction', 'cal-data'].filter((f) => v[f] !== undefined);
+  if (given.length > 1) throw new UsageError(`give one of --cal-split, --cal-probs, --cal-fraction, --cal-data (got ${given.map((g) => `--${g}`).join(', ')})`);
   let cal: Predictions | undefined;
-  if (v['cal-probs']) {
+  if (v['cal-data'] !== undefined) {
+    if (!models.length) throw new UsageError('--cal-data needs --model (with files, use --cal-probs)');
+    cal = await run(v['cal-data'] as string, 'all');
+    if (cal.k !== data.k) throw new UsageError(`--cal-data gives ${cal.k} classes, the input has ${data.k}`);
+  } else if (v['cal-probs']) {
     cal = loadPredictionFile(v['cal-probs'] as string, { ...fileOpts, labels: v['cal-labels'] as string | undefined });
     if (cal.k !== data.k) throw new UsageError(`--cal-probs has ${cal.k} classes, the input has ${data.k}`);
   } else if (v['cal-fraction'] !== undefined) {
@@ -108,12 +138,14 @@ export async function loadInputs(v: Values, usage: string, opts: { cal: 'require
     cal = selectPredictions(data, c, `${data.source} (calibration fraction ${frac}, seed ${seed})`);
     data = selectPredictions(data, rest, `${data.source} (evaluation: the other ${rest.length})`);
   } else if (models.length && (v['cal-split'] !== undefined || opts.cal === 'required')) {
+    if (v.split === 'all') throw new UsageError(`--split all evaluates all of ${v.data} as an external test set, so it has no other split to calibrate on: give --cal-data D (e.g. the internal validation data), --cal-fraction F or --cal-probs FILE`);
     const s = splitName(v['cal-split'] ?? 'val', '--cal-split');
+    if (s === 'all') throw new UsageError('--cal-split all would calibrate on the evaluated cases; use --cal-data D for another data set');
     if (s === v.split) throw new UsageError(`--cal-split ${s} is the evaluation split; pick another (e.g. val)`);
-    cal = await predictWithModel(models[0]!, { data: v.data as string, split: s, limit, seed, threads, scale });
+    cal = await run(v.data as string, s);
   } else if (v['cal-split'] !== undefined) throw new UsageError('--cal-split needs --model (with files, use --cal-probs or --cal-fraction)');
   if (!cal && opts.cal === 'required') throw new UsageError(`this command needs a held-out calibration split\n\n${usage}`);
-  return { data, cal };
+  return { data, cal, record };
 }
 
 /** Write results.json, one SVG per figure, and summary.md (summary paragraphs, checklist, tables). */

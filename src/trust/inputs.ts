@@ -14,9 +14,9 @@ import { cardClasses, loadModel } from '../runtime/node.js';
 import type { Model } from '../runtime/model.js';
 import { cloneModel } from '../onnx/ir.js';
 import { seedRandomOps } from '../onnx/seed-random.js';
-import { prepareData } from '../train/prepare.js';
+import { isTestOnly, prepareData, prepareEvaluationData } from '../train/prepare.js';
+import { DEFAULT_PREPROCESSING, type Preprocessing } from '../data/preprocessing.js';
 import { augment } from '../data/augment.js';
-import type { InputScale } from '../data/transforms.js';
 import { Rng } from '../tensor/rng.js';
 import type { ImageDataset } from '../data/dataset.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -31,8 +31,11 @@ export interface Predictions {
   k: number;
   classNames: string[];
   groups?: string[];
+  /** Case identifiers: a CSV's id column, or where each image came from (file, split and row). */
   ids?: string[];
   source: string;
+  /** What preprocessing did beyond a plain resize (model runs). */
+  notes?: string[];
 }
 
 function toLabels(what: string, values: ArrayLike<number | bigint>, k?: number): Int32Array {
@@ -156,27 +159,32 @@ export function loadSamplesNpy(path: string, logits = false): { samples: Float64
 
 export interface ModelInputOptions {
   data: string;
-  split: 'train' | 'val' | 'test';
+  /** A split of the data, or 'all': the whole file as an external test set (train/prepare.ts prepareEvaluationData). */
+  split: 'train' | 'val' | 'test' | 'all';
   limit?: number;
   seed?: number;
   threads?: number;
   batchSize?: number;
-  /** Pixel values the model expects (default 'pm1'). */
-  scale?: InputScale;
+  /** Scale, window, NIfTI axis and resize policy (default: DEFAULT_PREPROCESSING). */
+  pre?: Preprocessing;
 }
 
 /** The dataset a model takes (size and channels from its input shape); multi-label data only when allowed. */
-export function datasetFor(modelPath: string, opts: ModelInputOptions, allowMulti = false): { dataset: ImageDataset; size: number; channels: number } {
+export function datasetFor(modelPath: string, opts: ModelInputOptions, allowMulti = false): { dataset: ImageDataset; size: number; channels: number; notes: string[] } {
   const m = loadModel(modelPath);
   const [, c, h] = m.inputShape;
   const size = typeof h === 'number' ? h : 64;
   const channels = typeof c === 'number' ? c : 1;
-  const prepared = prepareData(opts.data, { size, channels, seed: opts.seed ?? 0, limit: opts.limit, scale: opts.scale });
-  const dataset = prepared[opts.split];
+  const pre = opts.pre ?? DEFAULT_PREPROCESSING;
+  const prep = { size, channels, seed: opts.seed ?? 0, limit: opts.limit, scale: pre.scale, window: pre.window, axis: pre.axis, resize: pre.resize };
+  // A test-only archive is an external test set: its test split is all of it.
+  const whole = opts.split === 'all' || (opts.split === 'test' && isTestOnly(opts.data));
+  const prepared = whole ? prepareEvaluationData(opts.data, prep) : prepareData(opts.data, prep);
+  const dataset = whole ? prepared.test : (prepared as ReturnType<typeof prepareData>)[opts.split as 'train' | 'val' | 'test'];
   if (dataset.task !== 'single' && !allowMulti) {
     throw new Error(`${opts.data}: the labels are multi-label [N, ${dataset.classNames.length}] but ${modelPath} is single-label (one class per image); a multi-label model ends in one sigmoid per label, or says so in its card ("task": "multilabel")`);
   }
-  return { dataset, size, channels };
+  return { dataset, size, channels, notes: prepared.log.notes() };
 }
 
 /** Single-label statistics (softmax over classes) must not run on a multi-label model's outputs. */
@@ -249,10 +257,10 @@ function seededCopy(m: Model, seed: number): Model {
 /** One pass of a model on a dataset split: probabilities, logits and labels. */
 export async function predictWithModel(modelPath: string, opts: ModelInputOptions): Promise<Predictions> {
   refuseMultiLabel(modelPath);
-  const { dataset } = datasetFor(modelPath, opts);
+  const { dataset, notes } = datasetFor(modelPath, opts);
   const [logits] = await runPasses([modelPath], dataset.images, { mode: 'single', threads: opts.threads, batchSize: opts.batchSize });
   const k = logits!.length / dataset.images.shape[0]!;
-  return { probs: softmax(logits!, k), logits, labels: Int32Array.from(dataset.labels as Int32Array), k, classNames: [...dataset.classNames], source: `${modelPath} on ${dataset.source}` };
+  return { probs: softmax(logits!, k), logits, labels: Int32Array.from(dataset.labels as Int32Array), k, classNames: [...dataset.classNames], source: `${modelPath} on ${dataset.source}`, ids: dataset.origins ? [...dataset.origins] : undefined, notes };
 }
 
 /** Rows of predictions (for splitting one file into calibration and evaluation parts). */
@@ -272,6 +280,7 @@ export function selectPredictions(p: Predictions, rows: ArrayLike<number>, sourc
     groups: p.groups ? Array.from(rows, (r) => p.groups![r]!) : undefined,
     ids: p.ids ? Array.from(rows, (r) => p.ids![r]!) : undefined,
     source: source ?? p.source,
+    notes: p.notes,
   };
 }
 

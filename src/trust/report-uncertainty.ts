@@ -88,7 +88,7 @@ export function uncertaintyPart(data: LabelledProbs, k: number, opts: Uncertaint
     score: chosen,
     errorDetectionAuroc: separation,
     riskCoverage: rc,
-    referral: ref,
+    referral: { ...ref, ...(opts.ids ? { referredIds: ref.referred.map((i) => opts.ids![i]!) } : {}) },
   };
   part.tables.push({ caption: `Exploration, not the verdict: how well each uncertainty score picks out the model’s errors on these same cases (AUROC; 0.5 = no better than chance). The verdict uses the score chosen beforehand, ${chosenLabel}; choosing the best-looking one here would overstate it.`, columns: ['score', 'AUROC for errors', 'used for the verdict'], rows: Object.entries(separation).map(([k2, v]) => [k2, v === null ? null : +v.toFixed(4), k2 === chosenLabel ? 'yes' : '']) });
   part.figures.push({ id: `${sid}-risk-coverage`, title: 'Selective prediction: risk against coverage', caption: `Cases are sorted from most to least confident; the curve shows the error rate if the model decided only the most confident fraction and referred the rest. The dashed line is the chosen coverage (${pct(cov, 0)}).`, spec: riskCoverageChart(rc, { coverage: cov }) });

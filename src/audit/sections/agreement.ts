@@ -83,7 +83,7 @@ export async function agreementSection(ctx: AuditContext): Promise<Section> {
     figures.push({
       id: 'agreement-flagged',
       title: 'Images where the methods disagree most',
-      caption: `Mean pairwise agreement of each row: ${show.map((s) => s.v.toFixed(2)).join(', ')}.`,
+      caption: `Mean pairwise agreement of each row: ${show.map((s) => `${s.v.toFixed(2)} (${originOf(ctx, sample.indices[s.i]!)})`).join(', ')}.`,
       png: mapsGrid(sample.images, show.map(({ i }) => ({ index: i, title: [`TRUE ${gridLabel(subject.classes[sample.labels[i]!]!, 10)}`, `TARGET ${gridLabel(subject.classes[targets[i]!]!, 10)}`], cells: methods.map((m) => ({ maps: maps.get(m)!, signed: getMethod(m).signed, title: [gridLabel(m)] })) }))),
     });
   }
@@ -97,7 +97,12 @@ export async function agreementSection(ctx: AuditContext): Promise<Section> {
     ],
     figures,
     tables: [{ caption: 'Pairwise agreement, mean Spearman of |map| [95% interval]', columns: ['method A', 'method B', 'agreement'], rows: matrix.map((p) => [p.a, p.b, formatCI(p.ci)]) }],
-    results: { pairs: matrix.map((p) => ({ a: p.a, b: p.b, mean: p.ci.mean, lo: p.ci.lo, hi: p.ci.hi, perImage: p.perImage })), perImage, flagged: flagged.map((f) => ({ testRow: sample.indices[f.i]!, agreement: f.v })), threshold: DISAGREE },
+    results: { pairs: matrix.map((p) => ({ a: p.a, b: p.b, mean: p.ci.mean, lo: p.ci.lo, hi: p.ci.hi, perImage: p.perImage })), perImage, flagged: flagged.map((f) => ({ testRow: sample.indices[f.i]!, origin: ctx.data.test.origins?.[sample.indices[f.i]!] ?? null, agreement: f.v })), threshold: DISAGREE },
     checks,
   };
+}
+
+/** Where test row `row` came from (file and slice/frame, or archive row), for captions. */
+function originOf(ctx: AuditContext, row: number): string {
+  return ctx.data.test.origins?.[row] ?? `test row ${row}`;
 }

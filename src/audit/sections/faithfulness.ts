@@ -6,6 +6,7 @@
  * ranking of the same pixels; ROAD (remove with noisy linear imputation, most- vs least-relevant
  * first) on a smaller subset, since imputation costs a linear solve per image and fraction.
  */
+import type { InputScale } from '../../data/transforms.js';
 import { deletionCurve, faithfulnessCorrelation, insertionCurve, type CurveResult } from '../../evaluate/faithfulness.js';
 import { road } from '../../evaluate/road.js';
 import { meanCI, formatCI } from '../../evaluate/stats.js';
@@ -73,15 +74,20 @@ export async function faithfulnessSection(ctx: AuditContext): Promise<Section> {
   }
   rbar.finish();
 
+  const room = probabilityRoom(entries.find((e) => e.method === RANDOM)!.deletion);
   const better = summary.filter((s) => s.method !== RANDOM).map((s) => ({ ...s, del: s.deletion.hi < rnd.deletion.lo, ins: s.insertion.lo > rnd.insertion.hi }));
   const checks: CheckItem[] = [
     {
       id: 'faithfulness',
       question: 'Do the pixels the maps rank first actually drive the prediction?',
-      verdict: better.every((b) => b.del && b.ins) ? 'pass' : better.some((b) => b.del || b.ins) ? 'warn' : 'fail',
+      // Precondition: blurring the whole image must move the probability, or no order of pixels can beat another.
+      verdict: room < MIN_ROOM ? 'not meaningful' : better.every((b) => b.del && b.ins) ? 'pass' : better.some((b) => b.del || b.ins) ? 'warn' : 'fail',
+
       value: better.map((b) => `${b.method}: deletion ${b.deletion.mean.toFixed(3)}${b.del ? '' : ' (not better than random)'}, insertion ${b.insertion.mean.toFixed(3)}${b.ins ? '' : ' (not better than random)'}`).join('; ') + `; random order: ${rnd.deletion.mean.toFixed(3)} / ${rnd.insertion.mean.toFixed(3)}`,
       threshold: 'deletion AUC below and insertion AUC above a random pixel order (blurred baseline), 95% intervals not overlapping',
-      why: 'A map that orders pixels no better than chance does not point at what the model uses (Petsiuk et al. 2018).',
+      why: room < MIN_ROOM
+        ? `Not meaningful: blurring the whole image changes the predicted class's probability by only ${room.toFixed(3)} (less than ${MIN_ROOM}), so deletion and insertion cannot tell a faithful map from a random order on this model; read ROAD and the fill-0 column, or use another baseline.`
+        : 'A map that orders pixels no better than chance does not point at what the model uses (Petsiuk et al. 2018).',
       section: 'faithfulness',
     },
   ];
@@ -91,7 +97,7 @@ export async function faithfulnessSection(ctx: AuditContext): Promise<Section> {
     title: 'Faithfulness: deletion, insertion and ROAD',
     summary: [
       `For each of ${n} images, pixels were removed (replaced by a blurred copy of the image, σ = ${curveOpts.blurSigma.toFixed(1)} px) or revealed (on that blurred copy) in the order each map ranks them, in ${STEPS} steps, and the probability of the predicted class recorded. A faithful map makes the probability fall fast when deleting (low area under the curve) and rise fast when inserting (high area). A random pixel order is the yardstick; the verdict uses the blurred baseline.`,
-      `Deletion by setting pixels to 0 (RISE's choice; mid-grey on the model's [-1, 1] scale) is reported too: on chest X-rays grey patches can look like opacity, so this baseline can raise the probability of pneumonia while deleting and penalise maps that point at the lungs. AUC with fill 0: ${summary.map((x) => `${x.method} ${x.deletionFill.mean.toFixed(3)}`).join(', ')}.`,
+      `Deletion by setting the model's input to 0 (RISE's choice; ${zeroMeans(ctx.opts.scale ?? 'pm1')}) is reported too: a uniform patch can itself look like a finding (on chest X-rays, grey like opacity), so this baseline can raise the probability of a class while deleting and penalise maps that point at it. AUC with fill 0: ${summary.map((x) => `${x.method} ${x.deletionFill.mean.toFixed(3)}`).join(', ')}.`,
       ...better.map((b) => `${b.method}: deletion AUC ${formatCI(b.deletion, 3)}, insertion AUC ${formatCI(b.insertion, 3)} — ${b.del && b.ins ? 'better than random on both.' : b.del || b.ins ? 'better than random on one of the two only.' : 'no better than a random order.'}`),
       `Random order: deletion ${formatCI(rnd.deletion, 3)}, insertion ${formatCI(rnd.insertion, 3)}.`,
       ...roomNote(entries.find((e) => e.method === RANDOM)!.deletion),
@@ -113,6 +119,21 @@ export async function faithfulnessSection(ctx: AuditContext): Promise<Section> {
     results: { steps: STEPS, blurSigma: curveOpts.blurSigma, fractions: entries[0]!.deletion.fractions, auc: summary, road: { images: sub.indices.length, percentages: ROAD_PERCENTAGES, methods: roadRows }, faithfulnessCorrelation: Object.fromEntries(fcRows) },
     checks,
   };
+}
+
+/** Below this change of probability from the image to its full blur, deletion/insertion verdicts are not meaningful. */
+const MIN_ROOM = 0.1;
+
+/** Mean probability of the predicted class on the image minus on its full blur (the random order's curve ends). */
+function probabilityRoom(c: CurveResult): number {
+  const start = c.curves.reduce((a, r) => a + r[0]!, 0) / c.curves.length;
+  const end = c.curves.reduce((a, r) => a + r[r.length - 1]!, 0) / c.curves.length;
+  return Math.abs(start - end);
+}
+
+/** What an input of 0 is, in pixels, under each scale. */
+function zeroMeans(scale: InputScale): string {
+  return { pm1: "mid-grey on the model's [-1, 1] scale", unit: 'black on the [0, 1] scale', byte: 'black on the [0, 255] scale', imagenet: 'the ImageNet mean colour, about mid-grey' }[scale];
 }
 
 /** When the fully blurred image keeps most of the probability, the deletion test has little room: say so. */

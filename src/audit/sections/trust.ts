@@ -38,11 +38,12 @@ export async function auditTrustSection(ctx: AuditContext): Promise<Section> {
     classNames: subject.classes,
     calibration: { probs: softmax(val.data, k), logits: Float64Array.from(val.data), labels: data.val.labels as Int32Array },
     stochastic: { samples, passes: TTA_PASSES, kind: 'tta' },
+    ids: data.test.origins ? [...data.test.origins] : undefined,
     id: 'trust',
     title: 'Trust beyond heatmaps: performance, calibration, uncertainty, conformal sets',
   });
   section.summary.unshift(
-    `Statistics of the audited model on all ${data.test.images.shape[0]} test images; recalibration, thresholds and conformal sets are fitted on the ${data.val.images.shape[0]} validation images. Uncertainty comes from ${TTA_PASSES} test-time augmentations (the image itself and ${TTA_PASSES - 1} copies rotated by up to 5° and shifted by a few pixels).`,
+    `Statistics of the audited model on all ${data.test.images.shape[0]} test images; recalibration, thresholds and conformal sets are fitted on the ${data.val.images.shape[0]} validation images${ctx.opts.split === 'all' ? ` of ${ctx.opts.trainData} (the external test set is only evaluated)` : ''}. Uncertainty comes from ${TTA_PASSES} test-time augmentations (the image itself and ${TTA_PASSES - 1} copies rotated by up to 5° and shifted by a few pixels).`,
   );
   return section;
 }
