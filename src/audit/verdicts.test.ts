@@ -61,3 +61,13 @@ test('constant maps: a similarity over fewer than 3 non-constant images is not r
   assert.equal(randomizationVerdict([{ mean: NaN, n: 0 }, { mean: 0.1, n: 12 }]), 'pass');
   assert.equal(randomizationVerdict([{ mean: 0.45, n: 12 }, { mean: 0.1, n: 12 }]), 'warn');
 });
+
+test('faithfulness: when blurring the whole image barely moves the probability, deletion and insertion are "not meaningful", never fail', async () => {
+  const { faithfulnessVerdict, MIN_ROOM } = await import('./sections/faithfulness.js');
+  const none = [{ del: false, ins: false }];
+  assert.equal(faithfulnessVerdict(MIN_ROOM / 2, none), 'not meaningful');
+  assert.equal(faithfulnessVerdict(NaN, none), 'not meaningful');
+  assert.equal(faithfulnessVerdict(0.5, none), 'fail');
+  assert.equal(faithfulnessVerdict(0.5, [{ del: true, ins: false }, { del: false, ins: false }]), 'warn');
+  assert.equal(faithfulnessVerdict(0.5, [{ del: true, ins: true }]), 'pass');
+});

@@ -199,3 +199,15 @@ test('truncated, non-NIfTI and unsupported data are clear errors naming the sour
   // gzip of a non-NIfTI payload
   assert.throws(() => readNifti(gzipSync(new Uint8Array(400)), 'zeros.nii.gz'), /zeros\.nii\.gz: not a NIfTI file/);
 });
+
+test('slice counts along an anatomical plane come from the reoriented volume, not the stored dims (a sagittally stored volume)', async () => {
+  const { niftiSliceCount } = await import('./nifti.js');
+  const v = readNifti(bytesOf('anatomical.nii'), 'anatomical.nii'); // 33×41×25, LAS
+  // Re-label the axes as stored sagittally: i → A (y), j → S (z), k → R (x).
+  const sag: NiftiVolume = { ...v, affine: [[0, 0, 1, 0], [1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 0, 1]] as Affine };
+  assert.equal(niftiSliceCount(sag, 'k'), 25);
+  assert.equal(niftiSliceCount(sag, 'sagittal'), 25); // R is k
+  assert.equal(niftiSliceCount(sag, 'axial'), 41); // S is j
+  assert.equal(niftiSliceCount(sag, 'coronal'), 33); // A is i
+  assert.equal(niftiSlices(sag, 'axial').shape[0], 41);
+});

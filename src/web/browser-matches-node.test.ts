@@ -325,6 +325,41 @@ test('the CLI and the page give the same probabilities (to 1e-6) for a NIfTI sli
   }
 });
 
+test("a model's card (opened with it) sets the page's scale, resize, window and axis as it sets the CLI's; the page says what preprocessing changed", { skip }, async () => {
+  const { explainCommand } = await import('../cli/explain.js');
+  const { copyFileSync, writeFileSync } = await import('node:fs');
+  const dir = mkdtempSync(join(tmpdir(), 'candor-card-page-'));
+  try {
+    const model = join(dir, 'carded.onnx');
+    copyFileSync(MODEL, model);
+    writeFileSync(join(dir, 'carded.json'), JSON.stringify({ input: { channels: 1, size: 64 }, classes: ['normal', 'pneumonia'], preprocessing: { scale: 'unit', window: [300, 900], axis: 'sagittal', resize: 'pad' } }));
+    await page.setInputFiles('#model-file', [model, join(dir, 'carded.json')]);
+    await idle();
+    assert.equal(await page.inputValue('#scale'), 'unit');
+    assert.equal(await page.inputValue('#resize'), 'pad');
+    const nifti = join(NIFTI, 'anatomical.nii');
+    await page.setInputFiles('#image-files', nifti);
+    await idle();
+    const s = await page.evaluate(() => window.candor.state.images.find((i) => i.id === window.candor.state.current)!.nifti!);
+    assert.deepEqual([s.axis, s.center, s.width], ['sagittal', 300, 900]);
+    await explainCommand(['--model', model, '--methods', 'saliency', '--input', `${nifti}:${s.slice}`, '--out', join(dir, 'cli')]);
+    const rec = JSON.parse(readFileSync(join(dir, 'cli', 'explain.json'), 'utf8'));
+    assert.deepEqual(rec.input.preprocessing.from, { scale: 'card', window: 'card', axis: 'card', resize: 'card' });
+    const page1 = (await shown()).probs;
+    const d = Math.max(...page1.map((v, i) => Math.abs(v - rec.images[0].probabilities[i])));
+    assert.ok(d <= 1e-6, `sagittal slice ${s.slice} with the card's window: CLI and page differ by ${d}`);
+    // 33×41 sagittal… slices are not square: padded, and the page says so as the CLI does
+    const notes = (await page.textContent('#prep-notes')) ?? '';
+    assert.match(notes, /scaled to fit and padded with black/);
+    assert.ok(rec.input.notes.some((n: string) => /padded with black/.test(n)));
+    console.log(`# card-driven preprocessing, CLI vs page max |Δp|: ${d.toExponential(2)}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    await page.click('#use-baseline');
+    await idle();
+  }
+});
+
 test('unreadable files are named in the error, and the others still open', { skip }, async () => {
   await page.setInputFiles('#image-files', [
     { name: 'broken.nii.gz', mimeType: 'application/gzip', buffer: Buffer.from([0x1f, 0x8b, 8, 0, 1, 2, 3, 4]) },

@@ -114,12 +114,26 @@ async function addImage(bytes: ArrayBuffer, name: string, thumb?: string): Promi
 }
 
 /** Opens every file it can; the ones it cannot are named in one error at the end. */
-async function openFiles(files: Iterable<File>): Promise<void> {
+/** The card beside a model (m.onnx → m.json) among the files opened with it: its preprocessing and class names. */
+async function cardFor(model: File, files: File[]): Promise<ModelCard | undefined> {
+  const stem = model.name.replace(/\.onnx$/i, '');
+  const json = files.find((f) => f.name === `${stem}.json`);
+  if (!json) return undefined;
+  try {
+    return JSON.parse(await json.text()) as ModelCard;
+  } catch (e) {
+    throw new Error(`${json.name}: not a readable model card (${(e as Error).message})`);
+  }
+}
+
+async function openFiles(input: Iterable<File>): Promise<void> {
   let last: number | undefined;
   const failed: string[] = [];
+  const files = [...input];
   for (const f of files) {
     try {
-      if (/\.onnx$/i.test(f.name)) await openModel(await f.arrayBuffer(), f.name); // a model dropped with the images
+      if (/\.json$/i.test(f.name) && files.some((g) => g.name === f.name.replace(/\.json$/i, '.onnx'))) continue; // a model's card, read with it
+      if (/\.onnx$/i.test(f.name)) await openModel(await f.arrayBuffer(), f.name, await cardFor(f, files)); // a model dropped with the images
       else last = await addImage(await f.arrayBuffer(), f.name);
     } catch (e) {
       const msg = (e as Error).message;
@@ -197,6 +211,8 @@ async function showImage(id: number): Promise<void> {
     return;
   }
   state.prepared = await client.request({ type: 'prepare', image: id });
+  // What preprocessing did beyond a plain resize (a changed aspect ratio, colour to grey), as the CLI says it.
+  $('prep-notes').replaceChildren(...state.prepared.notes.map((t) => el('div', { class: 'warn' }, t)));
   redraw();
   await predict('original');
 }
@@ -349,8 +365,8 @@ async function init(): Promise<void> {
 
   $('use-baseline').addEventListener('click', () => void task('Loading the baseline', useBaseline));
   $<HTMLInputElement>('model-file').addEventListener('change', (e) => {
-    const f = (e.target as HTMLInputElement).files?.[0];
-    if (f) void task(`Opening ${f.name}`, async () => openModel(await f.arrayBuffer(), f.name));
+    const files = [...((e.target as HTMLInputElement).files ?? [])];
+    if (files.length) void task('Opening the model', () => openFiles(files));
   });
   for (const which of ['scale', 'resize'] as const) {
     $<HTMLSelectElement>(which).addEventListener('change', (e) => void task(`Changing the ${which === 'scale' ? 'pixel scale' : 'resize policy'}`, async () => {

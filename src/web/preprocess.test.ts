@@ -51,7 +51,7 @@ test('channel conversion to the model: RGB to gray by BT.601 luma, gray repeated
 test('model cards name the preprocessing (their record, else the normalisation they name); softmax is stable', () => {
   assert.equal(cardInput({ input: { normalization: '(x − 0.5) / 0.5 of [0, 1] pixels, i.e. [-1, 1]' } }).scale, 'pm1');
   assert.equal(cardInput({ input: { normalization: 'ImageNet mean/std' } }).scale, 'imagenet');
-  assert.deepEqual(cardInput({ preprocessing: { scale: 'byte', window: null, axis: 'k', resize: 'pad' } }), { scale: 'byte', resize: 'pad' });
+  assert.deepEqual(cardInput({ preprocessing: { scale: 'byte', window: null, axis: 'k', resize: 'pad' } }), { scale: 'byte', axis: 'k', resize: 'pad' });
   assert.equal(cardInput({}).scale, undefined);
   const p = softmaxRow([1000, 1000]);
   assert.deepEqual(p, [0.5, 0.5]);

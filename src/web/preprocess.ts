@@ -7,7 +7,7 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import { scaleInput, type InputScale } from '../data/transforms.js';
-import { cardPreprocessing, toModelSize, type ResizePolicy } from '../data/preprocessing.js';
+import { cardPreprocessing, toModelSize, type Preprocessing, type PreprocessLog, type ResizePolicy } from '../data/preprocessing.js';
 import type { ModelCard } from './protocol.js';
 
 export const SCALES: Readonly<Record<InputScale, string>> = {
@@ -32,15 +32,14 @@ export interface InputSpec {
 }
 
 /** What a model card says of the preprocessing (its record, else the scale its normalisation names). */
-export function cardInput(card: ModelCard | undefined): { scale?: InputScale; resize?: ResizePolicy } {
-  const p = cardPreprocessing(card);
-  return { scale: p.scale, resize: p.resize };
+export function cardInput(card: ModelCard | undefined): Partial<Preprocessing> {
+  return cardPreprocessing(card);
 }
 
 /** Both: the model input [1,C,H,W] and the display image [C,H,W] (at the model's size and channels, in [0,1]). */
-export function prepareInput(img: Tensor, spec: InputSpec): { x: Tensor; display: Tensor } {
+export function prepareInput(img: Tensor, spec: InputSpec, log?: PreprocessLog): { x: Tensor; display: Tensor } {
   if (img.shape.length !== 3) throw new Error(`image must be [C,H,W], got [${img.shape}]`);
-  const batch = toModelSize(new Tensor(img.data, [1, ...img.shape]), spec.channels, [spec.height, spec.width], spec.resize);
+  const batch = toModelSize(new Tensor(img.data, [1, ...img.shape]), spec.channels, [spec.height, spec.width], spec.resize, log);
   return { x: scaleInput(batch, spec.scale), display: new Tensor(batch.data, batch.shape.slice(1)) };
 }
 

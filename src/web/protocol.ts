@@ -35,6 +35,9 @@ export interface ModelSummary {
   /** Pixel scale and resize policy: the card's, else candor's defaults (as every command). */
   scale: InputScale;
   resize: ResizePolicy;
+  /** The card's DICOM/NIfTI window and NIfTI axis, applied to images as they open. */
+  window?: [number, number];
+  axis: SliceAxis;
   layers: LayerInfo[];
   /** Tensor name the CAMs use when no layer is chosen. */
   defaultLayer?: string;
@@ -96,6 +99,8 @@ export interface PreparedImage {
   channels: number;
   height: number;
   width: number;
+  /** What preprocessing did beyond a plain resize (aspect ratio changed, colour to grey), as every command says it. */
+  notes: string[];
 }
 
 export interface Prediction {

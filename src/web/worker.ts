@@ -11,7 +11,7 @@ import { explain, METHODS } from '../explain/registry.js';
 import { parameterGroups, randomizeGroups } from '../audit/randomize.js';
 import { decodeFile, setEntryPosition, setEntryWindow, type DecodedEntry } from './decode.js';
 import { cardInput, prepareInput, softmaxRow, type InputSpec } from './preprocess.js';
-import { DEFAULT_PREPROCESSING, type ResizePolicy } from '../data/preprocessing.js';
+import { DEFAULT_PREPROCESSING, PreprocessLog, type ResizePolicy } from '../data/preprocessing.js';
 import type { InputScale } from '../data/transforms.js';
 import type { MapResult, ModelCard, ModelSummary, Request, RequestOf, Responses, Variant, WorkerMessage } from './protocol.js';
 
@@ -24,7 +24,7 @@ interface Loaded {
 let loaded: Loaded | undefined;
 let spec: InputSpec | undefined;
 const images = new Map<number, DecodedEntry>();
-const inputs = new Map<number, { x: Tensor; display: Tensor }>();
+const inputs = new Map<number, { x: Tensor; display: Tensor; notes: string[] }>();
 
 const post = (msg: WorkerMessage, transfer: Transferable[] = []) => self.postMessage(msg, { transfer });
 
@@ -60,7 +60,8 @@ function modelSummary(model: Model, name: string, card: ModelCard | undefined): 
   } catch (e) {
     warnings.push((e as Error).message);
   }
-  const summary: ModelSummary = { name, numClasses: model.numClasses, classNames, channels, height, width, scale, resize, layers: model.layers(), defaultLayer, parameterGroups: groups, warnings };
+  const window = fromCard.window ? ([fromCard.window[0], fromCard.window[1]] as [number, number]) : undefined;
+  const summary: ModelSummary = { name, numClasses: model.numClasses, classNames, channels, height, width, scale, resize, window, axis: fromCard.axis ?? DEFAULT_PREPROCESSING.axis, layers: model.layers(), defaultLayer, parameterGroups: groups, warnings };
   return { summary, spec: { channels, height, width, scale, resize } };
 }
 
@@ -69,14 +70,23 @@ function need<T>(v: T | undefined, what: string): T {
   return v;
 }
 
-function inputFor(id: number): { x: Tensor; display: Tensor } {
+function inputFor(id: number): { x: Tensor; display: Tensor; notes: string[] } {
   const cached = inputs.get(id);
   if (cached) return cached;
   const entry = need(images.get(id), `no image ${id}`);
   const s = need(spec, 'open a model first');
-  const r = prepareInput(entry.pixels, s);
+  const log = new PreprocessLog();
+  const r = { ...prepareInput(entry.pixels, s, log), notes: log.notes() };
   inputs.set(id, r);
   return r;
+}
+
+/** A model card's window and NIfTI axis, for DICOM/NIfTI images as they open (one rule with the CLI). */
+function applyModelDefaults(entry: DecodedEntry): void {
+  const m = loaded?.summary;
+  if (!m) return;
+  if (m.window && (entry.dicom || entry.nifti)) setEntryWindow(entry, m.window[0], m.window[1]);
+  if (entry.nifti && m.axis !== entry.nifti.layout.axis) setEntryPosition(entry, { axis: m.axis });
 }
 
 function modelFor(variant: Variant): Model {
@@ -114,6 +124,7 @@ const handlers: { [K in Request['type']]: (req: RequestOf<K>, id: number) => Pro
 
   async loadImage(req) {
     const entry = await decodeFile(nextImage++, new Uint8Array(req.bytes), req.name);
+    applyModelDefaults(entry);
     images.set(entry.summary.id, entry);
     return entry.summary;
   },
@@ -140,9 +151,9 @@ const handlers: { [K in Request['type']]: (req: RequestOf<K>, id: number) => Pro
   },
 
   async prepare(req) {
-    const { display } = inputFor(req.image);
+    const { display, notes } = inputFor(req.image);
     const [channels, height, width] = display.shape as [number, number, number];
-    return { display: Float32Array.from(display.data), channels, height, width };
+    return { display: Float32Array.from(display.data), channels, height, width, notes };
   },
 
   async predict(req) {

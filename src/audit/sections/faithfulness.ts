@@ -81,7 +81,7 @@ export async function faithfulnessSection(ctx: AuditContext): Promise<Section> {
       id: 'faithfulness',
       question: 'Do the pixels the maps rank first actually drive the prediction?',
       // Precondition: blurring the whole image must move the probability, or no order of pixels can beat another.
-      verdict: room < MIN_ROOM ? 'not meaningful' : better.every((b) => b.del && b.ins) ? 'pass' : better.some((b) => b.del || b.ins) ? 'warn' : 'fail',
+      verdict: faithfulnessVerdict(room, better),
 
       value: better.map((b) => `${b.method}: deletion ${b.deletion.mean.toFixed(3)}${b.del ? '' : ' (not better than random)'}, insertion ${b.insertion.mean.toFixed(3)}${b.ins ? '' : ' (not better than random)'}`).join('; ') + `; random order: ${rnd.deletion.mean.toFixed(3)} / ${rnd.insertion.mean.toFixed(3)}`,
       threshold: 'deletion AUC below and insertion AUC above a random pixel order (blurred baseline), 95% intervals not overlapping',
@@ -122,7 +122,13 @@ export async function faithfulnessSection(ctx: AuditContext): Promise<Section> {
 }
 
 /** Below this change of probability from the image to its full blur, deletion/insertion verdicts are not meaningful. */
-const MIN_ROOM = 0.1;
+export const MIN_ROOM = 0.1;
+
+/** pass: every method beats a random order on deletion and insertion; warn: some on one; fail: none; not meaningful: no room. */
+export function faithfulnessVerdict(room: number, better: readonly { del: boolean; ins: boolean }[]): 'pass' | 'warn' | 'fail' | 'not meaningful' {
+  if (!(room >= MIN_ROOM)) return 'not meaningful';
+  return better.every((b) => b.del && b.ins) ? 'pass' : better.some((b) => b.del || b.ins) ? 'warn' : 'fail';
+}
 
 /** Mean probability of the predicted class on the image minus on its full blur (the random order's curve ends). */
 function probabilityRoom(c: CurveResult): number {
