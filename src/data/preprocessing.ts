@@ -154,6 +154,11 @@ function centre(img: Tensor, H: number, W: number): Tensor {
   return new Tensor(out, [C, H, W]);
 }
 
+/** Whether h×w has H×W's aspect ratio, to within a pixel. */
+function sameAspectRatio(h: number, w: number, H: number, W: number): boolean {
+  return Math.abs(h * W - w * H) <= Math.max(h, w, H, W) * 0.5;
+}
+
 /** One `[C,h,w]` image at `[H,W]` under `policy` (see the module comment). */
 export function fitImage(img: Tensor, size: readonly [number, number], policy: ResizePolicy, log?: PreprocessLog): Tensor {
   const [C, h, w] = img.shape as [number, number, number];
@@ -162,7 +167,7 @@ export function fitImage(img: Tensor, size: readonly [number, number], policy: R
   if (h === H && w === W) return img;
   if (log) log.resized++;
   const as4 = (t: Tensor) => new Tensor(t.data, [1, ...t.shape]);
-  const sameAspect = Math.abs(h * W - w * H) <= Math.max(h, w, H, W) * 0.5; // within a pixel of the target's aspect
+  const sameAspect = sameAspectRatio(h, w, H, W);
   if (policy === 'stretch' || sameAspect) {
     if (!sameAspect && log) {
       log.aspectChanged++;
@@ -184,6 +189,18 @@ export function toModelSize(images: Tensor, channels: number, size: readonly [nu
   if (images.shape.length !== 4) throw new Error(`${where}: expected [N,C,H,W], got [${images.shape.join(', ')}]`);
   const [N, C, h, w] = images.shape as [number, number, number, number];
   const [H, W] = size;
+  if (C === channels && (policy === 'stretch' || sameAspectRatio(h, w, H, W))) {
+    // One batched resize (the same filter taps for every image), counted as per image.
+    if (log) {
+      log.images += N;
+      if (h !== H || w !== W) log.resized += N;
+      if (!sameAspectRatio(h, w, H, W)) {
+        log.aspectChanged += N;
+        log.aspectExample ||= `${w}×${h} → ${W}×${H} (width×height)`;
+      }
+    }
+    return h === H && w === W ? images : resize(images, [H, W], { antialias: true });
+  }
   const out = new Float32Array(N * channels * H * W);
   const row = C * h * w;
   for (let i = 0; i < N; i++) {
