@@ -14,6 +14,8 @@
 import { PNG } from 'pngjs';
 import jpeg from 'jpeg-js';
 import { Tensor, type TensorLike } from '../tensor/tensor.js';
+import { checkPng } from './png-check.js';
+import { checkPixels, READ_LIMITS } from './limits.js';
 
 export type ImageFormat = 'png' | 'jpeg';
 
@@ -59,6 +61,8 @@ function asBuffer(bytes: Uint8Array): Buffer {
 }
 
 export function decodePng(bytes: Uint8Array, source = '<png>', opts: DecodeOptions = {}): DecodedImage {
+  if (sniffImageFormat(bytes) !== 'png') throw new Error(`${source}: not a PNG (no PNG signature)`);
+  checkPng(bytes, source); // sizes, CRCs and the exact image-data length, before pngjs allocates anything
   let png: ReturnType<typeof PNG.sync.read> & { transColor?: number[] };
   try {
     png = PNG.sync.read(asBuffer(bytes), { skipRescale: true });
@@ -140,14 +144,16 @@ export function decodeJpeg(bytes: Uint8Array, source = '<jpeg>', opts: DecodeOpt
   if (frame.precision !== 8) {
     throw new Error(`${source}: unsupported JPEG (${frame.precision}-bit samples; only 8-bit JPEGs can be read)`);
   }
+  checkPixels(source, 'the JPEG frame header (SOF)', frame.width, frame.height);
   let img: { width: number; height: number; data: Uint8Array };
   try {
-    img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: false, tolerantDecoding: false });
+    img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: false, tolerantDecoding: false, maxResolutionInMP: READ_LIMITS.maxPixels / 1e6, maxMemoryUsageInMB: Math.max(64, (READ_LIMITS.maxPixels * 12) / 2 ** 20) });
   } catch (err) {
     throw new Error(`${source}: corrupt or unsupported JPEG (${(err as Error).message})`);
   }
   const { width, height, data } = img;
   if (!(width > 0 && height > 0)) throw new Error(`${source}: JPEG has no pixels (${width}×${height})`);
+  if (width !== frame.width || height !== frame.height) throw new Error(`${source}: corrupt JPEG: decoded ${width}×${height}, the frame header says ${frame.width}×${frame.height}`);
   const n = width * height;
   const fileC = frame.components === 1 ? 1 : 3;
   const out = new Float32Array(fileC * n);

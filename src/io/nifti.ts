@@ -11,7 +11,8 @@
  * `get_fdata()[i, j, k]`. Values are float32, with scl_slope/scl_inter applied (a slope of 0 or NaN means
  * no scaling, as the standard says).
  */
-import { Gunzip } from 'fflate';
+import { gunzipChecked, isGzip } from './gzip.js';
+import { READ_LIMITS } from './limits.js';
 import * as niftiReader from 'nifti-reader-js';
 import { Tensor } from '../tensor/tensor.js';
 
@@ -83,29 +84,37 @@ const XFORM_NAMES: Record<number, string> = { 0: 'unknown', 1: 'scanner', 2: 'al
 const SPACE_UNITS = { 1: 'm', 2: 'mm', 3: 'um' } as const;
 const TIME_UNITS = { 8: 's', 16: 'ms', 24: 'us', 32: 'Hz', 40: 'ppm', 48: 'rad/s' } as const;
 
-function isGzip(u8: Uint8Array): boolean {
-  return u8.length >= 2 && u8[0] === 0x1f && u8[1] === 0x8b;
+/**
+ * The bytes a NIfTI-1/2 single-file header says the file holds (vox_offset + voxels × bytes per voxel),
+ * read from the first bytes of the (inflated) file; undefined until 540 bytes are there, or when the header
+ * is not one candor could read anyway (the full read then says why).
+ */
+export function declaredNiftiBytes(head: Uint8Array): number | undefined {
+  if (head.length < 540) return undefined;
+  const dv = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  for (const le of [true, false]) {
+    const size = dv.getInt32(0, le);
+    if (size === 348) {
+      const n = Array.from({ length: Math.max(0, Math.min(7, dv.getInt16(40, le))) }, (_, i) => Math.max(1, dv.getInt16(42 + 2 * i, le))).reduce((a, b) => a * b, 1);
+      const bytes = DATATYPES[dv.getInt16(70, le)]?.bytes;
+      const off = Math.max(352, Math.round(dv.getFloat32(108, le)));
+      return bytes && Number.isFinite(off) ? off + n * bytes : READ_LIMITS.maxInflatedBytes;
+    }
+    if (size === 540) {
+      const nd = Number(dv.getBigInt64(16, le));
+      let n = 1;
+      for (let i = 0; i < Math.max(0, Math.min(7, nd)); i++) n *= Math.max(1, Number(dv.getBigInt64(24 + 8 * i, le)));
+      const bytes = DATATYPES[dv.getInt16(12, le)]?.bytes;
+      const off = Math.max(544, Number(dv.getBigInt64(168, le)));
+      return bytes && Number.isFinite(off) ? off + n * bytes : READ_LIMITS.maxInflatedBytes;
+    }
+  }
+  return READ_LIMITS.maxInflatedBytes;
 }
 
-/** Gunzips every member of a (possibly multi-member) gzip stream. */
-function gunzipAll(u8: Uint8Array, source: string): Uint8Array {
-  const chunks: Uint8Array[] = [];
-  try {
-    const g = new Gunzip((chunk) => {
-      chunks.push(chunk);
-    });
-    g.push(u8, true);
-  } catch (err) {
-    throw new NiftiError(source, `corrupt or truncated gzip data (${(err as Error).message})`);
-  }
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.length;
-  }
-  return out;
+/** Gunzips a .nii.gz (every member, CRC-checked), stopping at the size its header declares. */
+function gunzipAll(u8: Uint8Array, source: string, pairImage = false): Uint8Array {
+  return gunzipChecked(u8, source, { limit: pairImage ? undefined : declaredNiftiBytes, what: 'the NIfTI volume' });
 }
 
 function ownBuffer(u8: Uint8Array): ArrayBuffer {
@@ -174,8 +183,10 @@ export function readNifti(bytes: Uint8Array, source = 'NIfTI data', opts: ReadNi
   // dimensions
   const ndim = h.dims[0]!;
   if (!(ndim >= 1 && ndim <= 7)) throw new NiftiError(source, `invalid dim[0] = ${ndim}`);
-  const dims = Array.from({ length: ndim }, (_, i) => Math.max(1, h.dims[i + 1]!));
-  for (const d of dims) if (!Number.isSafeInteger(d)) throw new NiftiError(source, `invalid dimension ${d}`);
+  const dims = Array.from({ length: ndim }, (_, i) => h.dims[i + 1]!);
+  dims.forEach((d, i) => {
+    if (!(Number.isSafeInteger(d) && d >= 1)) throw new NiftiError(source, `invalid dim[${i + 1}] = ${d} (dim[0] = ${ndim} dimensions are used; each must be ≥ 1)`);
+  });
   // fold trailing singleton dimensions beyond 4; anything non-singleton beyond t is not supported
   while (dims.length > 3 && dims[dims.length - 1] === 1) dims.pop();
   if (dims.length > 4) throw new NiftiError(source, `${ndim}-D NIfTI with dim = [${dims.join(', ')}] is not supported (at most 4-D: x, y, z, t)`);
@@ -193,17 +204,21 @@ export function readNifti(bytes: Uint8Array, source = 'NIfTI data', opts: ReadNi
 
   // voxel data
   const n = nx * ny * nz * nt;
+  if (n > READ_LIMITS.maxVoxels) throw new NiftiError(source, `the header declares ${dims.join('×')} = ${n.toLocaleString('en')} voxels, more than the limit of ${READ_LIMITS.maxVoxels.toLocaleString('en')} (CANDOR_MAX_VOXELS raises it)`);
   const need = n * dt.bytes;
   let data: Uint8Array;
   let offset: number;
   if (pair) {
     data = opts.image!;
-    if (isGzip(data)) data = gunzipAll(data, source);
+    if (isGzip(data)) data = gunzipAll(data, source, true);
     offset = Math.max(0, Math.round(h.vox_offset));
   } else {
     data = u8;
     offset = Math.round(h.vox_offset);
     if (offset < (version === 1 ? 348 : 540)) offset = version === 1 ? 352 : 544;
+  }
+  if (!pair && data.length > offset + need) {
+    throw new NiftiError(source, `${data.length - offset - need} bytes after the ${dims.join('×')} voxels of ${dt.name} its header declares (from offset ${offset}): a damaged header, or data the header does not describe`);
   }
   if (offset + need > data.length) {
     throw new NiftiError(source, `truncated NIfTI ${pair ? 'image file' : 'file'}: ${dims.join('×')} voxels of ${dt.name} need ${need} bytes from offset ${offset}, but it has ${Math.max(0, data.length - offset)}`);
@@ -246,6 +261,10 @@ export function readNifti(bytes: Uint8Array, source = 'NIfTI data', opts: ReadNi
   for (let i = 0; i < 3; i++) base[i]![i] = pixdim[i] ?? 1;
   const affineSource = sformCode > 0 ? 'sform' : qformCode > 0 ? 'qform' : 'pixdim';
   const affine = affineSource === 'sform' ? sform : affineSource === 'qform' ? qform : base;
+  // A transform with NaN or ±Inf cannot orient anything: refuse it rather than guess the anatomical axes.
+  if (!affine.every((row) => row.every(Number.isFinite))) {
+    throw new NiftiError(source, `the ${affineSource === 'pixdim' ? 'voxel sizes (pixdim)' : affineSource} transform holds non-finite values (${affineSource}_code ${affineSource === 'sform' ? sformCode : qformCode}): a damaged header`);
+  }
 
   const units = h.xyzt_units;
   return {

@@ -50,8 +50,11 @@ test('unsupported compression methods and missing members are named', () => {
   const bytes = writeZip([{ name: 'm.npy', data: enc.encode('abc') }]);
   const zip = openZip(bytes, 'z.zip');
   assert.throws(() => zip.extract('nope'), /^Error: z\.zip: no member named 'nope'/);
-  // Patch the method in the central directory to bzip2 (12).
+  // Patch the method in the central directory to bzip2 (12): the local header disagrees, which is corrupt…
   const cd = bytes.length - 22 - (46 + 5);
   new DataView(bytes.buffer).setUint16(cd + 10, 12, true);
+  assert.throws(() => openZip(bytes, 'z.zip').extract('m.npy'), /z\.zip: member 'm\.npy': corrupt: its local header says compression method 0, the central directory 12/);
+  // …and in both: an unsupported method.
+  new DataView(bytes.buffer).setUint16(8, 12, true);
   assert.throws(() => openZip(bytes, 'z.zip').extract('m.npy'), /z\.zip: member 'm\.npy': compression method 12 is not supported/);
 });

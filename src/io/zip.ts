@@ -8,6 +8,7 @@
  * extracted member's CRC-32 is verified.
  */
 import { deflateSync, inflateSync, type DeflateOptions } from 'fflate';
+import { MAX_DEFLATE_RATIO, READ_LIMITS } from './limits.js';
 
 // ---------------------------------------------------------------------------------------------- CRC-32
 
@@ -90,11 +91,17 @@ export function openZip(bytes: Uint8Array, source = '<zip>'): ZipReader {
     }
     if (end < len && loose < 0) loose = p;
   }
-  if (eocd < 0) eocd = loose;
+  if (eocd < 0 && loose >= 0) {
+    const end = loose + 22 + view.getUint16(loose + 20, true);
+    fail(`${len - end} bytes of trailing data after the zip archive's end record: the file is corrupt or has something appended`);
+  }
   if (eocd < 0) {
     if (looksLikeZip) fail('truncated: the zip archive has no end-of-central-directory record (file cut short?)');
     if (len === 0) fail('empty file, not a zip archive');
     fail('not a zip archive (no end-of-central-directory record; .npz files are zip archives)');
+  }
+  if (view.getUint16(eocd + 4, true) !== 0 || view.getUint16(eocd + 6, true) !== 0 || view.getUint16(eocd + 8, true) !== view.getUint16(eocd + 10, true)) {
+    fail('multi-disk (split) zip archives are not supported, or the end record is corrupt (its disk numbers and entry counts disagree)');
   }
   let count = view.getUint16(eocd + 10, true);
   let cdSize = view.getUint32(eocd + 12, true);
@@ -113,6 +120,7 @@ export function openZip(bytes: Uint8Array, source = '<zip>'): ZipReader {
   } else if (count === U16_MAX || cdSize === U32_MAX || cdOffset === U32_MAX) {
     fail('archive needs ZIP64 but has no zip64 end-of-central-directory locator');
   }
+  if (count === 0 && (cdOffset > 0 || looksLikeZip)) fail(`corrupt: the end record lists no members, but ${Math.max(cdOffset, eocd)} bytes of the archive come before it`);
   if (cdOffset + cdSize > eocd) {
     fail(`truncated or corrupt: central directory (offset ${cdOffset}, ${cdSize} bytes) runs past its end record at ${eocd}`);
   }
@@ -167,8 +175,23 @@ export function openZip(bytes: Uint8Array, source = '<zip>'): ZipReader {
     p = end;
   }
 
+  // Every byte of the central directory must be accounted for: a count lowered by damage would drop members silently.
+  if (p !== cdOffset + cdSize) fail(`corrupt central directory: its ${count} entries end at offset ${p}, but the end record says it spans ${cdOffset}–${cdOffset + cdSize}`);
   const byName = new Map<string, ZipEntry>();
-  for (const e of entries) if (!byName.has(e.name)) byName.set(e.name, e);
+  for (const e of entries) {
+    if (byName.has(e.name)) fail(`member '${e.name}' is listed twice in the central directory`);
+    byName.set(e.name, e);
+    // Each member's local header must be where the directory says and agree with it (checked now, so a
+    // damaged name cannot hide a member from the listing).
+    const h = e.localHeaderOffset;
+    const m = (msg: string): never => fail(`member '${e.name}': ${msg}`);
+    if (h + 30 > len) m(`truncated: local header at offset ${h} is past the end of the file (${len} bytes)`);
+    if (view.getUint32(h, true) !== SIG_LOCAL) m(`corrupt: no local file header at offset ${h}`);
+    const localNameLen = view.getUint16(h + 26, true);
+    const localName = h + 30 + localNameLen <= len ? utf8.decode(bytes.subarray(h + 30, h + 30 + localNameLen)) : '';
+    if (localName !== e.name) m(`corrupt: its local header names it '${localName}' (the central directory and the local header must agree)`);
+    if (view.getUint16(h + 8, true) !== e.method) m(`corrupt: its local header says compression method ${view.getUint16(h + 8, true)}, the central directory ${e.method}`);
+  }
 
   function extract(entryOrName: ZipEntry | string): Uint8Array {
     const entry = typeof entryOrName === 'string' ? byName.get(entryOrName) : entryOrName;
@@ -179,8 +202,6 @@ export function openZip(bytes: Uint8Array, source = '<zip>'): ZipReader {
     }
     if (entry.flags & 1) m('is encrypted (not supported)');
     const h = entry.localHeaderOffset;
-    if (h + 30 > len) m(`truncated: local header at offset ${h} is past the end of the file (${len} bytes)`);
-    if (view.getUint32(h, true) !== SIG_LOCAL) m(`corrupt: no local file header at offset ${h}`);
     const start = h + 30 + view.getUint16(h + 26, true) + view.getUint16(h + 28, true);
     const stop = start + entry.compressedSize;
     if (stop > len) {
@@ -194,6 +215,8 @@ export function openZip(bytes: Uint8Array, source = '<zip>'): ZipReader {
       }
       out = raw;
     } else if (entry.method === 8) {
+      if (entry.uncompressedSize > entry.compressedSize * MAX_DEFLATE_RATIO + 1024) m(`corrupt: ${entry.compressedSize} compressed bytes cannot inflate to the ${entry.uncompressedSize} the directory declares (deflate expands at most ${MAX_DEFLATE_RATIO}:1)`);
+      if (entry.uncompressedSize > READ_LIMITS.maxInflatedBytes) m(`declares ${entry.uncompressedSize.toLocaleString('en')} bytes inflated, more than the limit of ${READ_LIMITS.maxInflatedBytes.toLocaleString('en')} (CANDOR_MAX_INFLATED_MB raises it)`);
       try {
         out = inflateSync(raw, { out: new Uint8Array(entry.uncompressedSize) });
       } catch (err) {

@@ -23,6 +23,7 @@ import { encapsulatedFrames, type RawFrame } from './frames.js';
 import type { PixelModule } from './header.js';
 import { TRANSFER_SYNTAXES, unsupportedMessage, type Codec } from './transfer-syntaxes.js';
 import { DicomError } from './types.js';
+import { READ_LIMITS } from '../limits.js';
 
 interface JpegLosslessDecoder {
   decode(buffer: ArrayBuffer, offset: number, length: number, numBytes?: number): Uint8Array | Uint16Array;
@@ -124,9 +125,9 @@ function decodeRleFrame(frame: Uint8Array, pixels: number, spp: number, bytesPer
 // ---------------------------------------------------------------------------------------------------------
 // JPEG
 
-/** SOF precision and the Adobe APP14 colour transform flag of a JPEG stream (undefined when absent). */
-function jpegMarkers(frame: Uint8Array): { precision?: number; adobeTransform?: number } {
-  const out: { precision?: number; adobeTransform?: number } = {};
+/** SOF precision and size, and the Adobe APP14 colour transform flag of a JPEG stream (undefined when absent). */
+function jpegMarkers(frame: Uint8Array): { precision?: number; adobeTransform?: number; width?: number; height?: number; components?: number } {
+  const out: { precision?: number; adobeTransform?: number; width?: number; height?: number; components?: number } = {};
   let i = 2;
   while (i + 4 <= frame.length) {
     if (frame[i] !== 0xff) {
@@ -142,12 +143,44 @@ function jpegMarkers(frame: Uint8Array): { precision?: number; adobeTransform?: 
     if (marker === 0xee && len >= 12 && String.fromCharCode(...frame.subarray(i + 4, i + 9)) === 'Adobe') out.adobeTransform = frame[i + 15];
     if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
       out.precision = frame[i + 4];
+      if (i + 10 <= frame.length) {
+        out.height = (frame[i + 5]! << 8) | frame[i + 6]!;
+        out.width = (frame[i + 7]! << 8) | frame[i + 8]!;
+        out.components = frame[i + 9];
+      }
       return out;
     }
     if (marker === 0xda) return out;
     i += 2 + len;
   }
   return out;
+}
+
+/** Image size from a JPEG 2000 codestream's SIZ marker (FF4F FF51), or from a JP2 file's codestream box. */
+function j2kSize(frame: Uint8Array): { width: number; height: number } | undefined {
+  let p = 0;
+  if (frame.length >= 12 && frame[4] === 0x6a && frame[5] === 0x50) {
+    // JP2 boxes: find the contiguous codestream box 'jp2c'.
+    const dv = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+    let q = 0;
+    while (q + 8 <= frame.length) {
+      const len = dv.getUint32(q);
+      const type = String.fromCharCode(frame[q + 4]!, frame[q + 5]!, frame[q + 6]!, frame[q + 7]!);
+      if (type === 'jp2c') {
+        p = q + 8;
+        break;
+      }
+      if (len < 8) return undefined;
+      q += len;
+    }
+  }
+  if (p + 24 > frame.length || frame[p] !== 0xff || frame[p + 1] !== 0x4f || frame[p + 2] !== 0xff || frame[p + 3] !== 0x51) return undefined;
+  const dv = new DataView(frame.buffer, frame.byteOffset + p + 4, 20);
+  const xs = dv.getUint32(4);
+  const ys = dv.getUint32(8);
+  const xo = dv.getUint32(12);
+  const yo = dv.getUint32(16);
+  return { width: xs - xo, height: ys - yo };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -173,6 +206,13 @@ export function compressedFrames(parsed: Parsed, el: Element, pm: PixelModule, c
         }
         return { data, planar: pm.planar === 1 };
       }
+      if (codec === 'jpeg-baseline' || codec === 'jpeg-lossless') {
+        // The codestream's size must be the header's before anything is decoded (a 3 kB frame may claim 30,000²).
+        const sof = jpegMarkers(frame);
+        if (sof.width !== pm.columns || sof.height !== pm.rows) {
+          throw new DicomError(source, `JPEG frame${where} is ${sof.width ?? '?'}×${sof.height ?? '?'} by its frame header, but Rows/Columns say ${pm.columns}×${pm.rows}`);
+        }
+      }
       if (codec === 'jpeg-baseline') {
         const { precision, adobeTransform } = jpegMarkers(frame);
         if (precision !== 8 || pm.bitsAllocated !== 8) {
@@ -180,7 +220,7 @@ export function compressedFrames(parsed: Parsed, el: Element, pm: PixelModule, c
         }
         // A 3-component stream holds YCbCr unless the header says RGB (and no Adobe marker says otherwise).
         const colorTransform = adobeTransform !== undefined ? adobeTransform !== 0 : pm.photometric !== 'RGB';
-        const img = jpeg.decode(frame, { useTArray: true, formatAsRGBA: false, colorTransform, maxMemoryUsageInMB: 4096, maxResolutionInMP: 1000 });
+        const img = jpeg.decode(frame, { useTArray: true, formatAsRGBA: false, colorTransform, maxMemoryUsageInMB: Math.max(64, (READ_LIMITS.maxPixels * 12) / 2 ** 20), maxResolutionInMP: READ_LIMITS.maxPixels / 1e6 });
         if (img.width !== pm.columns || img.height !== pm.rows) {
           throw new DicomError(source, `JPEG frame${where} is ${img.width}×${img.height}, but the header says ${pm.columns}×${pm.rows}`);
         }
@@ -198,6 +238,10 @@ export function compressedFrames(parsed: Parsed, el: Element, pm: PixelModule, c
       }
       if (codec === 'jpeg2000') {
         if (!openjpeg) throw new DicomError(source, `${tsInfo.name} (${ts}) needs the asynchronous readDicom() (or await loadJpeg2000Codec() first)`);
+        const siz = j2kSize(frame);
+        if (siz && (siz.width !== pm.columns || siz.height !== pm.rows)) {
+          throw new DicomError(source, `JPEG 2000 frame${where} is ${siz.width}×${siz.height} by its SIZ marker, but Rows/Columns say ${pm.columns}×${pm.rows}`);
+        }
         const dec = new openjpeg.J2KDecoder();
         try {
           dec.getEncodedBuffer(frame.length).set(frame);

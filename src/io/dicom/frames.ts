@@ -64,17 +64,26 @@ export function encapsulatedFrames(ds: DataSet, el: Element, nFrames: number, co
   if (frags.length === 0) throw new DicomError(source, 'encapsulated Pixel Data has no fragments');
   const out: Uint8Array[] = [];
   const asU8 = (b: Uint8Array) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  // An offset table is used only when it points at fragment starts, in increasing order, from 0: some
+  // vendors write tables that do not match their fragments, and dicom-parser then throws a string.
+  const starts = new Set(frags.map((f) => f.offset));
+  const usable = (offs: number[]) => offs.length >= nFrames && offs[0] === 0 && offs.slice(0, nFrames).every((o, i) => Number.isSafeInteger(o) && starts.has(o) && (i === 0 || o > offs[i - 1]!));
   const eot = ds.elements[T.ExtendedOffsetTable];
   if (eot && eot.length >= 8 * nFrames) {
     const dv = new DataView(ds.byteArray.buffer, ds.byteArray.byteOffset + eot.dataOffset, eot.length);
     const offsets = Array.from({ length: nFrames }, (_, i) => Number(dv.getBigUint64(8 * i, littleEndian)));
-    for (let i = 0; i < nFrames; i++) out.push(asU8(dicomParser.readEncapsulatedImageFrame(ds, el, i, offsets)));
-    return out;
+    if (usable(offsets)) {
+      for (let i = 0; i < nFrames; i++) out.push(asU8(dicomParser.readEncapsulatedImageFrame(ds, el, i, offsets)));
+      return out;
+    }
   }
-  if ((el.basicOffsetTable?.length ?? 0) > 0) {
-    if (el.basicOffsetTable!.length < nFrames) throw new DicomError(source, `basic offset table has ${el.basicOffsetTable!.length} entries for ${nFrames} frames`);
+  const bot = el.basicOffsetTable ?? [];
+  if (bot.length > 0 && usable(bot)) {
     for (let i = 0; i < nFrames; i++) out.push(asU8(dicomParser.readEncapsulatedImageFrame(ds, el, i)));
     return out;
+  }
+  if (bot.length > 0 && nFrames > 1 && frags.length !== nFrames && codec !== 'jpeg-lossless' && codec !== 'jpeg-baseline') {
+    throw new DicomError(source, `the basic offset table (${bot.length} entries: ${bot.slice(0, 4).join(', ')}${bot.length > 4 ? ', …' : ''}) does not match the ${frags.length} pixel data fragments, and ${nFrames} frames cannot be told apart without it`);
   }
   if (nFrames === 1) return [asU8(dicomParser.readEncapsulatedPixelDataFromFragments(ds, el, 0, frags.length))];
   if (frags.length === nFrames) {

@@ -6,6 +6,7 @@
  * institution, physicians, dates and UIDs are never read into it, and error messages only name the
  * source, tags and numbers — never element values that could identify a patient.
  */
+import { READ_LIMITS } from '../limits.js';
 import type { DataSet } from 'dicom-parser';
 import { int, item, num, nums, str, T, us } from './dataset.js';
 import { voiFunction, windowOf } from './pixel-values.js';
@@ -44,13 +45,18 @@ export function pixelModule(ds: DataSet, source: string): PixelModule {
   if (!rows || !columns) throw new DicomError(source, 'Rows (0028,0010) or Columns (0028,0011) missing or zero');
   if (!bitsAllocated) throw new DicomError(source, 'BitsAllocated (0028,0100) missing');
   if (![1, 8, 16, 32].includes(bitsAllocated)) throw new DicomError(source, `BitsAllocated ${bitsAllocated} is not supported (1, 8, 16 or 32)`);
+  const spp = us(ds, T.SamplesPerPixel) ?? 1;
+  if (spp !== 1 && spp !== 3) throw new DicomError(source, `SamplesPerPixel (0028,0002) is ${spp}; only 1 (grey) and 3 (colour) are images candor reads`);
+  const frames = Math.max(1, int(ds, T.NumberOfFrames) ?? 1);
+  if (rows * columns > READ_LIMITS.maxPixels) throw new DicomError(source, `Rows × Columns = ${rows} × ${columns} pixels is more than the limit of ${READ_LIMITS.maxPixels.toLocaleString('en')} (CANDOR_MAX_PIXELS raises it)`);
+  if (rows * columns * frames > READ_LIMITS.maxVoxels) throw new DicomError(source, `${frames} frames of ${rows} × ${columns} (NumberOfFrames (0028,0008)) is more than the limit of ${READ_LIMITS.maxVoxels.toLocaleString('en')} voxels (CANDOR_MAX_VOXELS raises it)`);
   const bitsStored = Math.min(us(ds, T.BitsStored) ?? bitsAllocated, bitsAllocated);
   const highBit = us(ds, T.HighBit) ?? bitsStored - 1;
   return {
     rows,
     columns,
-    spp: us(ds, T.SamplesPerPixel) ?? 1,
-    frames: Math.max(1, int(ds, T.NumberOfFrames) ?? 1),
+    spp,
+    frames,
     bitsAllocated,
     bitsStored: bitsStored > 0 ? bitsStored : bitsAllocated,
     highBit: highBit >= 0 && highBit < bitsAllocated ? highBit : bitsStored - 1,

@@ -4,7 +4,7 @@
  */
 import { Tensor } from '../../tensor/tensor.js';
 import { loadJpeg2000Codec, compressedFrames } from './codecs.js';
-import { parse, str, T, us, type Parsed } from './dataset.js';
+import { errorText, parse, str, T, us, type Parsed } from './dataset.js';
 import { nativeFrames, type RawFrame } from './frames.js';
 import { pixelModule, readMeta } from './header.js';
 import { normaliseStored, rescaleOf, ybrToRgb } from './pixel-values.js';
@@ -114,14 +114,28 @@ function decode(parsed: Parsed, source: string, opts: ReadDicomOptions): DicomIm
  * @param source names the data in error messages (usually the file path).
  */
 export function readDicomSync(bytes: Uint8Array, source = 'DICOM data', opts: ReadDicomOptions = {}): DicomImage {
-  return decode(parse(bytes, source), source, opts);
+  return named(source, 'decoding', () => decode(parse(bytes, source), source, opts));
+}
+
+/**
+ * Runs a step of reading `source`; anything thrown that is not already candor's DicomError (dicom-parser's
+ * strings and `{ exception }` objects, TypeErrors from damaged elements, codec failures) becomes one that
+ * names the file and the step.
+ */
+function named<T>(source: string, step: string, f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    if (err instanceof DicomError) throw err;
+    throw new DicomError(source, `corrupt DICOM file: ${step} failed (${errorText(err)})`);
+  }
 }
 
 /** Reads one DICOM image, loading the JPEG 2000 decoder on first need. See {@link readDicomSync}. */
 export async function readDicom(bytes: Uint8Array, source = 'DICOM data', opts: ReadDicomOptions = {}): Promise<DicomImage> {
-  const parsed = parse(bytes, source);
+  const parsed = named(source, 'parsing', () => parse(bytes, source));
   if (TRANSFER_SYNTAXES[parsed.ts]?.codec === 'jpeg2000' && parsed.ds.elements[T.PixelData]) await loadJpeg2000Codec();
-  return decode(parsed, source, opts);
+  return named(source, 'decoding', () => decode(parsed, source, opts));
 }
 
 /**
@@ -129,6 +143,10 @@ export async function readDicom(bytes: Uint8Array, source = 'DICOM data', opts: 
  * Useful for sorting a series before decoding it.
  */
 export function readDicomMeta(bytes: Uint8Array, source = 'DICOM data'): { meta: DicomMeta; hasPixelData: boolean; supported: boolean } {
+  return named(source, 'reading the header', () => readMetaOf(bytes, source));
+}
+
+function readMetaOf(bytes: Uint8Array, source: string): { meta: DicomMeta; hasPixelData: boolean; supported: boolean } {
   const parsed = parse(bytes, source);
   const { ds, ts } = parsed;
   const hasPixelData = ds.elements[T.PixelData] !== undefined;

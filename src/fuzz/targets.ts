@@ -1,0 +1,112 @@
+/**
+ * What the fuzz campaigns feed: one target per reader, its seed files (fixtures in the repository), how
+ * to run it on bytes, and a summary of what it returned (shape and a hash of the values), from which the
+ * campaign tells a deterministic, right answer from a wrong one:
+ *   - every reader must give the same summary twice for the same bytes (no uninitialised memory);
+ *   - a checksummed format (PNG chunks, zip and gzip members) must either give the seed's own summary or
+ *     refuse the file: a changed byte under a checksum accepted is "accepted but wrong".
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseNpy } from '../io/npy.js';
+import { openNpz } from '../io/npz.js';
+import { decodeImage } from '../io/image.js';
+import { readDicomSync } from '../io/dicom.js';
+import { applyWindow } from '../io/dicom.js';
+import { niftiSlices, readNifti } from '../io/nifti.js';
+import { repoRoot } from '../testing/paths.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+export interface FuzzTarget {
+  name: string;
+  /** Seed files, relative to the repository. */
+  seeds: string[];
+  /** Whether every byte of a file is under a checksum (then any accepted change must leave the result as the seed's). */
+  checksummed: boolean;
+  run(bytes: Uint8Array, source: string): Promise<string> | string;
+}
+
+/** FNV-1a over the float32 bits of the values: equal summaries mean equal results. */
+export function summarize(parts: readonly (Tensor | string | number)[]): string {
+  let h = 0x811c9dc5;
+  const mix = (x: number) => {
+    h ^= x & 0xff;
+    h = Math.imul(h, 0x01000193);
+    h ^= (x >>> 8) & 0xff;
+    h = Math.imul(h, 0x01000193);
+    h ^= (x >>> 16) & 0xff;
+    h = Math.imul(h, 0x01000193);
+    h ^= x >>> 24;
+    h = Math.imul(h, 0x01000193);
+  };
+  const shapes: string[] = [];
+  for (const p of parts) {
+    if (typeof p === 'string' || typeof p === 'number') {
+      shapes.push(String(p));
+      continue;
+    }
+    shapes.push(`[${p.shape.join(',')}]`);
+    const d = p.data as ArrayLike<number | bigint>;
+    const f = new Float32Array(1);
+    const u = new Uint32Array(f.buffer);
+    for (let i = 0; i < d.length; i++) {
+      f[0] = Number(d[i]);
+      mix(u[0]!);
+    }
+  }
+  return `${shapes.join(' ')} #${(h >>> 0).toString(16)}`;
+}
+
+const FIX = (p: string) => join('src', 'io', 'fixtures', p);
+
+export const TARGETS: Record<string, FuzzTarget> = {
+  npy: {
+    name: 'npy',
+    seeds: ['f4_bigendian.npy', 'f8_fortran.npy', 'i2.npy', 'u4.npy', 'v2_u1.npy', 'small_ints.npy', 'bool.npy', 'scalar_f8.npy'].map(FIX),
+    checksummed: false,
+    run: (b, s) => summarize([parseNpy(b, s)]),
+  },
+  npz: {
+    name: 'npz',
+    seeds: ['savez.npz', 'savez_compressed.npz', 'zip64-infozip.npz', 'descriptor-zip64.npz'].map(FIX),
+    checksummed: true,
+    run: (b, s) => {
+      const z = openNpz(b, s);
+      return summarize(z.keys.flatMap((k) => [k, z.get(k)]));
+    },
+  },
+  image: {
+    name: 'image',
+    seeds: ['gray8.png', 'gray16.png', 'rgb.png', 'rgba.png', 'palette.png', 'gray1.png', 'rgb.jpg', 'gray.jpg'].map((p) => join('src', 'data', 'fixtures', p)),
+    // PNG: every chunk is under a CRC and the image data under zlib's Adler-32; JPEG has no checksum.
+    checksummed: false,
+    run: (b, s) => summarize([decodeImage(b, s).tensor]),
+  },
+  dicom: {
+    name: 'dicom',
+    seeds: ['CT_small.dcm', 'MR_small.dcm', 'MR_small_RLE.dcm', 'MR_small_bigendian.dcm', 'MR_small_implicit.dcm', 'MR_small_jpeg_lossless.dcm', 'MR_small_mono1.dcm'].map((p) => FIX(join('dicom', p))),
+    checksummed: false,
+    run: (b, s) => {
+      const img = readDicomSync(b, s);
+      return summarize([img.frames, img.meta.samplesPerPixel === 3 ? 'rgb' : applyWindow(img)]);
+    },
+  },
+  nifti: {
+    name: 'nifti',
+    seeds: ['anatomical.nii', 'standard.nii.gz', 'dtype_float32.nii', 'dtype_int16.nii', 'scaled_int16.nii.gz', 'qform_only.nii', 'example_nifti2.nii.gz'].map((p) => FIX(join('nifti', p))),
+    checksummed: false,
+    run: (b, s) => {
+      const v = readNifti(b, s);
+      return summarize([v.volume, v.dims.join('x'), niftiSlices(v, 'axial', [0])]);
+    },
+  },
+};
+
+/** Whether a seed is itself under a checksum end to end (a gzip file, a PNG). */
+export function seedChecksummed(target: FuzzTarget, seed: string): boolean {
+  return target.checksummed || /\.(png|gz)$/i.test(seed);
+}
+
+export function seedBytes(path: string): Uint8Array {
+  return new Uint8Array(readFileSync(join(repoRoot, path)));
+}

@@ -1,0 +1,31 @@
+/**
+ * The fuzz worker: runs one target on one input, twice (a reader must be deterministic), and reports
+ * what came back — a summary, or the error's class, message and whether it was an Error at all. It runs
+ * in a worker thread so that a hang can be stopped (the thread is terminated) and a native abort is seen.
+ */
+import { parentPort } from 'node:worker_threads';
+import { TARGETS } from './targets.js';
+
+export interface FuzzRequest {
+  target: string;
+  bytes: Uint8Array;
+  source: string;
+}
+
+export type FuzzReply =
+  | { status: 'accepted'; summary: string; deterministic: boolean; rss: number }
+  | { status: 'error'; name: string; message: string; isError: boolean; rss: number };
+
+parentPort!.on('message', async (req: FuzzRequest) => {
+  const t = TARGETS[req.target]!;
+  let reply: FuzzReply;
+  try {
+    const a = await t.run(req.bytes, req.source);
+    const b = await t.run(Uint8Array.from(req.bytes), req.source);
+    reply = { status: 'accepted', summary: a, deterministic: a === b, rss: process.memoryUsage().rss };
+  } catch (e) {
+    const isError = e instanceof Error;
+    reply = { status: 'error', name: isError ? e.constructor.name : typeof e, message: isError ? e.message : String(e), isError, rss: process.memoryUsage().rss };
+  }
+  parentPort!.postMessage(reply);
+});
