@@ -41,6 +41,8 @@ export interface AuditOptions {
    * train on `trainData`, which is required. Default 'test': the test split of `data`.
    */
   split?: 'test' | 'all';
+  /** Folders and CSVs: stop at the first unreadable file (default: skip it and say so). */
+  strict?: boolean;
   /** Training data for the sanity-check models (default: `data`). */
   trainData?: string;
   /** CAM layer (default: automatic). */
@@ -187,7 +189,7 @@ export class AuditContext {
       ? `multi-label, ${loaded.numClasses} findings; this run: finding ${opts.label}${card?.classes?.[opts.label!] ? ` '${card.classes[opts.label!]}'` : ''} as the binary classifier σ(z_k)`
       : `${model.numClasses} classes`;
     log(`candor audit: ${path} (${what}, input ${channels}×${size}×${size}, pixels as ${describeScale(scale)})`);
-    const prep = { size, channels, seed: opts.seed, window: pre.window, axis: pre.axis, resize: pre.resize, frames: opts.frames, scale, label: loaded.multiLabel ? opts.label : undefined, classNames: loaded.multiLabel ? card?.classes : undefined };
+    const prep = { size, channels, seed: opts.seed, window: pre.window, axis: pre.axis, resize: pre.resize, frames: opts.frames, strict: opts.strict, scale, label: loaded.multiLabel ? opts.label : undefined, classNames: loaded.multiLabel ? card?.classes : undefined };
     let data: AuditData;
     if (opts.split === 'all') {
       if (statSync(resolveDataPath(opts.data)).isDirectory() || /\.csv$/i.test(opts.data)) await loadJpeg2000Codec();

@@ -111,6 +111,7 @@ export async function sanityModel(ctx: AuditContext, kind: SanityKind, trainData
     axis: opts.axis,
     resize: opts.resize,
     frames: opts.frames,
+    strict: opts.strict,
     label: opts.label,
     classNames: opts.label !== undefined ? subject.card?.classes : undefined,
   });

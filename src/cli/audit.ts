@@ -18,7 +18,7 @@ export const DEFAULT_AUDIT_METHODS = 'saliency,smoothgrad,ig,occlusion,gradcam,g
 export const AUDIT_USAGE = `usage: candor audit [--model m.onnx] [--data pneumoniamnist|file.npz|image-folder|labels.csv]
        [--train-data D] [--layer L] [--methods ${DEFAULT_AUDIT_METHODS}]
        [--n 100] [--n-randomization 24] [--n-stability 24] [--shortcut corner:8] [--region box:x,y,w,h|mask.npy]
-       [--split test|all] [--scale pm1|unit|imagenet|byte] [--window C,W] [--axis k] [--resize stretch|pad|crop] [--frames first|all]
+       [--split test|all] [--scale pm1|unit|imagenet|byte] [--window C,W] [--axis k] [--resize stretch|pad|crop] [--frames first|all] [--strict]
        [--epochs-random-labels 60] [--epochs-shortcut 2] [--train-limit N] [--tests ${AUDIT_TEST_IDS.join(',')}]
        [--labels F1,F2] [--seed 0] [--threads N] [--out candor-report] [--force] [--cache .candor-cache | --no-cache]
 
@@ -59,6 +59,7 @@ export async function auditCommand(argv: string[]): Promise<void> {
       ...PREPROCESS_OPTIONS,
       split: { type: 'string' },
       frames: { type: 'string' },
+      strict: { type: 'boolean', default: false },
       'epochs-random-labels': { type: 'string', default: '60' },
       'epochs-shortcut': { type: 'string', default: '2' },
       'train-limit': { type: 'string' },
@@ -111,6 +112,7 @@ export async function auditCommand(argv: string[]): Promise<void> {
     axis: v.axis === undefined ? undefined : flags.pre.axis,
     resize: v.resize === undefined ? undefined : flags.pre.resize,
     split,
+    strict: v.strict,
     epochs: { randomLabels: parseIntArg(v['epochs-random-labels'], '--epochs-random-labels', 60), shortcut: parseIntArg(v['epochs-shortcut'], '--epochs-shortcut', 2) },
     trainLimit: v['train-limit'] ? parseIntArg(v['train-limit'], '--train-limit', 0) : undefined,
     tests,

@@ -17,7 +17,7 @@ export const TRAIN_USAGE = `usage: candor train --out model.onnx [--data pneumon
        [--epochs 10] [--batch-size 128] [--optimizer adam|adamw|sgd] [--lr 0.001] [--weight-decay 0]
        [--schedule constant|cosine|onecycle] [--class-weights balanced] [--augment]
        [--random-labels] [--shortcut corner:8|stripe:3|text:L[@p]] [--seed 0] [--threads N] [--limit N] [--force]
-       [--scale pm1] [--window C,W] [--axis k] [--resize stretch|pad|crop] [--frames first|all]
+       [--scale pm1] [--window C,W] [--axis k] [--resize stretch|pad|crop] [--frames first|all] [--strict]
 
 Trains on the training split, keeps the epoch with the best validation AUROC (accuracy for more
 than two classes), evaluates on the test split, and writes model.onnx and model.json (the card).
@@ -25,7 +25,8 @@ MedMNIST archives bring their own splits; folders (one sub-folder per class, sea
 PNG, JPEG and DICOM — by its DICM marker, any extension) and CSVs of file,label[,group] (DICOM,
 PNG/JPEG, NIfTI slices as scan.nii.gz#slice=12, DICOM frames as cine.dcm#frame=3) get a seeded,
 stratified 70/15/15 split that keeps a file (or a CSV group: patient) in one split. DICOM is windowed
-by --window C,W, else the file's own window, else min–max; MONOCHROME1 is inverted. The card records
+by --window C,W, else the file's own window, else min–max; MONOCHROME1 is inverted. An unreadable file
+is skipped and listed in the output and the card (--strict stops at the first). The card records
 the preprocessing, and every command (explain, metrics, audit, the workbench…) uses it for this model.
 Architectures: ${Object.keys(ARCHITECTURES).join(', ')}.
 
@@ -56,6 +57,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
       limit: { type: 'string' },
       ...PREPROCESS_OPTIONS,
       frames: { type: 'string' },
+      strict: { type: 'boolean', default: false },
       force: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
@@ -89,7 +91,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
 
   console.error(`candor train: preparing ${v.data} at ${size}×${size}…`);
   const { pre } = resolvePreprocessing(v);
-  const data = await prepareDataAsync(v.data!, { size, shortcut: v.shortcut, randomLabels: v['random-labels'], seed, limit: v.limit ? parseIntArg(v.limit, '--limit', 0) : undefined, window: pre.window, axis: pre.axis, resize: pre.resize, scale: pre.scale, frames: parseFrames(v.frames) });
+  const data = await prepareDataAsync(v.data!, { size, shortcut: v.shortcut, randomLabels: v['random-labels'], seed, limit: v.limit ? parseIntArg(v.limit, '--limit', 0) : undefined, window: pre.window, axis: pre.axis, resize: pre.resize, scale: pre.scale, frames: parseFrames(v.frames), strict: v.strict });
   const k = data.train.classNames.length;
   const inChannels = data.train.images.shape[1]!;
   const model = buildArchitecture(v.arch!, { inChannels, numClasses: k, inputSize: size, seed, dropout: 'inference' });

@@ -7,7 +7,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { encodeJpeg, encodePng } from '../io/image.js';
 import { classCounts } from './dataset.js';
 import { classBalance } from './balance.js';
-import { loadImageFolder } from './image-folder.js';
+import { loadImageCollection, loadImageFolder } from './image-folder.js';
 
 /** A [C,H,W] image whose every pixel is `v` (exact at 8 bits when v = k/255). */
 const flat = (C: number, H: number, W: number, v: number) => new Tensor(new Float32Array(C * H * W).fill(v), [C, H, W]);
@@ -107,7 +107,15 @@ test('CSV and folder errors name the file and line', () => {
     writeFileSync(join(dir, 'range.csv'), 'ok.png,5\n');
     assert.throws(() => loadImageFolder(dir, { csv: 'range.csv', classNames: ['a', 'b'] }), /range\.csv:1: label '5' of .*ok\.png is not one of 2 classes/);
     put(join(dir, 'cls', 'broken.png'), new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0]));
-    assert.throws(() => loadImageFolder(dir), /cls\/broken\.png: corrupt PNG/);
+    assert.throws(() => loadImageFolder(dir, { strict: true }), /cls\/broken\.png: corrupt PNG/);
+    // Without --strict an unreadable file is skipped, counted and listed.
+    put(join(dir, 'cls', 'fine.png'), encodePng(flat(1, 2, 2, 0)));
+    const skipped = loadImageCollection(dir);
+    assert.equal(skipped.dataset.images.shape[0], 1);
+    assert.equal(skipped.skipped.length, 1);
+    assert.match(skipped.skipped[0]!, /cls\/broken\.png: corrupt PNG/);
+    assert.match(skipped.notes.join('\n'), /1 unreadable file\(s\) skipped \(--strict stops at the first\): .*broken\.png/);
+    rmSync(join(dir, 'cls', 'fine.png'));
     assert.throws(() => loadImageFolder(join(dir, 'nope')), /nope: not a directory/);
     assert.throws(() => loadImageFolder(dir, { csv: 'absent.csv' }), /absent\.csv: CSV file not found/);
   });

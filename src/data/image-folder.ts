@@ -29,7 +29,7 @@ import { checkDataset, defaultClassNames, type ImageDataset, type MultiLabelData
 import { resize } from './resize.js';
 import { fitImage, matchChannels, PreprocessLog, type ResizePolicy } from './preprocessing.js';
 import { DicomError } from '../io/dicom.js';
-import { MedicalReader, NIFTI_EXT, isDicomFileSync, medicalKind, parseImageRef, DICOM_EXT, type ImageRef, type MedicalReadOptions } from './medical-folder.js';
+import { DecoderNotLoadedError, ImageRefError, MedicalReader, NIFTI_EXT, isDicomFileSync, medicalKind, parseImageRef, DICOM_EXT, type ImageRef, type MedicalReadOptions } from './medical-folder.js';
 import { splitCsvLine } from '../io/csv.js';
 
 export interface ImageFolderOptions extends MedicalReadOptions {
@@ -47,6 +47,11 @@ export interface ImageFolderOptions extends MedicalReadOptions {
   resize?: ResizePolicy;
   /** Counts what was done to the images (aspect changes, colour to grey). */
   log?: PreprocessLog;
+  /**
+   * Stop at the first unreadable file (default false: an unreadable file is skipped, counted and listed in
+   * the notes and in `skipped`; only a collection with nothing readable is an error).
+   */
+  strict?: boolean;
 }
 
 /** A loaded collection: the dataset, a split group per image, and notes for the data description. */
@@ -61,6 +66,8 @@ export interface ImageCollection {
   groups: Int32Array;
   /** What was done to DICOM/NIfTI data (counts; file paths only, never patient data). */
   notes: string[];
+  /** Files (or CSV rows) skipped as unreadable, with why. */
+  skipped: string[];
 }
 
 const IMAGE_EXT = /\.(png|jpe?g)$/i;
@@ -260,6 +267,7 @@ export function loadImageCollection(dir: string, opts: ImageFolderOptions = {}):
   const images: Tensor[] = [];
   const owner: number[] = []; // item index per image
   const origins: string[] = [];
+  const skipped: string[] = [];
   const perClass = new Array<number>(classNames.length).fill(0);
   items.forEach((it, i) => {
     let decoded: Tensor[];
@@ -273,8 +281,11 @@ export function loadImageCollection(dir: string, opts: ImageFolderOptions = {}):
         reader.stats.noPixelData.push(it.path);
         return;
       }
-      if (it.line !== undefined) throw new Error(`${where}:${it.line}: ${msg}`);
-      throw err;
+      const located = it.line !== undefined ? `${where}:${it.line}: ${msg}` : msg;
+      // A reference that does not fit its file, or a decoder not loaded, is never skipped: only damaged files are.
+      if (opts.strict || err instanceof ImageRefError || err instanceof DecoderNotLoadedError) throw it.line !== undefined ? new Error(located) : err;
+      skipped.push(located.startsWith(it.path) || it.line !== undefined ? located : `${it.path}: ${located}`);
+      return;
     }
     const file = relative(dir, it.path) || it.path;
     decoded.forEach((_, j) => origins.push(`${file}${refs[j] ?? ''}`));
@@ -293,7 +304,8 @@ export function loadImageCollection(dir: string, opts: ImageFolderOptions = {}):
       throw new Error(`${join(dir, cls)}: class folder '${cls}' holds no readable images${skipped ? ` (${skipped} DICOM object(s) without pixel data)` : ''}`);
     }
   }
-  if (images.length === 0) throw new Error(`${where}: no readable images`);
+  if (images.length === 0) throw new Error(`${where}: no readable images${skipped.length ? ` (${skipped.length} unreadable: ${skipped.slice(0, 3).join('; ')}${skipped.length > 3 ? '; …' : ''})` : ''}`);
+  const skipNote = skipped.length ? [`${skipped.length} unreadable file(s) skipped (--strict stops at the first): ${skipped.slice(0, 10).join('; ')}${skipped.length > 10 ? `; and ${skipped.length - 10} more` : ''}`] : [];
 
   const C = opts.channels ?? (images.some((t) => t.shape[0] === 3) ? 3 : 1);
   const first = images[0]!;
@@ -333,10 +345,10 @@ export function loadImageCollection(dir: string, opts: ImageFolderOptions = {}):
     const m = new Uint8Array(n * K);
     owner.forEach((it, i) => m.set(items[it]!.findings!, i * K));
     const multi = checkDataset<MultiLabelDataset>({ task: 'multi', images: imagesT, labels: new Tensor(m, [n, K]), classNames: findings, source: where, origins });
-    return { dataset: multi, groups, notes: [...reader.stats.notes(), ...(opts.log ? [] : log.notes())] };
+    return { dataset: multi, groups, notes: [...reader.stats.notes(), ...skipNote, ...(opts.log ? [] : log.notes())], skipped };
   }
   const dataset = checkDataset<SingleLabelDataset>({ task: 'single', images: imagesT, labels, classNames, source: where, origins });
-  return { dataset, groups, notes: [...reader.stats.notes(), ...(opts.log ? [] : log.notes())] };
+  return { dataset, groups, notes: [...reader.stats.notes(), ...skipNote, ...(opts.log ? [] : log.notes())], skipped };
 }
 
 /** Load a folder-per-class tree or a `file,label` CSV into memory. */

@@ -151,14 +151,21 @@ test('folder errors: unreadable DICOM names the file and the problem; a class wi
   withDir((dir) => {
     put(join(dir, 'a', 'ok.dcm'), DICOM + 'MR_small.dcm');
     put(join(dir, 'b', 'broken'), readFileSync(DICOM + 'MR_small.dcm').subarray(0, 5000));
-    assert.throws(() => loadImageFolder(dir), (e: Error) => e.message.startsWith(`${join(dir, 'b', 'broken')}: truncated`) && !PATIENT.test(e.message));
+    assert.throws(() => loadImageFolder(dir, { strict: true }), (e: Error) => e.message.startsWith(`${join(dir, 'b', 'broken')}: truncated`) && !PATIENT.test(e.message));
+    // Without strict: the damaged file is skipped and listed; class b then has no readable image, which is an error.
+    assert.throws(() => loadImageFolder(dir), new RegExp(`class folder 'b' holds no readable images`));
+    put(join(dir, 'b', 'ok.dcm'), DICOM + 'MR_small.dcm');
+    const c = loadImageCollection(dir);
+    assert.equal(c.dataset.images.shape[0], 2);
+    assert.deepEqual(c.skipped.map((x) => x.split(': ')[0]), [join(dir, 'b', 'broken')]);
+    rmSync(join(dir, 'b', 'ok.dcm'));
     rmSync(join(dir, 'b', 'broken'));
     put(join(dir, 'b', 'jpegls.dcm'), DICOM + 'MR_small_jpeg_ls_lossless.dcm');
-    assert.throws(() => loadImageFolder(dir), (e: Error) =>
+    assert.throws(() => loadImageFolder(dir, { strict: true }), (e: Error) =>
       e.message.startsWith(`${join(dir, 'b', 'jpegls.dcm')}: JPEG-LS Lossless Image Compression (1.2.840.10008.1.2.4.80) is not supported`) && !PATIENT.test(e.message));
     rmSync(join(dir, 'b', 'jpegls.dcm'));
     put(join(dir, 'b', 'fake.dcm'), new TextEncoder().encode('plain text named .dcm'));
-    assert.throws(() => loadImageFolder(dir), (e: Error) => e.message.startsWith(`${join(dir, 'b', 'fake.dcm')}: `));
+    assert.throws(() => loadImageFolder(dir, { strict: true }), (e: Error) => e.message.startsWith(`${join(dir, 'b', 'fake.dcm')}: `));
     rmSync(join(dir, 'b', 'fake.dcm'));
     put(join(dir, 'b', 'readme.txt'), new TextEncoder().encode('no images here'));
     assert.throws(() => loadImageFolder(dir), new RegExp(`${join(dir, 'b')}: class folder 'b' holds no PNG, JPEG or DICOM files`));
@@ -219,5 +226,20 @@ test('CSV of DICOM files and NIfTI slices: references, groups, values; errors na
     fails('notes.txt,0\n', /bad\.csv:1: 'notes\.txt' is not a PNG, JPEG, DICOM \(no 'DICM' marker\) or NIfTI/);
     writeFileSync(join(dir, 'names.csv'), 'dcm/mr.dcm,effusion\ndcm/mr.dcm,cardiomegaly\n');
     assert.throws(() => loadImageFolder(dir, { csv: 'names.csv', classNames: ['effusion', 'normal'] }), /names\.csv:2: label 'cardiomegaly' of .*mr\.dcm is not one of 2 classes \(effusion, normal\)/);
+  });
+});
+
+test('raw DICOM data sets without the Part 10 preamble are found in class folders (any name) and read like the file they came from', () => {
+  withDir((dir) => {
+    const full = readFileSync(DICOM + 'MR_small.dcm');
+    put(join(dir, 'a', 'IM0001'), full.subarray(132)); // no preamble, no 'DICM', no extension
+    put(join(dir, 'b', 'ok.dcm'), DICOM + 'MR_small.dcm');
+    put(join(dir, 'b', 'notes'), new TextEncoder().encode('plain text'));
+    const c = loadImageCollection(dir);
+    assert.equal(c.dataset.images.shape[0], 2);
+    const [, , h, w] = c.dataset.images.shape as number[];
+    const plane = h! * w!;
+    assert.deepEqual(c.dataset.images.data.subarray(0, plane), c.dataset.images.data.subarray(plane, 2 * plane));
+    assert.deepEqual(c.skipped, []);
   });
 });

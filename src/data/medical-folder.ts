@@ -22,9 +22,10 @@
  * Privacy: only the file path is ever named in messages and notes; no DICOM element value that could
  * identify a patient is read (see io/dicom.ts).
  */
-import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { Tensor } from '../tensor/tensor.js';
 import { applyWindow, DicomError, hasDicomPreamble, readDicomSync, type DicomImage } from '../io/dicom.js';
+import { looksLikeRawDicom } from '../io/dicom/dataset.js';
 import { niftiSliceCount, niftiSlices, readNifti, type NiftiVolume, type SliceAxis } from '../io/nifti.js';
 import { scaleNiftiSlices } from '../io/nifti-scale.js';
 
@@ -101,14 +102,17 @@ export function parseImageRef(spec: string): { file: string; ref?: ImageRef } {
   return { file, ref };
 }
 
-/** True when the file has the Part 10 'DICM' marker (reads 132 bytes). */
+/**
+ * True when the file has the Part 10 'DICM' marker, or starts like a raw DICOM data set without the
+ * preamble (some archives and older modalities write those; reads 132 bytes).
+ */
 export function isDicomFileSync(path: string): boolean {
   let fd: number | undefined;
   try {
     fd = openSync(path, 'r');
     const buf = new Uint8Array(132);
     const n = readSync(fd, buf, 0, 132, 0);
-    return n === 132 && hasDicomPreamble(buf);
+    return (n === 132 && hasDicomPreamble(buf)) || looksLikeRawDicom(buf.subarray(0, n), fstatSync(fd).size);
   } catch {
     return false;
   } finally {
@@ -117,6 +121,15 @@ export function isDicomFileSync(path: string): boolean {
 }
 
 export type MedicalKind = 'dicom' | 'nifti';
+
+/**
+ * A reference that does not fit its file (slice or frame out of range, a NIfTI reference to a DICOM…):
+ * a mistake in the list, not a damaged file, so it stops a read even when unreadable files are skipped.
+ */
+export class ImageRefError extends Error {}
+
+/** The decoder an image needs is not loaded (JPEG 2000 read synchronously): the environment, not the file. */
+export class DecoderNotLoadedError extends DicomError {}
 
 /** 'nifti' by extension, 'dicom' by the DICM marker (any extension) or a .dcm/.dicom extension, else undefined. */
 export function medicalKind(path: string): MedicalKind | undefined {
@@ -222,7 +235,7 @@ function decodeDicom(path: string, opts: MedicalReadOptions, stats: MedicalStats
   } catch (err) {
     const msg = (err as Error).message;
     if (/loadJpeg2000Codec/.test(msg)) {
-      throw new DicomError(path, 'JPEG 2000 pixel data needs the JPEG 2000 decoder loaded first (use prepareDataAsync, or await loadJpeg2000Codec() from io/dicom.js)');
+      throw new DecoderNotLoadedError(path, 'JPEG 2000 pixel data needs the JPEG 2000 decoder loaded first (use prepareDataAsync, or await loadJpeg2000Codec() from io/dicom.js)');
     }
     if (err instanceof DicomError || msg.startsWith(`${path}: `)) throw err;
     throw new DicomError(path, `not a readable DICOM file (${msg})`);
@@ -233,14 +246,14 @@ function decodeDicom(path: string, opts: MedicalReadOptions, stats: MedicalStats
 
 function pick(list: number[] | 'all', count: number, what: string, path: string): number[] {
   const idx = list === 'all' ? Array.from({ length: count }, (_, i) => i) : list;
-  for (const k of idx) if (k >= count) throw new Error(`${path}: ${what} ${k} is out of range (the file has ${count}; indices start at 0)`);
+  for (const k of idx) if (k >= count) throw new ImageRefError(`${path}: ${what} ${k} is out of range (the file has ${count}; indices start at 0)`);
   return idx;
 }
 
 function dicomImages(d: Extract<Decoded, { kind: 'dicom' }>, ref: ImageRef | undefined, opts: MedicalReadOptions, stats: MedicalStats, where?: string[]): Tensor<Float32Array>[] {
   const path = d.image.source;
   if (ref && (ref.slices !== undefined || ref.axis !== undefined || ref.t !== undefined)) {
-    throw new Error(`${path}: slice/axis/t references are for NIfTI volumes; use #frame= for DICOM frames`);
+    throw new ImageRefError(`${path}: slice/axis/t references are for NIfTI volumes; use #frame= for DICOM frames`);
   }
   const [F, C, H, W] = d.scaled.shape as [number, number, number, number];
   const frames = ref?.frames ?? (opts.frames === 'all' ? 'all' : [0]);
@@ -255,15 +268,15 @@ function dicomImages(d: Extract<Decoded, { kind: 'dicom' }>, ref: ImageRef | und
 function niftiImages(d: Extract<Decoded, { kind: 'nifti' }>, ref: ImageRef | undefined, opts: MedicalReadOptions, stats: MedicalStats, where?: string[]): Tensor<Float32Array>[] {
   const vol = d.volume;
   const path = vol.source;
-  if (ref?.frames !== undefined) throw new Error(`${path}: #frame= is for DICOM files; use #slice= for NIfTI volumes`);
+  if (ref?.frames !== undefined) throw new ImageRefError(`${path}: #frame= is for DICOM files; use #slice= for NIfTI volumes`);
   const axis = ref?.axis ?? opts.axis ?? 'k';
   const t = ref?.t ?? 0;
   const nt = vol.dims[3] ?? 1;
-  if (t >= nt) throw new Error(`${path}: volume index t = ${t} is out of range (the file has ${nt}; indices start at 0)`);
+  if (t >= nt) throw new ImageRefError(`${path}: volume index t = ${t} is out of range (the file has ${nt}; indices start at 0)`);
   const count = niftiSliceCount(vol, axis);
   let slices = ref?.slices;
   if (slices === undefined) {
-    if (count !== 1) throw new Error(`${path}: which slice? The volume has ${count} along axis ${axis}: write e.g. '${path.split(/[\\/]/).pop()}#slice=${Math.floor(count / 2)}' (or slice=a-b, slice=all)`);
+    if (count !== 1) throw new ImageRefError(`${path}: which slice? The volume has ${count} along axis ${axis}: write e.g. '${path.split(/[\\/]/).pop()}#slice=${Math.floor(count / 2)}' (or slice=a-b, slice=all)`);
     slices = [0];
   }
   const idx = pick(slices, count, `slice (axis ${axis})`, path);

@@ -69,6 +69,8 @@ export interface PrepareOptions {
   axis?: SliceAxis;
   /** How images of another aspect ratio meet the model's size (default 'stretch'; data/preprocessing.ts). */
   resize?: ResizePolicy;
+  /** Folders and CSVs: stop at the first unreadable file (default: skip it, and say so in the description). */
+  strict?: boolean;
 }
 
 export interface PreparedData {
@@ -130,7 +132,7 @@ function strata(ds: ImageDataset): Int32Array {
  */
 function loadImageSplits(path: string, opts: PrepareOptions, rng: Rng, log: PreprocessLog): { splits: Record<Split, ImageDataset>; notes: string[]; grouped: boolean } {
   const isCsv = path.toLowerCase().endsWith('.csv');
-  const read = { size: opts.size, window: opts.window, frames: opts.frames, axis: opts.axis, resize: opts.resize, log, channels: opts.channels === 1 ? (1 as const) : undefined };
+  const read = { size: opts.size, window: opts.window, frames: opts.frames, axis: opts.axis, resize: opts.resize, log, strict: opts.strict, channels: opts.channels === 1 ? (1 as const) : undefined };
   const { dataset: all, groups, notes } = isCsv ? loadImageCollection(dirname(path), { ...read, csv: basename(path) }) : loadImageCollection(path, read);
   const first = groupSplit(groups, strata(all), rng.fork('split:test'), 0.15);
   const rest = selectRows(all, first.train);
@@ -209,7 +211,7 @@ export function prepareEvaluationData(data: string, opts: Omit<PrepareOptions, '
   let notes: string[] = [];
   if (isImages) {
     const isCsv = path.toLowerCase().endsWith('.csv');
-    const read = { size: opts.size, window: opts.window, frames: opts.frames, axis: opts.axis, resize: opts.resize, log, channels: opts.channels === 1 ? (1 as const) : undefined };
+    const read = { size: opts.size, window: opts.window, frames: opts.frames, axis: opts.axis, resize: opts.resize, log, strict: opts.strict, channels: opts.channels === 1 ? (1 as const) : undefined };
     const c = isCsv ? loadImageCollection(dirname(path), { ...read, csv: basename(path) }) : loadImageCollection(path, read);
     ds = c.dataset;
     notes = c.notes;

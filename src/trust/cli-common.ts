@@ -28,6 +28,7 @@ export const INPUT_OPTIONS = {
   seed: { type: 'string', default: '0' },
   out: { type: 'string' },
   force: { type: 'boolean', default: false },
+  strict: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -44,7 +45,8 @@ export const INPUT_HELP = `Input (one of):
         [--threads N] [--scale …] [--window C,W] [--axis k] [--resize stretch|pad|crop]
         run the model on a dataset split (image size and channels from the model's input; preprocessing
         as below); --split all evaluates every image of --data as an external test set (no split drawn;
-        a .npz holding only test_images/test_labels is one)
+        a .npz holding only test_images/test_labels is one); an unreadable file in a folder or CSV is
+        skipped and listed (--strict stops at the first)
   --probs preds.csv   header row; a 'label' column (class index; --label-column NAME), optional 'id' and
         group column (--group-column NAME); every other column is a class probability, in order
         (one column = binary p(positive)); --logits if they are logits
@@ -106,7 +108,7 @@ export async function loadInputs(v: Values, usage: string, opts: { cal: 'require
     return s;
   };
   const run = async (data: string, split: 'train' | 'val' | 'test' | 'all') => {
-    const p = await predictWithModel(models[0]!, { data, split, limit, seed, threads, pre: pre!.pre });
+    const p = await predictWithModel(models[0]!, { data, split, limit, seed, threads, pre: pre!.pre, strict: v.strict === true });
     for (const note of p.notes ?? []) console.error(`candor: ${data}: ${note}`);
     record.preprocessingNotes = [...(record.preprocessingNotes ?? []), ...(p.notes ?? []).map((n) => `${data}: ${n}`)];
     return p;

@@ -167,6 +167,8 @@ export interface ModelInputOptions {
   batchSize?: number;
   /** Scale, window, NIfTI axis and resize policy (default: DEFAULT_PREPROCESSING). */
   pre?: Preprocessing;
+  /** Folders and CSVs: stop at the first unreadable file (default: skip and report it). */
+  strict?: boolean;
 }
 
 /** The dataset a model takes (size and channels from its input shape); multi-label data only when allowed. */
@@ -176,7 +178,7 @@ export function datasetFor(modelPath: string, opts: ModelInputOptions, allowMult
   const size = typeof h === 'number' ? h : 64;
   const channels = typeof c === 'number' ? c : 1;
   const pre = opts.pre ?? DEFAULT_PREPROCESSING;
-  const prep = { size, channels, seed: opts.seed ?? 0, limit: opts.limit, scale: pre.scale, window: pre.window, axis: pre.axis, resize: pre.resize };
+  const prep = { size, channels, seed: opts.seed ?? 0, limit: opts.limit, scale: pre.scale, window: pre.window, axis: pre.axis, resize: pre.resize, strict: opts.strict };
   // A test-only archive is an external test set: its test split is all of it.
   const whole = opts.split === 'all' || (opts.split === 'test' && isTestOnly(opts.data));
   const prepared = whole ? prepareEvaluationData(opts.data, prep) : prepareData(opts.data, prep);

@@ -88,6 +88,22 @@ function guessRawTransferSyntax(bytes: Uint8Array): string | undefined {
   return undefined;
 }
 
+/**
+ * Whether bytes without the Part 10 preamble start like a raw DICOM data set, strictly enough to tell a
+ * data set from other files in a folder: the first element in group 0008 (or 0002), explicit VR little
+ * endian with a valid VR, or implicit VR with a length that fits the file.
+ */
+export function looksLikeRawDicom(bytes: Uint8Array, fileSize = bytes.length): boolean {
+  if (bytes.length < 8) return false;
+  const group = bytes[0]! | (bytes[1]! << 8);
+  const element = bytes[2]! | (bytes[3]! << 8);
+  if ((group !== 0x0008 && group !== 0x0002) || element > 0x0100) return false;
+  const vr = String.fromCharCode(bytes[4]!, bytes[5]!);
+  if (VRS.has(vr)) return true;
+  const len = (bytes[4]! | (bytes[5]! << 8) | (bytes[6]! << 16) | (bytes[7]! << 24)) >>> 0;
+  return len > 0 && len < 1024 && len + 8 <= fileSize;
+}
+
 export interface Parsed {
   ds: DataSet;
   ts: string;
