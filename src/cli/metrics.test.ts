@@ -24,7 +24,7 @@ test('candor metrics on a CSV with a group column writes scikit-learn-matching n
   assert.equal(r.discrimination.subgroups.length, 3);
   for (const name of ['metrics-roc.svg', 'metrics-pr.svg', 'summary.md']) assert.ok(existsSync(join(out, name)), name);
   await assert.rejects(quiet(() => metricsCommand(['--probs', csv, '--out', out])), /not empty; use --force/);
-  await assert.rejects(quiet(() => metricsCommand(['--probs', csv, '--out', out, '--force'])), /column 'site' is 'C', not a number .*--group-column/);
+  await assert.rejects(quiet(() => metricsCommand(['--probs', csv, '--out', out, '--force'])), /column 'site' is 'C', not a decimal number .*--group-column/);
   await quiet(() => metricsCommand(['--probs', csv, '--group-column', 'site', '--out', out, '--force', '--threshold', 'youden']));
   assert.equal(readJson(join(out, 'results.json')).discrimination.threshold, f.youden.threshold);
   await assert.rejects(quiet(() => metricsCommand(['--probs', csv, '--out', join(dir, 'o2'), '--threshold', 'abc'])), /--threshold must be a number, 'youden' or 'sens:0.9'/);

@@ -87,6 +87,9 @@ export async function shapCommand(argv: string[]): Promise<void> {
   const target = v.target ?? (v.data ? undefined : 'malignant');
   const table = readCsvTable(dataPath, { target });
   if (row >= table.n) throw new UsageError(`--row ${row} is outside the table (${table.n} rows)`);
+  // The missing-value policy, said: trees send a missing cell their default way (XGBoost/LightGBM/sklearn).
+  const missingNote = table.missing ? `${table.missing} missing feature cell(s) (empty, NA, NaN, null, none, ?) in ${dataPath}: each tree sends them its default way, as the model's library does; KernelSHAP passes them to the model as NaN` : undefined;
+  if (missingNote) console.error(`candor shap: ${missingNote}`);
 
   // the model and its input columns
   let ensemble: TreeEnsemble | null = null;
@@ -198,7 +201,7 @@ export async function shapCommand(argv: string[]): Promise<void> {
   );
   writeFileSync(join(out, 'index.html'), html);
   files.push('index.html', 'results.json');
-  const results = { ...section.results, data: dataPath, target: table.targetName ?? null, seed, files, summary: section.summary };
+  const results = { ...section.results, data: dataPath, target: table.targetName ?? null, missingCells: table.missing ?? 0, seed, files, summary: missingNote ? [...section.summary, missingNote] : section.summary };
   writeFileSync(join(out, 'results.json'), JSON.stringify(results, (_, x) => (typeof x === 'number' && !Number.isFinite(x) ? null : x), 2));
   for (const p of section.summary) console.log(p);
   console.log(`wrote ${files.length} files to ${out}`);

@@ -102,7 +102,8 @@ test('CSV and folder errors name the file and line', () => {
     assert.throws(() => loadImageFolder(dir, { csv: 'missing.csv' }), /missing\.csv:2: image 'gone\.png' not found/);
     writeFileSync(join(dir, 'short.csv'), 'ok.png\n');
     assert.throws(() => loadImageFolder(dir, { csv: 'short.csv' }), /short\.csv:1: expected 'file,label'/);
-    writeFileSync(join(dir, 'mixed.csv'), 'ok.png,0\nok.png,normal\n');
+    put(join(dir, 'ok2.png'), encodePng(flat(1, 2, 2, 0)));
+    writeFileSync(join(dir, 'mixed.csv'), 'ok.png,0\nok2.png,normal\n');
     assert.throws(() => loadImageFolder(dir, { csv: 'mixed.csv' }), /mixed\.csv:2: label 'normal' is a class name but line 1 has an index \('0'\): labels mix class names and indices/);
     writeFileSync(join(dir, 'range.csv'), 'ok.png,5\n');
     assert.throws(() => loadImageFolder(dir, { csv: 'range.csv', classNames: ['a', 'b'] }), /range\.csv:1: label '5' of .*ok\.png is not one of 2 classes/);

@@ -31,6 +31,7 @@ import { fitImage, matchChannels, PreprocessLog, type ResizePolicy } from './pre
 import { DicomError } from '../io/dicom.js';
 import { DecoderNotLoadedError, ImageRefError, MedicalReader, NIFTI_EXT, isDicomFileSync, medicalKind, parseImageRef, DICOM_EXT, type ImageRef, type MedicalReadOptions } from './medical-folder.js';
 import { splitCsvLine } from '../io/csv.js';
+import { nearDuplicates, normalizeLabel } from './label-text.js';
 
 export interface ImageFolderOptions extends MedicalReadOptions {
   /** A CSV of `file,label` (relative to `dir` unless absolute). Without it, sub-folders are classes. */
@@ -148,6 +149,7 @@ function readCsv(csvPath: string): { items: Item[]; findings?: string[] } {
   let findings: string[] | undefined;
   let findingColumns: number[] = [];
   let namedFindings: Set<string> | undefined;
+  const firstRowOf = new Map<string, Item>();
   lines.forEach((line, i) => {
     if (line.trim() === '') return;
     const at = `${csvPath}:${i + 1}`;
@@ -165,7 +167,9 @@ function readCsv(csvPath: string): { items: Item[]; findings?: string[] } {
       return; // header
     }
     if (f.length < 2 || f[0] === '' || (f[1] === '' && !namedFindings)) throw new Error(`${at}: expected 'file,label', got '${line}'`);
-    const [file, label] = f as [string, string];
+    const file = f[0]!;
+    const label = normalizeLabel(f[1]!);
+    if (label === '' && !namedFindings) throw new Error(`${at}: the label of '${file}' is empty (a blank or invisible characters only)`);
     const whole = isAbsolute(file) ? file : join(base, file);
     let path = whole;
     let ref: ImageRef | undefined;
@@ -193,7 +197,7 @@ function readCsv(csvPath: string): { items: Item[]; findings?: string[] } {
         return Number(v);
       });
     } else if (namedFindings) {
-      const present = label.split('|').map((x) => x.trim()).filter((x) => !NO_FINDING.test(x));
+      const present = label.split('|').map(normalizeLabel).filter((x) => !NO_FINDING.test(x));
       for (const x of present) namedFindings.add(x);
       item.label = present.join('|');
     } else {
@@ -204,6 +208,12 @@ function readCsv(csvPath: string): { items: Item[]; findings?: string[] } {
     }
     if (ref) item.ref = ref;
     if (groupColumn >= 0 && f[groupColumn]) item.group = f[groupColumn];
+    // The same image listed twice must not carry two labels.
+    const key = `${path}#${JSON.stringify(ref ?? {})}`;
+    const seen = firstRowOf.get(key);
+    const labelOf = (it: Item) => (it.findings ? Array.from(it.findings).join('') : String(it.label));
+    if (seen && labelOf(seen) !== labelOf(item)) throw new Error(`${at}: '${file}' is listed again with another label ('${labelOf(item)}'; line ${seen.line}: '${labelOf(seen)}')`);
+    if (!seen) firstRowOf.set(key, item);
     items.push(item);
   });
   if (items.length === 0) throw new Error(`${csvPath}: no rows`);
@@ -237,6 +247,11 @@ function resolveLabels(items: Item[], where: string, given?: readonly string[]):
       `${at(other)}: label '${other.label}' is ${kind(other)} but ${first.line !== undefined ? `line ${first.line}` : 'the first'} has ${kind(first)} ('${first.label}'): ` +
         'labels mix class names and indices; pass classNames to say which index is which name',
     );
+  }
+  const near = nearDuplicates(names);
+  if (near.length) {
+    const rows = (n: string) => items.filter((it) => it.label === n).slice(0, 3).map(at).join(', ');
+    throw new Error(`${where}: labels that differ only in case, accents, spaces or invisible characters: ${near.map((g) => g.map((n) => `'${n}' (${rows(n)})`).join(' vs ')).join('; ')} — spell each class one way`);
   }
   const index = new Map(classNames.map((n, k) => [n, k]));
   const labels = new Int32Array(items.length);

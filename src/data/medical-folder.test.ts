@@ -214,7 +214,8 @@ test('CSV of DICOM files and NIfTI slices: references, groups, values; errors na
     fails('dcm/mr.dcm,0\nvol/gone.nii.gz#slice=1,1\n', /bad\.csv:2: image 'vol\/gone\.nii\.gz#slice=1' not found/);
     fails('dcm/mr.dcm,0\ndcm/mr.dcm,1.5\n', /bad\.csv:2: label '1\.5' is neither a class index \(a non-negative integer\) nor a class name/);
     fails('dcm/mr.dcm,0\ndcm/mr.dcm,-1\n', /bad\.csv:2: label '-1' is neither/);
-    fails('dcm/mr.dcm,0\n\ndcm/mr.dcm,normal\n', /bad\.csv:3: label 'normal' is a class name but line 1 has an index \('0'\): labels mix class names and indices/);
+    fails('dcm/mr.dcm,0\n\nvol/tiny.nii.gz#slice=1,normal\n', /bad\.csv:3: label 'normal' is a class name but line 1 has an index \('0'\): labels mix class names and indices/);
+    fails('dcm/mr.dcm,0\n\ndcm/mr.dcm,1\n', /bad\.csv:3: 'dcm\/mr\.dcm' is listed again with another label \('1'; line 1: '0'\)/);
     fails('dcm/mr.dcm,1.0\nvol/tiny.nii.gz#slice=9,0\n', /bad\.csv:2: .*tiny\.nii\.gz: slice \(axis k\) 9 is out of range/);
     fails('vol/tiny.nii.gz,0\n', /bad\.csv:1: .*tiny\.nii\.gz: which slice\?/);
     fails('vol/tiny.nii.gz#frame=1,0\n', /bad\.csv:1: .*#frame= is for DICOM files/);
@@ -224,8 +225,8 @@ test('CSV of DICOM files and NIfTI slices: references, groups, values; errors na
     fails('vol/corrupt.nii#slice=0,0\n', /bad\.csv:1: .*corrupt\.nii: not a NIfTI file/);
     writeFileSync(join(dir, 'notes.txt'), 'x');
     fails('notes.txt,0\n', /bad\.csv:1: 'notes\.txt' is not a PNG, JPEG, DICOM \(no 'DICM' marker\) or NIfTI/);
-    writeFileSync(join(dir, 'names.csv'), 'dcm/mr.dcm,effusion\ndcm/mr.dcm,cardiomegaly\n');
-    assert.throws(() => loadImageFolder(dir, { csv: 'names.csv', classNames: ['effusion', 'normal'] }), /names\.csv:2: label 'cardiomegaly' of .*mr\.dcm is not one of 2 classes \(effusion, normal\)/);
+    writeFileSync(join(dir, 'names.csv'), 'dcm/mr.dcm,effusion\nvol/tiny.nii.gz#slice=1,cardiomegaly\n');
+    assert.throws(() => loadImageFolder(dir, { csv: 'names.csv', classNames: ['effusion', 'normal'] }), /names\.csv:2: label 'cardiomegaly' of .*tiny\.nii\.gz is not one of 2 classes \(effusion, normal\)/);
   });
 });
 

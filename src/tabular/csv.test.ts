@@ -15,7 +15,9 @@ test('CSV tables: target split off, missing cells are NaN, quoted names, columns
 });
 
 test('CSV tables: bad cells name the file, line and column', () => {
-  assert.throws(() => parseCsvTable('a,b\n1,x\n', { source: 't.csv' }), /t\.csv: line 2, column 'b': 'x' is not a number/);
+  assert.throws(() => parseCsvTable('a,b\n1,x\n', { source: 't.csv' }), /t\.csv: line 2, column 'b': 'x' is not a finite decimal number/);
+  for (const bad of ['0x1', 'Infinity', '1e999']) assert.throws(() => parseCsvTable(`a,b\n1,${bad}\n`, { source: 't.csv' }), new RegExp(`'${bad}' is not a finite decimal number`));
+  assert.equal(parseCsvTable('a,b\n1,NA\n,2\n', { source: 't.csv' }).missing, 2);
   assert.throws(() => parseCsvTable('a,b\n1\n', { source: 't.csv' }), /t\.csv: line 2 has 1 fields, the header 2/);
   assert.throws(() => parseCsvTable('a,b\n1,2\n', { source: 't.csv', target: 'c' }), /no column named 'c'/);
 });

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { splitCsvLine } from '../io/csv.js';
+import { decimal } from '../data/label-text.js';
 
 export interface Table {
   /** Row-major `[n, d]` features. */
@@ -14,6 +15,8 @@ export interface Table {
   featureNames: string[];
   /** The target column, when one was named. */
   y?: Float64Array;
+  /** Feature cells read as missing (NaN): trees send them their default way, and commands say how many. */
+  missing?: number;
   targetName?: string;
   source: string;
 }
@@ -32,6 +35,7 @@ export function parseCsvTable(text: string, opts: { target?: string; source?: st
   const n = lines.length - 1;
   const d = header.length - (ti >= 0 ? 1 : 0);
   const X = new Float64Array(n * d);
+  let missing = 0;
   const y = ti >= 0 ? new Float64Array(n) : undefined;
   for (let r = 0; r < n; r++) {
     const cells = splitCsvLine(lines[r + 1]!);
@@ -40,17 +44,20 @@ export function parseCsvTable(text: string, opts: { target?: string; source?: st
     for (let c = 0; c < cells.length; c++) {
       const s = cells[c]!;
       let v: number;
-      if (MISSING.has(s.toLowerCase())) v = NaN;
-      else {
-        v = Number(s);
-        if (Number.isNaN(v)) throw new Error(`${source}: line ${r + 2}, column '${header[c]}': '${s}' is not a number`);
+      if (MISSING.has(s.trim().toLowerCase())) {
+        v = NaN;
+        if (c !== ti) missing++;
+      } else {
+        const x = decimal(s);
+        if (x === undefined) throw new Error(`${source}: line ${r + 2}, column '${header[c]}': '${s}' is not a finite decimal number (missing values are empty, NA, NaN, null, none or ?)`);
+        v = x;
       }
       if (c === ti) y![r] = v;
       else X[r * d + j++] = v;
     }
   }
   if (y && y.some((v) => Number.isNaN(v))) throw new Error(`${source}: the target column '${opts.target}' has missing values`);
-  return { X, n, d, featureNames: header.filter((_, i) => i !== ti), y, targetName: ti >= 0 ? opts.target : undefined, source };
+  return { X, n, d, featureNames: header.filter((_, i) => i !== ti), y, targetName: ti >= 0 ? opts.target : undefined, source, missing };
 }
 
 export function readCsvTable(path: string, opts: { target?: string } = {}): Table {

@@ -21,6 +21,7 @@ import { Rng } from '../tensor/rng.js';
 import type { ImageDataset } from '../data/dataset.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { splitCsvLine } from '../io/csv.js';
+import { decimal } from '../data/label-text.js';
 
 export interface Predictions {
   /** [N, K] probabilities. */
@@ -126,11 +127,13 @@ export function loadPredictionFile(path: string, opts: FileInputOptions = {}): P
     const cells = splitCsvLine(lines[r + 1]!);
     if (cells.length !== header.length) throw new Error(`${path}: row ${r + 2} has ${cells.length} cells, the header has ${header.length}`);
     pcols.forEach((j, c) => {
-      const v = Number(cells[j]);
-      if (cells[j] === '' || !Number.isFinite(v)) throw new Error(`${path}: row ${r + 2}, column '${header[j]}' is '${cells[j]}', not a number (probability columns must be numeric; name a group column with --group-column)`);
+      const v = decimal(cells[j]!);
+      if (v === undefined) throw new Error(`${path}: row ${r + 2}, column '${header[j]}' is '${cells[j]}', not a decimal number (probability columns must be numeric; name a group column with --group-column)`);
       vals[r * k0 + c] = v;
     });
-    lab.push(Number(cells[li]));
+    const y = decimal(cells[li]!);
+    if (y === undefined) throw new Error(`${path}: row ${r + 2}, column '${labelCol}' is '${cells[li]}', not a class index${cells[li]!.trim() === '' ? ' (empty)' : ''}`);
+    lab.push(y);
     if (gi >= 0) groups.push(cells[gi]!);
     if (ii >= 0) ids.push(cells[ii]!);
   }
