@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { writeFileAtomic, writeNpyFile } from '../io/files.js';
+import { checkOutputDir } from '../io/out-dir.js';
 import { renderReport } from '../report/html.js';
 import type { CheckItem, Section } from '../report/types.js';
 import { candorVersion } from '../train/card.js';
@@ -28,6 +29,7 @@ export interface AuditResult {
 
 /** Refuse to replace a previous report unless forced; an empty or missing folder is fine. */
 export function checkOutDir(out: string, force: boolean): void {
+  checkOutputDir(out);
   if (existsSync(out) && readdirSync(out).length > 0 && !force) {
     throw new Error(`${out} already holds a report; use --force to replace it, or --out to write elsewhere`);
   }

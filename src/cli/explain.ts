@@ -15,6 +15,7 @@
  * `<method>_attributions.npy` ([N,C,H,W], methods that have per-channel attributions),
  * `<method>_<i>.png` (overlays, i counting from 0 within the batch) and `grid.png`.
  */
+import { checkOutputDir } from '../io/out-dir.js';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { candorVersion } from '../train/card.js';
@@ -253,6 +254,11 @@ export async function explainCommand(argv: string[]): Promise<void> {
     } catch (e) {
       throw new UsageError((e as Error).message);
     }
+  }
+  try {
+    checkOutputDir(out);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
   }
   if (existsSync(out) && (!statSync(out).isDirectory() || readdirSync(out).length > 0) && !values.force) {
     throw new UsageError(`${out} exists and is not empty; use --force to write into it`);

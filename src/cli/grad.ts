@@ -2,6 +2,7 @@
  * `candor grad`: logits, input gradient and (with --layer) a layer's activation and gradient,
  * written as .npy files. A low-level command for checking the engine against other tools.
  */
+import { checkOutputDir } from '../io/out-dir.js';
 import { mkdirSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadModel } from '../runtime/node.js';
@@ -39,6 +40,11 @@ export async function gradCommand(argv: string[]): Promise<void> {
   const inputPath = required(values.input, '--input', GRAD_USAGE);
   const targetArg = required(values.target, '--target', GRAD_USAGE);
   const out = required(values.out, '--out', GRAD_USAGE);
+  try {
+    checkOutputDir(out);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
   if (existsSync(out) && readdirSync(out).length > 0 && !values.force) {
     throw new UsageError(`${out} exists and is not empty; use --force to write into it`);
   }

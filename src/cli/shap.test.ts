@@ -7,6 +7,7 @@ import { shapCommand } from './shap.js';
 import { readNpyFileSync } from '../io/files.js';
 import { FIXTURES } from '../tabular/fixtures.js';
 import { UsageError } from './args.js';
+import { repoRoot } from '../testing/paths.js';
 
 const quiet = async (f: () => Promise<void>) => {
   const log = console.log, err = console.error;
@@ -70,4 +71,37 @@ test('candor shap: malformed model files and bad options are clear errors', asyn
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('candor shap on a 3-class XGBoost model explains every class, matching XGBoost pred_contribs [rows, classes, features]', async () => {
+  const { readFileSync, writeFileSync, mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { readNpyFileSync } = await import('../io/files.js');
+  const { shapCommand } = await import('./shap.js');
+  const fix = join(repoRoot, 'src', 'tabular', 'fixtures');
+  const exp = JSON.parse(readFileSync(join(fix, 'xgb_multiclass.expected.json'), 'utf8')) as { rows: number[][]; featureNames: string[]; contribs: number[][][]; margin: number[][] };
+  const dir = mkdtempSync(join(tmpdir(), 'candor-shap-mc-'));
+  const csv = join(dir, 'rows.csv');
+  writeFileSync(csv, [exp.featureNames.join(','), ...exp.rows.map((r) => r.join(','))].join('\n') + '\n');
+  const out = join(dir, 'out');
+  const log = console.log;
+  console.log = () => {};
+  try {
+    await shapCommand(['--model', join(fix, 'xgb_multiclass.model.json'), '--data', csv, '--method', 'tree', '--row', '3', '--out', out]);
+  } finally {
+    console.log = log;
+  }
+  const v = readNpyFileSync(join(out, 'shap_values.npy'));
+  const [n, K, d] = v.shape as number[];
+  assert.deepEqual([n, K, d], [40, 3, 29]);
+  let worst = 0;
+  for (let r = 0; r < n!; r++) for (let k = 0; k < K!; k++) for (let j = 0; j < d!; j++) worst = Math.max(worst, Math.abs((v.data as Float64Array)[(r * K! + k) * d! + j]! - exp.contribs[r]![k]![j]!));
+  assert.ok(worst < 1e-5, `max |candor − XGBoost| = ${worst}`);
+  const expected = readFileSync(join(out, 'expected_value.txt'), 'utf8').trim().split('\n').map(Number);
+  expected.forEach((e, k) => assert.ok(Math.abs(e - exp.contribs[0]![k]![d!]!) < 1e-5, `class ${k} expected value`));
+  const res = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+  const margins = exp.margin[3]!;
+  assert.equal(res.plottedClass, margins.indexOf(Math.max(...margins)));
+  assert.equal(res.shapValuesLayout, '[rows, classes, features]');
 });

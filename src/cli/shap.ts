@@ -3,6 +3,7 @@
  * candor trains on the CSV itself; writes the values as .npy, the plots as SVG and results.json.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { checkOutputDir } from '../io/out-dir.js';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeNpyFileSync } from '../io/files.js';
@@ -22,7 +23,7 @@ import { parse, parseIntArg, UsageError } from './args.js';
 
 export const SHAP_USAGE = `usage: candor shap --out DIR [--model m.json|m.txt|m.onnx | --train gbt|rf] [--data table.csv] [--target COLUMN]
        [--row 0] [--method auto|tree|interventional|kernel] [--space margin|probability] [--background 100]
-       [--nsamples auto] [--max-rows 50] [--interactions] [--seed 0] [--force]
+       [--nsamples auto] [--max-rows 50] [--interactions] [--class pred|K] [--seed 0] [--force]
 
 Explains every row of the table (KernelSHAP: the first --max-rows) and one row in detail (--row, 0-based).
 Models: XGBoost JSON (save_model("m.json")), LightGBM text (save_model("m.txt")), ONNX-ML tree ensembles;
@@ -30,6 +31,10 @@ any other ONNX model through KernelSHAP. Without --model, candor trains boosted 
 default) or a random forest (--train rf) on 75% of the rows and reports AUROC on the other 25%.
 Default data: the bundled Wisconsin breast-cancer table (target 'malignant').
 --method auto: path-dependent TreeSHAP when the trees carry covers, else interventional.
+A multi-class model (XGBoost multi:softprob, LightGBM multiclass) is explained for every class, in margin
+space: shap_values.npy is [rows, classes, features] (XGBoost's pred_contribs without the bias column),
+expected_value.txt one line per class; the plots show --class K (default: the class predicted for --row).
+Missing cells (empty, NA, NaN, null, none, ?) go each tree's default way, and the output says how many.
 Writes index.html (the plots and their reading, self-contained), shap_values.npy, expected_value.txt, results.json, bar/beeswarm/waterfall/force/dependence .svg.`;
 
 export const BUNDLED_TABLE = fileURLToPath(new URL('../../data/breast_cancer_wisconsin.csv', import.meta.url));
@@ -52,6 +57,7 @@ export async function shapCommand(argv: string[]): Promise<void> {
       nsamples: { type: 'string', default: 'auto' },
       'max-rows': { type: 'string', default: '50' },
       interactions: { type: 'boolean', default: false },
+      class: { type: 'string' },
       seed: { type: 'string', default: '0' },
       force: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
@@ -64,6 +70,11 @@ export async function shapCommand(argv: string[]): Promise<void> {
   }
   if (!v.out) throw new UsageError(`missing --out\n\n${SHAP_USAGE}`);
   const out = v.out;
+  try {
+    checkOutputDir(out);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
   if (!v.force) {
     const clash = OUTPUTS.filter((f) => existsSync(join(out, f)));
     if (clash.length) throw new UsageError(`${out} already holds ${clash.join(', ')}; use --force to replace them`);
@@ -145,24 +156,45 @@ export async function shapCommand(argv: string[]): Promise<void> {
   if (chosen === 'auto') chosen = !ensemble ? 'kernel' : spaceUsed === 'probability' ? 'interventional' : hasCovers(ensemble) ? 'tree' : 'interventional';
   if (!ensemble && chosen !== 'kernel') throw new UsageError(`${v.model} is not a tree ensemble; only --method kernel applies`);
   if (chosen === 'tree' && spaceUsed === 'probability') throw new UsageError('path-dependent TreeSHAP is defined in margin space only; use --method interventional or kernel with --space probability');
-  let nRows = table.n;
-  let result: ShapValues;
-  let usedBackground: number | undefined = nb;
-  if (chosen === 'tree') {
-    result = treeShap(ensemble!, X, table.n);
-    usedBackground = undefined;
-  } else if (chosen === 'interventional') {
-    result = interventionalTreeShap(ensemble!, X, table.n, background, nb, { space: spaceUsed as 'margin' | 'probability' });
-  } else {
-    nRows = Math.min(table.n, maxRows);
-    if (row >= nRows) throw new UsageError(`KernelSHAP explains the first ${nRows} rows; raise --max-rows above ${row}`);
-    const ens = ensemble;
+  let nRows = chosen === 'kernel' ? Math.min(table.n, maxRows) : table.n;
+  if (chosen === 'kernel' && row >= nRows) throw new UsageError(`KernelSHAP explains the first ${nRows} rows; raise --max-rows above ${row}`);
+  const usedBackground: number | undefined = chosen === 'tree' ? undefined : chosen === 'kernel' ? Math.min(nb, 50) : nb;
+  const explainOne = async (ens: TreeEnsemble | null): Promise<ShapValues> => {
+    if (chosen === 'tree') return treeShap(ens!, X, table.n);
+    if (chosen === 'interventional') return interventionalTreeShap(ens!, X, table.n, background, nb, { space: spaceUsed as 'margin' | 'probability' });
     const f: PredictFn = ens ? (A, n) => (spaceUsed === 'probability' ? predict(ens, A, n) : predictMargin(ens, A, n)) : kernelPredict!;
-    const kb = Math.min(nb, 50);
+    const kb = usedBackground!;
     console.error(`candor shap: KernelSHAP on ${nRows} rows against ${kb} background rows…`);
-    result = await kernelShap(f, X.subarray(0, nRows * d), nRows, d, background.subarray(0, kb * d), kb, { nsamples, seed, space: spaceUsed as 'margin' | 'probability' });
-    usedBackground = kb;
+    return kernelShap(f, X.subarray(0, nRows * d), nRows, d, background.subarray(0, kb * d), kb, { nsamples, seed, space: spaceUsed as 'margin' | 'probability' });
+  };
+  // A multi-class model has one margin per class: every class is explained (XGBoost's pred_contribs layout
+  // [rows, classes, features]); the plots show one class, --class K or the predicted class of --row.
+  const K = ensemble?.numClasses ?? 1;
+  const perClass: ShapValues[] = [];
+  let shown = 0;
+  if (K > 1) {
+    if (spaceUsed === 'probability') throw new UsageError(`${v.model} has ${K} classes: SHAP values are given per class in margin space (the softmax couples the classes); drop --space probability`);
+    const ensembles: TreeEnsemble[] = [];
+    for (let k = 0; k < K; k++) {
+      const m = await loadTabularModel(v.model!, { classIndex: k });
+      if (m.kind !== 'trees') throw new Error(`${v.model}: class ${k} did not load as trees`);
+      ensembles.push({ ...m.ensemble, featureNames });
+    }
+    for (const ens of ensembles) perClass.push(await explainOne(ens));
+    if (v.class !== undefined && v.class !== 'pred') {
+      shown = Number(v.class);
+      if (!(Number.isInteger(shown) && shown >= 0 && shown < K)) throw new UsageError(`--class must be a class index in [0, ${K}) or 'pred', got '${v.class}'`);
+    } else {
+      const margins = ensembles.map((e) => predictMargin(e, X.subarray(row * d, (row + 1) * d), 1)[0]!);
+      shown = margins.indexOf(Math.max(...margins));
+    }
+    ensemble = ensembles[shown]!;
+    description = `${ensemble.description.replace(/ \(class \d+ of \d+\)/, '')}, ${K} classes (plots: class ${shown}${v.class === undefined || v.class === 'pred' ? `, predicted for row ${row}` : ''})`;
+  } else {
+    if (v.class !== undefined && v.class !== 'pred' && v.class !== '0') throw new UsageError(`--class ${v.class}: ${v.model ?? 'the model'} has one output`);
+    perClass.push(await explainOne(ensemble));
   }
+  const result = perClass[shown]!;
   const outputLabel = ensemble ? (result.space === 'probability' ? 'probability' : marginLabel(ensemble)) : 'model output';
   const section = shapSection({
     ...result,
@@ -179,8 +211,15 @@ export async function shapCommand(argv: string[]): Promise<void> {
   });
 
   mkdirSync(out, { recursive: true });
-  writeNpyFileSync(join(out, 'shap_values.npy'), { dtype: 'float64', shape: [nRows, d], data: result.values });
-  writeFileSync(join(out, 'expected_value.txt'), `${result.expected}\n`);
+  if (K > 1) {
+    const all = new Float64Array(nRows * K * d);
+    for (let r = 0; r < nRows; r++) for (let k = 0; k < K; k++) all.set(perClass[k]!.values.subarray(r * d, (r + 1) * d), (r * K + k) * d);
+    writeNpyFileSync(join(out, 'shap_values.npy'), { dtype: 'float64', shape: [nRows, K, d], data: all });
+    writeFileSync(join(out, 'expected_value.txt'), perClass.map((c) => c.expected).join('\n') + '\n');
+  } else {
+    writeNpyFileSync(join(out, 'shap_values.npy'), { dtype: 'float64', shape: [nRows, d], data: result.values });
+    writeFileSync(join(out, 'expected_value.txt'), `${result.expected}\n`);
+  }
   const files = ['shap_values.npy', 'expected_value.txt'];
   if (v.interactions) {
     if (!ensemble || !hasCovers(ensemble)) throw new UsageError('--interactions needs a tree ensemble with covers (path-dependent TreeSHAP)');
@@ -201,7 +240,16 @@ export async function shapCommand(argv: string[]): Promise<void> {
   );
   writeFileSync(join(out, 'index.html'), html);
   files.push('index.html', 'results.json');
-  const results = { ...section.results, data: dataPath, target: table.targetName ?? null, missingCells: table.missing ?? 0, seed, files, summary: missingNote ? [...section.summary, missingNote] : section.summary };
+  const results = {
+    ...section.results,
+    ...(K > 1 ? { classes: K, plottedClass: shown, expectedPerClass: perClass.map((c) => c.expected), shapValuesLayout: '[rows, classes, features]' } : {}),
+    data: dataPath,
+    target: table.targetName ?? null,
+    missingCells: table.missing ?? 0,
+    seed,
+    files,
+    summary: missingNote ? [...section.summary, missingNote] : section.summary,
+  };
   writeFileSync(join(out, 'results.json'), JSON.stringify(results, (_, x) => (typeof x === 'number' && !Number.isFinite(x) ? null : x), 2));
   for (const p of section.summary) console.log(p);
   console.log(`wrote ${files.length} files to ${out}`);

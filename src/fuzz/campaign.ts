@@ -12,7 +12,8 @@
  *   - accepted:   accepted and consistent.
  * The inputs behind every outcome but clean and accepted are kept as reproducers.
  */
-import { Worker } from 'node:worker_threads';
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { Rng } from '../tensor/rng.js';
 import { mutate, type Mutation } from './mutate.js';
 import { TARGETS, seedBytes, seedChecksummed } from './targets.js';
@@ -51,44 +52,39 @@ export interface CampaignResult {
 
 const PROGRAMMING = new Set(['TypeError', 'RangeError', 'ReferenceError', 'SyntaxError', 'InternalError']);
 
-function workerUrl(): URL {
-  return new URL(import.meta.url.endsWith('.ts') ? './worker-entry.mjs' : './worker.js', import.meta.url);
+function workerPath(): string {
+  return fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? './worker-entry.mjs' : './worker.js', import.meta.url));
 }
 
 class Runner {
-  private worker!: Worker;
-  private pending?: { resolve: (r: FuzzReply | { status: 'died'; code: number }) => void };
+  private worker!: ChildProcess;
+  private pending?: { resolve: (r: FuzzReply | { status: 'died'; code: number | string }) => void };
   constructor() {
     this.start();
   }
   private start(): void {
-    this.worker = new Worker(workerUrl());
-    this.worker.on('message', (r: FuzzReply) => {
+    const w = fork(workerPath(), [], { serialization: 'advanced', stdio: ['ignore', 'ignore', 'ignore', 'ipc'], execArgv: [] });
+    this.worker = w;
+    w.on('message', (r: FuzzReply) => {
       const p = this.pending;
       this.pending = undefined;
       p?.resolve(r);
     });
-    this.worker.on('error', (e: Error) => {
+    w.on('exit', (code, signal) => {
+      if (this.worker !== w) return;
       const p = this.pending;
       this.pending = undefined;
-      p?.resolve({ status: 'died', code: -1, ...{ message: e.message } } as never);
       this.start();
-    });
-    this.worker.on('exit', (code) => {
-      if (this.pending) {
-        const p = this.pending;
-        this.pending = undefined;
-        p.resolve({ status: 'died', code });
-        this.start();
-      }
+      p?.resolve({ status: 'died', code: signal ?? code ?? -1 });
     });
   }
-  run(req: FuzzRequest, timeoutMs: number): Promise<FuzzReply | { status: 'died'; code: number } | { status: 'hang' }> {
+  run(req: FuzzRequest, timeoutMs: number): Promise<FuzzReply | { status: 'died'; code: number | string } | { status: 'hang' }> {
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.pending = undefined;
-        void this.worker.terminate();
+        const old = this.worker;
         this.start();
+        old.kill('SIGKILL');
         resolve({ status: 'hang' });
       }, timeoutMs);
       this.pending = {
@@ -97,12 +93,14 @@ class Runner {
           resolve(r);
         },
       };
-      this.worker.postMessage(req);
+      this.worker.send(req);
     });
   }
   async close(): Promise<void> {
     this.pending = undefined;
-    await this.worker.terminate();
+    const w = this.worker;
+    this.worker = undefined as never;
+    w.kill();
   }
 }
 

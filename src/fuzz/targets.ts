@@ -15,7 +15,8 @@ import { readDicomSync } from '../io/dicom.js';
 import { applyWindow } from '../io/dicom.js';
 import { niftiSlices, readNifti } from '../io/nifti.js';
 import { repoRoot } from '../testing/paths.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { Tensor } from '../tensor/tensor.js';
+import { modelFromBytes } from '../runtime/node.js';
 
 export interface FuzzTarget {
   name: string;
@@ -89,6 +90,21 @@ export const TARGETS: Record<string, FuzzTarget> = {
     run: (b, s) => {
       const img = readDicomSync(b, s);
       return summarize([img.frames, img.meta.samplesPerPixel === 3 ? 'rgb' : applyWindow(img)]);
+    },
+  },
+  onnx: {
+    name: 'onnx',
+    seeds: ['keras_nhwc.onnx', 'squeezenet.onnx', 'inception.onnx', 'densenet.onnx'].map((p) => join('src', 'autodiff', 'fixtures', 'zoo', p)),
+    checksummed: false,
+    run: async (b, s) => {
+      const m = modelFromBytes(b, { source: s, threads: 1 });
+      try {
+        const shape = m.inputShape.map((d, i) => (typeof d === 'number' && d > 0 ? d : i === 0 ? 1 : 16));
+        const x = new Tensor(new Float32Array(shape.reduce((a, c) => a * c, 1)).fill(0.5), shape);
+        return summarize([await m.forward(x)]);
+      } finally {
+        await m.dispose();
+      }
     },
   },
   nifti: {

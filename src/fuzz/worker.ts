@@ -1,9 +1,9 @@
 /**
  * The fuzz worker: runs one target on one input, twice (a reader must be deterministic), and reports
  * what came back — a summary, or the error's class, message and whether it was an Error at all. It runs
- * in a worker thread so that a hang can be stopped (the thread is terminated) and a native abort is seen.
+ * in a child process, so that a hang can be stopped (the process is killed) and a native abort (which
+ * would take a worker thread's whole process with it) is seen as the child's death.
  */
-import { parentPort } from 'node:worker_threads';
 import { TARGETS } from './targets.js';
 
 export interface FuzzRequest {
@@ -16,7 +16,7 @@ export type FuzzReply =
   | { status: 'accepted'; summary: string; deterministic: boolean; rss: number }
   | { status: 'error'; name: string; message: string; isError: boolean; rss: number };
 
-parentPort!.on('message', async (req: FuzzRequest) => {
+process.on('message', async (req: FuzzRequest) => {
   const t = TARGETS[req.target]!;
   let reply: FuzzReply;
   try {
@@ -27,5 +27,5 @@ parentPort!.on('message', async (req: FuzzRequest) => {
     const isError = e instanceof Error;
     reply = { status: 'error', name: isError ? e.constructor.name : typeof e, message: isError ? e.message : String(e), isError, rss: process.memoryUsage().rss };
   }
-  parentPort!.postMessage(reply);
+  process.send!(reply);
 });

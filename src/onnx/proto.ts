@@ -89,14 +89,21 @@ function allocFor(dataType: number, n: number, where: string): InitData {
   }
 }
 
+/** The largest weight tensor candor reads (larger ones are damage, or not a model this tool can run). */
+const MAX_TENSOR_BYTES = 8 * 2 ** 30;
+
 function tensorFromProto(t: OnnxNs.ITensorProto, opts: ParseOptions): TensorData {
   const name = t.name ?? '';
   const dataType = t.dataType ?? 0;
   const dims = (t.dims ?? []).map((d) => num(d as IntLike));
-  const n = dims.reduce((a, b) => a * b, 1);
   const where = `${opts.source ?? 'model'}: tensor '${name}'`;
-  const data = allocFor(dataType, n, where);
-  const width = BYTES_PER[dataType]!;
+  // Sizes are checked before anything is allocated: a damaged or hostile file may declare any dims.
+  const bad = dims.findIndex((d) => !(Number.isSafeInteger(d) && d >= 0));
+  if (bad >= 0) throw new Error(`${where}: dims [${dims.join(', ')}]: dim ${bad} is not a non-negative integer`);
+  const n = dims.reduce((a, b) => a * b, 1);
+  const width = BYTES_PER[dataType];
+  if (width === undefined) allocFor(dataType, 0, where); // names the unsupported type
+  if (!Number.isSafeInteger(n) || n * width! > MAX_TENSOR_BYTES) throw new Error(`${where}: dims [${dims.join(', ')}] declare ${n.toLocaleString('en')} elements, more than a weight tensor candor reads (${(MAX_TENSOR_BYTES / 2 ** 30).toFixed(0)} GiB)`);
   let raw: Uint8Array | undefined;
   if (t.dataLocation === 1 /* EXTERNAL */) {
     const kv = new Map((t.externalData ?? []).map((e) => [e.key ?? '', e.value ?? '']));
@@ -106,19 +113,18 @@ function tensorFromProto(t: OnnxNs.ITensorProto, opts: ParseOptions): TensorData
       throw new Error(`${where}: weights are stored in an external file '${location}'; load the model from its path so the file can be found`);
     }
     const offset = Number(kv.get('offset') ?? 0);
-    const length = kv.has('length') ? Number(kv.get('length')) : n * width;
+    const length = kv.has('length') ? Number(kv.get('length')) : n * width!;
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && Number.isSafeInteger(length) && length >= 0)) throw new Error(`${where}: external data offset '${kv.get('offset')}' or length '${kv.get('length')}' is not a non-negative integer`);
+    if (length !== n * width!) throw new Error(`${where}: external data length ${length} bytes, expected ${n * width!} for dims [${dims.join(',')}]`);
     raw = opts.readExternal(location, offset, length);
   } else if (t.rawData && t.rawData.length > 0) {
     raw = t.rawData;
   }
-  if (raw) {
-    if (raw.length !== n * width) {
-      throw new Error(`${where}: raw data has ${raw.length} bytes, expected ${n * width} for dims [${dims.join(',')}]`);
-    }
-    // Copy into a fresh, aligned buffer (protobuf byte fields may start at any offset).
-    new Uint8Array(data.buffer).set(raw);
-  } else if (n > 0) {
-    let src: ArrayLike<number | bigint> | undefined;
+  if (raw && raw.length !== n * width!) {
+    throw new Error(`${where}: raw data has ${raw.length} bytes, expected ${n * width!} for dims [${dims.join(',')}]`);
+  }
+  let src: ArrayLike<number | bigint> | undefined;
+  if (!raw && n > 0) {
     switch (dataType) {
       case DataType.FLOAT:
         src = t.floatData ?? undefined;
@@ -141,8 +147,11 @@ function tensorFromProto(t: OnnxNs.ITensorProto, opts: ParseOptions): TensorData
     if (!src || src.length !== n) {
       throw new Error(`${where}: has ${src?.length ?? 0} values, expected ${n} for dims [${dims.join(',')}]`);
     }
-    (data as unknown as { set(a: ArrayLike<unknown>): void }).set(src);
   }
+  const data = allocFor(dataType, n, where);
+  // Copy into a fresh, aligned buffer (protobuf byte fields may start at any offset).
+  if (raw) new Uint8Array(data.buffer).set(raw);
+  else if (src) (data as unknown as { set(a: ArrayLike<unknown>): void }).set(src);
   return { name, dataType, dims, data };
 }
 
@@ -202,7 +211,8 @@ function attrFromProto(a: OnnxNs.IAttributeProto, opts: ParseOptions): Attr {
     case 3:
       return { type: 'string', value: td.decode(a.s ?? new Uint8Array()) };
     case 4:
-      return { type: 'tensor', value: tensorFromProto(a.t!, opts) };
+      if (!a.t) throw new Error(`${opts.source ?? 'model'}: attribute '${a.name ?? '?'}' is of type TENSOR but holds no tensor`);
+      return { type: 'tensor', value: tensorFromProto(a.t, opts) };
     case 5:
       return { type: 'graph', value: a.g };
     case 6:

@@ -128,6 +128,7 @@ export class Model {
     }
     this.ir = model;
     this.inferred = inferred;
+    checkActivationSizes(model, inferred, this.source);
     const task = options.task ?? 'auto';
     if (task === 'single' && head.activation === 'sigmoid-multilabel') {
       throw new Error(`${this.source}: the model ends in ${outShape[1]} independent sigmoids (multi-label), so it cannot be read as one class per image (task 'single')`);
@@ -143,11 +144,11 @@ export class Model {
   }
 
   static fromIR(ir: IRModel, ort: OrtApi, options: ModelOptions = {}): Model {
-    return new Model(ir, ort, options);
+    return named(options.source ?? 'model', () => new Model(ir, ort, options));
   }
 
   static fromBytes(bytes: Uint8Array, ort: OrtApi, options: ModelOptions = {}): Model {
-    return new Model(parseModel(bytes, { source: options.source, ...options.parse }), ort, options);
+    return named(options.source ?? 'model', () => new Model(parseModel(bytes, { source: options.source, ...options.parse }), ort, options));
   }
 
   /** Another model (e.g. a sub-graph of this one) with the same onnxruntime and session options. */
@@ -329,10 +330,17 @@ export class Model {
     const { session } = await this.session('forward', () => ({ model: this.ir }));
     const parts: Tensor[] = [];
     for (const [a, b] of this.batches(x.shape[0]!, opts.batchSize)) {
-      const r = await session.run({ [this.inputName]: this.toOrt(this.chunk(x, a, b)) });
+      const r = await ranOrNamed(this.source, () => session.run({ [this.inputName]: this.toOrt(this.chunk(x, a, b)) }));
       parts.push(this.trim(fromOrt(r[this.outputName]!), b - a));
     }
-    return Tensor.concat0(parts);
+    const out = Tensor.concat0(parts);
+    // Finite images in, so a non-finite logit is the model's own (overflow, a damaged weight): never passed on.
+    const bad = out.data.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) {
+      const k = out.size / out.shape[0]!;
+      throw new Error(`${this.source}: the model's output for image ${Math.floor(bad / k)} holds ${out.data[bad]} (output ${bad % k}); its weights or an operation overflow — no prediction or map is made from it`);
+    }
+    return out;
   }
 
   /** Logits, activations and gradients of Σ seed ⊙ logits, per image. */
@@ -369,7 +377,7 @@ export class Model {
     const wshape: (readonly number[])[] = weights.map(() => []);
     for (const [a, b] of this.batches(n, opts.batchSize)) {
       // Padded rows of a static-batch model get a zero seed: they add nothing to weight gradients.
-      const r = await session.run({ [this.inputName]: this.toOrt(this.chunk(x, a, b)), [names.seed]: this.toOrt(this.chunk(opts.seed, a, b, 'zeros')) });
+      const r = await ranOrNamed(this.source, () => session.run({ [this.inputName]: this.toOrt(this.chunk(x, a, b)), [names.seed]: this.toOrt(this.chunk(opts.seed, a, b, 'zeros')) }));
       const m = b - a;
       logits.push(this.trim(fromOrt(r[this.outputName]!), m));
       layers.forEach((l, i) => {
@@ -436,4 +444,54 @@ export class Model {
 function fromOrt(t: OrtTensor): Tensor {
   if (t.type !== 'float32') throw new Error(`unexpected output type ${t.type}`);
   return new Tensor(t.data as Float32Array, t.dims);
+}
+
+/** Ops whose outputs may legitimately be empty (shape computations). */
+const EMPTY_OK = new Set(['Shape', 'Slice', 'Constant', 'ConstantOfShape', 'Gather', 'Concat', 'Squeeze', 'Unsqueeze', 'Reshape', 'Range', 'NonZero', 'Split', 'Cast']);
+
+/** Elements one image's activation may have (per batch item): 2^28, 1 GiB of float32. */
+export const MAX_ACTIVATION_ELEMENTS = 2 ** 28;
+
+/**
+ * Refuse a graph whose statically known activations would exceed {@link MAX_ACTIVATION_ELEMENTS} per image
+ * (e.g. a Conv with pads of a million): onnxruntime would otherwise try to allocate gigabytes.
+ */
+function checkActivationSizes(model: IRModel, inferred: Inferred, source: string): void {
+  for (const node of model.graph.nodes) {
+    for (const out of node.outputs) {
+      const shape = inferred.info.get(out)?.shape;
+      if (!shape) continue;
+      let n = 1;
+      for (const d of shape) if (typeof d === 'number') n *= d;
+      // An empty activation (a dimension of 0 or less) is a graph onnxruntime cannot run: some kernels divide
+      // by the size (a native SIGFPE that takes the process down), so it is refused here.
+      if (shape.some((d) => typeof d === 'number' && d <= 0) && !EMPTY_OK.has(node.opType)) {
+        throw new Error(`${source}: ${node.opType} node '${node.name || out}' makes '${out}' of shape [${shape.join(', ')}], with an empty dimension: check its attributes (kernel, strides, pads) and the input size`);
+      }
+      if (n > MAX_ACTIVATION_ELEMENTS) {
+        throw new Error(`${source}: ${node.opType} node '${node.name || out}' makes '${out}' of shape [${shape.join(', ')}] (${n.toLocaleString('en')} elements per image, more than ${MAX_ACTIVATION_ELEMENTS.toLocaleString('en')}): check its attributes (pads, strides, sizes)`);
+      }
+    }
+  }
+}
+
+/** Errors from reading a model (the parser, graph checks, shape inference) name the model file. */
+function named<T>(source: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    if (msg.startsWith(`${source}: `) || msg.startsWith(`${source} `)) throw e;
+    throw new Error(`${source}: ${msg}`);
+  }
+}
+
+/** A failed onnxruntime run names the model (onnxruntime's message names only the node). */
+async function ranOrNamed<T>(source: string, f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    throw new Error(msg.startsWith(`${source}: `) ? msg : `${source}: onnxruntime failed running the model: ${msg}`);
+  }
 }

@@ -2,8 +2,8 @@
  * The Node adapter: onnxruntime-node and the file system. Everything Node-only in the
  * engine lives here; the browser passes onnxruntime-web and bytes to `Model` instead.
  */
-import { readFileSync, openSync, readSync, closeSync, existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { readFileSync, openSync, readSync, closeSync, existsSync, realpathSync } from 'node:fs';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import type { InferenceSession } from 'onnxruntime-common';
@@ -69,8 +69,10 @@ export function loadModel(path: string, options: ModelOptions = {}): Model {
     parse: {
       readExternal: (location, offset, length) => {
         const file = resolve(dir, location);
-        if (!file.startsWith(dir)) throw new Error(`${path}: external data '${location}' points outside the model's folder`);
         if (!existsSync(file)) throw new Error(`${path}: external weight file '${location}' not found beside the model`);
+        // Inside the model's folder after following links (a string-prefix test let '../m-evil/w.bin' through).
+        const rel = relative(realpathSync(dir), realpathSync(file));
+        if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) throw new Error(`${path}: external data '${location}' points outside the model's folder`);
         const fd = openSync(file, 'r');
         try {
           const buf = new Uint8Array(length ?? 0);

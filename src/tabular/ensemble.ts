@@ -50,6 +50,9 @@ export interface TreeEnsemble {
   description: string;
   /** What the margin is, for labels ("log-odds", "probability" for a forest of class frequencies…). */
   outputLabel?: string;
+  /** Multi-class models (one margin per class): how many classes, and which one these trees are. */
+  numClasses?: number;
+  classIndex?: number;
 }
 
 export function marginLabel(e: TreeEnsemble): string {

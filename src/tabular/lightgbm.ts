@@ -119,5 +119,6 @@ export function parseLightgbmText(text: string, opts: LgbLoadOptions = {}): Tree
     link,
     float32: false,
     description: `LightGBM ${head.get('version') ?? ''} ${objective}${numClass > 1 ? ` (class ${classIndex} of ${numClass})` : ''}${average ? ' (random forest)' : ''}, ${trees.length} trees`.replace(/\s+/g, ' '),
+    ...(numClass > 1 ? { numClasses: numClass, classIndex } : {}),
   };
 }

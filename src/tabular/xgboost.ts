@@ -4,6 +4,7 @@
  * `split_conditions` at leaves (thresholds are float32, printed shortest: they are rounded back); node covers are `sum_hessian`. XGBoost compares `x < split_condition`
  * in float32, NaN going the `default_left` way.
  */
+import { decimal } from '../data/label-text.js';
 import { makeTree, type Link, type Tree, type TreeEnsemble } from './ensemble.js';
 
 export interface XgbLoadOptions {
@@ -25,8 +26,15 @@ function arr(v: unknown, field: string, src: string): number[] {
   return v as number[];
 }
 function num(v: unknown, field: string, src: string): number {
-  const n = typeof v === 'string' ? Number(v) : v;
-  if (typeof n !== 'number' || Number.isNaN(n)) throw new Error(`${src}: '${field}' must be a number, got ${JSON.stringify(v)}`);
+  const n = typeof v === 'string' ? decimal(v) : v;
+  if (typeof n !== 'number' || !Number.isFinite(n)) throw new Error(`${src}: '${field}' must be a finite number, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+/** A count (features, classes, targets): a non-negative integer within reason. */
+function count(v: unknown, field: string, src: string, max = 1_000_000): number {
+  const n = num(v, field, src);
+  if (!(Number.isInteger(n) && n >= 0 && n <= max)) throw new Error(`${src}: '${field}' must be a whole number from 0 to ${max.toLocaleString('en')}, got ${JSON.stringify(v)}`);
   return n;
 }
 
@@ -56,12 +64,12 @@ export function parseXgboostJson(text: string | Uint8Array, opts: XgbLoadOptions
   }
   const learner = obj(obj(root, '(root)', src).learner, 'learner', src);
   const mp = obj(learner.learner_model_param, 'learner.learner_model_param', src);
-  const nFeatures = num(mp.num_feature, 'learner.learner_model_param.num_feature', src);
-  const numClass = num(mp.num_class ?? 0, 'learner.learner_model_param.num_class', src);
+  const nFeatures = count(mp.num_feature, 'learner.learner_model_param.num_feature', src);
+  const numClass = count(mp.num_class ?? 0, 'learner.learner_model_param.num_class', src, 100_000);
   const baseScore = num(mp.base_score, 'learner.learner_model_param.base_score', src);
   const objective = String(obj(learner.objective, 'learner.objective', src).name ?? '');
   if (!objective) throw new Error(`${src}: 'learner.objective.name' is missing`);
-  const numTarget = num(mp.num_target ?? 1, 'learner.learner_model_param.num_target', src);
+  const numTarget = count(mp.num_target ?? 1, 'learner.learner_model_param.num_target', src);
   if (numTarget > 1) throw new Error(`${src}: 'learner_model_param.num_target' is ${numTarget}; multi-target models are not supported`);
 
   const gb = obj(learner.gradient_booster, 'learner.gradient_booster', src);
@@ -114,5 +122,6 @@ export function parseXgboostJson(text: string | Uint8Array, opts: XgbLoadOptions
     link,
     float32: true,
     description: `XGBoost ${version} ${boosterName} ${objective}${numClass > 1 ? ` (class ${classIndex} of ${numClass})` : ''}, ${trees.length} trees`,
+    ...(numClass > 1 ? { numClasses: numClass, classIndex } : {}),
   };
 }

@@ -6,6 +6,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { checkOutputDir } from '../io/out-dir.js';
 import { UsageError } from '../cli/args.js';
 import { describeResolved, PREPROCESS_HELP, PREPROCESS_OPTIONS, resolvedRecord, resolvePreprocessing, type ResolvedPreprocessing } from '../cli/preprocess-args.js';
 import { renderSvg } from '../report/chart.js';
@@ -76,6 +77,11 @@ const intArg = (v: unknown, flag: string): number | undefined => (v === undefine
 export function outDir(v: Values, usage: string): string {
   const out = v.out as string | undefined;
   if (!out) throw new UsageError(`missing --out DIR\n\n${usage}`);
+  try {
+    checkOutputDir(out);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
   if (existsSync(out) && readdirSync(out).length > 0 && !v.force) throw new UsageError(`${out} exists and is not empty; use --force to overwrite its files`);
   return out;
 }
