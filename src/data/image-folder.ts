@@ -21,6 +21,7 @@
  * asks for a resize (bilinear, antialiased: resize.ts); gray images are repeated to RGB when any image is
  * colour, unless `channels` says otherwise.
  */
+import { readUtf8File } from '../io/text.js';
 import { readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative } from 'node:path';
 import { Tensor } from '../tensor/tensor.js';
@@ -142,7 +143,7 @@ const NO_FINDING = /^(no finding|none|normal)?$/i;
 function readCsv(csvPath: string): { items: Item[]; findings?: string[] } {
   if (!existsSync(csvPath)) throw new Error(`${csvPath}: CSV file not found`);
   const base = dirname(csvPath);
-  const lines = readFileSync(csvPath, 'utf8').replace(/^\uFEFF/, '').split(/\r?\n/);
+  const lines = readUtf8File(csvPath).replace(/^\uFEFF/, '').split(/\r?\n/);
   const items: Item[] = [];
   const firstRow = lines.findIndex((l) => l.trim() !== '');
   let groupColumn = -1;

@@ -6,7 +6,9 @@
  *   - a checksummed format (PNG chunks, zip and gzip members) must either give the seed's own summary or
  *     refuse the file: a changed byte under a checksum accepted is "accepted but wrong".
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { loadPredictionFile } from '../trust/inputs.js';
 import { join } from 'node:path';
 import { parseNpy } from '../io/npy.js';
 import { openNpz } from '../io/npz.js';
@@ -15,6 +17,11 @@ import { readDicomSync } from '../io/dicom.js';
 import { applyWindow } from '../io/dicom.js';
 import { niftiSlices, readNifti } from '../io/nifti.js';
 import { repoRoot } from '../testing/paths.js';
+import { parseXgboostJson } from '../tabular/xgboost.js';
+import { parseLightgbmText } from '../tabular/lightgbm.js';
+import { predictMargin } from '../tabular/ensemble.js';
+import { parseCsvTable } from '../tabular/csv.js';
+import { decodeUtf8 } from '../io/text.js';
 import { Tensor } from '../tensor/tensor.js';
 import { modelFromBytes } from '../runtime/node.js';
 
@@ -104,6 +111,44 @@ export const TARGETS: Record<string, FuzzTarget> = {
         return summarize([await m.forward(x)]);
       } finally {
         await m.dispose();
+      }
+    },
+  },
+  trees: {
+    name: 'trees',
+    seeds: ['xgb_binary_d3.model.json', 'xgb_regression_d6.model.json', 'xgb_multiclass.model.json', 'lightgbm_small.txt'].map((p) => join('src', 'tabular', 'fixtures', p)),
+    checksummed: false,
+    run: (b, s) => {
+      const e = s.endsWith('.txt') ? parseLightgbmText(new TextDecoder().decode(b), { source: s }) : parseXgboostJson(b, { source: s });
+      const X = Float64Array.from({ length: 4 * e.nFeatures }, (_, i) => (i % 7) - 3);
+      return summarize([new Tensor(Float32Array.from(predictMargin(e, X, 4)), [4]), e.trees.length]);
+    },
+  },
+  table: {
+    name: 'table',
+    seeds: [join('src', 'fuzz', 'seeds', 'table.csv')],
+    checksummed: false,
+    run: (b, s) => {
+      const t = parseCsvTable(decodeUtf8(b, s), { source: s, target: 'malignant' });
+      return summarize([new Tensor(Float32Array.from(t.X), [t.n, t.d]), t.featureNames.join(',')]);
+    },
+  },
+  predictions: {
+    name: 'predictions',
+    seeds: [join('src', 'fuzz', 'seeds', 'predictions.csv')],
+    checksummed: false,
+    run: (b, s) => {
+      // The reader takes a path: the bytes go to a private temporary file named like the input.
+      const dir = mkdtempSync(join(tmpdir(), 'candor-fuzz-'));
+      const file = join(dir, s.replace(/[\\/]/g, '_'));
+      try {
+        writeFileSync(file, b);
+        const p = loadPredictionFile(file, { groupColumn: 'site' });
+        return summarize([new Tensor(Float32Array.from(p.probs), [p.labels.length, p.k]), new Tensor(Float32Array.from(p.labels), [p.labels.length]), (p.ids ?? []).join(',')]);
+      } catch (e) {
+        throw e instanceof Error ? new Error(e.message.replaceAll(file, s)) : e;
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
       }
     },
   },

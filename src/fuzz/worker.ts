@@ -20,7 +20,11 @@ process.on('message', async (req: FuzzRequest) => {
   const t = TARGETS[req.target]!;
   let reply: FuzzReply;
   try {
-    const a = await t.run(req.bytes, req.source);
+    // The first read gets the bytes as a view inside a larger buffer full of other bytes, the second its own
+    // copy: a reader that looks past its view (byteOffset ignored, an offset that became NaN) gives two answers.
+    const padded = new Uint8Array(req.bytes.length + 64).fill(0xa5);
+    padded.set(req.bytes, 13);
+    const a = await t.run(padded.subarray(13, 13 + req.bytes.length), req.source);
     const b = await t.run(Uint8Array.from(req.bytes), req.source);
     reply = { status: 'accepted', summary: a, deterministic: a === b, rss: process.memoryUsage().rss };
   } catch (e) {

@@ -208,6 +208,9 @@ export function readNifti(bytes: Uint8Array, source = 'NIfTI data', opts: ReadNi
   const need = n * dt.bytes;
   let data: Uint8Array;
   let offset: number;
+  if (!(Number.isFinite(h.vox_offset) && h.vox_offset >= 0 && h.vox_offset <= 2 ** 40)) {
+    throw new NiftiError(source, `vox_offset ${h.vox_offset} is not a valid byte offset (a damaged header)`);
+  }
   if (pair) {
     data = opts.image!;
     if (isGzip(data)) data = gunzipAll(data, source, true);

@@ -3,6 +3,7 @@
  * comma-separated; empty cells and NA/NaN/null are missing (NaN). The target column, when named,
  * is split off as `y`.
  */
+import { readUtf8File } from '../io/text.js';
 import { readFileSync } from 'node:fs';
 import { splitCsvLine } from '../io/csv.js';
 import { decimal } from '../data/label-text.js';
@@ -61,7 +62,7 @@ export function parseCsvTable(text: string, opts: { target?: string; source?: st
 }
 
 export function readCsvTable(path: string, opts: { target?: string } = {}): Table {
-  return parseCsvTable(readFileSync(path, 'utf8'), { ...opts, source: path });
+  return parseCsvTable(readUtf8File(path), { ...opts, source: path });
 }
 
 /** The table's columns in the order a model expects, by name; an error names the missing ones. */

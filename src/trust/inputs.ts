@@ -7,6 +7,7 @@
  * group column (`groupColumn`); an optional `id` column; every other column is a probability (or a
  * logit with `logits`), in column order. One probability column means binary p(positive).
  */
+import { readUtf8File } from '../io/text.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { parseNpy } from '../io/npy.js';
 import { softmax } from '../train/metrics.js';
@@ -106,7 +107,7 @@ export function loadPredictionFile(path: string, opts: FileInputOptions = {}): P
     const r = finishProbs(path, Float64Array.from(t.data as ArrayLike<number>, Number), n, k0, logits);
     return { ...r, labels: toLabels(opts.labels, lt.data as ArrayLike<number>, r.k), classNames: opts.classNames ?? Array.from({ length: r.k }, (_, i) => `class ${i}`), source: path };
   }
-  const lines = readFileSync(path, 'utf8').split(/\r?\n/).filter((l) => l.trim() !== '');
+  const lines = readUtf8File(path).replace(/^\uFEFF/, '').split(/\r?\n/).filter((l) => l.trim() !== '');
   if (lines.length < 2) throw new Error(`${path}: needs a header row and at least one data row`);
   const header = splitCsvLine(lines[0]!);
   const labelCol = opts.labelColumn ?? 'label';
