@@ -117,3 +117,12 @@ test('zip: a lowered member count, a name that differs between the directory and
   assert.throws(() => openZip(new Uint8Array([...z, 0, 0]), 'tail.npz'), /tail\.npz: 2 bytes of trailing data after the zip archive's end record/);
   void deflateSync;
 });
+
+test('a DICOM whose Rows were lowered is refused (the pixel data no longer fit the header), not read as a plausible crop', () => {
+  const b = new Uint8Array(readFileSync(join(FIX, 'dicom', 'MR_small.dcm')));
+  let p = -1;
+  for (let i = 132; i + 10 < b.length; i++) if (b[i] === 0x28 && b[i + 1] === 0x00 && b[i + 2] === 0x10 && b[i + 3] === 0x00 && b[i + 4] === 0x55 && b[i + 5] === 0x53) { p = i; break; }
+  assert.ok(p > 0, 'Rows found');
+  new DataView(b.buffer).setUint16(p + 8, 32, true);
+  assert.throws(() => readDicomSync(b, 'rows.dcm'), /rows\.dcm: Pixel Data holds 8192 bytes, but 32×64×1 samples × 1 frame\(s\) × 16 bits need 4096/);
+});

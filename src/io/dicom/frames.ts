@@ -30,6 +30,11 @@ export function nativeFrames(ds: DataSet, el: Element, pm: PixelModule, littleEn
   if (available < needBytes) {
     throw new DicomError(source, `truncated Pixel Data: ${Math.max(0, available)} bytes, but ${rows}×${columns}×${spp} samples × ${frames} frame(s) × ${bitsAllocated} bits need ${needBytes}`);
   }
+  // More data than the header describes (beyond the even-length pad byte): Rows, Columns, NumberOfFrames or
+  // BitsAllocated do not describe these pixels, and reading a prefix of them would be a plausible wrong image.
+  if (el.length > needBytes + (needBytes % 2) + 1) {
+    throw new DicomError(source, `Pixel Data holds ${el.length} bytes, but ${rows}×${columns}×${spp} samples × ${frames} frame(s) × ${bitsAllocated} bits need ${needBytes}: Rows (0028,0010), Columns (0028,0011), NumberOfFrames or BitsAllocated do not match the pixels`);
+  }
   const buf = ds.byteArray;
   const dv = new DataView(buf.buffer, buf.byteOffset + el.dataOffset, needBytes);
   // OW data in big endian swaps bytes in 16-bit words even for 8-bit samples.
