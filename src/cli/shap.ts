@@ -2,7 +2,8 @@
  * `candor shap`: SHAP values for a tabular model (XGBoost JSON, LightGBM text, ONNX) or for trees
  * candor trains on the CSV itself; writes the values as .npy, the plots as SVG and results.json.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { writeFileAtomicSync } from '../io/files.js';
 import { checkOutputDir } from '../io/out-dir.js';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +21,9 @@ import { treeShapInteractions } from '../tabular/interactions.js';
 import { shapSection } from '../tabular/section.js';
 import { renderReport } from '../report/html.js';
 import { parse, parseIntArg, UsageError } from './args.js';
+
+/** Every output is written whole or not at all (a temporary file renamed into place). */
+const writeText = (path: string, text: string) => writeFileAtomicSync(path, new TextEncoder().encode(text));
 
 export const SHAP_USAGE = `usage: candor shap --out DIR [--model m.json|m.txt|m.onnx | --train gbt|rf] [--data table.csv] [--target COLUMN]
        [--row 0] [--method auto|tree|interventional|kernel] [--space margin|probability] [--background 100]
@@ -215,10 +219,10 @@ export async function shapCommand(argv: string[]): Promise<void> {
     const all = new Float64Array(nRows * K * d);
     for (let r = 0; r < nRows; r++) for (let k = 0; k < K; k++) all.set(perClass[k]!.values.subarray(r * d, (r + 1) * d), (r * K + k) * d);
     writeNpyFileSync(join(out, 'shap_values.npy'), { dtype: 'float64', shape: [nRows, K, d], data: all });
-    writeFileSync(join(out, 'expected_value.txt'), perClass.map((c) => c.expected).join('\n') + '\n');
+    writeText(join(out, 'expected_value.txt'), perClass.map((c) => c.expected).join('\n') + '\n');
   } else {
     writeNpyFileSync(join(out, 'shap_values.npy'), { dtype: 'float64', shape: [nRows, d], data: result.values });
-    writeFileSync(join(out, 'expected_value.txt'), `${result.expected}\n`);
+    writeText(join(out, 'expected_value.txt'), `${result.expected}\n`);
   }
   const files = ['shap_values.npy', 'expected_value.txt'];
   if (v.interactions) {
@@ -230,7 +234,7 @@ export async function shapCommand(argv: string[]): Promise<void> {
   const svgName: Record<string, string> = { 'shap-bar': 'bar.svg', 'shap-beeswarm': 'beeswarm.svg', 'shap-waterfall': 'waterfall.svg', 'shap-force': 'force.svg', 'shap-dependence': 'dependence.svg' };
   for (const fig of section.figures) {
     const svg = fig.svg ?? (await renderSvg(fig.spec!));
-    writeFileSync(join(out, svgName[fig.id] ?? `${fig.id}.svg`), svg);
+    writeText(join(out, svgName[fig.id] ?? `${fig.id}.svg`), svg);
     files.push(svgName[fig.id] ?? `${fig.id}.svg`);
   }
   const html = await renderReport(
@@ -238,7 +242,7 @@ export async function shapCommand(argv: string[]): Promise<void> {
     section.checks ?? [],
     [section],
   );
-  writeFileSync(join(out, 'index.html'), html);
+  writeText(join(out, 'index.html'), html);
   files.push('index.html', 'results.json');
   const results = {
     ...section.results,
@@ -250,7 +254,7 @@ export async function shapCommand(argv: string[]): Promise<void> {
     files,
     summary: missingNote ? [...section.summary, missingNote] : section.summary,
   };
-  writeFileSync(join(out, 'results.json'), JSON.stringify(results, (_, x) => (typeof x === 'number' && !Number.isFinite(x) ? null : x), 2));
+  writeText(join(out, 'results.json'), JSON.stringify(results, (_, x) => (typeof x === 'number' && !Number.isFinite(x) ? null : x), 2));
   for (const p of section.summary) console.log(p);
   console.log(`wrote ${files.length} files to ${out}`);
 }

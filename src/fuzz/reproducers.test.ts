@@ -126,3 +126,50 @@ test('a DICOM whose Rows were lowered is refused (the pixel data no longer fit t
   new DataView(b.buffer).setUint16(p + 8, 32, true);
   assert.throws(() => readDicomSync(b, 'rows.dcm'), /rows\.dcm: Pixel Data holds 8192 bytes, but 32×64×1 samples × 1 frame\(s\) × 16 bits need 4096/);
 });
+
+test('ONNX: huge or negative dims, a TENSOR attribute without a tensor, Conv pads of ten million and external data outside the folder are one-line errors naming the file', async () => {
+  const onnxProto = (await import('onnx-proto')).default;
+  const { onnx } = onnxProto;
+  const { loadModel, modelFromBytes } = await import('../runtime/node.js');
+  const { mkdtempSync, writeFileSync, mkdirSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const src = new Uint8Array(readFileSync(join(repoRoot, 'src', 'autodiff', 'fixtures', 'zoo', 'squeezenet.onnx')));
+  const edit = (f: (m: ReturnType<typeof onnx.ModelProto.decode>) => void) => {
+    const m = onnx.ModelProto.decode(src);
+    f(m);
+    return onnx.ModelProto.encode(m).finish();
+  };
+  const conv = (m: ReturnType<typeof onnx.ModelProto.decode>) => m.graph!.node!.find((n) => n.opType === 'Conv')!;
+  const weight = (m: ReturnType<typeof onnx.ModelProto.decode>) => m.graph!.initializer!.find((t) => t.name === conv(m).input![1])!;
+  assert.throws(() => modelFromBytes(edit((m) => void (weight(m).dims = [2 ** 40, 3, 3, 3])), { source: 'huge.onnx' }), /^Error: huge\.onnx: tensor '.*': dims \[1099511627776, 3, 3, 3\] declare .* elements, more than a weight tensor candor reads/);
+  assert.throws(() => modelFromBytes(edit((m) => void (weight(m).dims = [-16, 3, 3, 3])), { source: 'neg.onnx' }), /neg\.onnx: tensor '.*': dims \[-16, 3, 3, 3\]: dim 0 is not a non-negative integer/);
+  assert.throws(() => modelFromBytes(edit((m) => void conv(m).attribute!.push(onnx.AttributeProto.create({ name: 'value', type: 4 }))), { source: 'attr.onnx' }), /attr\.onnx: attribute 'value' is of type TENSOR but holds no tensor/);
+  assert.throws(
+    () => modelFromBytes(edit((m) => void (conv(m).attribute!.find((a) => a.name === 'pads')!.ints = [1, 1, 10000000, 1])), { source: 'pads.onnx' }),
+    /pads\.onnx: Conv node '.*' makes '.*' of shape \[.*\] \([\d,]+ elements per image, more than 268,435,456\): check its attributes/,
+  );
+  // External weights that resolve outside the model's folder, though their path starts like it.
+  const root = mkdtempSync(join(tmpdir(), 'candor-ext-'));
+  mkdirSync(join(root, 'm'));
+  mkdirSync(join(root, 'm-evil'));
+  writeFileSync(join(root, 'm-evil', 'w.bin'), new Uint8Array(16 * 3 * 3 * 3 * 4));
+  const ext = edit((m) => {
+    const w = weight(m);
+    w.rawData = new Uint8Array(0);
+    w.floatData = [];
+    w.dataLocation = 1;
+    w.externalData = [onnx.StringStringEntryProto.create({ key: 'location', value: '../m-evil/w.bin' })];
+  });
+  writeFileSync(join(root, 'm', 'model.onnx'), ext);
+  assert.throws(() => loadModel(join(root, 'm', 'model.onnx')), /model\.onnx: external data '\.\.\/m-evil\/w\.bin' points outside the model's folder/);
+});
+
+test('XGBoost JSON counts must be whole numbers: num_feature "Infinity" or "30.5" is an error naming the field', async () => {
+  const { parseXgboostJson } = await import('../tabular/xgboost.js');
+  const src = readFileSync(join(repoRoot, 'src', 'tabular', 'fixtures', 'xgb_binary_d3.model.json'), 'utf8');
+  for (const bad of ['Infinity', '30.5', '-1', '1e999']) {
+    const j = JSON.parse(src);
+    j.learner.learner_model_param.num_feature = bad;
+    assert.throws(() => parseXgboostJson(JSON.stringify(j), { source: 'm.json' }), /m\.json: 'learner\.learner_model_param\.num_feature' must be (a finite number|a whole number from 0 to 1,000,000)/, bad);
+  }
+});

@@ -451,12 +451,16 @@ const EMPTY_OK = new Set(['Shape', 'Slice', 'Constant', 'ConstantOfShape', 'Gath
 
 /** Elements one image's activation may have (per batch item): 2^28, 1 GiB of float32. */
 export const MAX_ACTIVATION_ELEMENTS = 2 ** 28;
+/** Elements all of one image's activations may add up to: 2^30, 4 GiB of float32 (a 3-D CNN on 128³ needs far less). */
+export const MAX_GRAPH_ELEMENTS = 2 ** 30;
 
 /**
  * Refuse a graph whose statically known activations would exceed {@link MAX_ACTIVATION_ELEMENTS} per image
  * (e.g. a Conv with pads of a million): onnxruntime would otherwise try to allocate gigabytes.
  */
 function checkActivationSizes(model: IRModel, inferred: Inferred, source: string): void {
+  let total = 0;
+  let largest = { n: 0, what: '' };
   for (const node of model.graph.nodes) {
     for (const out of node.outputs) {
       const shape = inferred.info.get(out)?.shape;
@@ -468,10 +472,15 @@ function checkActivationSizes(model: IRModel, inferred: Inferred, source: string
       if (shape.some((d) => typeof d === 'number' && d <= 0) && !EMPTY_OK.has(node.opType)) {
         throw new Error(`${source}: ${node.opType} node '${node.name || out}' makes '${out}' of shape [${shape.join(', ')}], with an empty dimension: check its attributes (kernel, strides, pads) and the input size`);
       }
+      total += n;
+      if (n > largest.n) largest = { n, what: `${node.opType} node '${node.name || out}' [${shape.join(', ')}]` };
       if (n > MAX_ACTIVATION_ELEMENTS) {
         throw new Error(`${source}: ${node.opType} node '${node.name || out}' makes '${out}' of shape [${shape.join(', ')}] (${n.toLocaleString('en')} elements per image, more than ${MAX_ACTIVATION_ELEMENTS.toLocaleString('en')}): check its attributes (pads, strides, sizes)`);
       }
     }
+  }
+  if (total > MAX_GRAPH_ELEMENTS) {
+    throw new Error(`${source}: the graph's activations add up to ${total.toLocaleString('en')} elements per image (more than ${MAX_GRAPH_ELEMENTS.toLocaleString('en')}; the largest: ${largest.what}): check the attributes of its largest layers (pads, strides, sizes)`);
   }
 }
 

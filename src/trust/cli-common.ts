@@ -4,7 +4,8 @@
  * split, another file, or a seeded fraction of the given cases), and writing a Part to --out DIR as
  * results.json, one SVG per chart, and summary.md.
  */
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { writeFileAtomicSync } from '../io/files.js';
 import { join } from 'node:path';
 import { checkOutputDir } from '../io/out-dir.js';
 import { UsageError } from '../cli/args.js';
@@ -161,7 +162,7 @@ export async function writePart(dir: string, part: Part, meta: Record<string, un
   mkdirSync(dir, { recursive: true });
   const written: string[] = [];
   const put = (name: string, text: string) => {
-    writeFileSync(join(dir, name), text);
+    writeFileAtomicSync(join(dir, name), new TextEncoder().encode(text));
     written.push(name);
   };
   put('results.json', JSON.stringify(jsonSafe({ ...meta, ...part.results, checks: part.checks }), null, 1) + '\n');
