@@ -56,6 +56,8 @@ const METHODS: Record<string, Run> = {
   inputxgradient: (m, x) => inputXGradient(m, x, 1),
   ig_gray_riemann_right_32: (m, x) => integratedGradients(m, x, 1, { steps: 32, method: 'riemann_right', baseline: 'zeros', batchSize: 64 }),
   ig_black_gausslegendre_50: (m, x) => integratedGradients(m, x, 1, { steps: 50, method: 'gausslegendre', baseline: 'black', batchSize: 64 }),
+  // no peer time: IG to a 1 % convergence delta (ig-adaptive.ts), steps chosen per image
+  ig_black_adaptive_1pct: (m, x) => integratedGradients(m, x, 1, { tolerance: 0.01, baseline: 'black', batchSize: 64 }),
   smoothgrad_50: (m, x) => smoothGrad(m, x, 1, { samples: 50, stdev: 0.15, batchSize: 64 }),
   gradcam: (m, x, layer) => gradCam(m, x, 1, { layer }),
   gradcampp: (m, x, layer) => gradCamPlusPlus(m, x, 1, { layer }),
@@ -112,7 +114,13 @@ for (const spec of MODELS.filter((s) => !only || only.includes(s.name))) {
   const rows: string[][] = [['method', 'candor ms/img', 'peer ms/img', 'speed-up', 'floor ms/img', 'max speed-up']];
   for (const [name, run] of Object.entries(METHODS).filter(([k]) => !onlyMethods || onlyMethods.includes(k))) {
     const first = await run(model, x, spec.layer);
-    const passes = typeof first.extra?.forwardPasses === 'number' ? ` (${(first.extra.forwardPasses / N).toFixed(0)} of ${((first.extra.channels as number) / N).toFixed(0)} passes/img)` : '';
+    const adaptive = Array.isArray(first.extra?.steps) ? (first.extra.steps as number[]) : undefined;
+    const deltaMax = (a: Attribution) => Math.max(...(a.extra!.delta as number[]).map(Math.abs)).toExponential(1);
+    const passes = typeof first.extra?.forwardPasses === 'number'
+      ? ` (${(first.extra.forwardPasses / N).toFixed(0)} of ${((first.extra.channels as number) / N).toFixed(0)} passes/img)`
+      : adaptive
+        ? ` (${(adaptive.reduce((a, b) => a + b, 0) / N).toFixed(1)} grad evals/img, |delta| ≤ ${deltaMax(first)})`
+        : name.startsWith('ig_') ? ` (|delta| ≤ ${deltaMax(first)})` : '';
     let best = Infinity;
     // At least REPEATS runs and at least 2 s of them: the fast methods' best of 3 was often a noisy one.
     const until = performance.now() + 2000;
@@ -124,7 +132,8 @@ for (const spec of MODELS.filter((s) => !only || only.includes(s.name))) {
     const ours = best / N;
     const peer = peers.ms_per_image[spec.name]?.[name];
     const channels = typeof first.extra?.channels === 'number' ? first.extra.channels / N : 0;
-    const floor = WORK[name] ? (WORK[name]!(channels) * F) / (peak * 1e6) : undefined;
+    const work = adaptive ? 2 * (adaptive.reduce((a, b) => a + b, 0) / N) + ((first.extra!.forwards as number[]).reduce((a, b) => a + b, 0) / N) : WORK[name]?.(channels);
+    const floor = work !== undefined ? (work * F) / (peak * 1e6) : undefined;
     rows.push([
       name + passes,
       ours.toFixed(2),

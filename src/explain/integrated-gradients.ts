@@ -30,6 +30,7 @@ import { Rng } from '../tensor/rng.js';
 import type { Model } from '../runtime/model.js';
 import { type Attribution, type ExplainOptions, type Target, reduceChannels, resolveTargets } from './types.js';
 import { checkImages, perturbedGradients } from './saliency.js';
+import { adaptiveIgSums } from './ig-adaptive.js';
 
 export type IgMethod = 'riemann_left' | 'riemann_right' | 'riemann_middle' | 'riemann_trapezoid' | 'gausslegendre';
 export type IgBaseline = 'zeros' | 'black' | 'gray' | 'blur' | 'uniform' | Tensor;
@@ -50,6 +51,14 @@ export interface IntegratedGradientsOptions extends ExplainOptions {
   blurSigma?: number;
   /** Trapezoid weights: Captum's (default, sum (n−1)/n) or the textbook rule (sum 1). */
   trapezoid?: 'captum' | 'exact';
+  /**
+   * Converge instead of a fixed step count: refine until |delta| ≤ tolerance · |f(x) − f(x′)| per image
+   * (ig-adaptive.ts; `steps` and `method` are then ignored, the steps used are in extra.steps).
+   */
+  tolerance?: number;
+  /** Adaptive mode: Gauss–Legendre nodes per panel (default 2) and the most gradient evaluations per image (default 256). */
+  order?: number;
+  maxSteps?: number;
 }
 
 /** Step positions α_i ∈ [0, 1] and weights w_i of an integration method, as Captum defines them. */
@@ -207,6 +216,12 @@ export async function integratedGradients(model: Model, inputs: Tensor, target: 
 
   const x = inputs.data as Float32Array;
   const b = base.data;
+  if (options.tolerance !== undefined) {
+    const fx = targets.map((t, i) => logits.data[i * k + t]!);
+    const fb = targets.map((t, i) => baseLogits.data[i * k + t]!);
+    const r = await adaptiveIgSums(model, inputs, base, targets, fx, fb, { ...options, tolerance: options.tolerance });
+    return finish(r.total, { method: 'adaptive gausslegendre', steps: r.steps, forwards: r.forwards, converged: r.converged, tolerance: options.tolerance });
+  }
   const total = new Float64Array(n * size);
   await perturbedGradients(
     model,
@@ -225,23 +240,27 @@ export async function integratedGradients(model: Model, inputs: Tensor, target: 
     },
     options,
   );
-  const out = new Float32Array(n * size);
-  for (let q = 0; q < out.length; q++) out[q] = (x[q]! - b[q]!) * total[q]!;
-  const delta: number[] = [];
-  for (let i = 0; i < n; i++) {
-    let sum = 0;
-    for (let p = i * size; p < (i + 1) * size; p++) sum += out[p]!;
-    const t = targets[i]!;
-    delta.push(sum - (logits.data[i * k + t]! - baseLogits.data[i * k + t]!));
+  return finish(total, { method, steps });
+
+  function finish(total: Float64Array, how: Record<string, unknown>): Attribution {
+    const out = new Float32Array(n * size);
+    for (let q = 0; q < out.length; q++) out[q] = (x[q]! - b[q]!) * total[q]!;
+    const delta: number[] = [];
+    for (let i = 0; i < n; i++) {
+      let sum = 0;
+      for (let p = i * size; p < (i + 1) * size; p++) sum += out[p]!;
+      const t = targets[i]!;
+      delta.push(sum - (logits.data[i * k + t]! - baseLogits.data[i * k + t]!));
+    }
+    const attributions = new Tensor(out, inputs.shape);
+    return {
+      method: 'integrated_gradients',
+      attributions,
+      map: reduceChannels(attributions, 'sum'),
+      signed: true,
+      targets,
+      logits,
+      extra: { delta, ...how, baseline: baselineOpt instanceof Tensor ? 'tensor' : baselineOpt, baselineLogits: baseLogits },
+    };
   }
-  const attributions = new Tensor(out, inputs.shape);
-  return {
-    method: 'integrated_gradients',
-    attributions,
-    map: reduceChannels(attributions, 'sum'),
-    signed: true,
-    targets,
-    logits,
-    extra: { delta, method, steps, baseline: baselineOpt instanceof Tensor ? 'tensor' : baselineOpt, baselineLogits: baseLogits },
-  };
 }

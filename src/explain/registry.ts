@@ -79,6 +79,9 @@ const IG_OPTIONS = {
   dataRange: 'min,max of the data (black, gray, uniform baselines)',
   blurSigma: "Gaussian σ in pixels for the 'blur' baseline",
   trapezoid: 'captum | exact',
+  tolerance: 'converge instead: refine until |delta| ≤ tolerance·|f(x) − f(x′)| per image (e.g. 0.01); steps and method then unused',
+  order: 'adaptive mode: Gauss–Legendre nodes per panel (default 2)',
+  maxSteps: 'adaptive mode: most gradient evaluations per image (default 256)',
 };
 const SHAP_OPTIONS = {
   samples: 'draws per image (n_samples)',
