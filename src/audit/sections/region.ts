@@ -5,6 +5,9 @@
  * the region's size of top-ranked pixels that fall inside it (relevance rank), and the pointing
  * game — each against the region's share of the image.
  */
+import { localisationAuc } from '../../evaluate/quantus/localisation-auc.js';
+import { topKIntersection } from '../../evaluate/quantus/top-k-intersection.js';
+import { sparseness } from '../../evaluate/quantus/sparseness.js';
 import { existsSync } from 'node:fs';
 import { pointingGame, relevanceMass, relevanceRank } from '../../evaluate/localization.js';
 import { meanCI, formatCI } from '../../evaluate/stats.js';
@@ -56,6 +59,10 @@ export async function regionSection(ctx: AuditContext): Promise<Section> {
   }
   if (!nonEmpty) throw new Error(`--region ${ctx.opts.region}: the region is empty on every sampled image`);
   const area = inside / (nonEmpty * hw);
+  const n = sample.indices.length;
+  // Quantus' localisation metrics beside candor's (src/evaluate/quantus): images with an empty region are left out.
+  const finite = (v: number[]) => v.filter(Number.isFinite);
+  const topK = Math.min(1000, Math.max(1, Math.floor(hw / 4)));
   const rows = ctx.opts.methods.map((m) => {
     const t = maps.get(m)!;
     const abs = new Tensor(t.data.map(Math.abs), t.shape);
@@ -65,6 +72,9 @@ export async function regionSection(ctx: AuditContext): Promise<Section> {
       absolute: meanCI(relevanceMass(t, masks, 'absolute')),
       rank: meanCI(relevanceRank(abs, masks)),
       pointing: meanCI(pointingGame(abs, masks)),
+      auc: meanCI(finite(localisationAuc(abs.data, masks.data, n))),
+      topk: meanCI(finite(topKIntersection(abs.data, masks.data, n, { k: topK }))),
+      sparseness: meanCI(sparseness(t.data, n)),
     };
   });
   const high = rows.filter((r) => r.absolute.mean >= 2 * area);
@@ -88,7 +98,13 @@ export async function regionSection(ctx: AuditContext): Promise<Section> {
     figures: [
       { id: 'region-mass', title: 'Share of attribution inside the region', caption: 'Mean over images with 95% intervals; dashed line: the region’s share of the image.', spec: barChart({ title: '', values: rows.flatMap((r) => [{ group: r.method, bar: '|attribution|', value: r.absolute.mean, lo: r.absolute.lo, hi: r.absolute.hi }, { group: r.method, bar: 'positive attribution', value: r.positive.mean, lo: r.positive.lo, hi: r.positive.hi }]), yTitle: 'share inside region', groupTitle: 'method', barTitle: 'mass', rule: { y: area, label: 'region area' } }) },
     ],
-    tables: [{ caption: 'Localization in the region, mean [95% interval]', columns: ['method', 'positive mass', '|attribution| mass', 'relevance rank', 'pointing game'], rows: rows.map((r) => [r.method, formatCI(r.positive), formatCI(r.absolute), formatCI(r.rank), formatCI(r.pointing)]) }],
+    tables: [
+      {
+        caption: `Localization in the region, mean [95% interval]; AUC (|map| as a score for the region, 0.5 = chance), top-${topK} intersection and sparseness (Gini) as Quantus defines them`,
+        columns: ['method', 'positive mass', '|attribution| mass', 'relevance rank', 'pointing game', 'AUC', `top-${topK} ∩`, 'sparseness'],
+        rows: rows.map((r) => [r.method, formatCI(r.positive), formatCI(r.absolute), formatCI(r.rank), formatCI(r.pointing), formatCI(r.auc), formatCI(r.topk), formatCI(r.sparseness)]),
+      },
+    ],
     results: { region: description, area, methods: rows },
     checks,
   };
