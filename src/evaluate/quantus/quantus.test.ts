@@ -45,3 +45,28 @@ test('the metrics refuse what they cannot read: non-finite maps, masks of anothe
   assert.throws(() => topKIntersection(a, ref.s.slice(1), ref.n, { k: 5 }), /the masks hold \d+ values, the maps 5 × 256/);
   assert.throws(() => topKIntersection(a, ref.s, ref.n, { k: 257 }), /k must be an integer in \[1, 256\]/);
 });
+
+test('removal metrics equal Quantus on a PyTorch CNN exported to ONNX: PixelFlipping curves and AUC, FaithfulnessEstimate (black; white with abs)', async () => {
+  const { loadModel } = await import('../../runtime/node.js');
+  const { Tensor } = await import('../../tensor/tensor.js');
+  const { pixelFlipping } = await import('./pixel-flipping.js');
+  const { faithfulnessEstimate } = await import('./faithfulness-estimate.js');
+  const m = JSON.parse(readFileSync(fileURLToPath(new URL('./fixtures/quantus_model_reference.json', import.meta.url)), 'utf8')) as Record<string, unknown> & { x: number[]; y: number[]; a: number[]; shape: number[] };
+  const model = loadModel(fileURLToPath(new URL('./fixtures/quantus_cnn.onnx', import.meta.url)), { threads: 1 });
+  try {
+    const x = new Tensor(Float32Array.from(m.x), m.shape);
+    const a = Float32Array.from(m.a);
+    const pf = await pixelFlipping(model, x, m.y, a, { featuresInStep: 16 });
+    const curves = m.pixel_flipping_curves as number[][];
+    let worst = 0;
+    pf.curves.forEach((c, i) => c.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - curves[i]![j]!)))));
+    assert.ok(worst < 1e-5, `pixel-flipping curves differ from Quantus by ${worst}`);
+    pf.auc.forEach((v, i) => assert.ok(Math.abs(v - (m.pixel_flipping_auc as number[])[i]!) < 1e-4, `AUC ${i}: ${v} vs ${(m.pixel_flipping_auc as number[])[i]}`));
+    const fe = await faithfulnessEstimate(model, x, m.y, a, { featuresInStep: 16 });
+    fe.forEach((v, i) => assert.ok(Math.abs(v - (m.faithfulness_estimate as number[])[i]!) < 1e-4, `FE ${i}: ${v} vs ${(m.faithfulness_estimate as number[])[i]}`));
+    const few = await faithfulnessEstimate(model, x, m.y, a, { featuresInStep: 8, baseline: 'white', abs: true });
+    few.forEach((v, i) => assert.ok(Math.abs(v - (m.faithfulness_estimate_white_abs_8 as number[])[i]!) < 1e-4, `FE white ${i}: ${v} vs ${(m.faithfulness_estimate_white_abs_8 as number[])[i]}`));
+  } finally {
+    await model.dispose();
+  }
+});

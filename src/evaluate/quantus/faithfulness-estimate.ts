@@ -1,0 +1,59 @@
+/**
+ * Faithfulness estimate (Alvarez-Melis & Jaakkola 2018; Quantus `FaithfulnessEstimate`): the elements, in
+ * the order of the map (highest first), are taken `featuresInStep` at a time; each group alone is replaced
+ * by the baseline in the original image, and the drop of the target's probability, f(x) − f(x with the
+ * group removed), is correlated (Pearson) with the group's summed attribution, per image. Quantus defaults:
+ * features_in_step 1, baseline 'black', no abs, normalise, Pearson, and — unlike PixelFlipping — logits
+ * (softmax=False).
+ */
+import type { Tensor } from '../../tensor/tensor.js';
+import type { Model } from '../../runtime/model.js';
+import { baselineValue, broadcastRows, descending, scoreCopies, type RemovalOptions } from './removal.js';
+
+function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const n = a.length;
+  let ma = 0;
+  let mb = 0;
+  for (let i = 0; i < n; i++) {
+    ma += a[i]!;
+    mb += b[i]!;
+  }
+  ma /= n;
+  mb /= n;
+  let sab = 0;
+  let saa = 0;
+  let sbb = 0;
+  for (let i = 0; i < n; i++) {
+    sab += (a[i]! - ma) * (b[i]! - mb);
+    saa += (a[i]! - ma) ** 2;
+    sbb += (b[i]! - mb) ** 2;
+  }
+  return sab / Math.sqrt(saa * sbb);
+}
+
+export async function faithfulnessEstimate(model: Model, x: Tensor, targets: readonly number[], a: ArrayLike<number>, opts: RemovalOptions = {}): Promise<number[]> {
+  const step = opts.featuresInStep ?? 1;
+  const rows = broadcastRows(a, x, { abs: opts.abs ?? false, normalise: opts.normalise });
+  const size = rows[0]!.length;
+  if (!(Number.isInteger(step) && step >= 1 && step <= size)) throw new Error(`faithfulness estimate: featuresInStep must be an integer in [1, ${size}], got ${step}`);
+  const steps = Math.ceil(size / step);
+  const orders = rows.map(descending);
+  const xs = x.data as Float32Array;
+  const fills = rows.map((_, i) => baselineValue(xs.subarray(i * size, (i + 1) * size), opts.baseline ?? 'black'));
+  // Copy 0 is the image itself (f(x)); copy s + 1 has group s removed.
+  const scores = await scoreCopies(model, x, targets, steps + 1, (i, c, out) => {
+    out.set(xs.subarray(i * size, (i + 1) * size));
+    if (c === 0) return;
+    const order = orders[i]!;
+    for (let j = (c - 1) * step; j < Math.min(size, c * step); j++) out[order[j]!] = fills[i]!;
+  }, { ...opts, softmax: opts.softmax ?? false });
+  return scores.map((sc, i) => {
+    const drops = Array.from({ length: steps }, (_, s) => sc[0]! - sc[s + 1]!);
+    const sums = Array.from({ length: steps }, (_, s) => {
+      let t = 0;
+      for (let j = s * step; j < Math.min(size, (s + 1) * step); j++) t += rows[i]![orders[i]![j]!]!;
+      return t;
+    });
+    return pearson(sums, drops);
+  });
+}

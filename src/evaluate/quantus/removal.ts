@@ -1,0 +1,95 @@
+/**
+ * What Quantus' removal-based faithfulness metrics share (PixelFlipping, FaithfulnessEstimate): the map
+ * broadcast to the input's shape and flattened (channels separately, as Quantus does), the order of its
+ * elements by attribution (descending; ties by element index), the baseline an element is replaced with
+ * (Quantus' `perturb_baseline`: 'black' = the image's minimum, 'white' its maximum, 'mean' its mean, or a
+ * number), and the model's output for the target — softmax probability by default, as Quantus'
+ * `softmax=True` — for many perturbed copies in batched forward passes.
+ */
+import { Tensor } from '../../tensor/tensor.js';
+import type { Model } from '../../runtime/model.js';
+import { prepareAttributions } from './prepare.js';
+
+export type Baseline = 'black' | 'white' | 'mean' | number;
+
+export interface RemovalOptions {
+  /** Elements replaced per step (Quantus `features_in_step`, default 1). */
+  featuresInStep?: number;
+  baseline?: Baseline;
+  abs?: boolean;
+  normalise?: boolean;
+  /** Probabilities (softmax, default) or logits. */
+  softmax?: boolean;
+  batchSize?: number;
+}
+
+/** The map as `[N, C·spatial]` rows over the input's elements (a 1-channel map repeated over channels). */
+export function broadcastRows(a: ArrayLike<number>, x: Tensor, opts: { abs: boolean; normalise?: boolean }): Float64Array[] {
+  const n = x.shape[0]!;
+  const size = x.size / n;
+  const rows = prepareAttributions(a, n, opts);
+  const per = rows[0]!.length;
+  if (per === size) return rows;
+  const c = x.shape[1]!;
+  if (per * c !== size) throw new Error(`quantus metrics: a map of ${per} values per image does not fit inputs of ${size} (${c} channels)`);
+  return rows.map((r) => {
+    const out = new Float64Array(size);
+    for (let ch = 0; ch < c; ch++) out.set(r, ch * per);
+    return out;
+  });
+}
+
+/** Element indices by attribution, highest first (ties by index). */
+export function descending(row: Float64Array): Int32Array {
+  return Int32Array.from(Array.from({ length: row.length }, (_, p) => p).sort((p, q) => row[q]! - row[p]! || p - q));
+}
+
+export function baselineValue(x: Float32Array, baseline: Baseline): number {
+  if (typeof baseline === 'number') return baseline;
+  let lo = Infinity;
+  let hi = -Infinity;
+  let sum = 0;
+  for (const v of x) {
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
+    sum += v;
+  }
+  if (baseline === 'black') return lo;
+  if (baseline === 'white') return hi;
+  if (baseline === 'mean') return sum / x.length;
+  throw new Error(`quantus metrics: unknown baseline '${String(baseline)}' (black, white, mean or a number)`);
+}
+
+/**
+ * The target's output for `count` perturbed copies of each image, made by `fill(image, copy, out)`:
+ * returns [N][count]. Copies go through the model in batches.
+ */
+export async function scoreCopies(model: Model, x: Tensor, targets: readonly number[], count: number, fill: (image: number, copy: number, out: Float32Array) => void, opts: RemovalOptions): Promise<number[][]> {
+  const n = x.shape[0]!;
+  const size = x.size / n;
+  const k = model.numClasses;
+  const total = n * count;
+  const chunk = Math.max(1, opts.batchSize ?? 256);
+  const out = Array.from({ length: n }, () => new Array<number>(count).fill(0));
+  for (let start = 0; start < total; start += chunk) {
+    const m = Math.min(chunk, total - start);
+    const buf = new Float32Array(m * size);
+    for (let j = 0; j < m; j++) fill(Math.floor((start + j) / count), (start + j) % count, buf.subarray(j * size, (j + 1) * size));
+    const logits = (await model.forward(new Tensor(buf, [m, ...x.shape.slice(1)]), { batchSize: opts.batchSize })).data;
+    for (let j = 0; j < m; j++) {
+      const i = Math.floor((start + j) / count);
+      const row = logits.subarray(j * k, (j + 1) * k);
+      const t = targets[i]!;
+      let v = row[t]!;
+      if (opts.softmax ?? true) {
+        let mx = -Infinity;
+        for (const z of row) mx = Math.max(mx, z);
+        let s = 0;
+        for (const z of row) s += Math.exp(z - mx);
+        v = Math.exp(row[t]! - mx) / s;
+      }
+      out[i]![(start + j) % count] = v;
+    }
+  }
+  return out;
+}
