@@ -132,7 +132,7 @@ for (const spec of MODELS.filter((s) => !only || only.includes(s.name))) {
     const ours = best / N;
     const peer = peers.ms_per_image[spec.name]?.[name];
     const channels = typeof first.extra?.channels === 'number' ? first.extra.channels / N : 0;
-    const work = adaptive ? 2 * (adaptive.reduce((a, b) => a + b, 0) / N) + ((first.extra!.forwards as number[]).reduce((a, b) => a + b, 0) / N) : WORK[name]?.(channels);
+    const work = adaptive ? 2 * (adaptive.reduce((a, b) => a + b, 0) / N) : WORK[name]?.(channels);
     const floor = work !== undefined ? (work * F) / (peak * 1e6) : undefined;
     rows.push([
       name + passes,

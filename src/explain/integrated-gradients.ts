@@ -56,8 +56,8 @@ export interface IntegratedGradientsOptions extends ExplainOptions {
    * (ig-adaptive.ts; `steps` and `method` are then ignored, the steps used are in extra.steps).
    */
   tolerance?: number;
-  /** Adaptive mode: Gauss–Legendre nodes per panel (default 2) and the most gradient evaluations per image (default 256). */
-  order?: number;
+  /** Adaptive mode: panels to start with (default 2) and the most gradient evaluations per image (default 256). */
+  panels?: number;
   maxSteps?: number;
 }
 
@@ -220,7 +220,7 @@ export async function integratedGradients(model: Model, inputs: Tensor, target: 
     const fx = targets.map((t, i) => logits.data[i * k + t]!);
     const fb = targets.map((t, i) => baseLogits.data[i * k + t]!);
     const r = await adaptiveIgSums(model, inputs, base, targets, fx, fb, { ...options, tolerance: options.tolerance });
-    return finish(r.total, { method: 'adaptive gausslegendre', steps: r.steps, forwards: r.forwards, converged: r.converged, tolerance: options.tolerance });
+    return finish(r.total, { method: 'adaptive lobatto', steps: r.steps, converged: r.converged, tolerance: options.tolerance });
   }
   const total = new Float64Array(n * size);
   await perturbedGradients(

@@ -80,7 +80,7 @@ const IG_OPTIONS = {
   blurSigma: "Gaussian σ in pixels for the 'blur' baseline",
   trapezoid: 'captum | exact',
   tolerance: 'converge instead: refine until |delta| ≤ tolerance·|f(x) − f(x′)| per image (e.g. 0.01); steps and method then unused',
-  order: 'adaptive mode: Gauss–Legendre nodes per panel (default 2)',
+  panels: 'adaptive mode: panels to start with (default 2)',
   maxSteps: 'adaptive mode: most gradient evaluations per image (default 256)',
 };
 const SHAP_OPTIONS = {
