@@ -102,7 +102,7 @@ export const METHODS: Readonly<Record<string, MethodInfo>> = {
     signed: false,
     usesLayer: false,
     defaults: { samples: 50, noiseLevel: 0.15, variant: 'smoothgrad', base: 'saliency', seed: 0 },
-    options: { samples: 'noisy copies per image', noiseLevel: "σ as a fraction of each image's range", stdev: 'absolute σ (Captum stdevs)', variant: 'smoothgrad | smoothgrad_sq | vargrad', base: 'saliency | gradient | input_x_gradient' },
+    options: { samples: 'noisy copies per image', noiseLevel: "σ as a fraction of each image's range", stdev: 'absolute σ (Captum stdevs)', variant: 'smoothgrad | smoothgrad_sq | vargrad', base: 'saliency | gradient | input_x_gradient', tolerance: 'stop each image when ‖SE of the mean map‖ ≤ tolerance·‖mean map‖ (samples is then the cap, default 256; extra.relativeSE reports it either way)' },
     run: smoothGrad,
   },
   ig: {

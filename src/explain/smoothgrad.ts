@@ -42,6 +42,13 @@ export interface SmoothGradOptions extends ExplainOptions {
   stdev?: number;
   variant?: SmoothGradVariant;
   base?: SmoothGradBase;
+  /**
+   * Stop early: draw noisy samples per image, 8 at a time, until the standard error of the mean map is at
+   * most `tolerance` × its norm (‖SE‖₂ ≤ tol · ‖mean‖₂), or `samples` (then the cap, default 256) are drawn.
+   * Each image then has its own noise stream (the seed forked per image), so its result is the fixed-count
+   * SmoothGrad of that stream with the samples it used (extra.samples, per image). Without it, nothing changes.
+   */
+  tolerance?: number;
 }
 
 const VARIANTS: readonly SmoothGradVariant[] = ['smoothgrad', 'smoothgrad_sq', 'vargrad'];
@@ -82,6 +89,11 @@ export async function smoothGrad(model: Model, inputs: Tensor, target: Target, o
   const mean = new Float64Array(n * size);
   const m2 = new Float64Array(n * size); // Welford: Σ (a − mean)² (vargrad)
   const sq = new Float64Array(n * size); // Σ a² (smoothgrad_sq)
+  const attribution = (g: Float32Array, xs: Float32Array, p: number) => (base === 'saliency' ? Math.abs(g[p]!) : base === 'gradient' ? g[p]! : xs[p]! * g[p]!);
+  if (options.tolerance !== undefined) {
+    const used = await untilConverged(model, inputs, targets, sigma, attribution, { mean, m2, sq }, options, options.tolerance, options.samples ?? 256);
+    return finish(used);
+  }
   await perturbedGradients(
     model,
     inputs,
@@ -95,7 +107,7 @@ export async function smoothGrad(model: Model, inputs: Tensor, target: Target, o
       const k = s + 1;
       const off = i * size;
       for (let p = 0; p < size; p++) {
-        const a = base === 'saliency' ? Math.abs(g[p]!) : base === 'gradient' ? g[p]! : xs[p]! * g[p]!;
+        const a = attribution(g, xs, p);
         const d = a - mean[off + p]!;
         mean[off + p]! += d / k;
         m2[off + p]! += d * (a - mean[off + p]!);
@@ -104,20 +116,105 @@ export async function smoothGrad(model: Model, inputs: Tensor, target: Target, o
     },
     options,
   );
-  const out = new Float32Array(n * size);
-  for (let q = 0; q < out.length; q++) {
-    out[q] = variant === 'smoothgrad' ? mean[q]! : variant === 'smoothgrad_sq' ? sq[q]! / samples : Math.max(0, m2[q]! / samples);
+  return finish(new Array<number>(n).fill(samples));
+
+  async function finish(used: number[]): Promise<Attribution> {
+    const out = new Float32Array(n * size);
+    for (let q = 0; q < out.length; q++) {
+      const k = used[Math.floor(q / size)]!;
+      out[q] = variant === 'smoothgrad' ? mean[q]! : variant === 'smoothgrad_sq' ? sq[q]! / k : Math.max(0, m2[q]! / k);
+    }
+    const attributions = new Tensor(out, inputs.shape);
+    const logits = given ?? (await model.forward(inputs, { batchSize: options.batchSize }));
+    const signed = variant === 'smoothgrad' && base !== 'saliency';
+    // ‖SE of the mean map‖₂ / ‖mean map‖₂ per image: how settled the average is (the early-stopping criterion).
+    const relativeSE = used.map((k, i) => {
+      let se2 = 0;
+      let norm2 = 0;
+      for (let p = i * size; p < (i + 1) * size; p++) {
+        se2 += k > 1 ? m2[p]! / (k - 1) / k : 0;
+        norm2 += mean[p]! ** 2;
+      }
+      return norm2 > 0 ? Math.sqrt(se2 / norm2) : 0;
+    });
+    return {
+      method: variant,
+      attributions,
+      map: reduceChannels(attributions, base === 'saliency' ? 'max-abs' : 'sum'),
+      signed,
+      targets,
+      logits,
+      extra: options.tolerance !== undefined ? { base, samples: used, sigma, tolerance: options.tolerance, relativeSE } : { base, samples, sigma, relativeSE },
+    };
   }
-  const attributions = new Tensor(out, inputs.shape);
-  const logits = given ?? (await model.forward(inputs, { batchSize: options.batchSize }));
-  const signed = variant === 'smoothgrad' && base !== 'saliency';
-  return {
-    method: variant,
-    attributions,
-    map: reduceChannels(attributions, base === 'saliency' ? 'max-abs' : 'sum'),
-    signed,
-    targets,
-    logits,
-    extra: { base, samples, sigma },
-  };
+}
+
+/** Samples drawn per image per round of the early-stopping mode (and the fewest it takes). */
+const ROUND = 8;
+
+/**
+ * The early-stopping mode: rounds of ROUND noisy samples for every image not yet converged, each image
+ * drawing from its own stream (`seed` forked by image index), Welford updates, and a stop when
+ * ‖SE of the mean‖₂ ≤ tol · ‖mean‖₂ (SE²_p = var_p / k) or at `cap` samples. Returns the samples per image.
+ */
+async function untilConverged(
+  model: Model,
+  inputs: Tensor,
+  targets: readonly number[],
+  sigma: readonly number[],
+  attribution: (g: Float32Array, xs: Float32Array, p: number) => number,
+  acc: { mean: Float64Array; m2: Float64Array; sq: Float64Array },
+  options: SmoothGradOptions,
+  tol: number,
+  cap: number,
+): Promise<number[]> {
+  if (!(tol > 0 && tol < 1)) throw new Error(`smoothgrad: tolerance must be in (0, 1), got ${tol}`);
+  if (!(Number.isInteger(cap) && cap >= ROUND)) throw new Error(`smoothgrad: samples (the cap with a tolerance) must be an integer ≥ ${ROUND}, got ${cap}`);
+  const n = inputs.shape[0]!;
+  const size = inputs.size / n;
+  const x = inputs.data as Float32Array;
+  const streams = Array.from({ length: n }, (_, i) => new Rng(options.seed ?? 0).fork(`smoothgrad-image-${i}`));
+  const used = new Array<number>(n).fill(0);
+  const done = new Array<boolean>(n).fill(false);
+  for (;;) {
+    const active = Array.from({ length: n }, (_, i) => i).filter((i) => !done[i]);
+    if (!active.length) break;
+    const rows = Math.min(ROUND, ...active.map((i) => cap - used[i]!));
+    const pseudo = Tensor.zeros([active.length, ...inputs.shape.slice(1)]); // perturbedGradients reads only its shape
+    await perturbedGradients(
+      model,
+      pseudo,
+      active.map((i) => targets[i]!),
+      rows,
+      (j, _s, out) => {
+        const i = active[j]!;
+        streams[i]!.fillNormal(out, 0, sigma[i]!);
+        for (let p = 0; p < size; p++) out[p]! += x[i * size + p]!;
+      },
+      (j, _s, g, xs) => {
+        const i = active[j]!;
+        const k = ++used[i]!;
+        const off = i * size;
+        for (let p = 0; p < size; p++) {
+          const a = attribution(g, xs, p);
+          const d = a - acc.mean[off + p]!;
+          acc.mean[off + p]! += d / k;
+          acc.m2[off + p]! += d * (a - acc.mean[off + p]!);
+          acc.sq[off + p]! += a * a;
+        }
+      },
+      options,
+    );
+    for (const i of active) {
+      const k = used[i]!;
+      let se2 = 0;
+      let norm2 = 0;
+      for (let p = i * size; p < (i + 1) * size; p++) {
+        se2 += acc.m2[p]! / (k - 1) / k;
+        norm2 += acc.mean[p]! ** 2;
+      }
+      if (k >= cap || (k >= ROUND && Math.sqrt(se2) <= tol * Math.sqrt(norm2))) done[i] = true;
+    }
+  }
+  return used;
 }
