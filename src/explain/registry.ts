@@ -102,7 +102,7 @@ export const METHODS: Readonly<Record<string, MethodInfo>> = {
     signed: false,
     usesLayer: false,
     defaults: { samples: 50, noiseLevel: 0.15, variant: 'smoothgrad', base: 'saliency', seed: 0 },
-    options: { samples: 'noisy copies per image', noiseLevel: "σ as a fraction of each image's range", stdev: 'absolute σ (Captum stdevs)', variant: 'smoothgrad | smoothgrad_sq | vargrad', base: 'saliency | gradient | input_x_gradient', tolerance: 'stop each image when ‖SE of the mean map‖ ≤ tolerance·‖mean map‖ (samples is then the cap, default 256; extra.relativeSE reports it either way)' },
+    options: { samples: 'noisy copies per image', noiseLevel: "σ as a fraction of each image's range", stdev: 'absolute σ (Captum stdevs)', variant: 'smoothgrad | smoothgrad_sq | vargrad', base: 'saliency | gradient | input_x_gradient', tolerance: 'stop each image when ‖SE of the mean map‖ ≤ tolerance·‖its variation around its average‖ (samples is then the cap, default 256; extra.relativeSE reports it either way)' },
     run: smoothGrad,
   },
   ig: {
@@ -234,7 +234,7 @@ export const METHODS: Readonly<Record<string, MethodInfo>> = {
     signed: false,
     usesLayer: false,
     defaults: { masks: 2000, cells: 8, p: 0.5, score: 'probability', seed: 0 },
-    options: { masks: 'number of random masks', cells: 'grid cells per side', p: 'probability of keeping a cell', score: 'probability | logit' },
+    options: { masks: 'number of random masks', cells: 'grid cells per side', p: 'probability of keeping a cell', score: 'probability | logit', tolerance: "stop each image when the SE of its map ≤ tolerance × the map's variation (rounds of 250 masks; masks is then the cap, default 8000); extra.relativeSE reports it" },
     run: rise,
   },
   rollout: {

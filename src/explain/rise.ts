@@ -31,6 +31,12 @@ export interface RiseOptions extends ExplainOptions {
   /** Probability of a cell being kept (default 0.5). */
   p?: number;
   score?: 'probability' | 'logit';
+  /**
+   * Stop early per image when ‖SE of the mean map‖₂ ≤ tolerance·‖mean map − its average‖₂ (the map's
+   * variation, not its offset), in rounds of 250 masks;
+   * `masks` is then the cap (default 8000). The map is RISE over the first k masks of that set (extra.masks).
+   */
+  tolerance?: number;
 }
 
 /** Masks as the grids [N·s·s] (0/1) and the crop shifts [N][dy, dx] they are made from. */
@@ -94,17 +100,30 @@ export function randomRiseMasks(count: number, s: number, p: number, H: number, 
 
 /** RISE saliency [N,H,W] of the target per image, for given masks. */
 export async function riseWithMasks(model: Model, inputs: Tensor, targets: readonly number[], masks: RiseMasks, options: RiseOptions = {}): Promise<Tensor> {
-  const [n, c, H, W] = inputs.shape as [number, number, number, number];
+  const [n, , H, W] = inputs.shape as [number, number, number, number];
+  const HW = H * W;
+  const sal = new Float64Array(n * HW);
+  await accumulateRise(model, inputs, targets, masks, [0, masks.count], Array.from({ length: n }, (_, i) => i), sal, undefined, options);
+  const outMap = new Float32Array(n * HW);
+  for (let q = 0; q < outMap.length; q++) outMap[q] = sal[q]! / masks.count / masks.p;
+  return new Tensor(outMap, [n, H, W]);
+}
+
+/**
+ * Σ f_i·m_i (and, with `sumSq`, Σ (f_i·m_i)²) over masks `range` for the images `images`, added into the
+ * per-image accumulators [N·H·W]. Rows are mask-major, then image, so each mask is built once per chunk.
+ */
+async function accumulateRise(model: Model, inputs: Tensor, targets: readonly number[], masks: RiseMasks, range: readonly [number, number], images: readonly number[], sum: Float64Array, sumSq: Float64Array | undefined, options: RiseOptions): Promise<void> {
+  const [, c, H, W] = inputs.shape as [number, number, number, number];
   const size = c * H * W;
   const HW = H * W;
   const K = model.numClasses;
   const bs = options.batchSize ?? 256;
   const score = options.score ?? 'probability';
   const x = inputs.data as Float32Array;
-  const { count, s, p } = masks;
-  const sal = new Float64Array(n * HW);
-  // Rows: mask-major, then image, so each mask is built once per chunk.
-  const total = count * n;
+  const { s } = masks;
+  const n = images.length;
+  const total = (range[1] - range[0]) * n;
   // whole onnxruntime batches per chunk (no short remainder batch inside a chunk)
   const chunk = Math.max(1, Math.min(total, Math.max(bs, Math.floor(CHUNK_FLOATS / size / bs) * bs)));
   const mask = new Float32Array(HW);
@@ -118,16 +137,16 @@ export async function riseWithMasks(model: Model, inputs: Tensor, targets: reado
     const end = Math.min(total, start + chunk);
     const buf = new Float32Array((end - start) * size);
     for (let r = start; r < end; r++) {
-      const mi = Math.floor(r / n);
-      const img = r % n;
+      const mi = range[0] + Math.floor(r / n);
+      const img = images[r % n]!;
       const m = maskOf(mi);
       const o = (r - start) * size;
       for (let cc = 0; cc < c; cc++) for (let q = 0; q < HW; q++) buf[o + cc * HW + q] = x[img * size + cc * HW + q]! * m[q]!;
     }
     const out = await model.forward(new Tensor(buf, [end - start, c, H, W]), { batchSize: bs });
     for (let r = start; r < end; r++) {
-      const mi = Math.floor(r / n);
-      const img = r % n;
+      const mi = range[0] + Math.floor(r / n);
+      const img = images[r % n]!;
       const o = (r - start) * K;
       const t = targets[img]!;
       let f: number;
@@ -140,13 +159,55 @@ export async function riseWithMasks(model: Model, inputs: Tensor, targets: reado
         f = Math.exp(out.data[o + t]! - mx) / z;
       }
       const m = maskOf(mi);
-      for (let q = 0; q < HW; q++) sal[img * HW + q]! += f * m[q]!;
+      for (let q = 0; q < HW; q++) {
+        const v = f * m[q]!;
+        sum[img * HW + q]! += v;
+        if (sumSq) sumSq[img * HW + q]! += v * v;
+      }
     }
     options.onProgress?.(end, total);
   }
-  const outMap = new Float32Array(n * HW);
-  for (let q = 0; q < outMap.length; q++) outMap[q] = sal[q]! / count / p;
-  return new Tensor(outMap, [n, H, W]);
+}
+
+/** Masks per round of the early-stopping mode (and the fewest it takes). */
+const RISE_ROUND = 250;
+
+/**
+ * The early-stopping mode: masks drawn for the cap, used in rounds of RISE_ROUND; an image stops when
+ * ‖SE of its mean map‖₂ ≤ tol·‖mean map − its average‖₂. Its map is RISE over the first k masks of the cap's set.
+ */
+async function riseUntilConverged(model: Model, inputs: Tensor, targets: readonly number[], masks: RiseMasks, tol: number, options: RiseOptions): Promise<{ map: Tensor; used: number[]; relativeSE: number[] }> {
+  if (!(tol > 0 && Number.isFinite(tol))) throw new Error(`rise: tolerance must be a positive number, got ${tol}`);
+  const [n, , H, W] = inputs.shape as [number, number, number, number];
+  const HW = H * W;
+  const sum = new Float64Array(n * HW);
+  const sq = new Float64Array(n * HW);
+  const used = new Array<number>(n).fill(0);
+  const rel = new Array<number>(n).fill(Infinity);
+  let active = Array.from({ length: n }, (_, i) => i);
+  for (let at = 0; at < masks.count && active.length; at += RISE_ROUND) {
+    const to = Math.min(masks.count, at + RISE_ROUND);
+    await accumulateRise(model, inputs, targets, masks, [at, to], active, sum, sq, options);
+    for (const i of active) {
+      used[i] = to;
+      // SE relative to the map's variation around its own mean (RISE maps sit on a large offset, p·f̄, that
+      // says nothing about where the evidence is: relative to the raw norm the SE looks small too early).
+      let se2 = 0;
+      let avg = 0;
+      for (let q = i * HW; q < (i + 1) * HW; q++) {
+        const mean = sum[q]! / to;
+        se2 += Math.max(0, sq[q]! / to - mean * mean) / (to - 1);
+        avg += mean / HW;
+      }
+      let spread2 = 0;
+      for (let q = i * HW; q < (i + 1) * HW; q++) spread2 += (sum[q]! / to - avg) ** 2;
+      rel[i] = spread2 > 0 ? Math.sqrt(se2 / spread2) : 0;
+    }
+    active = active.filter((i) => rel[i]! > tol);
+  }
+  const out = new Float32Array(n * HW);
+  for (let q = 0; q < out.length; q++) out[q] = sum[q]! / used[Math.floor(q / HW)]! / masks.p;
+  return { map: new Tensor(out, [n, H, W]), used, relativeSE: rel };
 }
 
 function sliceGrid(g: ArrayLike<number>, i: number, s: number): number[] {
@@ -154,7 +215,7 @@ function sliceGrid(g: ArrayLike<number>, i: number, s: number): number[] {
 }
 
 export async function rise(model: Model, inputs: Tensor, target: Target, options: RiseOptions = {}): Promise<Attribution> {
-  const count = options.masks ?? 2000;
+  const count = options.masks ?? (options.tolerance !== undefined ? 8000 : 2000);
   const s = options.cells ?? 8;
   const p = options.p ?? 0.5;
   const score = options.score ?? 'probability';
@@ -166,6 +227,11 @@ export async function rise(model: Model, inputs: Tensor, target: Target, options
   const [, , H, W] = inputs.shape as [number, number, number, number];
   if (s > Math.min(H, W)) throw new Error(`rise: ${s} cells per side is more than the image's ${Math.min(H, W)} pixels`);
   const masks = randomRiseMasks(count, s, p, H, W, options.seed ?? 0);
+  if (options.tolerance !== undefined) {
+    const r = await riseUntilConverged(model, inputs, targets, masks, options.tolerance, options);
+    const logits = pre ?? (await model.forward(inputs, { batchSize: options.batchSize }));
+    return { method: 'rise', map: r.map, signed: score === 'logit', targets, logits, extra: { masks: r.used, cells: s, p, score, tolerance: options.tolerance, relativeSE: r.relativeSE } };
+  }
   const map = await riseWithMasks(model, inputs, targets, masks, options);
   const logits = pre ?? (await model.forward(inputs, { batchSize: options.batchSize }));
   return { method: 'rise', map, signed: score === 'logit', targets, logits, extra: { masks: count, cells: s, p, score } };

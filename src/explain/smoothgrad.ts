@@ -44,7 +44,8 @@ export interface SmoothGradOptions extends ExplainOptions {
   base?: SmoothGradBase;
   /**
    * Stop early: draw noisy samples per image, 8 at a time, until the standard error of the mean map is at
-   * most `tolerance` × its norm (‖SE‖₂ ≤ tol · ‖mean‖₂), or `samples` (then the cap, default 256) are drawn.
+   * most `tolerance` × the map's variation (‖SE‖₂ ≤ tol · ‖mean − its average‖₂), or `samples` (then the
+   * cap, default 256) are drawn.
    * Each image then has its own noise stream (the seed forked per image), so its result is the fixed-count
    * SmoothGrad of that stream with the samples it used (extra.samples, per image). Without it, nothing changes.
    */
@@ -128,15 +129,7 @@ export async function smoothGrad(model: Model, inputs: Tensor, target: Target, o
     const logits = given ?? (await model.forward(inputs, { batchSize: options.batchSize }));
     const signed = variant === 'smoothgrad' && base !== 'saliency';
     // ‖SE of the mean map‖₂ / ‖mean map‖₂ per image: how settled the average is (the early-stopping criterion).
-    const relativeSE = used.map((k, i) => {
-      let se2 = 0;
-      let norm2 = 0;
-      for (let p = i * size; p < (i + 1) * size; p++) {
-        se2 += k > 1 ? m2[p]! / (k - 1) / k : 0;
-        norm2 += mean[p]! ** 2;
-      }
-      return norm2 > 0 ? Math.sqrt(se2 / norm2) : 0;
-    });
+    const relativeSE = used.map((k, i) => relativeStandardError(mean, m2, k, i * size, size));
     return {
       method: variant,
       attributions,
@@ -168,7 +161,7 @@ async function untilConverged(
   tol: number,
   cap: number,
 ): Promise<number[]> {
-  if (!(tol > 0 && tol < 1)) throw new Error(`smoothgrad: tolerance must be in (0, 1), got ${tol}`);
+  if (!(tol > 0 && Number.isFinite(tol))) throw new Error(`smoothgrad: tolerance must be a positive number, got ${tol}`);
   if (!(Number.isInteger(cap) && cap >= ROUND)) throw new Error(`smoothgrad: samples (the cap with a tolerance) must be an integer ≥ ${ROUND}, got ${cap}`);
   const n = inputs.shape[0]!;
   const size = inputs.size / n;
@@ -207,14 +200,25 @@ async function untilConverged(
     );
     for (const i of active) {
       const k = used[i]!;
-      let se2 = 0;
-      let norm2 = 0;
-      for (let p = i * size; p < (i + 1) * size; p++) {
-        se2 += acc.m2[p]! / (k - 1) / k;
-        norm2 += acc.mean[p]! ** 2;
-      }
-      if (k >= cap || (k >= ROUND && Math.sqrt(se2) <= tol * Math.sqrt(norm2))) done[i] = true;
+      if (k >= cap || (k >= ROUND && relativeStandardError(acc.mean, acc.m2, k, i * size, size) <= tol)) done[i] = true;
     }
   }
   return used;
+}
+
+/**
+ * ‖SE of the mean map‖₂ / ‖mean map − its average‖₂ for one image (Welford's m2 over k samples): how large
+ * the sampling noise is against the map's own variation. Near 1 or above, the map's pattern is noise.
+ */
+export function relativeStandardError(mean: Float64Array, m2: Float64Array, k: number, off: number, size: number): number {
+  if (k < 2) return Infinity;
+  let se2 = 0;
+  let avg = 0;
+  for (let p = off; p < off + size; p++) {
+    se2 += m2[p]! / (k - 1) / k;
+    avg += mean[p]! / size;
+  }
+  let spread2 = 0;
+  for (let p = off; p < off + size; p++) spread2 += (mean[p]! - avg) ** 2;
+  return spread2 > 0 ? Math.sqrt(se2 / spread2) : 0;
 }
