@@ -9,27 +9,7 @@
 import type { Tensor } from '../../tensor/tensor.js';
 import type { Model } from '../../runtime/model.js';
 import { baselineValue, broadcastRows, descending, scoreCopies, type RemovalOptions } from './removal.js';
-
-function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  const n = a.length;
-  let ma = 0;
-  let mb = 0;
-  for (let i = 0; i < n; i++) {
-    ma += a[i]!;
-    mb += b[i]!;
-  }
-  ma /= n;
-  mb /= n;
-  let sab = 0;
-  let saa = 0;
-  let sbb = 0;
-  for (let i = 0; i < n; i++) {
-    sab += (a[i]! - ma) * (b[i]! - mb);
-    saa += (a[i]! - ma) ** 2;
-    sbb += (b[i]! - mb) ** 2;
-  }
-  return sab / Math.sqrt(saa * sbb);
-}
+import { pearson } from '../correlation.js';
 
 export async function faithfulnessEstimate(model: Model, x: Tensor, targets: readonly number[], a: ArrayLike<number>, opts: RemovalOptions = {}): Promise<number[]> {
   const step = opts.featuresInStep ?? 1;
