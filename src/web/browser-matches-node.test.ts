@@ -353,6 +353,18 @@ test("a model's card (opened with it) sets the page's scale, resize, window and 
     assert.match(notes, /scaled to fit and padded with black/);
     assert.ok(rec.input.notes.some((n: string) => /padded with black/.test(n)));
     console.log(`# card-driven preprocessing, CLI vs page max |Δp|: ${d.toExponential(2)}`);
+    // An image already open when the carded model is opened takes the card's window and axis too.
+    await page.selectOption('#slice-axis', 'k');
+    await idle();
+    assert.equal(await page.inputValue('#slice-axis'), 'k');
+    // (another file name: the same selection again fires no 'change')
+    copyFileSync(model, join(dir, 'carded2.onnx'));
+    copyFileSync(join(dir, 'carded.json'), join(dir, 'carded2.json'));
+    await page.setInputFiles('#model-file', [join(dir, 'carded2.onnx'), join(dir, 'carded2.json')]);
+    await idle();
+    const again = await page.evaluate(() => window.candor.state.images.find((i) => i.id === window.candor.state.current)!.nifti!);
+    assert.deepEqual([again.axis, again.center, again.width], ['sagittal', 300, 900]);
+    assert.equal(await page.inputValue('#slice-axis'), 'sagittal');
   } finally {
     rmSync(dir, { recursive: true, force: true });
     await page.click('#use-baseline');

@@ -70,6 +70,7 @@ const redraw = () => renderGrid($('grid'), state);
 async function openModel(bytes: ArrayBuffer, name: string, card?: ModelCard): Promise<void> {
   status(`Loading ${name}…`);
   const m = await client.request({ type: 'loadModel', bytes, name, card }, { transfer: [bytes] });
+  for (const img of m.reopened ?? []) replaceSummary(img);
   state.model = m;
   state.results.clear();
   state.predictions = {};

@@ -35,9 +35,11 @@ export interface ModelSummary {
   /** Pixel scale and resize policy: the card's, else candor's defaults (as every command). */
   scale: InputScale;
   resize: ResizePolicy;
-  /** The card's DICOM/NIfTI window and NIfTI axis, applied to images as they open. */
+  /** The card's DICOM/NIfTI window and NIfTI axis, applied to images as they open (and to those already open). */
   window?: [number, number];
   axis: SliceAxis;
+  /** Images already open whose window or axis the card changed. */
+  reopened?: ImageSummary[];
   layers: LayerInfo[];
   /** Tensor name the CAMs use when no layer is chosen. */
   defaultLayer?: string;

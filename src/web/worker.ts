@@ -13,7 +13,7 @@ import { decodeFile, setEntryPosition, setEntryWindow, type DecodedEntry } from 
 import { cardInput, prepareInput, softmaxRow, type InputSpec } from './preprocess.js';
 import { DEFAULT_PREPROCESSING, PreprocessLog, type ResizePolicy } from '../data/preprocessing.js';
 import type { InputScale } from '../data/transforms.js';
-import type { MapResult, ModelCard, ModelSummary, Request, RequestOf, Responses, Variant, WorkerMessage } from './protocol.js';
+import type { ImageSummary, MapResult, ModelCard, ModelSummary, Request, RequestOf, Responses, Variant, WorkerMessage } from './protocol.js';
 
 interface Loaded {
   model: Model;
@@ -119,7 +119,16 @@ const handlers: { [K in Request['type']]: (req: RequestOf<K>, id: number) => Pro
     spec = s;
     inputs.clear();
     if (summary.defaultLayer) warmUp.push(() => explain(model, Tensor.zeros([1, s.channels, s.height, s.width]), 'gradcam', 0));
-    return summary;
+    // A card's window and axis apply to the DICOM/NIfTI images already open too (one rule with the CLI).
+    const reopened: ImageSummary[] = [];
+    if (summary.window || summary.axis !== DEFAULT_PREPROCESSING.axis) {
+      for (const entry of images.values()) {
+        if (!entry.dicom && !entry.nifti) continue;
+        applyModelDefaults(entry);
+        reopened.push(entry.summary);
+      }
+    }
+    return { ...summary, reopened };
   },
 
   async loadImage(req) {
