@@ -1,5 +1,5 @@
 /**
- * The engine against PyTorch autograd: the shared goldens (src/testing/shared/models/golden, copied from ../shared) hold PyTorch's inputs, logits,
+ * The engine against PyTorch autograd: the goldens in the repository (src/testing/shared/models/golden, read through fixturePath) hold PyTorch's inputs, logits,
  * input gradients of logit 1, and the activation and gradient of the last conv stage
  * (features.8 for the small CNN, layer3 for the ResNet), for real torch.onnx.export files at
  * opset 11, 13 and 17 (the last with unfused BatchNormalization).
