@@ -9,7 +9,7 @@ import { serializeModel } from '../onnx/proto.js';
 import { findingView } from '../onnx/output-head.js';
 import type { Model } from '../runtime/model.js';
 import { isTestOnly, prepareDataAsync, prepareEvaluationData, resolveDataPath, type PreparedData } from '../train/prepare.js';
-import { cardPreprocessing, DEFAULT_PREPROCESSING, type ResizePolicy } from '../data/preprocessing.js';
+import { cardPreprocessing, mergePreprocessing, type ResizePolicy } from '../data/preprocessing.js';
 import type { SliceAxis } from '../io/nifti.js';
 import { loadJpeg2000Codec } from '../io/dicom.js';
 import { cardPath, type ModelCard } from '../train/card.js';
@@ -180,9 +180,9 @@ export class AuditContext {
     const log = (s: string) => opts.quiet || console.error(s);
     // The card's preprocessing unless the options say otherwise (one rule for every command: cli/preprocess-args.ts).
     const carded = cardPreprocessing(card);
-    const scale = opts.scale ?? carded.scale ?? DEFAULT_PREPROCESSING.scale;
+    const { pre } = mergePreprocessing({ scale: opts.scale, window: opts.window, axis: opts.axis, resize: opts.resize }, carded);
+    const scale = pre.scale;
     if (carded.scale && carded.scale !== scale) log(`  note: the model card says the model takes ${describeScale(carded.scale)} (scale ${carded.scale}); this audit uses scale ${scale} as asked`);
-    const pre = { scale, window: opts.window ?? carded.window, axis: opts.axis ?? carded.axis ?? DEFAULT_PREPROCESSING.axis, resize: opts.resize ?? carded.resize ?? DEFAULT_PREPROCESSING.resize };
     opts = { ...opts, scale: pre.scale, window: pre.window, axis: pre.axis, resize: pre.resize, split: opts.split ?? (isTestOnly(opts.data) ? 'all' : 'test') };
     if (opts.split === 'all' && !opts.trainData) throw new Error(`${opts.data} is audited whole as an external test set (split all), so nothing of it trains the random-label and shortcut models: give --train-data D (the data the model was developed on)`);
     const what = loaded.multiLabel

@@ -14,7 +14,7 @@ import { formatDuration } from '../train/progress.js';
 import { AuditContext, BUNDLED_MODEL, type AuditOptions } from './context.js';
 import { cardClasses, loadModel, readCardJson } from '../runtime/node.js';
 import { prepareDataAsync, prepareEvaluationData } from '../train/prepare.js';
-import { cardPreprocessing, describePreprocessing, preprocessingRecord } from '../data/preprocessing.js';
+import { cardPreprocessing, describePreprocessing, mergePreprocessing, preprocessingRecord } from '../data/preprocessing.js';
 import { personChecklist } from './checklist.js';
 import { AUDIT_TESTS, type AuditTest } from './tests.js';
 import { regionMasks } from './sections/region.js';
@@ -47,8 +47,8 @@ export async function auditedFindings(opts: AuditOptions): Promise<{ index: numb
     if (opts.labels !== undefined) throw new Error(`--labels chooses findings of a multi-label model; ${path} has one class per image`);
     return undefined;
   }
-  const carded = cardPreprocessing(readCardJson(path));
-  const prep = { size: typeof h === 'number' ? h : 64, channels: typeof c === 'number' ? c : undefined, seed: opts.seed, scale: opts.scale ?? carded.scale, window: opts.window ?? carded.window, axis: opts.axis ?? carded.axis, resize: opts.resize ?? carded.resize, frames: opts.frames, classNames: cardClasses(path) };
+  const { pre } = mergePreprocessing({ scale: opts.scale, window: opts.window, axis: opts.axis, resize: opts.resize }, cardPreprocessing(readCardJson(path)));
+  const prep = { size: typeof h === 'number' ? h : 64, channels: typeof c === 'number' ? c : undefined, seed: opts.seed, ...pre, frames: opts.frames, classNames: cardClasses(path) };
   const data = opts.split === 'all' ? prepareEvaluationData(opts.data, prep) : await prepareDataAsync(opts.data, prep);
   if (data.test.task !== 'multi') throw new Error(`${path} is multi-label but ${opts.data} has one class per image; give data with a label matrix [N, K] (ChestMNIST's layout)`);
   const test = data.test;

@@ -5,7 +5,7 @@
  * commands can say it and record it.
  */
 import { readCardJson } from '../runtime/node.js';
-import { cardPreprocessing, DEFAULT_PREPROCESSING, describePreprocessing, preprocessingRecord, RESIZE_POLICIES, SLICE_AXES, type Preprocessing, type ResizePolicy } from '../data/preprocessing.js';
+import { cardPreprocessing, describePreprocessing, mergePreprocessing, type Origin, preprocessingRecord, RESIZE_POLICIES, SLICE_AXES, type Preprocessing, type ResizePolicy } from '../data/preprocessing.js';
 import type { SliceAxis } from '../io/nifti.js';
 import { parseScale, parseWindow, UsageError } from './args.js';
 
@@ -26,7 +26,7 @@ in its card, used unless a flag says otherwise):
   --resize stretch|pad|crop        images of another aspect ratio: stretched to the model's input
         (default; announced), scaled to fit and padded with black, or scaled to fill and centre-cropped`;
 
-export type Origin = 'flag' | 'card' | 'default';
+export type { Origin } from '../data/preprocessing.js';
 
 export interface ResolvedPreprocessing {
   pre: Preprocessing;
@@ -52,16 +52,7 @@ export function resolvePreprocessing(v: Values, modelPath?: string): ResolvedPre
     if (!(RESIZE_POLICIES as readonly string[]).includes(String(v.resize))) throw new UsageError(`--resize must be one of ${RESIZE_POLICIES.join(', ')}, got '${v.resize}'`);
     flags.resize = v.resize as ResizePolicy;
   }
-  const keys = ['scale', 'window', 'axis', 'resize'] as const;
-  const pre = { ...DEFAULT_PREPROCESSING } as Preprocessing;
-  const origin = {} as Record<keyof Preprocessing, Origin>;
-  for (const k of keys) {
-    const from: Origin = flags[k] !== undefined ? 'flag' : card[k] !== undefined ? 'card' : 'default';
-    origin[k] = from;
-    const val = from === 'flag' ? flags[k] : from === 'card' ? card[k] : DEFAULT_PREPROCESSING[k];
-    if (val !== undefined) (pre as unknown as Record<string, unknown>)[k] = val;
-  }
-  return { pre, origin, card };
+  return { ...mergePreprocessing(flags, card), card };
 }
 
 /** One line for the terminal: the preprocessing and which values came from the model card. */

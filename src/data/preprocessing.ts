@@ -78,6 +78,25 @@ export function cardPreprocessing(card: unknown): Partial<Preprocessing> {
   return out;
 }
 
+/** Where a value came from: a command-line flag (or an API option), the model card, or candor's default. */
+export type Origin = 'flag' | 'card' | 'default';
+
+/**
+ * The one rule every command and the workbench follow: a value given explicitly wins, else the model
+ * card's, else the default. `given` may hold undefined for values not given.
+ */
+export function mergePreprocessing(given: Partial<Preprocessing>, card: Partial<Preprocessing>): { pre: Preprocessing; origin: Record<keyof Preprocessing, Origin> } {
+  const pre = { ...DEFAULT_PREPROCESSING } as Preprocessing;
+  const origin = {} as Record<keyof Preprocessing, Origin>;
+  for (const k of ['scale', 'window', 'axis', 'resize'] as const) {
+    const from: Origin = given[k] !== undefined ? 'flag' : card[k] !== undefined ? 'card' : 'default';
+    origin[k] = from;
+    const val = from === 'flag' ? given[k] : from === 'card' ? card[k] : DEFAULT_PREPROCESSING[k];
+    if (val !== undefined) (pre as unknown as Record<string, unknown>)[k] = val;
+  }
+  return { pre, origin };
+}
+
 /** In words, for reports and notes. */
 export function describePreprocessing(p: Preprocessing): string {
   const win = p.window ? `window centre ${p.window[0]}, width ${p.window[1]}` : "each file's own window (else its value range)";

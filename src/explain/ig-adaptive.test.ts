@@ -14,23 +14,7 @@ import { toMinusOneOne } from '../data/transforms.js';
 import { repoRoot } from '../testing/paths.js';
 import { Tensor } from '../tensor/tensor.js';
 import { Rng } from '../tensor/rng.js';
-
-function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let ma = 0;
-  let mb = 0;
-  for (let i = 0; i < a.length; i++) (ma += a[i]!), (mb += b[i]!);
-  ma /= a.length;
-  mb /= b.length;
-  let sab = 0;
-  let saa = 0;
-  let sbb = 0;
-  for (let i = 0; i < a.length; i++) {
-    sab += (a[i]! - ma) * (b[i]! - mb);
-    saa += (a[i]! - ma) ** 2;
-    sbb += (b[i]! - mb) ** 2;
-  }
-  return sab / Math.sqrt(saa * sbb);
-}
+import { pearson } from '../evaluate/correlation.js';
 
 async function check(modelPath: string, x: Tensor, label: string): Promise<void> {
   const model = loadModel(modelPath, { threads: 1 });

@@ -105,15 +105,7 @@ export async function smoothGrad(model: Model, inputs: Tensor, target: Target, o
       for (let p = 0; p < size; p++) out[p]! += x[i * size + p]!;
     },
     (i, s, g, xs) => {
-      const k = s + 1;
-      const off = i * size;
-      for (let p = 0; p < size; p++) {
-        const a = attribution(g, xs, p);
-        const d = a - mean[off + p]!;
-        mean[off + p]! += d / k;
-        m2[off + p]! += d * (a - mean[off + p]!);
-        sq[off + p]! += a * a;
-      }
+      addSample({ mean, m2, sq }, i * size, s + 1, size, (p) => attribution(g, xs, p));
     },
     options,
   );
@@ -139,6 +131,17 @@ export async function smoothGrad(model: Model, inputs: Tensor, target: Target, o
       logits,
       extra: options.tolerance !== undefined ? { base, samples: used, sigma, tolerance: options.tolerance, relativeSE } : { base, samples, sigma, relativeSE },
     };
+  }
+}
+
+/** Welford's update of one image's running mean and m2 (and Σ a²) with its k-th sample a(p). */
+function addSample(acc: { mean: Float64Array; m2: Float64Array; sq: Float64Array }, off: number, k: number, size: number, a: (p: number) => number): void {
+  for (let p = 0; p < size; p++) {
+    const v = a(p);
+    const d = v - acc.mean[off + p]!;
+    acc.mean[off + p]! += d / k;
+    acc.m2[off + p]! += d * (v - acc.mean[off + p]!);
+    acc.sq[off + p]! += v * v;
   }
 }
 
@@ -186,15 +189,7 @@ async function untilConverged(
       },
       (j, _s, g, xs) => {
         const i = active[j]!;
-        const k = ++used[i]!;
-        const off = i * size;
-        for (let p = 0; p < size; p++) {
-          const a = attribution(g, xs, p);
-          const d = a - acc.mean[off + p]!;
-          acc.mean[off + p]! += d / k;
-          acc.m2[off + p]! += d * (a - acc.mean[off + p]!);
-          acc.sq[off + p]! += a * a;
-        }
+        addSample(acc, i * size, ++used[i]!, size, (p) => attribution(g, xs, p));
       },
       options,
     );

@@ -11,8 +11,7 @@ import { explain, METHODS } from '../explain/registry.js';
 import { parameterGroups, randomizeGroups } from '../audit/randomize.js';
 import { decodeFile, setEntryPosition, setEntryWindow, type DecodedEntry } from './decode.js';
 import { cardInput, prepareInput, softmaxRow, type InputSpec } from './preprocess.js';
-import { DEFAULT_PREPROCESSING, PreprocessLog, type ResizePolicy } from '../data/preprocessing.js';
-import type { InputScale } from '../data/transforms.js';
+import { DEFAULT_PREPROCESSING, mergePreprocessing, PreprocessLog } from '../data/preprocessing.js';
 import type { ImageSummary, MapResult, ModelCard, ModelSummary, Request, RequestOf, Responses, Variant, WorkerMessage } from './protocol.js';
 
 interface Loaded {
@@ -44,8 +43,8 @@ function modelSummary(model: Model, name: string, card: ModelCard | undefined): 
   const width = dim(3, card?.input?.size, 224);
   // One rule with every command (cli/preprocess-args.ts): the card's values, else candor's defaults.
   const fromCard = cardInput(card);
-  const scale: InputScale = fromCard.scale ?? DEFAULT_PREPROCESSING.scale;
-  const resize: ResizePolicy = fromCard.resize ?? DEFAULT_PREPROCESSING.resize;
+  const { pre } = mergePreprocessing({}, fromCard);
+  const { scale, resize } = pre;
   if (!fromCard.scale) warnings.push(`no model card names the input scale; assuming ${scale} as every candor command does (change it under Model)`);
   const classNames = card?.classes?.length === model.numClasses ? card.classes : Array.from({ length: model.numClasses }, (_, i) => `class ${i}`);
   let defaultLayer: string | undefined;
@@ -60,8 +59,8 @@ function modelSummary(model: Model, name: string, card: ModelCard | undefined): 
   } catch (e) {
     warnings.push((e as Error).message);
   }
-  const window = fromCard.window ? ([fromCard.window[0], fromCard.window[1]] as [number, number]) : undefined;
-  const summary: ModelSummary = { name, numClasses: model.numClasses, classNames, channels, height, width, scale, resize, window, axis: fromCard.axis ?? DEFAULT_PREPROCESSING.axis, layers: model.layers(), defaultLayer, parameterGroups: groups, warnings };
+  const window = pre.window ? ([pre.window[0], pre.window[1]] as [number, number]) : undefined;
+  const summary: ModelSummary = { name, numClasses: model.numClasses, classNames, channels, height, width, scale, resize, window, axis: pre.axis, layers: model.layers(), defaultLayer, parameterGroups: groups, warnings };
   return { summary, spec: { channels, height, width, scale, resize } };
 }
 
