@@ -201,7 +201,7 @@ async function riseUntilConverged(model: Model, inputs: Tensor, targets: readonl
       }
       let spread2 = 0;
       for (let q = i * HW; q < (i + 1) * HW; q++) spread2 += (sum[q]! / to - avg) ** 2;
-      rel[i] = spread2 > 0 ? Math.sqrt(se2 / spread2) : 0;
+      rel[i] = spread2 > 0 ? Math.sqrt(se2 / spread2) : se2 > 0 ? Infinity : 0;
     }
     active = active.filter((i) => rel[i]! > tol);
   }

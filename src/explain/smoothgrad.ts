@@ -215,5 +215,6 @@ export function relativeStandardError(mean: Float64Array, m2: Float64Array, k: n
   }
   let spread2 = 0;
   for (let p = off; p < off + size; p++) spread2 += (mean[p]! - avg) ** 2;
-  return spread2 > 0 ? Math.sqrt(se2 / spread2) : 0;
+  // A flat map with sampling noise is all noise (∞); a flat map without any (e.g. all-zero gradients) is settled.
+  return spread2 > 0 ? Math.sqrt(se2 / spread2) : se2 > 0 ? Infinity : 0;
 }
