@@ -68,57 +68,54 @@ export function resizeCoefficients(inSize: number, outSize: number, antialias = 
 
 /**
  * Resize the last two axes of a `[H,W]`, `[C,H,W]` or `[N,C,H,W]` float tensor to `size = [H', W']`
- * (a number means a square). Returns a new tensor; an axis already at its size is copied unchanged.
+ * (a number means a square) — or the last three axes to `size = [D', H', W']` (trilinear: the same
+ * filter along the depth axis too, = `F.interpolate(mode='trilinear', align_corners=False)` without
+ * antialiasing). Axes are resized last first (W, then H, then D). Returns a new tensor; an axis
+ * already at its size is copied unchanged.
  */
-export function resize(t: Tensor, size: number | readonly [number, number], opts: ResizeOptions = {}): Tensor {
-  const [outH, outW] = typeof size === 'number' ? [size, size] : size;
+export function resize(t: Tensor, size: number | readonly number[], opts: ResizeOptions = {}): Tensor {
+  const out = typeof size === 'number' ? [size, size] : [...size];
   const shape = t.shape;
-  if (shape.length < 2) throw new Error(`resize: expected at least 2 dimensions, got [${shape.join(',')}]`);
-  const H = shape[shape.length - 2]!;
-  const W = shape[shape.length - 1]!;
-  const planes = t.size / (H * W);
+  const r = out.length;
+  if (r < 1) throw new Error('resize: no output size given');
+  if (shape.length < r) throw new Error(`resize: expected at least ${r} dimensions, got [${shape.join(',')}]`);
   const aa = opts.antialias ?? true;
-  let cur = t.data;
-  let curW = W;
-  if (outW !== W) {
-    const k = resizeCoefficients(W, outW, aa);
-    const out = new Float32Array(planes * H * outW);
-    for (let r = 0; r < planes * H; r++) {
-      const ib = r * W;
-      const ob = r * outW;
-      for (let x = 0; x < outW; x++) {
-        const s = k.start[x]!;
-        const c = k.count[x]!;
-        const wb = x * k.stride;
+  const cur = [...shape];
+  let data: Float32Array = t.data as Float32Array;
+  for (let axis = shape.length - 1; axis >= shape.length - r; axis--) {
+    const want = out[axis - (shape.length - r)]!;
+    if (want === cur[axis]) continue;
+    data = resizeAxis(data, cur, axis, want, aa);
+    cur[axis] = want;
+  }
+  if (data === t.data) data = (t.data as Float32Array).slice();
+  return new Tensor(data, cur);
+}
+
+/** One axis of a C-order array of extent `shape` resized to `outLen`. */
+function resizeAxis(src: Float32Array, shape: readonly number[], axis: number, outLen: number, aa: boolean): Float32Array {
+  const len = shape[axis]!;
+  let inner = 1;
+  for (let a = axis + 1; a < shape.length; a++) inner *= shape[a]!;
+  let outer = 1;
+  for (let a = 0; a < axis; a++) outer *= shape[a]!;
+  const k = resizeCoefficients(len, outLen, aa);
+  const dst = new Float32Array(outer * outLen * inner);
+  for (let o = 0; o < outer; o++) {
+    const ib = o * len * inner;
+    const ob = o * outLen * inner;
+    for (let y = 0; y < outLen; y++) {
+      const s = k.start[y]!;
+      const c = k.count[y]!;
+      const wb = y * k.stride;
+      const orow = ob + y * inner;
+      const irow = ib + s * inner;
+      for (let x = 0; x < inner; x++) {
         let acc = 0;
-        for (let j = 0; j < c; j++) acc += cur[ib + s + j]! * k.weights[wb + j]!;
-        out[ob + x] = acc;
+        for (let j = 0; j < c; j++) acc += src[irow + j * inner + x]! * k.weights[wb + j]!;
+        dst[orow + x] = acc;
       }
     }
-    cur = out;
-    curW = outW;
   }
-  if (outH !== H) {
-    const k = resizeCoefficients(H, outH, aa);
-    const out = new Float32Array(planes * outH * curW);
-    for (let p = 0; p < planes; p++) {
-      const ib = p * H * curW;
-      const ob = p * outH * curW;
-      for (let y = 0; y < outH; y++) {
-        const s = k.start[y]!;
-        const c = k.count[y]!;
-        const wb = y * k.stride;
-        const orow = ob + y * curW;
-        const irow = ib + s * curW;
-        for (let x = 0; x < curW; x++) {
-          let acc = 0;
-          for (let j = 0; j < c; j++) acc += cur[irow + j * curW + x]! * k.weights[wb + j]!;
-          out[orow + x] = acc;
-        }
-      }
-    }
-    cur = out;
-  }
-  if (cur === t.data) cur = t.data.slice();
-  return new Tensor(cur, [...shape.slice(0, -2), outH, outW]);
+  return dst;
 }

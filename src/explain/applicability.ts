@@ -8,7 +8,8 @@
  *    units (Captum's); attention (Softmax over tokens, a product of two activations) and LayerNorm have
  *    none here (AttnLRP is not implemented), so on transformers their sums would not mean what they say.
  *  - Attention rollout and relevance read a class token's row of global self-attention.
- *  - Every explainer takes 2-D images; volumes are issue 15's (the engine's gradients already work).
+ *  - Volumes [N,C,D,H,W]: every method but the attention ones (token grids are 2-D) and SLIC superpixels
+ *    (2-D; the grid mask is the volume's) runs on them.
  */
 import type { Model } from '../runtime/model.js';
 import { attentionMaps } from '../runtime/tokens.js';
@@ -20,7 +21,7 @@ const ATTENTION = new Set(['rollout', 'attnrelevance']);
 
 export function notApplicable(model: Model, method: string): string | undefined {
   const g = model.ir.graph;
-  if (model.inputShape.length === 5) return `${method} takes 2-D images [N,C,H,W]; this model takes volumes [N,C,D,H,W] (explaining volumes is issue 15; candor grad gives its exact gradients today)`;
+  if (model.inputShape.length === 5 && ATTENTION.has(method)) return `${method} reads a 2-D grid of patch tokens; this model takes volumes [N,C,D,H,W]`;
   if (RELU_RULES.has(method) && !g.nodes.some((n) => n.opType === 'Relu')) {
     return `${method} modifies ReLU's backward rule; this model has no ReLU, so it would be the plain gradient`;
   }

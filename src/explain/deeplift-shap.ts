@@ -23,7 +23,7 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import type { Model } from '../runtime/model.js';
-import { type Attribution, type Target, reduceChannels } from './types.js';
+import { type Attribution, type Target, reduceChannels, batchLayout, sameShape } from './types.js';
 import { checkImages, targetsOf } from './saliency.js';
 import { type DeepLiftMaxPool, deepLift, deepLiftRules } from './deeplift.js';
 import { type GradientShapOptions, type ShapBaselines, shapBaselines } from './gradient-shap.js';
@@ -37,15 +37,15 @@ export interface DeepLiftShapOptions extends Pick<GradientShapOptions, 'batchSiz
   maxPool?: DeepLiftMaxPool;
 }
 
-/** The baselines as a tensor [B,C,H,W], B ≥ 1, with errors in DeepLiftShap's terms. */
+/** The baselines as a tensor [B,C,...spatial], B ≥ 1, with errors in DeepLiftShap's terms. */
 export function deepLiftShapBaselines(inputs: Tensor, baselines: ShapBaselines, options: DeepLiftShapOptions = {}): Tensor {
-  const [, c, h, w] = inputs.shape as [number, number, number, number];
-  const expected = `expected a baseline tensor [B, ${c}, ${h}, ${w}] with B ≥ 1 (or one baseline [${c}, ${h}, ${w}]), or one of zeros, black, gray, uniform, batch`;
+  const image = inputs.shape.slice(1);
+  const expected = `expected a baseline tensor [B, ${image.join(', ')}] with B ≥ 1 (or one baseline [${image.join(', ')}]), or one of zeros, black, gray, uniform, batch`;
   if (baselines === null) throw new Error(`deepliftshap: no baselines given; ${expected}`);
   if (baselines instanceof Tensor) {
     const s = baselines.shape;
-    if (s.length === 4 && s[0] === 0) throw new Error(`deepliftshap: no baselines: the baselines tensor [${s.join(', ')}] holds 0 images; ${expected}`);
-    const ok = (s.length === 4 && s[1] === c && s[2] === h && s[3] === w) || (s.length === 3 && s[0] === c && s[1] === h && s[2] === w);
+    if (s.length === image.length + 1 && s[0] === 0) throw new Error(`deepliftshap: no baselines: the baselines tensor [${s.join(', ')}] holds 0 images; ${expected}`);
+    const ok = (s.length === image.length + 1 && sameShape(s.slice(1), image)) || sameShape(s, image);
     if (!ok) throw new Error(`deepliftshap: baselines have shape [${s.join(', ')}], ${expected}`);
   }
   return shapBaselines(inputs, baselines, options, 'deepliftshap');
@@ -62,8 +62,7 @@ export async function deepLiftShap(model: Model, inputs: Tensor, target: Target,
   const which = options.baselines === undefined ? 'uniform' : options.baselines;
   const base = deepLiftShapBaselines(inputs, which, options);
   const { targets } = await targetsOf(model, inputs, target);
-  const [n, c, h, w] = inputs.shape as [number, number, number, number];
-  const size = c * h * w;
+  const { n, size } = batchLayout(inputs.shape);
   const k = model.numClasses;
   const B = base.shape[0]!;
   const pairs = n * B;
@@ -91,7 +90,7 @@ export async function deepLiftShap(model: Model, inputs: Tensor, target: Target,
       ts.push(targets[i]!);
     }
     // One doubled batch of 2m rows: batchSize 2m keeps deepLift from splitting it again.
-    const r = await deepLift(model, new Tensor(xs, [m, c, h, w]), ts, { baseline: new Tensor(bs, [m, c, h, w]), eps: options.eps, maxPool: options.maxPool, batchSize: 2 * m });
+    const r = await deepLift(model, new Tensor(xs, [m, ...inputs.shape.slice(1)]), ts, { baseline: new Tensor(bs, [m, ...inputs.shape.slice(1)]), eps: options.eps, maxPool: options.maxPool, batchSize: 2 * m });
     const a = r.attributions!.data;
     const bl = (r.extra!.baselineLogits as Tensor).data;
     pairDelta.push(...(r.extra!.delta as number[]));

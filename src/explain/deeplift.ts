@@ -42,7 +42,7 @@ import type { Model } from '../runtime/model.js';
 import type { BackwardRule, RuleContext, RuleSet } from '../autodiff/rule.js';
 import { DEFAULT_RULES } from '../autodiff/rules/index.js';
 import { A } from '../onnx/ir.js';
-import { type Attribution, type ExplainOptions, type Target, reduceChannels } from './types.js';
+import { type Attribution, type ExplainOptions, type Target, reduceChannels, batchLayout } from './types.js';
 import { checkImages, targetsOf } from './saliency.js';
 import { type IgBaseline, makeBaseline } from './integrated-gradients.js';
 
@@ -153,8 +153,7 @@ export async function deepLift(model: Model, inputs: Tensor, target: Target, opt
   const baselineOpt = options.baseline ?? 'zeros';
   const base = makeBaseline(inputs, baselineOpt, options);
   const { targets } = await targetsOf(model, inputs, target);
-  const [n, c, h, w] = inputs.shape as [number, number, number, number];
-  const size = c * h * w;
+  const { n, size } = batchLayout(inputs.shape);
   const k = model.numClasses;
   const chunk = Math.max(1, Math.floor((options.batchSize ?? 64) / 2));
   const x = inputs.data as Float32Array;

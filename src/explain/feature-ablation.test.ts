@@ -67,7 +67,7 @@ test("RISE masks equal skimage's resize + crop, and the saliency equals the auth
     const m = new Float32Array(H * W);
     let worst = 0;
     for (let i = 0; i < r.masks; i++) {
-      riseMask(r.grids.slice(i * r.s * r.s, (i + 1) * r.s * r.s), r.s, r.shifts[i]!, H, W, m);
+      riseMask(r.grids.slice(i * r.s * r.s, (i + 1) * r.s * r.s), r.s, r.shifts[i]!, [H, W], m);
       for (let q = 0; q < H * W; q++) worst = Math.max(worst, Math.abs(m[q]! - r.maskValues[i * H * W + q]!));
     }
     assert.ok(worst < 1e-6, `mask error ${worst}`);

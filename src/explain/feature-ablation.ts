@@ -6,9 +6,12 @@
  *   attribution[n,c,i,j] = y_t(x_n) − y_t(x_n with feature g = mask[n,c,i,j] set to baseline)
  *
  * Masks (`mask`):
- *  - 'grid' (default): square cells of `cell` pixels (default 8), covering every channel;
+ *  - 'grid' (default): square cells of `cell` pixels (default 8) — cubes of `cell` voxels for a
+ *    volume (supervoxels on a grid) — covering every channel;
  *  - 'slic': SLIC superpixels of each image (superpixels.ts; `segments`, default 64, `compactness`);
- *  - a tensor of integer ids [H,W], [1|N,1,H,W] or [1|N,C,H,W] (broadcast like Captum's mask).
+ *    2-D only (a volume is refused with the grid named instead);
+ *  - a tensor of integer ids of the spatial extent ([H,W] or [D,H,W]) or [1|N,1|C,...spatial]
+ *    (broadcast like Captum's mask).
  * Unlike occlusion, features never overlap, so nothing is averaged. Signed; the map is the channel
  * sum (DESIGN.md §3). Every ablated image of every input (Σ_n features_n) is built in chunks of ≈ 8M
  * floats and run in batches of `batchSize` (default 256) per onnxruntime call.
@@ -16,9 +19,9 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import type { Model } from '../runtime/model.js';
-import { type Attribution, type ExplainOptions, type Target, reduceChannels } from './types.js';
+import { type Attribution, type ExplainOptions, type Target, reduceChannels, batchLayout, sameShape } from './types.js';
 import { targetsOf } from './saliency.js';
-import { gridMask, slic } from './superpixels.js';
+import { gridMaskNd, slic } from './superpixels.js';
 
 const CHUNK_FLOATS = 1 << 23;
 const MASKS = ['grid', 'slic'] as const;
@@ -26,7 +29,7 @@ const MASKS = ['grid', 'slic'] as const;
 export interface FeatureAblationOptions extends ExplainOptions {
   mask?: 'grid' | 'slic' | Tensor;
   /** Grid cell size in pixels (default 8). */
-  cell?: number;
+  cell?: number | readonly number[];
   /** SLIC: approximate number of superpixels (default 64) and compactness (default 0.1). */
   segments?: number;
   compactness?: number;
@@ -34,10 +37,11 @@ export interface FeatureAblationOptions extends ExplainOptions {
   baseline?: number;
 }
 
-/** Feature ids broadcast to [N,C,H,W]. */
+/** Feature ids broadcast to [N,C,...spatial]. */
 export function featureMask(inputs: Tensor, options: FeatureAblationOptions = {}): Int32Array {
-  const [n, c, h, w] = inputs.shape as [number, number, number, number];
-  const hw = h * w;
+  const { n, c, spatial, voxels: hw } = batchLayout(inputs.shape);
+  const r = spatial.length;
+  const ext = spatial.join(', ');
   const out = new Int32Array(n * c * hw);
   const mask = options.mask ?? 'grid';
   const perImage = (i: number, ids: ArrayLike<number>) => {
@@ -45,9 +49,9 @@ export function featureMask(inputs: Tensor, options: FeatureAblationOptions = {}
   };
   if (mask instanceof Tensor) {
     const s = mask.shape;
-    const dims = s.length === 2 ? [1, 1, s[0]!, s[1]!] : s.length === 4 ? [...s] : null;
-    if (!dims || !(dims[0] === 1 || dims[0] === n) || !(dims[1] === 1 || dims[1] === c) || dims[2] !== h || dims[3] !== w) {
-      throw new Error(`feature ablation: mask has shape [${s.join(', ')}]; expected [${h}, ${w}], [1|${n}, 1|${c}, ${h}, ${w}]`);
+    const dims = s.length === r ? [1, 1, ...s] : s.length === r + 2 ? [...s] : null;
+    if (!dims || !(dims[0] === 1 || dims[0] === n) || !(dims[1] === 1 || dims[1] === c) || !sameShape(dims.slice(2), spatial)) {
+      throw new Error(`feature ablation: mask has shape [${s.join(', ')}]; expected [${ext}], [1|${n}, 1|${c}, ${ext}]`);
     }
     for (let i = 0; i < n; i++) {
       for (let ch = 0; ch < c; ch++) {
@@ -62,11 +66,13 @@ export function featureMask(inputs: Tensor, options: FeatureAblationOptions = {}
     return out;
   }
   if (mask === 'grid') {
-    const g = gridMask(h, w, options.cell ?? 8);
+    const g = gridMaskNd(spatial, options.cell ?? 8);
     for (let i = 0; i < n; i++) perImage(i, g);
     return out;
   }
   if (mask === 'slic') {
+    if (r !== 2) throw new Error(`feature ablation: 'slic' superpixels are 2-D; for a ${r}-D input use mask 'grid' (supervoxels of \`cell\` voxels per axis) or a tensor of feature ids`);
+    const [h, w] = spatial as [number, number];
     const size = c * hw;
     for (let i = 0; i < n; i++) perImage(i, slic(inputs.data.subarray(i * size, (i + 1) * size), c, h, w, { segments: options.segments, compactness: options.compactness }));
     return out;
@@ -76,8 +82,7 @@ export function featureMask(inputs: Tensor, options: FeatureAblationOptions = {}
 
 export async function featureAblation(model: Model, inputs: Tensor, target: Target, options: FeatureAblationOptions = {}): Promise<Attribution> {
   const { targets, logits: pre } = await targetsOf(model, inputs, target);
-  const [n, c, h, w] = inputs.shape as [number, number, number, number];
-  const size = c * h * w;
+  const { n, c, spatial, voxels: hw, size } = batchLayout(inputs.shape);
   const K = model.numClasses;
   const bs = options.batchSize ?? 256;
   const fill = options.baseline ?? 0;
@@ -111,7 +116,7 @@ export async function featureAblation(model: Model, inputs: Tensor, target: Targ
       buf.set(x.subarray(img * size, (img + 1) * size), o);
       for (const p of pos) buf[o + p] = fill;
     }
-    const out = await model.forward(new Tensor(buf, [end - start, c, h, w]), { batchSize: bs });
+    const out = await model.forward(new Tensor(buf, [end - start, ...inputs.shape.slice(1)]), { batchSize: bs });
     for (let r = start; r < end; r++) {
       const { img, pos } = work[r]!;
       const t = targets[img]!;
@@ -122,11 +127,11 @@ export async function featureAblation(model: Model, inputs: Tensor, target: Targ
   }
   const attributions = new Tensor(attr, inputs.shape);
   const extra: NonNullable<Attribution['extra']> = { features: featuresPerImage, baseline: fill, mask: options.mask instanceof Tensor ? 'tensor' : (options.mask ?? 'grid') };
-  const sameOverChannels = c === 1 || ids.every((v, q) => v === ids[q - (Math.floor(q / (h * w)) % c) * h * w]!);
+  const sameOverChannels = c === 1 || ids.every((v, q) => v === ids[q - (Math.floor(q / hw) % c) * hw]!);
   if (sameOverChannels) {
-    const m = new Float32Array(n * h * w);
-    for (let i = 0; i < n; i++) for (let p = 0; p < h * w; p++) m[i * h * w + p] = ids[i * size + p]!;
-    extra.segments = new Tensor(m, [n, h, w]);
+    const m = new Float32Array(n * hw);
+    for (let i = 0; i < n; i++) for (let p = 0; p < hw; p++) m[i * hw + p] = ids[i * size + p]!;
+    extra.segments = new Tensor(m, [n, ...spatial]);
   }
   return { method: 'feature_ablation', attributions, map: reduceChannels(attributions, 'sum'), signed: true, targets, logits, extra };
 }

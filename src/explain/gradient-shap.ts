@@ -23,7 +23,7 @@
 import { Tensor } from '../tensor/tensor.js';
 import { Rng } from '../tensor/rng.js';
 import type { Model } from '../runtime/model.js';
-import { type Attribution, type ExplainOptions, type Target, reduceChannels } from './types.js';
+import { type Attribution, type ExplainOptions, type Target, reduceChannels, batchLayout, sameShape } from './types.js';
 import { checkImages, perturbedGradients, targetsOf } from './saliency.js';
 
 export type ShapBaselines = 'zeros' | 'black' | 'gray' | 'uniform' | 'batch' | Tensor;
@@ -50,43 +50,43 @@ export interface ShapDraws {
   noise?: (q: number, out: Float32Array) => void;
 }
 
-/** The baseline distribution as a tensor [B,C,H,W]; `method` names the caller in errors (DeepLiftShap shares it). */
+/** The baseline distribution as a tensor [B,C,...spatial]; `method` names the caller in errors (DeepLiftShap shares it). */
 export function shapBaselines(inputs: Tensor, baselines: ShapBaselines, options: GradientShapOptions = {}, method = 'gradientshap'): Tensor {
-  const [, c, h, w] = inputs.shape as [number, number, number, number];
-  const size = c * h * w;
+  const { size } = batchLayout(inputs.shape);
+  const image = inputs.shape.slice(1);
+  const one = [1, ...image];
   const [lo, hi] = options.dataRange ?? [-1, 1];
   if (!(hi > lo)) throw new Error(`${method}: dataRange must be [min, max] with min < max, got [${lo}, ${hi}]`);
   if (baselines instanceof Tensor) {
     const s = baselines.shape;
-    const ok = s.length === 4 && s[0]! >= 1 && s[1] === c && s[2] === h && s[3] === w;
-    const ok3 = s.length === 3 && s[0] === c && s[1] === h && s[2] === w;
-    if (!ok && !ok3) throw new Error(`${method}: baselines have shape [${s.join(', ')}], expected [B, ${c}, ${h}, ${w}] or [${c}, ${h}, ${w}]`);
-    return new Tensor(Float32Array.from(baselines.data as ArrayLike<number>), ok ? s : [1, c, h, w]);
+    const ok = s.length === image.length + 1 && s[0]! >= 1 && sameShape(s.slice(1), image);
+    const ok3 = sameShape(s, image);
+    if (!ok && !ok3) throw new Error(`${method}: baselines have shape [${s.join(', ')}], expected [B, ${image.join(', ')}] or [${image.join(', ')}]`);
+    return new Tensor(Float32Array.from(baselines.data as ArrayLike<number>), ok ? s : one);
   }
   switch (baselines) {
     case 'zeros':
-      return Tensor.zeros([1, c, h, w]);
+      return Tensor.zeros(one);
     case 'black':
-      return new Tensor(new Float32Array(size).fill(lo), [1, c, h, w]);
+      return new Tensor(new Float32Array(size).fill(lo), one);
     case 'gray':
-      return new Tensor(new Float32Array(size).fill((lo + hi) / 2), [1, c, h, w]);
+      return new Tensor(new Float32Array(size).fill((lo + hi) / 2), one);
     case 'batch':
       if (inputs.shape[0]! < 2) throw new Error(`${method}: baselines 'batch' needs at least 2 images (one image is its own only baseline: all attributions 0); give a baselines tensor, e.g. training images`);
       return new Tensor(Float32Array.from(inputs.data as Float32Array), inputs.shape);
     case 'uniform': {
       const b = options.baselineCount ?? 16;
       if (!Number.isInteger(b) || b < 1) throw new Error(`${method}: baselineCount must be a positive integer, got ${b}`);
-      return new Tensor(new Rng(options.seed ?? 0).fork('shap-uniform-baselines').fillUniform(new Float32Array(b * size), lo, hi), [b, c, h, w]);
+      return new Tensor(new Rng(options.seed ?? 0).fork('shap-uniform-baselines').fillUniform(new Float32Array(b * size), lo, hi), [b, ...image]);
     }
     default:
-      throw new Error(`${method}: unknown baselines '${String(baselines)}' (valid: ${NAMED.join(', ')}, or a tensor [B,C,H,W])`);
+      throw new Error(`${method}: unknown baselines '${String(baselines)}' (valid: ${NAMED.join(', ')}, or a tensor [B,C,...spatial])`);
   }
 }
 
 /** GradientSHAP with given draws (exposed for tests against recorded reference draws). */
 export async function gradientShapWithDraws(model: Model, inputs: Tensor, targets: readonly number[], baselines: Tensor, samples: number, draws: ShapDraws, options: ExplainOptions = {}): Promise<Tensor> {
-  const [n, c, h, w] = inputs.shape as [number, number, number, number];
-  const size = c * h * w;
+  const { n, size } = batchLayout(inputs.shape);
   const x = inputs.data as Float32Array;
   const b = baselines.data as Float32Array;
   const B = baselines.shape[0]!;
@@ -136,8 +136,7 @@ export async function gradientShap(model: Model, inputs: Tensor, target: Target,
   const which = options.baselines ?? 'uniform';
   const base = shapBaselines(inputs, which, options);
   const { targets, logits: given } = await targetsOf(model, inputs, target);
-  const [n, c, h, w] = inputs.shape as [number, number, number, number];
-  const size = c * h * w;
+  const { n, size, voxels } = batchLayout(inputs.shape);
   const B = base.shape[0]!;
   const rng = new Rng(options.seed ?? 0).fork('gradientshap');
   const idx = Int32Array.from({ length: n * samples }, () => rng.int(B));
@@ -159,7 +158,7 @@ export async function gradientShap(model: Model, inputs: Tensor, target: Target,
     signed: true,
     targets,
     logits,
-    extra: { samples, stdev, baselines: which instanceof Tensor ? 'tensor' : which, baselineCount: B, images: n, pixels: h * w },
+    extra: { samples, stdev, baselines: which instanceof Tensor ? 'tensor' : which, baselineCount: B, images: n, pixels: voxels },
   };
 }
 

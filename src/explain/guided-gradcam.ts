@@ -15,7 +15,7 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import type { Model } from '../runtime/model.js';
-import { type Attribution, type Target, reduceChannels } from './types.js';
+import { type Attribution, type Target, reduceChannels, batchLayout } from './types.js';
 import { targetsOf } from './saliency.js';
 import { modifiedGradients } from './guided-backprop.js';
 import { gradCam } from './cam/gradcam.js';
@@ -26,14 +26,22 @@ export interface GuidedGradCamOptions extends CamOptions {
   cam?: 'captum' | 'pytorch-grad-cam';
 }
 
-/** Nearest-neighbour upsampling of [N,h,w] to [N,H,W] as PyTorch's mode='nearest'. */
-export function upsampleNearest(t: Tensor, H: number, W: number): Float32Array {
-  const [n, h, w] = t.shape as [number, number, number];
-  const out = new Float32Array(n * H * W);
-  for (let i = 0; i < n; i++) {
-    for (let y = 0; y < H; y++) {
-      const sy = Math.min(h - 1, Math.floor((y * h) / H));
-      for (let x = 0; x < W; x++) out[(i * H + y) * W + x] = t.data[(i * h + sy) * w + Math.min(w - 1, Math.floor((x * w) / W))]!;
+/** Nearest-neighbour upsampling of [N,h,w] to [N,H,W] (or [N,d,h,w] to [N,D,H,W]) as PyTorch's mode='nearest'. */
+export function upsampleNearest(t: Tensor, ...to: number[]): Float32Array {
+  const [n, ...from] = t.shape as number[];
+  if (from.length !== to.length) throw new Error(`upsampleNearest: [${t.shape}] has ${from.length} spatial axes, target ${to.length}`);
+  const src = from.map((f, a) => Int32Array.from({ length: to[a]! }, (_, y) => Math.min(f - 1, Math.floor((y * f) / to[a]!))));
+  const inVox = from.reduce((x, y) => x * y, 1);
+  const outVox = to.reduce((x, y) => x * y, 1);
+  const out = new Float32Array(n! * outVox);
+  const idx = new Array<number>(to.length).fill(0);
+  for (let p = 0; p < outVox; p++) {
+    let q = 0;
+    for (let a = 0; a < to.length; a++) q = q * from[a]! + src[a]![idx[a]!]!;
+    for (let i = 0; i < n!; i++) out[i * outVox + p] = t.data[i * inVox + q]!;
+    for (let a = to.length - 1; a >= 0; a--) {
+      if (++idx[a]! < to[a]!) break;
+      idx[a] = 0;
     }
   }
   return out;
@@ -46,11 +54,10 @@ export async function guidedGradCam(model: Model, inputs: Tensor, target: Target
     throw new Error(`guidedgradcam: cam 'captum' takes one layer, got ${options.layer.length} (use cam 'pytorch-grad-cam' to aggregate layers)`);
   }
   const { targets } = await targetsOf(model, inputs, target);
-  const [n, c, H, W] = inputs.shape as [number, number, number, number];
+  const { n, c, spatial, voxels: HW } = batchLayout(inputs.shape);
   const gc = await gradCam(model, inputs, targets, { layer: options.layer, batchSize: options.batchSize });
   const { grad } = await modifiedGradients(model, inputs, targets, 'guided', options);
-  const up = mode === 'captum' ? upsampleNearest(gc.extra!.raw as Tensor, H, W) : gc.map.data;
-  const HW = H * W;
+  const up = mode === 'captum' ? upsampleNearest(gc.extra!.raw as Tensor, ...spatial) : gc.map.data;
   const out = new Float32Array(n * c * HW);
   for (let i = 0; i < n; i++) for (let ch = 0; ch < c; ch++) for (let p = 0; p < HW; p++) out[(i * c + ch) * HW + p] = grad.data[(i * c + ch) * HW + p]! * up[i * HW + p]!;
   const attributions = new Tensor(out, inputs.shape);

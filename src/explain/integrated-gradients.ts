@@ -28,7 +28,8 @@
 import { Tensor } from '../tensor/tensor.js';
 import { Rng } from '../tensor/rng.js';
 import type { Model } from '../runtime/model.js';
-import { type Attribution, type ExplainOptions, type Target, reduceChannels, resolveTargets } from './types.js';
+import { type Attribution, type ExplainOptions, type Target, reduceChannels, resolveTargets, batchLayout, sameShape } from './types.js';
+import { separableFilter } from '../tensor/separable.js';
 import { checkImages, perturbedGradients } from './saliency.js';
 import { adaptiveIgSums } from './ig-adaptive.js';
 
@@ -47,7 +48,7 @@ export interface IntegratedGradientsOptions extends ExplainOptions {
   baseline?: IgBaseline;
   /** Range of the data: 'black' is its minimum, 'gray' its midpoint, 'uniform' draws from it (default [−1, 1]). */
   dataRange?: readonly [number, number];
-  /** Gaussian σ in pixels for the 'blur' baseline (default max(H, W) / 10). */
+  /** Gaussian σ in pixels for the 'blur' baseline (default the largest spatial extent / 10). */
   blurSigma?: number;
   /** Trapezoid weights: Captum's (default, sum (n−1)/n) or the textbook rule (sum 1). */
   trapezoid?: 'captum' | 'exact';
@@ -131,51 +132,32 @@ export function gaussLegendre(n: number): { nodes: number[]; weights: number[] }
   return { nodes, weights };
 }
 
-/** Separable Gaussian blur per channel, reflect borders (scipy.ndimage 'reflect': d c b a | a b c d | d c b a). */
+/**
+ * Separable Gaussian blur per channel over every spatial axis (last axis first), reflect borders
+ * (scipy.ndimage 'reflect': d c b a | a b c d | d c b a), kernel radius ⌈3σ⌉.
+ */
 export function gaussianBlur(x: Tensor, sigma: number): Tensor {
-  const [n, c, h, w] = x.shape as [number, number, number, number];
+  const { n, c, spatial } = batchLayout(x.shape);
   if (!(sigma > 0)) return new Tensor(Float32Array.from(x.data as Float32Array), x.shape);
   const r = Math.max(1, Math.ceil(3 * sigma));
   const k = new Float64Array(2 * r + 1);
   let s = 0;
   for (let i = -r; i <= r; i++) s += k[i + r] = Math.exp((-i * i) / (2 * sigma * sigma));
   for (let i = 0; i < k.length; i++) k[i]! /= s;
-  const reflect = (i: number, len: number) => {
-    const m = ((i % (2 * len)) + 2 * len) % (2 * len);
-    return m < len ? m : 2 * len - 1 - m;
-  };
-  const out = new Float32Array(x.size);
-  const tmp = new Float64Array(h * w);
-  for (let plane = 0; plane < n * c; plane++) {
-    const off = plane * h * w;
-    for (let yy = 0; yy < h; yy++) {
-      for (let xx = 0; xx < w; xx++) {
-        let acc = 0;
-        for (let j = -r; j <= r; j++) acc += k[j + r]! * x.data[off + yy * w + reflect(xx + j, w)]!;
-        tmp[yy * w + xx] = acc;
-      }
-    }
-    for (let yy = 0; yy < h; yy++) {
-      for (let xx = 0; xx < w; xx++) {
-        let acc = 0;
-        for (let j = -r; j <= r; j++) acc += k[j + r]! * tmp[reflect(yy + j, h) * w + xx]!;
-        out[off + yy * w + xx] = acc;
-      }
-    }
-  }
-  return new Tensor(out, x.shape);
+  const axes = spatial.map((_, a) => spatial.length - 1 - a);
+  return new Tensor(Float32Array.from(separableFilter(x.data, n * c, spatial, k, axes)), x.shape);
 }
 
-/** The baseline tensor [N,C,H,W] for the inputs. */
+/** The baseline tensor [N,C,...spatial] for the inputs. */
 export function makeBaseline(inputs: Tensor, baseline: IgBaseline, options: IntegratedGradientsOptions = {}): Tensor {
-  const [n, c, h, w] = inputs.shape as [number, number, number, number];
+  const { n, size, spatial } = batchLayout(inputs.shape);
   const [lo, hi] = options.dataRange ?? [-1, 1];
   if (!(hi > lo)) throw new Error(`integrated gradients: dataRange must be [min, max] with min < max, got [${lo}, ${hi}]`);
-  const size = c * h * w;
   if (baseline instanceof Tensor) {
     const s = baseline.shape;
-    const ok = (s.length === 4 && (s[0] === n || s[0] === 1) && s[1] === c && s[2] === h && s[3] === w) || (s.length === 3 && s[0] === c && s[1] === h && s[2] === w);
-    if (!ok) throw new Error(`integrated gradients: baseline has shape [${s.join(', ')}], expected [${n}, ${c}, ${h}, ${w}], [1, ${c}, ${h}, ${w}] or [${c}, ${h}, ${w}]`);
+    const image = inputs.shape.slice(1);
+    const ok = (s.length === image.length + 1 && (s[0] === n || s[0] === 1) && sameShape(s.slice(1), image)) || sameShape(s, image);
+    if (!ok) throw new Error(`integrated gradients: baseline has shape [${s.join(', ')}], expected [${n}, ${image.join(', ')}], [1, ${image.join(', ')}] or [${image.join(', ')}]`);
     if (baseline.size === inputs.size) return new Tensor(Float32Array.from(baseline.data as ArrayLike<number>), inputs.shape);
     const out = new Float32Array(n * size);
     for (let i = 0; i < n; i++) out.set(Float32Array.from(baseline.data as ArrayLike<number>), i * size);
@@ -191,7 +173,7 @@ export function makeBaseline(inputs: Tensor, baseline: IgBaseline, options: Inte
     case 'uniform':
       return new Tensor(new Rng(options.seed ?? 0).fork('ig-uniform-baseline').fillUniform(new Float32Array(inputs.size), lo, hi), inputs.shape);
     case 'blur':
-      return gaussianBlur(inputs, options.blurSigma ?? Math.max(h, w) / 10);
+      return gaussianBlur(inputs, options.blurSigma ?? Math.max(...spatial) / 10);
     default:
       throw new Error(`integrated gradients: unknown baseline '${String(baseline)}' (valid: ${BASELINES.join(', ')}, or a tensor)`);
   }
@@ -204,8 +186,7 @@ export async function integratedGradients(model: Model, inputs: Tensor, target: 
   const { alphas, weights } = igSteps(method, steps, options.trapezoid);
   const baselineOpt = options.baseline ?? 'zeros';
   const base = makeBaseline(inputs, baselineOpt, options);
-  const [n, c, h, w] = inputs.shape as [number, number, number, number];
-  const size = c * h * w;
+  const { n, size } = batchLayout(inputs.shape);
   const k = model.numClasses;
 
   // f(x) and f(x′) in one forward call.

@@ -1,9 +1,10 @@
 /**
  * Occlusion (Zeiler & Fergus 2014), Captum's `Occlusion` semantics.
  *
- * A window of `window = [kh, kw]` pixels (spatial dims; it covers every channel) slides over the
- * image with `strides = [sh, sw]`; windows start at 0, s, 2s, … while they fit, i.e. there are
- * floor((H − kh)/sh) + 1 × floor((W − kw)/sw) + 1 windows (Captum's count). For each window the
+ * A window of `window = [kh, kw]` pixels — `[kd, kh, kw]` voxels for a volume; it covers every
+ * channel — slides over the image with `strides = [sh, sw]` (`[sd, sh, sw]`); windows start at 0, s,
+ * 2s, … while they fit, i.e. there are Π_axes floor((L − k)/s) + 1 windows (Captum's count, with
+ * `sliding_window_shapes = (C, kd, kh, kw)` for a 5-D input). For each window the
  * occluded image is x with the window set to `fill` (Captum's scalar `baselines`), and
  *
  *   attribution[c, i, j] = (1 / n_ij) Σ_{windows covering (i,j)} ( y_t(x) − y_t(x_occluded) )
@@ -22,24 +23,19 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import type { Model } from '../runtime/model.js';
-import { type Attribution, type ExplainOptions, type Target, reduceChannels } from './types.js';
+import { type Attribution, type ExplainOptions, type Target, reduceChannels, batchLayout } from './types.js';
 import { targetsOf } from './saliency.js';
+import { forEachRun, perAxis, product } from './boxes.js';
 
 const CHUNK_FLOATS = 1 << 23;
 
 export interface OcclusionOptions extends ExplainOptions {
-  /** Window size [kh, kw] (a number for a square window). Default 8. */
-  window?: number | readonly [number, number];
-  /** Strides [sh, sw] (a number for both). Default 4. */
-  strides?: number | readonly [number, number];
+  /** Window size per spatial axis ([kh, kw], or [kd, kh, kw] for volumes; a number for a cube). Default 8. */
+  window?: number | readonly number[];
+  /** Strides per spatial axis (a number for all). Default 4. */
+  strides?: number | readonly number[];
   /** Value written into the occluded window (Captum's scalar baseline). Default 0. */
   fill?: number;
-}
-
-function pair(v: number | readonly [number, number] | undefined, dflt: number, what: string): [number, number] {
-  const p: [number, number] = v === undefined ? [dflt, dflt] : typeof v === 'number' ? [v, v] : [v[0], v[1]];
-  for (const x of p) if (!Number.isInteger(x) || x < 1) throw new Error(`occlusion: ${what} must be positive integers, got [${p.join(', ')}]`);
-  return p;
 }
 
 /** Window origins along one dim: 0, s, 2s, … while the window fits (floor((n − k)/s) + 1 of them). */
@@ -51,15 +47,13 @@ export function windowStarts(n: number, k: number, s: number): number[] {
 
 export async function occlusion(model: Model, inputs: Tensor, target: Target, options: OcclusionOptions = {}): Promise<Attribution> {
   const { targets, logits: pre } = await targetsOf(model, inputs, target);
-  const [n, c, h, w] = inputs.shape as [number, number, number, number];
-  const [kh, kw] = pair(options.window, 8, 'window');
-  const [sh, sw] = pair(options.strides, 4, 'strides');
+  const { n, c, spatial, voxels: hw, size } = batchLayout(inputs.shape);
+  const rank = spatial.length;
+  const win = perAxis(options.window, 8, rank, 'window', 'occlusion');
+  const strides = perAxis(options.strides, 4, rank, 'strides', 'occlusion');
   const fill = options.fill ?? 0;
-  const ys = windowStarts(h, kh, sh);
-  const xs = windowStarts(w, kw, sw);
-  const nwin = ys.length * xs.length;
-  const size = c * h * w;
-  const hw = h * w;
+  const origins = product(spatial.map((len, a) => windowStarts(len, win[a]!, strides[a]!)));
+  const nwin = origins.length;
   const k = model.numClasses;
   const bs = options.batchSize ?? 256;
   const logits = pre ?? (await model.forward(inputs, { batchSize: bs }));
@@ -67,32 +61,33 @@ export async function occlusion(model: Model, inputs: Tensor, target: Target, op
 
   const sum = new Float64Array(n * hw);
   const count = new Float64Array(hw);
-  for (const y0 of ys) for (const x0 of xs) for (let i = y0; i < y0 + kh; i++) for (let j = x0; j < x0 + kw; j++) count[i * w + j]! += 1;
+  for (const o of origins) forEachRun(spatial, o, win, (off, len) => {
+    for (let p = off; p < off + len; p++) count[p]! += 1;
+  });
 
   const total = n * nwin;
   const chunk = Math.max(1, Math.min(total, Math.floor(CHUNK_FLOATS / size)));
-  /** Occluded image q: which input image, and the window's top-left corner. */
-  const windowAt = (q: number) => {
-    const win = q % nwin;
-    return { img: Math.floor(q / nwin), y0: ys[Math.floor(win / xs.length)]!, x0: xs[win % xs.length]! };
-  };
   for (let start = 0; start < total; start += chunk) {
     const end = Math.min(total, start + chunk);
     const m = end - start;
     const buf = new Float32Array(m * size);
     for (let r = 0; r < m; r++) {
-      const { img, y0, x0 } = windowAt(start + r);
+      const q = start + r;
+      const img = Math.floor(q / nwin);
       const out = buf.subarray(r * size, (r + 1) * size);
       out.set(x.subarray(img * size, (img + 1) * size));
-      for (let ch = 0; ch < c; ch++) for (let i = y0; i < y0 + kh; i++) out.fill(fill, ch * hw + i * w + x0, ch * hw + i * w + x0 + kw);
+      for (let ch = 0; ch < c; ch++) forEachRun(spatial, origins[q % nwin]!, win, (off, len) => out.fill(fill, ch * hw + off, ch * hw + off + len));
     }
-    const out = await model.forward(new Tensor(buf, [m, c, h, w]), { batchSize: bs });
+    const out = await model.forward(new Tensor(buf, [m, ...inputs.shape.slice(1)]), { batchSize: bs });
     for (let r = 0; r < m; r++) {
-      const { img, y0, x0 } = windowAt(start + r);
+      const q = start + r;
+      const img = Math.floor(q / nwin);
       const t = targets[img]!;
       const d = logits.data[img * k + t]! - out.data[r * k + t]!;
       const base = img * hw;
-      for (let i = y0; i < y0 + kh; i++) for (let j = x0; j < x0 + kw; j++) sum[base + i * w + j]! += d;
+      forEachRun(spatial, origins[q % nwin]!, win, (off, len) => {
+        for (let p = base + off; p < base + off + len; p++) sum[p]! += d;
+      });
     }
     options.onProgress?.(end, total);
   }
@@ -106,7 +101,7 @@ export async function occlusion(model: Model, inputs: Tensor, target: Target, op
       for (let ch = 0; ch < c; ch++) attr[img * size + ch * hw + p] = v;
     }
   }
-  const attributions = new Tensor(attr, [n, c, h, w]);
+  const attributions = new Tensor(attr, inputs.shape);
   return {
     method: 'occlusion',
     attributions,
@@ -114,6 +109,6 @@ export async function occlusion(model: Model, inputs: Tensor, target: Target, op
     signed: true,
     targets,
     logits,
-    extra: { window: `${kh}x${kw}`, strides: `${sh}x${sw}`, fill, windows: nwin, uncovered: Array(n).fill(uncovered) },
+    extra: { window: win.join('x'), strides: strides.join('x'), fill, windows: nwin, uncovered: Array(n).fill(uncovered) },
   };
 }

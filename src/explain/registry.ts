@@ -214,7 +214,7 @@ export const METHODS: Readonly<Record<string, MethodInfo>> = {
     signed: true,
     usesLayer: false,
     defaults: { window: 8, strides: 4, fill: 0 },
-    options: { window: 'window size (K or KH,KW)', strides: 'strides (S or SH,SW)', fill: 'value written into the window' },
+    options: { window: 'window size (K, KH,KW, or KD,KH,KW for volumes)', strides: 'strides (S, SH,SW, or SD,SH,SW)', fill: 'value written into the window' },
     run: occlusion,
   },
   featureablation: {
@@ -224,7 +224,7 @@ export const METHODS: Readonly<Record<string, MethodInfo>> = {
     signed: true,
     usesLayer: false,
     defaults: { mask: 'grid', cell: 8, baseline: 0 },
-    options: { mask: 'grid | slic | a .npy file of integer feature ids [H,W] or [N|1,C|1,H,W]', cell: 'grid cell size in pixels', segments: 'SLIC: approximate number of superpixels', compactness: 'SLIC: spatial weight', baseline: 'value written into an ablated feature' },
+    options: { mask: 'grid | slic (2-D only) | a .npy file of integer feature ids of the spatial extent ([H,W] or [D,H,W]) or [N|1,C|1,...spatial]', cell: 'grid cell size in pixels (voxels per axis for volumes; C or CD,CH,CW)', segments: 'SLIC: approximate number of superpixels', compactness: 'SLIC: spatial weight', baseline: 'value written into an ablated feature' },
     run: featureAblation,
   },
   rise: {
@@ -234,7 +234,7 @@ export const METHODS: Readonly<Record<string, MethodInfo>> = {
     signed: false,
     usesLayer: false,
     defaults: { masks: 2000, cells: 8, p: 0.5, score: 'probability', seed: 0 },
-    options: { masks: 'number of random masks', cells: 'grid cells per side', p: 'probability of keeping a cell', score: 'probability | logit', tolerance: "stop each image when the SE of its map ≤ tolerance × the map's variation (rounds of 250 masks; masks is then the cap, default 8000); extra.relativeSE reports it" },
+    options: { masks: 'number of random masks', cells: 'grid cells per side (per axis: s×s, or s×s×s for volumes)', p: 'probability of keeping a cell', score: 'probability | logit', tolerance: "stop each image when the SE of its map ≤ tolerance × the map's variation (rounds of 250 masks; masks is then the cap, default 8000); extra.relativeSE reports it" },
     run: rise,
   },
   rollout: {

@@ -25,7 +25,7 @@ test("RISE to a standard error of 1.2× the map's variation: masks per image in 
       assert.ok(k % 250 === 0 && k <= 3000, `masks ${k}`);
       assert.ok(se[i]! <= 1.2 || k === 3000, `image ${i}: SE ${se[i]} at ${k} masks`);
     });
-    const all = randomRiseMasks(3000, 8, 0.5, 64, 64, 2);
+    const all = randomRiseMasks(3000, 8, 0.5, [64, 64], 2);
     const i = 0;
     const k = used[i]!;
     const prefix = { ...all, count: k, grids: Array.from(all.grids).slice(0, k * 64), shifts: all.shifts.slice(0, k) };

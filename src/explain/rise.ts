@@ -8,6 +8,8 @@
  *   2. upsampled bilinearly to (s+1)·⌈H/s⌉ × (s+1)·⌈W/s⌉ (`skimage.transform.resize(order=1,
  *      mode='reflect', anti_aliasing=False)`: half-pixel centres, mirror reflection at the border);
  *   3. cropped at a random shift (dy, dx) ∈ [0, ⌈H/s⌉) × [0, ⌈W/s⌉) to H × W.
+ * Volumes [D,H,W] take the same steps in 3-D (candor's extension; the authors' code is 2-D): s × s × s
+ * grids, trilinear upsampling (skimage's resize on a 3-D array, same options), a shift per axis.
  * f_t is the softmax probability of the target (`score: 'probability'`, the authors' model ends in a
  * softmax) or the raw logit (`score: 'logit'`, signed). Non-negative for probabilities; the map is S.
  *
@@ -18,7 +20,7 @@
 import { Tensor } from '../tensor/tensor.js';
 import { Rng } from '../tensor/rng.js';
 import type { Model } from '../runtime/model.js';
-import { type Attribution, type ExplainOptions, type Target } from './types.js';
+import { type Attribution, type ExplainOptions, type Target, batchLayout } from './types.js';
 import { targetsOf } from './saliency.js';
 
 const CHUNK_FLOATS = 1 << 23;
@@ -39,13 +41,13 @@ export interface RiseOptions extends ExplainOptions {
   tolerance?: number;
 }
 
-/** Masks as the grids [N·s·s] (0/1) and the crop shifts [N][dy, dx] they are made from. */
+/** Masks as the grids [N·s^r] (0/1) and the crop shifts [N][r] ([dy, dx], or [dz, dy, dx]) they are made from. */
 export interface RiseMasks {
   count: number;
   s: number;
   p: number;
   grids: ArrayLike<number>;
-  shifts: readonly (readonly [number, number])[];
+  shifts: readonly (readonly number[])[];
 }
 
 /** Linear taps of skimage's resize (order 1, mode 'reflect' = mirror about the edge samples) along one axis. */
@@ -69,44 +71,60 @@ function mirrorTaps(n: number, N: number): { i0: Int32Array; i1: Int32Array; f: 
   return { i0, i1, f };
 }
 
-/** Mask i [H·W] from its grid and shift, into `out`. */
-export function riseMask(grid: ArrayLike<number>, s: number, shift: readonly [number, number], H: number, W: number, out: Float32Array): void {
-  const ch = Math.ceil(H / s);
-  const cw = Math.ceil(W / s);
-  const ty = mirrorTaps(s, (s + 1) * ch);
-  const tx = mirrorTaps(s, (s + 1) * cw);
-  const [dy, dx] = shift;
-  for (let y = 0; y < H; y++) {
-    const yy = y + dy;
-    const y0 = ty.i0[yy]!, y1 = ty.i1[yy]!, fy = ty.f[yy]!;
-    for (let x = 0; x < W; x++) {
-      const xx = x + dx;
-      const x0 = tx.i0[xx]!, x1 = tx.i1[xx]!, fx = tx.f[xx]!;
-      const top = grid[y0 * s + x0]! * (1 - fx) + grid[y0 * s + x1]! * fx;
-      const bot = grid[y1 * s + x0]! * (1 - fx) + grid[y1 * s + x1]! * fx;
-      out[y * W + x] = top * (1 - fy) + bot * fy;
+/**
+ * Mask i from its grid (s^r cells) and shift (one per spatial axis), into `out` (the spatial extent,
+ * C order): multilinear interpolation done separably, last axis first (for 2-D the same arithmetic as
+ * interpolating the top and bottom rows, then between them).
+ */
+export function riseMask(grid: ArrayLike<number>, s: number, shift: readonly number[], spatial: readonly number[], out: Float32Array): void {
+  const r = spatial.length;
+  // cur holds the grid interpolated along the axes after `axis`: extent [s, …, s, L_{axis+1}, …, L_r]
+  let cur: ArrayLike<number> = grid;
+  let ext: number[] = Array(r).fill(s);
+  for (let axis = r - 1; axis >= 0; axis--) {
+    const L = spatial[axis]!;
+    const cell = Math.ceil(L / s);
+    const t = mirrorTaps(s, (s + 1) * cell);
+    const d = shift[axis]!;
+    let inner = 1;
+    for (let a = axis + 1; a < r; a++) inner *= ext[a]!;
+    let outer = 1;
+    for (let a = 0; a < axis; a++) outer *= ext[a]!;
+    const next = new Float64Array(outer * L * inner);
+    for (let o = 0; o < outer; o++) {
+      for (let y = 0; y < L; y++) {
+        const yy = y + d;
+        const i0 = t.i0[yy]!, i1 = t.i1[yy]!, f = t.f[yy]!;
+        const b0 = (o * s + i0) * inner;
+        const b1 = (o * s + i1) * inner;
+        const ob = (o * L + y) * inner;
+        for (let q = 0; q < inner; q++) next[ob + q] = cur[b0 + q]! * (1 - f) + cur[b1 + q]! * f;
+      }
     }
+    cur = next;
+    ext = [...ext.slice(0, axis), L, ...ext.slice(axis + 1)];
   }
+  for (let q = 0; q < out.length; q++) out[q] = cur[q]!;
 }
 
-/** Random grids and shifts, seeded. */
-export function randomRiseMasks(count: number, s: number, p: number, H: number, W: number, seed: number): RiseMasks {
+/** Random grids (s^r cells each) and shifts (one per spatial axis), seeded. */
+export function randomRiseMasks(count: number, s: number, p: number, spatial: readonly number[], seed: number): RiseMasks {
   const rng = new Rng(seed).fork('rise');
-  const grids = new Uint8Array(count * s * s);
+  const cells = s ** spatial.length;
+  const grids = new Uint8Array(count * cells);
   for (let i = 0; i < grids.length; i++) grids[i] = rng.next() < p ? 1 : 0;
-  const shifts = Array.from({ length: count }, () => [rng.int(Math.ceil(H / s)), rng.int(Math.ceil(W / s))] as const);
+  const shifts = Array.from({ length: count }, () => spatial.map((L) => rng.int(Math.ceil(L / s))));
   return { count, s, p, grids, shifts };
 }
 
-/** RISE saliency [N,H,W] of the target per image, for given masks. */
+/** RISE saliency [N,...spatial] of the target per image, for given masks. */
 export async function riseWithMasks(model: Model, inputs: Tensor, targets: readonly number[], masks: RiseMasks, options: RiseOptions = {}): Promise<Tensor> {
-  const [n, , H, W] = inputs.shape as [number, number, number, number];
-  const HW = H * W;
+  const { n, spatial, voxels: HW } = batchLayout(inputs.shape);
   const sal = new Float64Array(n * HW);
   await accumulateRise(model, inputs, targets, masks, [0, masks.count], Array.from({ length: n }, (_, i) => i), sal, undefined, options);
   const outMap = new Float32Array(n * HW);
   for (let q = 0; q < outMap.length; q++) outMap[q] = sal[q]! / masks.count / masks.p;
-  return new Tensor(outMap, [n, H, W]);
+  return new Tensor(outMap, [n, ...spatial]);
 }
 
 /**
@@ -114,9 +132,7 @@ export async function riseWithMasks(model: Model, inputs: Tensor, targets: reado
  * per-image accumulators [N·H·W]. Rows are mask-major, then image, so each mask is built once per chunk.
  */
 async function accumulateRise(model: Model, inputs: Tensor, targets: readonly number[], masks: RiseMasks, range: readonly [number, number], images: readonly number[], sum: Float64Array, sumSq: Float64Array | undefined, options: RiseOptions): Promise<void> {
-  const [, c, H, W] = inputs.shape as [number, number, number, number];
-  const size = c * H * W;
-  const HW = H * W;
+  const { c, spatial, voxels: HW, size } = batchLayout(inputs.shape);
   const K = model.numClasses;
   const bs = options.batchSize ?? 256;
   const score = options.score ?? 'probability';
@@ -129,7 +145,7 @@ async function accumulateRise(model: Model, inputs: Tensor, targets: readonly nu
   const mask = new Float32Array(HW);
   let built = -1;
   const maskOf = (i: number) => {
-    if (built !== i) riseMask(sliceGrid(masks.grids, i, s), s, masks.shifts[i]!, H, W, mask);
+    if (built !== i) riseMask(sliceGrid(masks.grids, i, s ** spatial.length), s, masks.shifts[i]!, spatial, mask);
     built = i;
     return mask;
   };
@@ -143,7 +159,7 @@ async function accumulateRise(model: Model, inputs: Tensor, targets: readonly nu
       const o = (r - start) * size;
       for (let cc = 0; cc < c; cc++) for (let q = 0; q < HW; q++) buf[o + cc * HW + q] = x[img * size + cc * HW + q]! * m[q]!;
     }
-    const out = await model.forward(new Tensor(buf, [end - start, c, H, W]), { batchSize: bs });
+    const out = await model.forward(new Tensor(buf, [end - start, ...inputs.shape.slice(1)]), { batchSize: bs });
     for (let r = start; r < end; r++) {
       const mi = range[0] + Math.floor(r / n);
       const img = images[r % n]!;
@@ -178,8 +194,7 @@ const RISE_ROUND = 250;
  */
 async function riseUntilConverged(model: Model, inputs: Tensor, targets: readonly number[], masks: RiseMasks, tol: number, options: RiseOptions): Promise<{ map: Tensor; used: number[]; relativeSE: number[] }> {
   if (!(tol > 0 && Number.isFinite(tol))) throw new Error(`rise: tolerance must be a positive number, got ${tol}`);
-  const [n, , H, W] = inputs.shape as [number, number, number, number];
-  const HW = H * W;
+  const { n, spatial, voxels: HW } = batchLayout(inputs.shape);
   const sum = new Float64Array(n * HW);
   const sq = new Float64Array(n * HW);
   const used = new Array<number>(n).fill(0);
@@ -207,11 +222,11 @@ async function riseUntilConverged(model: Model, inputs: Tensor, targets: readonl
   }
   const out = new Float32Array(n * HW);
   for (let q = 0; q < out.length; q++) out[q] = sum[q]! / used[Math.floor(q / HW)]! / masks.p;
-  return { map: new Tensor(out, [n, H, W]), used, relativeSE: rel };
+  return { map: new Tensor(out, [n, ...spatial]), used, relativeSE: rel };
 }
 
-function sliceGrid(g: ArrayLike<number>, i: number, s: number): number[] {
-  return Array.from({ length: s * s }, (_, j) => g[i * s * s + j]!);
+function sliceGrid(g: ArrayLike<number>, i: number, cells: number): number[] {
+  return Array.from({ length: cells }, (_, j) => g[i * cells + j]!);
 }
 
 export async function rise(model: Model, inputs: Tensor, target: Target, options: RiseOptions = {}): Promise<Attribution> {
@@ -224,9 +239,9 @@ export async function rise(model: Model, inputs: Tensor, target: Target, options
   if (!(p > 0 && p <= 1)) throw new Error(`rise: p must be in (0, 1], got ${p}`);
   if (score !== 'probability' && score !== 'logit') throw new Error(`rise: unknown score '${score as string}' (valid: probability, logit)`);
   const { targets, logits: pre } = await targetsOf(model, inputs, target);
-  const [, , H, W] = inputs.shape as [number, number, number, number];
-  if (s > Math.min(H, W)) throw new Error(`rise: ${s} cells per side is more than the image's ${Math.min(H, W)} pixels`);
-  const masks = randomRiseMasks(count, s, p, H, W, options.seed ?? 0);
+  const { spatial } = batchLayout(inputs.shape);
+  if (s > Math.min(...spatial)) throw new Error(`rise: ${s} cells per side is more than the input's ${Math.min(...spatial)} ${spatial.length === 3 ? 'voxels' : 'pixels'} along its shortest axis`);
+  const masks = randomRiseMasks(count, s, p, spatial, options.seed ?? 0);
   if (options.tolerance !== undefined) {
     const r = await riseUntilConverged(model, inputs, targets, masks, options.tolerance, options);
     const logits = pre ?? (await model.forward(inputs, { batchSize: options.batchSize }));

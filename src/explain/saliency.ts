@@ -11,7 +11,7 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import type { Model } from '../runtime/model.js';
-import { type Attribution, type ExplainOptions, type Target, reduceChannels, resolveTargets } from './types.js';
+import { type Attribution, type ExplainOptions, type Target, reduceChannels, resolveTargets, batchLayout } from './types.js';
 
 /** Rows (images) per materialised chunk of perturbed inputs are capped at this many floats. */
 const CHUNK_FLOATS = 1 << 23;
@@ -28,9 +28,9 @@ export async function targetsOf(model: Model, inputs: Tensor, target: Target): P
   return { targets };
 }
 
-/** Inputs must be a 4-D image batch [N,C,H,W] of the model's size. */
+/** Inputs must be an image batch [N,C,H,W] or a volume batch [N,C,D,H,W] of the model's size. */
 export function checkImages(model: Model, inputs: Tensor): void {
-  if (inputs.shape.length !== 4) throw new Error(`${model.source}: inputs must be an image batch [N, C, H, W], got [${inputs.shape.join(', ')}]`);
+  if (inputs.shape.length !== 4 && inputs.shape.length !== 5) throw new Error(`${model.source}: inputs must be an image batch [N, C, H, W] or a volume batch [N, C, D, H, W], got [${inputs.shape.join(', ')}]`);
   if (!(inputs.data instanceof Float32Array)) throw new Error(`${model.source}: inputs must be float32`);
   model.checkInput(inputs);
 }
@@ -57,8 +57,7 @@ export async function perturbedGradients(
   use: (image: number, row: number, grad: Float32Array, input: Float32Array) => void,
   options: ExplainOptions = {},
 ): Promise<void> {
-  const [n, c, h, w] = inputs.shape as [number, number, number, number];
-  const size = c * h * w;
+  const { n, size } = batchLayout(inputs.shape);
   const total = n * rows;
   const chunk = Math.max(options.batchSize ?? 64, Math.floor(CHUNK_FLOATS / size), 1);
   const k = model.numClasses;
@@ -74,7 +73,7 @@ export async function perturbedGradients(
       fill(img, q % rows, buf.subarray(j * size, (j + 1) * size));
       seed[j * k + targets[img]!] = 1;
     }
-    const r = await model.vjp(new Tensor(buf, [m, c, h, w]), { seed: new Tensor(seed, [m, k]), batchSize: options.batchSize });
+    const r = await model.vjp(new Tensor(buf, [m, ...inputs.shape.slice(1)]), { seed: new Tensor(seed, [m, k]), batchSize: options.batchSize });
     const g = r.inputGrad!.data;
     for (let j = 0; j < m; j++) {
       const q = start + j;

@@ -27,7 +27,7 @@
 import { Tensor } from '../tensor/tensor.js';
 import { Rng } from '../tensor/rng.js';
 import type { Model } from '../runtime/model.js';
-import { type Attribution, type ExplainOptions, type Target, reduceChannels } from './types.js';
+import { type Attribution, type ExplainOptions, type Target, reduceChannels, batchLayout } from './types.js';
 import { checkImages, perturbedGradients, targetsOf } from './saliency.js';
 
 export type SmoothGradVariant = 'smoothgrad' | 'smoothgrad_sq' | 'vargrad';
@@ -67,8 +67,7 @@ export async function smoothGrad(model: Model, inputs: Tensor, target: Target, o
   if (options.stdev !== undefined && !(options.stdev >= 0)) throw new Error(`smoothgrad: stdev must be ≥ 0, got ${options.stdev}`);
   checkImages(model, inputs);
 
-  const [n, c, h, w] = inputs.shape as [number, number, number, number];
-  const size = c * h * w;
+  const { n, size } = batchLayout(inputs.shape);
   const x = inputs.data as Float32Array;
   const sigma: number[] = [];
   for (let i = 0; i < n; i++) {

@@ -14,11 +14,29 @@
 
 /** A grid of cells of `cell` × `cell` pixels (the last row / column of cells may be smaller): ids in raster order. */
 export function gridMask(h: number, w: number, cell: number | readonly [number, number]): Int32Array {
-  const [ch, cw] = typeof cell === 'number' ? [cell, cell] : cell;
-  if (!(Number.isInteger(ch) && ch >= 1 && Number.isInteger(cw) && cw >= 1)) throw new Error(`feature mask: grid cell must be a positive integer, got ${String(cell)}`);
-  const cols = Math.ceil(w / cw);
-  const out = new Int32Array(h * w);
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) out[y * w + x] = Math.floor(y / ch) * cols + Math.floor(x / cw);
+  return gridMaskNd([h, w], typeof cell === 'number' ? cell : [...cell]);
+}
+
+/**
+ * Cells of `cell` voxels per axis over an extent of any rank (the last cells may be smaller), ids in C
+ * order of the cell grid: supervoxels on a grid for volumes.
+ */
+export function gridMaskNd(spatial: readonly number[], cell: number | readonly number[]): Int32Array {
+  const cs = typeof cell === 'number' ? spatial.map(() => cell) : [...cell];
+  if (cs.length !== spatial.length || !cs.every((c) => Number.isInteger(c) && c >= 1)) throw new Error(`feature mask: grid cell must be a positive integer (or one per spatial axis: ${spatial.length}), got ${String(cell)}`);
+  const cells = spatial.map((len, a) => Math.ceil(len / cs[a]!));
+  const total = spatial.reduce((a, b) => a * b, 1);
+  const out = new Int32Array(total);
+  const idx = new Array<number>(spatial.length).fill(0);
+  for (let p = 0; p < total; p++) {
+    let id = 0;
+    for (let a = 0; a < spatial.length; a++) id = id * cells[a]! + Math.floor(idx[a]! / cs[a]!);
+    out[p] = id;
+    for (let a = spatial.length - 1; a >= 0; a--) {
+      if (++idx[a]! < spatial[a]!) break;
+      idx[a] = 0;
+    }
+  }
   return out;
 }
 

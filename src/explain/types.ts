@@ -1,7 +1,9 @@
 /**
  * The shape of an explainer (DESIGN.md §3–4): every method is a function
- * `(model, inputs, target, options) → Attribution`. Attributions keep the input's shape
- * [N,C,H,W]; a map is [N,H,W]. Maps are raw (no normalisation); display scaling is a viz step.
+ * `(model, inputs, target, options) → Attribution`. Inputs are [N,C,...spatial] with one spatial
+ * axis or more — [N,C,H,W] images and [N,C,D,H,W] volumes alike (the spatial rank is read from the
+ * shape, never assumed). Attributions keep the input's shape; a map is [N,...spatial]. Maps are raw
+ * (no normalisation); display scaling is a viz step.
  */
 import type { Tensor } from '../tensor/tensor.js';
 import type { Model } from '../runtime/model.js';
@@ -22,9 +24,9 @@ export interface ExplainOptions {
 export interface Attribution {
   /** Method name as given to the registry, e.g. 'gradcam'. */
   method: string;
-  /** Per-input attribution [N,C,H,W] (gradient family, occlusion); absent for CAMs. */
+  /** Per-input attribution [N,C,...spatial] (gradient family, occlusion); absent for CAMs. */
   attributions?: Tensor;
-  /** The map [N,H,W] at input resolution: the channel reduction of `attributions`, or the CAM. */
+  /** The map [N,...spatial] at input resolution: the channel reduction of `attributions`, or the CAM. */
   map: Tensor;
   /** Whether the map is signed (diverging colormap) or non-negative. */
   signed: boolean;
@@ -62,13 +64,36 @@ export async function resolveTargets(model: Model, inputs: Tensor, target: Targe
   return { targets, logits: lg };
 }
 
+/** A batch's layout [N, C, ...spatial]: spatial rank 1 or more (2 for images, 3 for volumes). */
+export interface BatchLayout {
+  n: number;
+  c: number;
+  /** Spatial extent, e.g. [H, W] or [D, H, W]. */
+  spatial: number[];
+  /** Pixels or voxels per channel: the product of `spatial`. */
+  voxels: number;
+  /** Values per image: c · voxels. */
+  size: number;
+}
+
+export function batchLayout(shape: readonly number[]): BatchLayout {
+  if (shape.length < 3) throw new Error(`expected a batch [N, C, ...spatial], got [${shape.join(', ')}]`);
+  const [n, c, ...spatial] = shape as number[];
+  const voxels = spatial.reduce((a, b) => a * b, 1);
+  return { n: n!, c: c!, spatial, voxels, size: c! * voxels };
+}
+
+export const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((v, i) => v === b[i]);
+
+/** "H×W" or "D×H×W". */
+export const extentText = (spatial: readonly number[]): string => spatial.join('×');
+
 /**
  * Channel reductions (DESIGN.md §3): absolute-gradient methods take max |·| over channels;
- * signed methods sum over channels.
+ * signed methods sum over channels. [N,C,...spatial] → [N,...spatial].
  */
 export function reduceChannels(t: Tensor, how: 'max-abs' | 'sum'): Tensor {
-  const [n, c, h, w] = t.shape as [number, number, number, number];
-  const hw = h * w;
+  const { n, c, spatial, voxels: hw } = batchLayout(t.shape);
   const out = new Float32Array(n * hw);
   for (let i = 0; i < n; i++) {
     for (let p = 0; p < hw; p++) {
@@ -80,5 +105,5 @@ export function reduceChannels(t: Tensor, how: 'max-abs' | 'sum'): Tensor {
       out[i * hw + p] = acc;
     }
   }
-  return new (t.constructor as typeof Tensor)(out, [n, h, w]) as Tensor;
+  return new (t.constructor as typeof Tensor)(out, [n, ...spatial]) as Tensor;
 }

@@ -44,9 +44,15 @@ export function torchScopePrefix(path: string): string {
   return `/${scope.join('/')}/`;
 }
 
-function isSpatialFloat(inf: Inferred, t: string): boolean {
+/** Rank of a feature map of this model: 5 ([N,K,d,h,w]) for a volume model (5-D input), else 4. */
+function featureRank(graph: Graph, inf: Inferred): number {
+  const x = graph.inputs.find((i) => !graph.initializers.has(i.name));
+  return x && inf.info.get(x.name)?.shape?.length === 5 ? 5 : 4;
+}
+
+function isSpatialFloat(inf: Inferred, t: string, rank = 4): boolean {
   const v = inf.info.get(t);
-  return !!v && isFloatType(v.elemType) && !!v.shape && v.shape.length === 4;
+  return !!v && isFloatType(v.elemType) && !!v.shape && v.shape.length === rank;
 }
 
 /**
@@ -55,12 +61,13 @@ function isSpatialFloat(inf: Inferred, t: string): boolean {
  */
 export function describeLayers(graph: Graph, inf: Inferred): LayerInfo[] {
   const out: LayerInfo[] = [];
+  const rank = featureRank(graph, inf);
   const tokens = globalAttention(graph, inf).length ? tokenCount(graph, inf) : undefined;
   for (const n of topoSort(graph)) {
     for (const o of n.outputs) {
       if (!o) continue;
       const v = inf.info.get(o);
-      if (isSpatialFloat(inf, o)) out.push({ tensor: o, module: modulePathOf(n), opType: n.opType, shape: v!.shape!, layout: isChannelsLast(graph, o, inf) ? 'nhwc' : 'nchw' });
+      if (isSpatialFloat(inf, o, rank)) out.push({ tensor: o, module: modulePathOf(n), opType: n.opType, shape: v!.shape!, layout: rank === 4 && isChannelsLast(graph, o, inf) ? 'nhwc' : 'nchw' });
       else if (tokens !== undefined && v?.shape?.length === 3 && v.shape[1] === tokens && isFloatType(v.elemType) && !String(v.shape[0]).includes('*')) {
         out.push({ tensor: o, module: modulePathOf(n), opType: n.opType, shape: v.shape, layout: 'tokens' });
       }
@@ -69,15 +76,15 @@ export function describeLayers(graph: Graph, inf: Inferred): LayerInfo[] {
   return out;
 }
 
-/** GlobalAveragePool/GlobalMaxPool, or ReduceMean/ReduceMax over both spatial axes of a 4-D tensor. */
-function isGlobalSpatialPool(n: Node, inf: Inferred): boolean {
+/** GlobalAveragePool/GlobalMaxPool, or ReduceMean/ReduceMax over all spatial axes (2 of a 4-D tensor, 3 of a 5-D one). */
+function isGlobalSpatialPool(n: Node, inf: Inferred, rank = 4): boolean {
   if (n.opType === 'GlobalAveragePool' || n.opType === 'GlobalMaxPool') return true;
   if (n.opType !== 'ReduceMean' && n.opType !== 'ReduceMax') return false;
   const a = n.attrs['axes'];
   const axes = a?.type === 'ints' ? a.value : n.inputs[1] ? (inf.values.get(n.inputs[1]) as number[] | undefined) : undefined;
   if (!axes) return false;
-  const norm = new Set(axes.map((v) => (v < 0 ? v + 4 : v)));
-  return norm.size === 2 && norm.has(2) && norm.has(3);
+  const norm = new Set(axes.map((v) => (v < 0 ? v + rank : v)));
+  return norm.size === rank - 2 && Array.from({ length: rank - 2 }, (_, i) => i + 2).every((a) => norm.has(a));
 }
 
 export function resolveLayer(graph: Graph, inf: Inferred, layer: string | undefined, source: string): string {
@@ -88,10 +95,11 @@ export function resolveLayer(graph: Graph, inf: Inferred, layer: string | undefi
     // models (ViT, DeiT) have their own default (the last block's first norm, see ./tokens.ts).
     let pooled: string | undefined;
     let flattened: string | undefined;
+    const rank = featureRank(graph, inf);
     for (const n of order) {
       const x = n.inputs[0];
-      if (!x || !isSpatialFloat(inf, x)) continue;
-      if (isGlobalSpatialPool(n, inf)) pooled = x;
+      if (!x || !isSpatialFloat(inf, x, rank)) continue;
+      if (isGlobalSpatialPool(n, inf, rank)) pooled = x;
       else if (n.opType === 'Flatten' || (n.opType === 'Reshape' && (inf.info.get(n.outputs[0]!)?.shape?.length ?? 4) <= 2)) flattened = x;
     }
     if (pooled) return pooled;
@@ -99,7 +107,7 @@ export function resolveLayer(graph: Graph, inf: Inferred, layer: string | undefi
     if (token) return token;
     if (flattened) return flattened;
     const all = describeLayers(graph, inf);
-    if (!all.length) throw new Error(`${source}: no 4-D activation to explain; this model has no convolutional feature maps`);
+    if (!all.length) throw new Error(`${source}: no ${rank}-D activation to explain; this model has no convolutional feature maps`);
     return all[all.length - 1]!.tensor;
   }
   if (inf.info.has(layer)) return layer;
@@ -118,5 +126,5 @@ export function resolveLayer(graph: Graph, inf: Inferred, layer: string | undefi
   const candidates = describeLayers(graph, inf);
   const modules = [...new Set(candidates.map((c) => c.module).filter(Boolean))];
   const list = (modules.length ? modules : candidates.map((c) => c.tensor)).slice(-30).join(', ');
-  throw new Error(`${source}: no layer '${layer}'. Layers with 4-D activations include: ${list}`);
+  throw new Error(`${source}: no layer '${layer}'. Layers with feature maps include: ${list}`);
 }

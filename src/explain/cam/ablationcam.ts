@@ -133,7 +133,7 @@ export function tailModel(model: Model, layer: string): Tail {
 }
 
 async function ablationCamOnce(model: Model, inputs: Tensor, target: Target, options: AblationCamOptions = {}): Promise<Attribution> {
-  if (inputs.shape.length !== 4) throw new Error(`ablationcam: inputs must be [N,C,H,W], got [${inputs.shape}]`);
+  if (inputs.shape.length !== 4 && inputs.shape.length !== 5) throw new Error(`ablationcam: inputs must be [N,C,H,W] or [N,C,D,H,W], got [${inputs.shape}]`);
   model.checkInput(inputs);
   const mode = options.ablation ?? 'pytorch-grad-cam';
   if (mode !== 'pytorch-grad-cam' && mode !== 'zero') throw new Error(`ablationcam: unknown ablation '${mode as string}' (valid: pytorch-grad-cam, zero)`);
@@ -155,7 +155,7 @@ async function ablationCamOnce(model: Model, inputs: Tensor, target: Target, opt
   const layerData = tensors.map((t, li) => {
     const raw = r.activations.get(t)!;
     const A = foldToGrid(new Tensor(Float32Array.from(raw.data), raw.shape), layouts[li]!);
-    if (A.shape.length !== 4) throw new Error(`${model.source}: layer '${t}' has shape [${raw.shape}], not 4-D`);
+    if (A.shape.length !== inputs.shape.length) throw new Error(`${model.source}: layer '${t}' has shape [${raw.shape}], not ${inputs.shape.length}-D like the input`);
     const [, k] = A.shape as [number, number];
     const per = raw.data.length / n;
     const channelLast = layouts[li]!.kind !== 'nchw';
@@ -213,12 +213,12 @@ async function ablationCamOnce(model: Model, inputs: Tensor, target: Target, opt
     channelWeights(ctx) {
       const li = layerData.findIndex((L) => L.A.data.buffer === ctx.a.buffer);
       const L = layerData[li]!;
-      const i = Math.round((ctx.a.byteOffset - L.A.data.byteOffset) / (4 * ctx.k * ctx.h * ctx.w));
+      const i = Math.round((ctx.a.byteOffset - L.A.data.byteOffset) / (4 * ctx.k * ctx.voxels));
       return weights[li]!.slice(i * ctx.k, (i + 1) * ctx.k);
     },
   };
   const layers = layerData.map((L) => ({ activations: L.A, grads: Tensor.zeros(L.A.shape) }));
-  const { map, raw } = camFromTensors(method, layers, y, [inputs.shape[2]!, inputs.shape[3]!], { eigenSmooth: options.eigenSmooth });
+  const { map, raw } = camFromTensors(method, layers, y, inputs.shape.slice(2), { eigenSmooth: options.eigenSmooth });
   const extra: NonNullable<Attribution['extra']> = { layers: given.join(','), raw: raw[0]!, ablation: mode };
   if (raw.length > 1) given.forEach((l, i) => (extra[`raw:${l}`] = raw[i]!));
   given.forEach((l, li) => (extra[`weights:${l}`] = new Tensor(Float32Array.from(weights[li]!), [n, layerData[li]!.A.shape[1]!])));

@@ -35,7 +35,7 @@
 import { Tensor } from '../../tensor/tensor.js';
 import type { Model } from '../../runtime/model.js';
 import { resize } from '../../data/resize.js';
-import { type Attribution, type ExplainOptions, type Explainer, type Target, resolveTargets } from '../types.js';
+import { type Attribution, type ExplainOptions, type Explainer, type Target, resolveTargets, sameShape } from '../types.js';
 import { firstComponentProjection } from './eigencam.js';
 import { foldToGrid } from './fold.js';
 import type { LayerLayout } from '../../runtime/tokens.js';
@@ -59,8 +59,10 @@ export interface CamContext {
   /** Gradients G = ∂(target logit)/∂A, same layout (zeros for methods without gradients). */
   g: Float32Array;
   k: number;
-  h: number;
-  w: number;
+  /** The feature map's spatial extent: [h, w], or [d, h, w] for a volume model. */
+  spatial: readonly number[];
+  /** Positions per channel: the product of `spatial`. */
+  voxels: number;
   /** The target logit y_c of this image. */
   logit: number;
 }
@@ -103,10 +105,11 @@ export function resolveCamLayers(model: Model, layer: CamOptions['layer'], input
     const t = model.resolveLayer(l);
     const layout = model.layerLayout(t, input);
     const shape = model.inferred.info.get(t)?.shape;
-    if (typeof layout === 'string' || (shape && shape.length === 5)) {
+    const rank = (input?.length ?? 2) + 2;
+    if (typeof layout === 'string' || (shape && shape.length !== rank && layout.kind === 'nchw')) {
       const s = shape ? `[${shape.map((d) => d ?? '?').join(', ')}]` : 'of unknown shape';
-      const why = typeof layout === 'string' ? layout : 'it is 5-D (volumes are not explained by CAMs yet)';
-      throw new Error(`${model.source}: layer '${l}' (tensor '${t}', ${s}) cannot be folded to a [N,K,h,w] feature map: ${why}; ${validLayers(model)}`);
+      const why = typeof layout === 'string' ? layout : `it is ${shape!.length}-D and the input has ${rank - 2} spatial axes`;
+      throw new Error(`${model.source}: layer '${l}' (tensor '${t}', ${s}) cannot be folded to a ${rank === 5 ? '[N,K,d,h,w]' : '[N,K,h,w]'} feature map: ${why}; ${validLayers(model)}`);
     }
     layouts.push(layout);
     return t;
@@ -122,7 +125,7 @@ function validLayers(model: Model): string {
 
 /** Σ_k w_k A_k (or the method's own map / per-pixel weighting) for one image, before ReLU. */
 function camOf(method: CamMethod, c: CamContext, eigenSmooth = false): Float64Array {
-  const hw = c.h * c.w;
+  const hw = c.voxels;
   if (method.cam) return method.cam(c);
   if (eigenSmooth) {
     const weighted = new Float32Array(c.k * hw);
@@ -155,55 +158,56 @@ function camOf(method: CamMethod, c: CamContext, eigenSmooth = false): Float64Ar
 }
 
 /**
- * CAMs from given activations and gradients (no model): per-layer ReLU'd raw CAMs [N,h,w] and the
- * aggregated, scaled, resized map [N,H,W]. `logits` are the target logits per image.
+ * CAMs from given activations and gradients (no model): per-layer ReLU'd raw CAMs [N,...s] and the
+ * aggregated, scaled, resized map [N,...size] (`size` [H, W], or [D, H, W] for volumes, resized
+ * trilinearly). `logits` are the target logits per image.
  */
 export function camFromTensors(
   method: CamMethod,
   layers: readonly { activations: Tensor; grads: Tensor }[],
   logits: readonly number[],
-  size: readonly [number, number],
+  size: readonly number[],
   opts: { eigenSmooth?: boolean } = {},
 ): { map: Tensor; raw: Tensor[] } {
-  const [H, W] = size;
+  const HW = size.reduce((a, b) => a * b, 1);
   const n = logits.length;
   const raws: Tensor[] = [];
-  const acc = new Float64Array(n * H * W);
+  const acc = new Float64Array(n * HW);
   for (const { activations: A, grads: G } of layers) {
-    if (A.shape.length !== 4) throw new Error(`${method.name}: activations must be 4-D [N,K,h,w], got [${A.shape}]`);
-    const [an, k, h, w] = A.shape as [number, number, number, number];
+    if (A.shape.length !== size.length + 2) throw new Error(`${method.name}: activations must be ${size.length + 2}-D [N,K,${size.length === 3 ? 'd,' : ''}h,w], got [${A.shape}]`);
+    const [an, k, ...spatial] = A.shape as number[];
     if (an !== n) throw new Error(`${method.name}: ${an} activation maps for ${n} images`);
-    const hw = h * w;
+    const hw = spatial.reduce((a, b) => a * b, 1);
     const raw = new Float32Array(n * hw);
     const scaled = new Float32Array(n * hw);
     for (let i = 0; i < n; i++) {
-      const off = i * k * hw;
-      const c: CamContext = { a: A.data.subarray(off, off + k * hw), g: G.data.subarray(off, off + k * hw), k, h, w, logit: logits[i]! };
+      const off = i * k! * hw;
+      const c: CamContext = { a: A.data.subarray(off, off + k! * hw), g: G.data.subarray(off, off + k! * hw), k: k!, spatial, voxels: hw, logit: logits[i]! };
       const m = camOf(method, c, opts.eigenSmooth);
       for (let p = 0; p < hw; p++) raw[i * hw + p] = m[p]! > 0 ? m[p]! : 0;
       const s = raw.slice(i * hw, (i + 1) * hw);
       scaleCam(s);
       scaled.set(s, i * hw);
     }
-    raws.push(new Tensor(raw, [n, h, w]));
-    // cv2.resize INTER_LINEAR ≡ bilinear, half-pixel centres, no antialias (see the file comment)
-    const up = h === H && w === W ? scaled : resize(new Tensor(scaled, [n, h, w]), [H, W], { antialias: false }).data;
+    raws.push(new Tensor(raw, [n, ...spatial]));
+    // cv2.resize INTER_LINEAR ≡ bilinear, half-pixel centres, no antialias (see the file comment); trilinear in 3-D
+    const up = sameShape(spatial, size) ? scaled : resize(new Tensor(scaled, [n, ...spatial]), size, { antialias: false }).data;
     for (let j = 0; j < acc.length; j++) acc[j]! += Math.max(up[j]!, 0);
   }
-  const map = new Float32Array(n * H * W);
+  const map = new Float32Array(n * HW);
   for (let i = 0; i < n; i++) {
-    const m = new Float64Array(H * W);
-    for (let p = 0; p < H * W; p++) m[p] = acc[i * H * W + p]! / layers.length;
+    const m = new Float64Array(HW);
+    for (let p = 0; p < HW; p++) m[p] = acc[i * HW + p]! / layers.length;
     scaleCam(m);
-    map.set(m, i * H * W);
+    map.set(m, i * HW);
   }
-  return { map: new Tensor(map, [n, H, W]), raw: raws };
+  return { map: new Tensor(map, [n, ...size]), raw: raws };
 }
 
 /** An explainer for a CAM method: one VJP call (batched by the model) for all layers. */
 export function camExplainer(method: CamMethod): Explainer<CamOptions> {
   return withAugSmooth(async (model: Model, inputs: Tensor, target: Target, options: CamOptions = {}): Promise<Attribution> => {
-    if (inputs.shape.length !== 4) throw new Error(`${method.name}: inputs must be [N,C,H,W], got [${inputs.shape}]`);
+    if (inputs.shape.length !== 4 && inputs.shape.length !== 5) throw new Error(`${method.name}: inputs must be [N,C,H,W] or [N,C,D,H,W], got [${inputs.shape}]`);
     model.checkInput(inputs);
     await model.learnShapes(inputs.shape.slice(1));
     const { given, tensors, layouts } = resolveCamLayers(model, options.layer, inputs.shape.slice(2));
@@ -215,10 +219,10 @@ export function camExplainer(method: CamMethod): Explainer<CamOptions> {
     const targetLogits = targets.map((t, i) => r.logits.data[i * k + t]!);
     const layers = tensors.map((t, i) => {
       const activations = foldToGrid(r.activations.get(t)!, layouts[i]!);
-      if (activations.shape.length !== 4) throw new Error(`${model.source}: layer '${t}' has shape [${activations.shape}], not 4-D`);
+      if (activations.shape.length !== inputs.shape.length) throw new Error(`${model.source}: layer '${t}' has shape [${activations.shape}], not ${inputs.shape.length}-D like the input`);
       return { activations, grads: foldToGrid(r.layerGrads.get(t)!, layouts[i]!) };
     });
-    const { map, raw } = camFromTensors(method, layers, targetLogits, [inputs.shape[2]!, inputs.shape[3]!], { eigenSmooth: options.eigenSmooth });
+    const { map, raw } = camFromTensors(method, layers, targetLogits, inputs.shape.slice(2), { eigenSmooth: options.eigenSmooth });
     const extra: NonNullable<Attribution['extra']> = { layers: given.join(','), raw: raw[0]! };
     if (raw.length > 1) given.forEach((l, i) => (extra[`raw:${l}`] = raw[i]!));
     if (options.eigenSmooth) extra.eigenSmooth = 1;
@@ -234,7 +238,7 @@ export const AUG_SMOOTH: readonly { flip: boolean; factor: number }[] = [false, 
 export function withAugSmooth<O extends CamOptions>(run: Explainer<O>): Explainer<O> {
   return async (model: Model, inputs: Tensor, target: Target, options?: O): Promise<Attribution> => {
     if (!options?.augSmooth) return run(model, inputs, target, options);
-    if (inputs.shape.length !== 4) throw new Error(`aug_smooth: inputs must be [N,C,H,W], got [${inputs.shape}]`);
+    if (inputs.shape.length !== 4) throw new Error(`aug_smooth: inputs must be [N,C,H,W] (pytorch-grad-cam's test-time augmentation is 2-D), got [${inputs.shape}]`);
     const [n, c, H, W] = inputs.shape as [number, number, number, number];
     const size = c * H * W;
     const A = AUG_SMOOTH.length;

@@ -121,8 +121,8 @@ export function firstComponentProjection(a: Float32Array, k: number, hw: number)
 export const eigenCamMethod: CamMethod = {
   name: 'eigencam',
   usesGradients: false,
-  cam({ a, k, h, w }) {
-    return firstComponentProjection(a, k, h * w);
+  cam({ a, k, voxels }) {
+    return firstComponentProjection(a, k, voxels);
   },
 };
 

@@ -8,8 +8,7 @@ import { type CamMethod, camExplainer } from './base.js';
 export const gradCamMethod: CamMethod = {
   name: 'gradcam',
   usesGradients: true,
-  channelWeights({ g, k, h, w }) {
-    const hw = h * w;
+  channelWeights({ g, k, voxels: hw }) {
     const out = new Float64Array(k);
     for (let ch = 0; ch < k; ch++) {
       let s = 0;

@@ -20,8 +20,7 @@ import { type CamMethod, camExplainer } from './base.js';
 export const gradCamPlusPlusMethod: CamMethod = {
   name: 'gradcampp',
   usesGradients: true,
-  channelWeights({ a, g, k, h, w }) {
-    const hw = h * w;
+  channelWeights({ a, g, k, voxels: hw }) {
     const out = new Float64Array(k);
     for (let ch = 0; ch < k; ch++) {
       let sumA = 0;

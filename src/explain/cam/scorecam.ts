@@ -35,7 +35,7 @@
  */
 import { Tensor } from '../../tensor/tensor.js';
 import type { Model } from '../../runtime/model.js';
-import { type Attribution, type Target, resolveTargets } from '../types.js';
+import { type Attribution, type Target, resolveTargets, batchLayout } from '../types.js';
 import { type CamMethod, type CamOptions, camFromTensors, resolveCamLayers, withAugSmooth } from './base.js';
 import { foldToGrid } from './fold.js';
 
@@ -73,25 +73,51 @@ function alignCornersTaps(n: number, N: number): { i0: Int32Array; i1: Int32Arra
 
 /** Upsample one [h,w] map to [H,W] (align_corners=True) and min–max normalise it (ε = 1e-8; ε = 0 with 0/0 → 0 for tf-keras-vis's safe_divide), into `out`. */
 export function scoreCamMask(a: ArrayLike<number>, h: number, w: number, H: number, W: number, out: Float32Array | Float64Array, eps = 1e-8): void {
-  const ty = alignCornersTaps(h, H);
-  const tx = alignCornersTaps(w, W);
+  scoreCamMaskNd(a, [h, w], [H, W], out, eps);
+}
+
+/**
+ * `scoreCamMask` for any spatial rank: [d,h,w] → [D,H,W] trilinearly with align_corners=True
+ * (`F.interpolate(mode='trilinear', align_corners=True)`, the 3-D form of pytorch-grad-cam's
+ * UpsamplingBilinear2d), separably, last axis first (for 2-D the same arithmetic as top/bottom rows then between them).
+ */
+export function scoreCamMaskNd(a: ArrayLike<number>, from: readonly number[], to: readonly number[], out: Float32Array | Float64Array, eps = 1e-8): void {
+  const r = from.length;
+  let cur: ArrayLike<number> = a;
+  const ext = [...from];
+  for (let axis = r - 1; axis >= 0; axis--) {
+    const t = alignCornersTaps(from[axis]!, to[axis]!);
+    const len = ext[axis]!;
+    const L = to[axis]!;
+    let inner = 1;
+    for (let q = axis + 1; q < r; q++) inner *= ext[q]!;
+    let outer = 1;
+    for (let q = 0; q < axis; q++) outer *= ext[q]!;
+    const next = new Float64Array(outer * L * inner);
+    for (let o = 0; o < outer; o++) {
+      for (let y = 0; y < L; y++) {
+        const b0 = (o * len + t.i0[y]!) * inner;
+        const b1 = (o * len + t.i1[y]!) * inner;
+        const f = t.f[y]!;
+        const ob = (o * L + y) * inner;
+        for (let q = 0; q < inner; q++) next[ob + q] = cur[b0 + q]! * (1 - f) + cur[b1 + q]! * f;
+      }
+    }
+    cur = next;
+    ext[axis] = L;
+  }
+  const total = to.reduce((x, y) => x * y, 1);
   let lo = Infinity;
   let hi = -Infinity;
-  for (let y = 0; y < H; y++) {
-    const y0 = ty.i0[y]!, y1 = ty.i1[y]!, fy = ty.f[y]!;
-    for (let x = 0; x < W; x++) {
-      const x0 = tx.i0[x]!, x1 = tx.i1[x]!, fx = tx.f[x]!;
-      const top = a[y0 * w + x0]! * (1 - fx) + a[y0 * w + x1]! * fx;
-      const bot = a[y1 * w + x0]! * (1 - fx) + a[y1 * w + x1]! * fx;
-      const v = top * (1 - fy) + bot * fy;
-      out[y * W + x] = v;
-      if (v < lo) lo = v;
-      if (v > hi) hi = v;
-    }
+  for (let p = 0; p < total; p++) {
+    const v = cur[p]!;
+    out[p] = v;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
   }
   const d = hi - lo + eps;
-  if (d === 0) out.fill(0, 0, H * W);
-  else for (let p = 0; p < H * W; p++) out[p] = (out[p]! - lo) / d;
+  if (d === 0) out.fill(0, 0, total);
+  else for (let p = 0; p < total; p++) out[p] = (out[p]! - lo) / d;
 }
 
 /** The N channels with the largest spatial variance (all K when N ≥ K), in channel order. */
@@ -127,7 +153,7 @@ function softmaxAt(row: ArrayLike<number>, off: number, k: number, t: number): n
 }
 
 async function scoreCamOnce(model: Model, inputs: Tensor, target: Target, options: ScoreCamOptions = {}): Promise<Attribution> {
-  if (inputs.shape.length !== 4) throw new Error(`scorecam: inputs must be [N,C,H,W], got [${inputs.shape}]`);
+  if (inputs.shape.length !== 4 && inputs.shape.length !== 5) throw new Error(`scorecam: inputs must be [N,C,H,W] or [N,C,D,H,W], got [${inputs.shape}]`);
   model.checkInput(inputs);
   const variant = options.variant ?? 'pytorch-grad-cam';
   if (!SCORECAM_VARIANTS.includes(variant)) throw new Error(`scorecam: unknown variant '${variant as string}' (valid: ${SCORECAM_VARIANTS.join(', ')})`);
@@ -138,18 +164,16 @@ async function scoreCamOnce(model: Model, inputs: Tensor, target: Target, option
   const pre = target === 'pred' ? await resolveTargets(model, inputs, target) : undefined;
   const targets = pre?.targets ?? (await resolveTargets(model, inputs, target, Tensor.zeros([inputs.shape[0]!, model.numClasses]))).targets;
   const r = await model.vjp(inputs, { seed: model.oneHot(targets), layers: tensors, inputGrad: false, batchSize: options.batchSize });
-  const [n, c, H, W] = inputs.shape as [number, number, number, number];
+  const { n, c, spatial: S, voxels: HW, size } = batchLayout(inputs.shape);
   const K = model.numClasses;
   const bs = options.batchSize ?? 256;
-  const size = c * H * W;
-  const HW = H * W;
   const x = inputs.data as Float32Array;
 
   // Baseline probability for the paper variant.
   let baseProb: number[] = [];
   if (variant === 'paper') {
     const b = new Float32Array(n * size).fill(options.baseline ?? 0);
-    const lb = await model.forward(new Tensor(b, [n, c, H, W]), { batchSize: bs });
+    const lb = await model.forward(new Tensor(b, inputs.shape), { batchSize: bs });
     baseProb = targets.map((t, i) => softmaxAt(lb.data, i * K, K, t));
   }
 
@@ -157,11 +181,12 @@ async function scoreCamOnce(model: Model, inputs: Tensor, target: Target, option
   const outputs = new Map<number, Float32Array>();
   const layerData = tensors.map((t, li) => {
     const A0 = foldToGrid(r.activations.get(t)!, layouts[li]!);
-    if (A0.shape.length !== 4) throw new Error(`${model.source}: layer '${t}' has shape [${A0.shape}], not 4-D`);
+    if (A0.shape.length !== inputs.shape.length) throw new Error(`${model.source}: layer '${t}' has shape [${A0.shape}], not ${inputs.shape.length}-D like the input`);
     const A = new Tensor(Float32Array.from(A0.data), A0.shape); // own buffer: identifies the layer below
-    const [, k, h, w] = A.shape as [number, number, number, number];
-    const chans = Array.from({ length: n }, (_, i) => topVarianceChannels(A.data.subarray(i * k * h * w, (i + 1) * k * h * w), k, h * w, options.topChannels));
-    return { A, k, h, w, chans, scores: chans.map((cs) => new Float64Array(cs.length)) };
+    const [, k, ...fs] = A.shape as number[];
+    const hw = fs.reduce((x, y) => x * y, 1);
+    const chans = Array.from({ length: n }, (_, i) => topVarianceChannels(A.data.subarray(i * k! * hw, (i + 1) * k! * hw), k!, hw, options.topChannels));
+    return { A, k: k!, spatial: fs, hw, chans, scores: chans.map((cs) => new Float64Array(cs.length)) };
   });
   // Distinct evaluations: (layer, image, channel) triples with bit-identical activation maps share
   // one; all-zero maps share one across images (the masked input is the zero image).
@@ -170,7 +195,7 @@ async function scoreCamOnce(model: Model, inputs: Tensor, target: Target, option
   const evalOf = new Map<string, number>();
   const work: { li: number; i: number; j: number; e: number }[] = [];
   layerData.forEach((L, li) => {
-    const hw = L.h * L.w;
+    const hw = L.hw;
     L.chans.forEach((cs, i) => {
       cs.forEach((ch, j) => {
         let e = -1;
@@ -196,15 +221,15 @@ async function scoreCamOnce(model: Model, inputs: Tensor, target: Target, option
     for (let q = 0; q < m; q++) {
       const [li, i, ch] = evals[start + q]!;
       const L = layerData[li]!;
-      const hw = L.h * L.w;
-      scoreCamMask(L.A.data.subarray((i * L.k + ch) * hw, (i * L.k + ch + 1) * hw), L.h, L.w, H, W, mask, eps);
+      const hw = L.hw;
+      scoreCamMaskNd(L.A.data.subarray((i * L.k + ch) * hw, (i * L.k + ch + 1) * hw), L.spatial, S, mask, eps);
       const o = q * size;
       for (let cc = 0; cc < c; cc++) {
         const src = i * size + cc * HW;
         for (let p = 0; p < HW; p++) buf[o + cc * HW + p] = x[src + p]! * mask[p]!;
       }
     }
-    const out = await model.forward(new Tensor(buf, [m, c, H, W]), { batchSize: bs });
+    const out = await model.forward(new Tensor(buf, [m, ...inputs.shape.slice(1)]), { batchSize: bs });
     // Raw outputs are kept per evaluation; shared ones are read per (image, target) below.
     outputs.set(start, out.data);
     options.onProgress?.(end, total);
@@ -242,13 +267,13 @@ async function scoreCamOnce(model: Model, inputs: Tensor, target: Target, option
     channelWeights(ctx) {
       const li = layerData.findIndex((L) => L.A.data.buffer === ctx.a.buffer);
       const L = layerData[li]!;
-      const i = Math.round((ctx.a.byteOffset - L.A.data.byteOffset) / (4 * L.k * L.h * L.w));
+      const i = Math.round((ctx.a.byteOffset - L.A.data.byteOffset) / (4 * L.k * L.hw));
       return weights[li]!.slice(i * L.k, (i + 1) * L.k);
     },
   };
   const targetLogits = targets.map((t, i) => r.logits.data[i * K + t]!);
   const layers = layerData.map((L) => ({ activations: L.A, grads: Tensor.zeros(L.A.shape) }));
-  const { map, raw } = camFromTensors(method, layers, targetLogits, [H, W], { eigenSmooth: options.eigenSmooth });
+  const { map, raw } = camFromTensors(method, layers, targetLogits, S, { eigenSmooth: options.eigenSmooth });
   const extra: NonNullable<Attribution['extra']> = { layers: given.join(','), raw: raw[0]!, variant, forwardPasses: total, channels: work.length };
   if (raw.length > 1) given.forEach((l, i) => (extra[`raw:${l}`] = raw[i]!));
   given.forEach((l, li) => (extra[`weights:${l}`] = new Tensor(Float32Array.from(weights[li]!), [n, layerData[li]!.k])));

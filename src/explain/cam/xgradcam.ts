@@ -9,8 +9,7 @@ import { type CamMethod, camExplainer } from './base.js';
 export const xGradCamMethod: CamMethod = {
   name: 'xgradcam',
   usesGradients: true,
-  channelWeights({ a, g, k, h, w }) {
-    const hw = h * w;
+  channelWeights({ a, g, k, voxels: hw }) {
     const out = new Float64Array(k);
     for (let ch = 0; ch < k; ch++) {
       let ga = 0;
