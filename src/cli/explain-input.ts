@@ -77,6 +77,8 @@ export function sourceLabel(s: ImageSource): string {
 
 export interface ModelSpec {
   channels: number;
+  /** Depth of a 3-D model's input [N,C,D,H,W]; undefined for image models. */
+  depth?: number;
   height: number;
   width: number;
   classNames?: readonly string[];
@@ -100,8 +102,9 @@ export function modelSpec(model: Model, path: string): ModelSpec {
     if (fallback !== undefined) return fallback;
     throw new UsageError(`${path}: the model's input dimension ${i} is not fixed ([${s.join(', ')}]) and there is no model card giving it`);
   };
-  if (s.length !== 4) throw new UsageError(`${path}: expected an image classifier with a 4-D input [N,C,H,W], got [${s.join(', ')}]`);
+  if (s.length !== 4 && s.length !== 5) throw new UsageError(`${path}: expected an image classifier with a 4-D input [N,C,H,W] or a volume classifier with a 5-D input [N,C,D,H,W], got [${s.join(', ')}]`);
   const classNames = Array.isArray(card.classes) && card.classes.length === model.numClasses ? card.classes : undefined;
+  if (s.length === 5) return { channels: num(1, card.input?.channels), depth: num(2, card.input?.size), height: num(3, card.input?.size), width: num(4, card.input?.size), classNames };
   return { channels: num(1, card.input?.channels), height: num(2, card.input?.size), width: num(3, card.input?.size), classNames };
 }
 

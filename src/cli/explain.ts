@@ -32,7 +32,10 @@ import { overlayPng } from '../viz/overlay.js';
 import { gridPng, type GridRow } from '../viz/grid.js';
 import { parse, parseIntArg, required, UsageError } from './args.js';
 import { resolvePreprocessing, describeResolved, resolvedRecord, PREPROCESS_OPTIONS, PREPROCESS_HELP } from './preprocess-args.js';
-import { DEFAULT_COUNT, loadBatch, modelSpec, sourceLabel } from './explain-input.js';
+import { DEFAULT_COUNT, loadBatch, modelSpec, sourceLabel, type Batch } from './explain-input.js';
+import { loadVolumeBatch, type VolumeBatch } from './volume-input.js';
+import { volumeFigure, volumeGridRow, writeVolumeNifti } from './explain-volume-out.js';
+import { VOXEL_ORDERS, type VoxelOrder } from '../data/volume.js';
 
 export const BASELINE_MODEL = fileURLToPath(new URL('../../models/baseline/small_cnn_pneumoniamnist64.onnx', import.meta.url));
 
@@ -87,6 +90,9 @@ export const EXPLAIN_USAGE = `usage: candor explain --methods M1,M2,... --out DI
                                end exclusive, default 0-${DEFAULT_COUNT})
               a.png[,b.jpg,...]  PNG/JPEG files
               scan.dcm[:range]   DICOM frames, windowed (--window, else the file's window, else full range)
+              For a 3-D model ([N,C,D,H,W]) each volume is one sample: vol.nii[.gz][:t=N][,more.nii.gz]
+                               (whole volumes, voxels ordered by --voxel-order), volumes.npy ([N,C,D,H,W]
+                               ready, or raw [D,H,W] / [N,D,H,W]), or a MedMNIST 3-D data.npz[:split[:range]]
               vol.nii[.gz][:axis[:range]]  NIfTI slices along axis (default --axis: k, the third voxel axis
                                as stored, as training data and the workbench), j, i, or axial, coronal,
                                sagittal (RAS+); default ${DEFAULT_COUNT} slices around the middle
@@ -106,12 +112,18 @@ ${optionHelp()}
   shortcuts   --ig-steps N, --ig-method M, --baseline B (ig), --smoothgrad-samples N, --noise F
               (smoothgrad noiseLevel), --shap-samples N, --occlusion-window K[,K], --occlusion-stride S[,S],
               --scorecam-variant V, --rise-masks N, --ablation-mask grid|slic|m.npy
+  --voxel-order  3-D models: which voxel axis is the model's first spatial axis — ijk (default: nibabel,
+              MONAI LoadImage, TorchIO), kji (SimpleITK GetArrayFromImage), ras (reoriented to RAS+ first,
+              MONAI Orientation('RAS'))
   --keep-channels  also write DIR/<method>_attributions.npy [N,C,H,W] (methods with per-channel attributions)
   --colormap  for unsigned maps: jet (default), turbo, viridis, inferno, gray; signed maps use
               --diverging-colormap (rdbu_r default, or bwr)
   --alpha     opacity of the map over the image, 0..1 (default 0.5; --opacity is the same)
 
-Writes DIR/<method>.npy (raw maps [N,H,W], float32), DIR/<method>_<i>.png and DIR/grid.png.`;
+Writes DIR/<method>.npy (raw maps [N,H,W], float32), DIR/<method>_<i>.png and DIR/grid.png. For volumes:
+maps [N,D,H,W]; <method>_<i>.png shows three orthogonal planes through the map's maximum and its MIP
+(radiological convention for NIfTI sources); <method>_<i>.nii.gz is the map on the source's voxel grid
+with its affine (opens over the scan in ITK-SNAP, 3D Slicer, NiiVue).`;
 
 /** A CLI value as the option's type: boolean, number, number list, tensor (.npy) or string. */
 async function optionValue(v: string, where: string): Promise<unknown> {
@@ -228,6 +240,7 @@ export async function explainCommand(argv: string[]): Promise<void> {
       'batch-size': { type: 'string' },
       threads: { type: 'string' },
       force: { type: 'boolean' },
+      'voxel-order': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     EXPLAIN_USAGE,
@@ -272,11 +285,18 @@ export async function explainCommand(argv: string[]): Promise<void> {
   });
   try {
     const spec = modelSpec(model, modelPath);
-    const batch = await loadBatch(values.input, spec, resolved.pre);
-    console.error(`candor explain: ${describeResolved(resolved)}`);
+    const voxelOrder = (values['voxel-order'] ?? 'ijk') as VoxelOrder;
+    if (!VOXEL_ORDERS.includes(voxelOrder)) throw new UsageError(`--voxel-order must be one of ${VOXEL_ORDERS.join(', ')}, got '${values['voxel-order']}'`);
+    if (values['voxel-order'] !== undefined && spec.depth === undefined) throw new UsageError('--voxel-order applies to 3-D models (input [N,C,D,H,W]); this model takes 2-D images');
+    const vbatch: VolumeBatch | undefined = spec.depth !== undefined ? await loadVolumeBatch(values.input, spec, { ...resolved.pre, voxelOrder }) : undefined;
+    const batch: Batch = vbatch ?? (await loadBatch(values.input, spec, resolved.pre));
+    console.error(`candor explain: ${describeResolved(resolved, vbatch ? voxelOrder : undefined)}`);
     for (const note of batch.notes ?? []) console.error(`candor explain: ${note}`);
     const n = batch.x.shape[0]!;
-    const [, c, h, w] = batch.x.shape as [number, number, number, number];
+    const c = batch.x.shape[1]!;
+    const spatial = batch.x.shape.slice(2);
+    const [h, w] = spatial.slice(-2) as [number, number];
+    const vox = spatial.reduce((a, b) => a * b, 1);
     const classNames = spec.classNames ?? (batch.classNames?.length === model.numClasses ? batch.classNames : defaultClassNames(model.numClasses));
     const jobs = parseTargets(values.target, model.numClasses, classNames, model.multiLabel);
     if (values.layer && !methods.some((m) => getMethod(m).usesLayer)) console.warn(`candor explain: --layer ignored (no CAM method among ${methods.join(', ')})`);
@@ -305,7 +325,13 @@ export async function explainCommand(argv: string[]): Promise<void> {
           if (a.attributions) await writeNpyFile(join(out, `${key}_attributions.npy`), a.attributions);
           else console.warn(`candor explain: ${m} has no per-channel attributions (only the map); --keep-channels wrote none`);
         }
+        const niftiFiles = vbatch ? await writeVolumeNifti(out, key, vbatch, a.map, m) : [];
         for (let i = 0; i < n; i++) {
+          if (vbatch) {
+            const fig = volumeFigure(vbatch, i, a.map.data.slice(i * vox, (i + 1) * vox) as Float32Array, a.signed, [sourceLabel(batch.sources[i]!), m], viz);
+            await writeFileAtomic(join(out, `${key}_${i}.png`), fig);
+            continue;
+          }
           const img = new Tensor(batch.display.data.slice(i * c * h * w, (i + 1) * c * h * w), [c, h, w]);
           const map = new Tensor(a.map.data.slice(i * h * w, (i + 1) * h * w), [h, w]);
           await writeFileAtomic(join(out, `${key}_${i}.png`), overlayPng(img, map, { ...viz, signed: a.signed }));
@@ -317,6 +343,7 @@ export async function explainCommand(argv: string[]): Promise<void> {
           targets: a.targets,
           options: { ...getMethod(m).defaults, ...(getMethod(m).usesLayer ? { layer: layer ?? 'auto' } : {}), ...perMethod.get(m) },
           signed: a.signed,
+          ...(niftiFiles.length ? { nifti: niftiFiles } : {}),
           diagnostics: diagnostics(a.extra),
           seconds: +((performance.now() - t0) / 1000).toFixed(3),
         });
@@ -339,6 +366,17 @@ export async function explainCommand(argv: string[]): Promise<void> {
         let pred = 0;
         for (let j = 1; j < p.length; j++) if (p[j]! > p[pred]!) pred = j;
         title.push(`PRED ${classNames[pred]} ${p[pred]!.toFixed(2)}`);
+      }
+      if (vbatch) {
+        const panels = methods.flatMap((m) =>
+          jobs.map((job) => {
+            const r = maps.get(m + job.suffix)!;
+            const tl = r.targets[i]!;
+            return { map: r.map.data.slice(i * vox, (i + 1) * vox) as Float32Array, signed: r.signed, title: job.target === 'pred' && !model.multiLabel ? [m] : [m, `CLASS ${classNames[tl] ?? tl}`] };
+          }),
+        );
+        rows.push(volumeGridRow(vbatch, i, title, panels));
+        continue;
       }
       rows.push({
         image: new Tensor(batch.display.data.slice(i * c * h * w, (i + 1) * c * h * w), [c, h, w]),
@@ -363,12 +401,19 @@ export async function explainCommand(argv: string[]): Promise<void> {
       model: {
         path: modelPath,
         sha256: createHash('sha256').update(bytes).digest('hex'),
-        input: { name: model.inputName, shape: model.inputShape, channels: c, height: h, width: w },
+        input: { name: model.inputName, shape: model.inputShape, channels: c, ...(spec.depth !== undefined ? { depth: spec.depth } : {}), height: h, width: w },
         classes: classNames,
         multiLabel: model.multiLabel,
         adaptations: model.adaptations(),
       },
-      input: { spec: values.input ?? `pneumoniamnist:test:0-${DEFAULT_COUNT}`, description: batch.description, scale: resolved.pre.scale, preprocessing: resolvedRecord(resolved), notes: batch.notes ?? [] },
+      input: {
+        spec: values.input ?? `pneumoniamnist:test:0-${DEFAULT_COUNT}`,
+        description: batch.description,
+        scale: resolved.pre.scale,
+        preprocessing: resolvedRecord(resolved),
+        ...(vbatch ? { voxelOrder, spacing: vbatch.spacing, affines: vbatch.volumes.map((s) => s?.affine ?? null) } : {}),
+        notes: batch.notes ?? [],
+      },
       images: batch.sources.map((source, i) => ({
         source,
         label: batch.labels ? classNames[batch.labels[i]!] ?? batch.labels[i] : null,

@@ -56,12 +56,13 @@ export function resolvePreprocessing(v: Values, modelPath?: string): ResolvedPre
 }
 
 /** One line for the terminal: the preprocessing and which values came from the model card. */
-export function describeResolved(r: ResolvedPreprocessing): string {
+/** `volumes`: the voxel order, for 3-D models (whole volumes, not slices). */
+export function describeResolved(r: ResolvedPreprocessing, volumes?: string): string {
   const carded = (Object.keys(r.origin) as (keyof Preprocessing)[]).filter((k) => r.origin[k] === 'card');
   const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
   const overridden = (Object.keys(r.origin) as (keyof Preprocessing)[]).filter((k) => r.origin[k] === 'flag' && r.card[k] !== undefined && !same(r.card[k], r.pre[k]));
   const notes = [carded.length ? `${carded.join(', ')} from the model card` : '', ...overridden.map((k) => `--${k} overrides the card's ${JSON.stringify(r.card[k])}`)].filter(Boolean);
-  return `preprocessing: ${describePreprocessing(r.pre)}${notes.length ? ` (${notes.join('; ')})` : ''}`;
+  return `preprocessing: ${describePreprocessing(r.pre, volumes)}${notes.length ? ` (${notes.join('; ')})` : ''}`;
 }
 
 /** The record written to results files. */

@@ -58,7 +58,7 @@ export function imageShape(ds: ImageDataset): [number, number, number] {
  */
 export function checkDataset<D extends ImageDataset>(ds: D): D {
   const s = ds.images.shape;
-  if (s.length !== 4) throw new Error(`${ds.source}: images must be [N,C,H,W], got [${s.join(',')}]`);
+  if (s.length !== 4 && s.length !== 5) throw new Error(`${ds.source}: images must be [N,C,H,W] (or volumes [N,C,D,H,W]), got [${s.join(',')}]`);
   if (!(ds.images.data instanceof Float32Array)) throw new Error(`${ds.source}: images must be float32`);
   const n = s[0]!;
   const k = ds.classNames.length;
@@ -85,15 +85,14 @@ export function checkDataset<D extends ImageDataset>(ds: D): D {
 export function selectRows<D extends ImageDataset>(ds: D, indices: ArrayLike<number>, source?: string): D {
   const n = datasetSize(ds);
   const m = indices.length;
-  const [C, H, W] = imageShape(ds);
-  const row = C * H * W;
+  const row = n > 0 ? ds.images.size / n : 0;
   const img = new Float32Array(m * row);
   for (let j = 0; j < m; j++) {
     const i = indices[j]!;
     if (!(i >= 0 && i < n) || !Number.isInteger(i)) throw new Error(`selectRows: index ${i} outside 0..${n - 1}`);
     img.set(ds.images.data.subarray(i * row, (i + 1) * row), j * row);
   }
-  const images = new Tensor(img, [m, C, H, W]);
+  const images = new Tensor(img, [m, ...ds.images.shape.slice(1)]);
   const src = source ?? ds.source;
   const origins = ds.origins ? Array.from({ length: m }, (_, j) => ds.origins![indices[j]!]!) : undefined;
   if (ds.task === 'single') {

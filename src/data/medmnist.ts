@@ -44,6 +44,11 @@ export interface MedMnistOptions {
   classNames?: readonly string[];
   /** Keep only the first `limit` images (quick runs). */
   limit?: number;
+  /**
+   * Read MedMNIST 3-D layouts (`<split>_images` [N, D, H, W] uint8, e.g. OrganMNIST3D's 28³) as volumes
+   * [N, 1, D, H, W]. Without it such a file is an error naming the 3-D model path (training takes 2-D images).
+   */
+  volumes?: boolean;
 }
 
 const INT_DTYPES = new Set(['uint8', 'int8', 'int16', 'uint16', 'int32', 'int64', 'bool']);
@@ -70,8 +75,12 @@ export function medMnistFromArchive(npz: NpzArchive, split: Split, source: strin
   if (img.dtype !== 'uint8') throw new Error(`${source}: '${ik}' has dtype ${img.dtype}; MedMNIST images are uint8`);
   const s = img.shape;
   const rgbLast = s.length === 4 && (s[3] === 3 || s[3] === 1);
-  if (!(s.length === 3 || rgbLast)) {
-    throw new Error(`${source}: '${ik}' has shape [${s.join(',')}]; expected [N,H,W] (grayscale) or [N,H,W,3] (RGB)`);
+  const volume = s.length === 4 && !rgbLast;
+  if (volume && !opts.volumes) {
+    throw new Error(`${source}: '${ik}' has shape [${s.join(',')}]: volumes [N,D,H,W] (a MedMNIST 3-D set); explain them with a 3-D model (candor explain --model <[N,C,D,H,W] model>); training and the audit take 2-D images [N,H,W] or [N,H,W,3]`);
+  }
+  if (!(s.length === 3 || rgbLast || volume)) {
+    throw new Error(`${source}: '${ik}' has shape [${s.join(',')}]; expected [N,H,W] (grayscale), [N,H,W,3] (RGB) or, for 3-D models, [N,D,H,W] volumes`);
   }
   if (!INT_DTYPES.has(lab.dtype)) throw new Error(`${source}: '${lk}' has dtype ${lab.dtype}; labels must be integers`);
   const ls = lab.shape;
@@ -79,10 +88,10 @@ export function medMnistFromArchive(npz: NpzArchive, split: Split, source: strin
   const n0 = s[0]!;
   if (ls[0] !== n0) throw new Error(`${source}: '${ik}' has ${n0} images but '${lk}' has ${ls[0]} labels`);
   const n = Math.min(n0, opts.limit ?? n0);
-  const [H, W, C] = [s[1]!, s[2]!, s.length === 4 ? s[3]! : 1];
-  const px = new Float32Array(n * C * H * W);
+  const [H, W, C] = volume ? [s[2]!, s[3]!, 1] : [s[1]!, s[2]!, s.length === 4 ? s[3]! : 1];
+  const plane = volume ? s[1]! * H * W : H * W;
+  const px = new Float32Array(n * C * plane);
   const src = img.data as Uint8Array;
-  const plane = H * W;
   if (C === 1) {
     for (let i = 0; i < px.length; i++) px[i] = src[i]! / 255;
   } else {
@@ -90,7 +99,7 @@ export function medMnistFromArchive(npz: NpzArchive, split: Split, source: strin
       for (let p = 0; p < plane; p++) for (let c = 0; c < C; c++) px[(i * C + c) * plane + p] = src[(i * plane + p) * C + c]! / 255;
     }
   }
-  const images = new Tensor(px, [n, C, H, W]);
+  const images = new Tensor(px, volume ? [n, 1, s[1]!, H, W] : [n, C, H, W]);
   const name = (opts.name ?? medMnistName(source) ?? '').toLowerCase();
   const table = opts.classNames ?? MEDMNIST_CLASSES[name];
   const where = `${source} (${split})`;

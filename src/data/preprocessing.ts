@@ -98,8 +98,9 @@ export function mergePreprocessing(given: Partial<Preprocessing>, card: Partial<
 }
 
 /** In words, for reports and notes. */
-export function describePreprocessing(p: Preprocessing): string {
+export function describePreprocessing(p: Preprocessing, volumes?: string): string {
   const win = p.window ? `window centre ${p.window[0]}, width ${p.window[1]}` : "each file's own window (else its value range)";
+  if (volumes) return `${win}; whole volumes, voxel order ${volumes}, resampled trilinearly; values scaled ${p.scale}`;
   return `${win}; NIfTI slices along ${p.axis}; resize ${p.resize}; pixels scaled ${p.scale}`;
 }
 

@@ -8,10 +8,11 @@ import type { Rng } from '../tensor/rng.js';
 import { datasetSize, selectRows, withImages, type ImageDataset } from './dataset.js';
 import { resize, type ResizeOptions } from './resize.js';
 
+/** [N, C, positions per channel] of an [N,C,H,W] image or [N,C,D,H,W] volume batch. */
 function channelsOf(t: Tensor): [number, number, number] {
-  if (t.shape.length !== 4) throw new Error(`expected an [N,C,H,W] batch, got [${t.shape.join(',')}]`);
-  const [N, C, H, W] = t.shape as number[];
-  return [N!, C!, H! * W!];
+  if (t.shape.length !== 4 && t.shape.length !== 5) throw new Error(`expected an [N,C,H,W] (or [N,C,D,H,W]) batch, got [${t.shape.join(',')}]`);
+  const [N, C, ...sp] = t.shape as number[];
+  return [N!, C!, sp.reduce((a, b) => a * b, 1)];
 }
 
 function perChannel(v: number | readonly number[], C: number, what: string): number[] {
@@ -20,7 +21,7 @@ function perChannel(v: number | readonly number[], C: number, what: string): num
   return [...v];
 }
 
-/** (x − mean_c) / std_c per channel of an `[N,C,H,W]` batch (a number applies to every channel). */
+/** (x − mean_c) / std_c per channel of an `[N,C,H,W]` (or `[N,C,D,H,W]`) batch (a number applies to every channel). */
 export function normalize(t: Tensor, mean: number | readonly number[], std: number | readonly number[]): Tensor {
   const [N, C, P] = channelsOf(t);
   const m = perChannel(mean, C, 'normalize mean');

@@ -1,0 +1,73 @@
+/**
+ * What `candor explain` writes for a volume (3-D model) besides `<method>.npy` [N,D,H,W]:
+ *  - `<method>_<i>.png`: the volume's three orthogonal planes through the map's maximum and the MIP
+ *    (viz/volume-views.ts; radiological convention and edge labels when the source has an affine);
+ *  - `<method>_<i>.nii.gz`: for NIfTI sources, the map resampled back onto the source's voxel grid and
+ *    written with the source's affine (io/nifti-write.ts), so it overlays the scan in ITK-SNAP, 3D Slicer
+ *    or NiiVue; with --voxel-order ras, on the RAS+ reorientation of that grid, with its affine.
+ * The grid figure shows each volume's MIP with every method's MIP beside it.
+ */
+import { join } from 'node:path';
+import { Tensor } from '../tensor/tensor.js';
+import { writeFileAtomic } from '../io/files.js';
+import { niftiBytes } from '../io/nifti-write.js';
+import { mapToSourceGrid, type VolumeSample } from '../data/volume.js';
+import { gridPng, type GridOptions, type GridPanel, type GridRow } from '../viz/grid.js';
+import { volumeViews, type VolumeGeometry } from '../viz/volume-views.js';
+import type { VolumeBatch } from './volume-input.js';
+
+
+/** Geometry of volume i as the model saw it: its grid, resampled spacing and (NIfTI) orientation. */
+export function geometryOf(batch: VolumeBatch, i: number): VolumeGeometry {
+  const spatial = batch.x.shape.slice(2) as [number, number, number];
+  const s = batch.volumes[i];
+  if (!s) return { spatial, spacing: batch.spacing[i] };
+  // the affine's direction columns scaled to the model grid's voxel size
+  const aff = s.affine.map((row) => [...row]) as VolumeSample['affine'];
+  for (let a = 0; a < 3; a++) for (let r = 0; r < 3; r++) aff[r]![a] = (s.affine[r]![a]! * s.spatial[a]!) / spatial[a]!;
+  return { spatial, spacing: batch.spacing[i], affine: aff };
+}
+
+/** Channel 0 of display volume i, [D·H·W]. */
+function firstChannel(batch: VolumeBatch, i: number): Float32Array {
+  const [, c, ...sp] = batch.display.shape as number[];
+  const vox = sp.reduce((a, b) => a * b, 1);
+  return batch.display.data.subarray(i * c! * vox, i * c! * vox + vox) as Float32Array;
+}
+
+/** The four-view figure of one method's map of volume i. */
+export function volumeFigure(batch: VolumeBatch, i: number, map: Float32Array, signed: boolean, title: string[], viz: GridOptions): Uint8Array {
+  const views = volumeViews(firstChannel(batch, i), map, geometryOf(batch, i), signed);
+  const rows: GridRow[] = views.map((v, k) => ({ image: v.image, title: k === 0 ? [...title, ...v.title] : v.title, panels: [{ map: v.map, signed, title: [v.plane] }] }));
+  return gridPng(rows, viz);
+}
+
+/** One grid row per volume: its MIP, and each method's MIP (panels: method, map, signed, titles). */
+export function volumeGridRow(batch: VolumeBatch, i: number, title: string[], panels: { map: Float32Array; signed: boolean; title: string[] }[]): GridRow {
+  const g = geometryOf(batch, i);
+  const img = firstChannel(batch, i);
+  const out: GridPanel[] = panels.map((p) => {
+    const mip = volumeViews(img, p.map, g, p.signed)[3]!;
+    return { map: mip.map, signed: p.signed, title: p.title };
+  });
+  const base = volumeViews(img, panels[0]?.map ?? new Float32Array(img.length), g, false)[3]!;
+  return { image: base.image, title: [...title, base.title[0]!], panels: out };
+}
+
+/** Write `<key>_<i>.nii.gz` for every NIfTI-sourced volume; returns the files written. */
+export async function writeVolumeNifti(out: string, key: string, batch: VolumeBatch, map: Tensor, method: string): Promise<string[]> {
+  const grid = map.shape.slice(1);
+  const vox = grid.reduce((a, b) => a * b, 1);
+  const files: string[] = [];
+  for (let i = 0; i < batch.volumes.length; i++) {
+    const s = batch.volumes[i];
+    if (!s) continue;
+    const data = mapToSourceGrid(map.data.slice(i * vox, (i + 1) * vox) as Float32Array, grid, s);
+    const dims = s.grid.dims.slice(0, 3) as [number, number, number];
+    const name = `${key}_${i}.nii.gz`;
+    const code = s.grid.sform.code > 0 ? s.grid.sform.code : s.grid.qform.code > 0 ? s.grid.qform.code : 1;
+    await writeFileAtomic(join(out, name), niftiBytes(data, dims, s.grid.affine, { gzip: true, code, description: `candor ${method} map` }));
+    files.push(name);
+  }
+  return files;
+}

@@ -1,0 +1,170 @@
+/**
+ * Inputs of `candor explain --input` for 3-D models ([N, C, D, H, W]): each volume is one sample.
+ *
+ *  - `x.npy` of exactly the model's shape [N,C,D,H,W] (float): used as is (already preprocessed).
+ *    [D,H,W] or [N,D,H,W] arrays (any dtype) are raw volumes: each min–max scaled to [0,1], resampled.
+ *  - `data.npz[:split[:range]]`: MedMNIST 3-D (`<split>_images` [N,D,H,W] uint8, / 255).
+ *  - `a.nii[.gz][,b.nii.gz,...]` (each optionally `:t=N` for a time point of a 4-D file): whole volumes,
+ *    voxel axes in `--voxel-order` (data/volume.ts), windowed (--window, else cal_min–cal_max, else min–max).
+ * Every volume but a ready .npy is resampled to the model's D×H×W (trilinear, antialiased), channels
+ * repeated when the model takes more than one (said), then `--scale`d. A volume smaller than the model's
+ * grid along an axis is upsampled and said so; one smaller than 2 voxels on an axis is an error.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { Tensor } from '../tensor/tensor.js';
+import { readNpyFile } from '../io/files.js';
+import { readNifti } from '../io/nifti.js';
+import { type Preprocessing, PreprocessLog } from '../data/preprocessing.js';
+import { loadMedMnist, SPLITS, type Split } from '../data/medmnist.js';
+import { datasetSize, selectRows } from '../data/dataset.js';
+import { scaleInput } from '../data/transforms.js';
+import { niftiVolumeSample, resampleVolume, type VolumeSample, type VoxelOrder } from '../data/volume.js';
+import { displayImage } from '../viz/overlay.js';
+import { UsageError } from './args.js';
+import type { Batch, ImageSource, ModelSpec } from './explain-input.js';
+
+export const DEFAULT_VOLUMES = 4;
+
+/** What a volume batch adds to a Batch: the samples behind NIfTI volumes (for maps written back as NIfTI). */
+export interface VolumeBatch extends Batch {
+  /** Per volume: its NIfTI sample (grid, affine, voxel order), when it came from a NIfTI file. */
+  volumes: (VolumeSample | undefined)[];
+  /** Voxel size per model axis after resampling (mm; 1 for arrays without a header). */
+  spacing: number[][];
+}
+
+const grid = (spec: ModelSpec): [number, number, number] => [spec.depth!, spec.height, spec.width];
+const gridText = (spec: ModelSpec) => grid(spec).join('×');
+
+/** [N,1,a,b,c] volumes in [0,1] → the model's channels and grid, then --scale. */
+function toModel(vols: Tensor, spec: ModelSpec, pre: Preprocessing, where: string, log: PreprocessLog, spacing: number[][]): { x: Tensor; display: Tensor; spacing: number[][] } {
+  const [n, c, ...sp] = vols.shape as number[];
+  if (sp.some((d) => d < 2)) throw new UsageError(`${where}: a volume of ${sp.join('×')} voxels is too small for a 3-D model (every axis needs at least 2 voxels; the model takes ${gridText(spec)})`);
+  const outSp: number[][] = [];
+  const parts: Tensor[] = [];
+  for (let i = 0; i < n!; i++) {
+    const v = new Tensor(vols.data.slice(i * c! * sp[0]! * sp[1]! * sp[2]!, (i + 1) * c! * sp[0]! * sp[1]! * sp[2]!), [c!, ...sp]);
+    const r = resampleVolume(v, grid(spec), spacing[i] ?? [1, 1, 1]);
+    if (r.note) log.windows.add(`${where}: ${r.note}`);
+    outSp.push(r.spacing);
+    parts.push(r.out.reshape([1, ...r.out.shape]));
+  }
+  let display = Tensor.concat0(parts);
+  if (c !== spec.channels) {
+    if (c !== 1) throw new UsageError(`${where}: volumes with ${c} channels; the model takes ${spec.channels}`);
+    const vox = display.size / n!;
+    const out = new Float32Array(n! * spec.channels * vox);
+    for (let i = 0; i < n!; i++) for (let k = 0; k < spec.channels; k++) out.set(display.data.subarray(i * vox, (i + 1) * vox), (i * spec.channels + k) * vox);
+    display = new Tensor(out, [n!, spec.channels, ...grid(spec)]);
+    log.windows.add(`${where}: one channel repeated into the model's ${spec.channels}`);
+  }
+  return { x: scaleInput(display, pre.scale), display, spacing: outSp };
+}
+
+function unitPerVolume(t: Tensor): Tensor {
+  const n = t.shape[0]!;
+  const row = t.size / n;
+  const out = new Float32Array(t.size);
+  for (let i = 0; i < n; i++) out.set(displayImage(new Tensor(Float32Array.from(t.data.subarray(i * row, (i + 1) * row)), [row])).data, i * row);
+  return new Tensor(out, t.shape);
+}
+
+async function npyVolumes(path: string, spec: ModelSpec, pre: Preprocessing, log: PreprocessLog): Promise<VolumeBatch> {
+  const raw = await readNpyFile(path);
+  if (raw.dtype === 'bool') throw new UsageError(`${path}: bool arrays are not volumes`);
+  const x = raw.dtype === 'float32' ? (raw as Tensor) : new Tensor(Float32Array.from(raw.data as ArrayLike<number>, Number), raw.shape);
+  const s = x.shape;
+  const want = [spec.channels, ...grid(spec)];
+  const sources = (k: number, window?: string): ImageSource[] => Array.from({ length: k }, (_, index) => ({ file: path, index, ...(window ? { window } : {}) }));
+  if (s.length === 5 && s[0]! > 0 && s.slice(1).every((d, i) => d === want[i])) {
+    const n = s[0]!;
+    return { x, display: unitPerVolume(x), description: `${path} [${s.join(', ')}], used as is`, sources: sources(n), volumes: Array(n).fill(undefined), spacing: Array.from({ length: n }, () => [1, 1, 1]) };
+  }
+  const shaped = s.length === 3 ? x.reshape([1, 1, ...s]) : s.length === 4 ? x.reshape([s[0]!, 1, ...s.slice(1)]) : null;
+  if (!shaped) throw new UsageError(`${path}: shape [${s.join(', ')}] does not fit the model, which takes [N, ${want.join(', ')}] (a float batch, already preprocessed); raw volumes are [D,H,W] or [N,D,H,W] arrays`);
+  const n = shaped.shape[0]!;
+  const r = toModel(unitPerVolume(shaped), spec, pre, path, log, Array.from({ length: n }, () => [1, 1, 1]));
+  return { ...r, description: `${path} [${s.join(', ')}] as raw volumes (min–max per volume), at ${gridText(spec)}`, sources: sources(n, 'min–max per volume'), volumes: Array(n).fill(undefined) };
+}
+
+function npzVolumes(arg: string, spec: ModelSpec, pre: Preprocessing, log: PreprocessLog): VolumeBatch {
+  const m = /^(.*?)(?::([^:]*))?(?::([^:]*))?$/i.exec(arg)!;
+  const [, file, splitArg, rangeArg] = m;
+  const split = (splitArg === undefined || splitArg === '' ? 'test' : splitArg.toLowerCase()) as Split;
+  if (!SPLITS.includes(split)) throw new UsageError(`${arg}: unknown split '${splitArg}' (valid: ${SPLITS.join(', ')})`);
+  if (!existsSync(file!)) throw new UsageError(`${file}: no such file`);
+  let ds;
+  try {
+    ds = loadMedMnist(file!, split, { volumes: true });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  if (ds.images.shape.length !== 5) throw new UsageError(`${file}: '${split}_images' holds 2-D images [${ds.images.shape.join(', ')}]; the model takes volumes [N, ${spec.channels}, ${gridText(spec)}]`);
+  const total = datasetSize(ds);
+  let [a, b] = [0, Math.min(DEFAULT_VOLUMES, total)];
+  if (rangeArg) {
+    const r = /^(\d+)(?:-(\d+))?$/.exec(rangeArg);
+    if (!r) throw new UsageError(`${arg}: range '${rangeArg}' is not K or A-B`);
+    [a, b] = [Number(r[1]), r[2] === undefined ? Number(r[1]) + 1 : Number(r[2])];
+  }
+  if (!(a < b && b <= total)) throw new UsageError(`${arg}: range ${a}-${b} is empty or outside the ${total} volumes (valid: 0..${total - 1})`);
+  const idx = Array.from({ length: b - a }, (_, i) => a + i);
+  const sel = selectRows(ds, idx);
+  const r = toModel(sel.images, spec, pre, arg, log, idx.map(() => [1, 1, 1]));
+  return {
+    ...r,
+    labels: sel.task === 'single' ? sel.labels : undefined,
+    classNames: sel.classNames,
+    description: `${file!.split(/[\\/]/).pop()} ${split} volumes ${a}-${b} at ${gridText(spec)}`,
+    sources: idx.map((index) => ({ file: file!, split, index })),
+    volumes: idx.map(() => undefined),
+  };
+}
+
+function niftiVolumes(arg: string, spec: ModelSpec, pre: Preprocessing & { voxelOrder?: VoxelOrder }, log: PreprocessLog): VolumeBatch {
+  const items = arg.split(',').map((s) => s.trim()).filter(Boolean);
+  const samples: VolumeSample[] = [];
+  const sources: ImageSource[] = [];
+  for (const item of items) {
+    const m = /^(.*?\.nii(?:\.gz)?)(?::t=(\d+))?$/i.exec(item);
+    if (!m) throw new UsageError(`${item}: expected vol.nii[.gz] or vol.nii[.gz]:t=N (a time point of a 4-D volume); slices of a volume are for 2-D models`);
+    const [, file, t] = m;
+    if (!existsSync(file!)) throw new UsageError(`${file}: no such file`);
+    let s: VolumeSample;
+    try {
+      s = niftiVolumeSample(readNifti(readFileSync(file!), file!), pre.voxelOrder ?? 'ijk', pre.window, t === undefined ? undefined : Number(t));
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    samples.push(s);
+    sources.push({ file: file!, window: s.window, ...(t !== undefined ? { frame: Number(t) } : {}) });
+  }
+  // Volumes of different grids are resampled one by one; stacked after.
+  const parts = samples.map((s, i) => toModel(new Tensor(s.data, [1, 1, ...s.spatial]), spec, pre, items[i]!, log, [s.spacing]));
+  const orders = [...new Set(samples.map((s) => s.order))];
+  return {
+    x: Tensor.concat0(parts.map((p) => p.x)),
+    display: Tensor.concat0(parts.map((p) => p.display)),
+    description: `${items.length} NIfTI volume(s), voxel order ${orders.join('/')}, at ${gridText(spec)}`,
+    sources,
+    volumes: samples,
+    spacing: parts.map((p) => p.spacing[0]!),
+  };
+}
+
+export async function loadVolumeBatch(input: string | undefined, spec: ModelSpec, pre: Preprocessing & { voxelOrder?: VoxelOrder }): Promise<VolumeBatch> {
+  const log = new PreprocessLog();
+  if (input === undefined) throw new UsageError(`this model takes volumes [N, ${spec.channels}, ${gridText(spec)}]; give --input vol.nii.gz[,more.nii.gz], volumes.npy or a MedMNIST 3-D .npz (the bundled data set is 2-D)`);
+  let b: VolumeBatch;
+  if (/\.npy$/i.test(input)) {
+    if (!existsSync(input)) throw new UsageError(`${input}: no such file`);
+    b = await npyVolumes(input, spec, pre, log);
+  } else if (/\.nii(\.gz)?(:|,|$)/i.test(input)) b = niftiVolumes(input, spec, pre, log);
+  else if (/\.npz(:|$)/i.test(input)) b = npzVolumes(input, spec, pre, log);
+  else if (/\.(dcm|dicom|dic)(:|$)/i.test(input)) throw new UsageError(`${input}: DICOM series are not yet read as volumes (convert with dcm2niix to .nii.gz); DICOM frames are read for 2-D models`);
+  else throw new UsageError(`--input '${input}': a 3-D model takes vol.nii[.gz][,…], volumes.npy ([N,C,D,H,W] ready, or raw [D,H,W] / [N,D,H,W]) or a MedMNIST 3-D data.npz[:split[:range]]`);
+  b.notes = log.notes();
+  const bad = b.x.data.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) throw new UsageError(`${b.sources[Math.floor(bad / (b.x.size / b.x.shape[0]!))]!.file}: holds a non-finite value; its maps would be NaN`);
+  return b;
+}
