@@ -97,6 +97,22 @@ test('--voxel-order kji feeds the model the transposed volume; raw .npy volumes 
   assert.deepEqual(readNpyFileSync(join(dir, 'npz/saliency.npy')).shape, [2, 16, 32, 32]);
 });
 
+test('a DICOM series folder is one volume: windowed by its own window, its map written as NIfTI with the series geometry', () => {
+  const series = join(repoRoot, 'src/io/fixtures/dicom-series/ct');
+  const out = join(dir, 'series');
+  const r = run(['--input', series, '--methods', 'gradcam', '--out', out]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /DICOM series .* \(12 slices\), voxel order ijk/);
+  const rec = JSON.parse(readFileSync(join(out, 'explain.json'), 'utf8'));
+  assert.match(rec.images[0].source.window, /window centre 40, width 400 \(the series' own window\)/);
+  const nii = readNifti(readFileSync(join(out, 'gradcam_0.nii.gz')), 'gradcam_0.nii.gz');
+  assert.deepEqual(nii.dims, [40, 32, 12]);
+  assert.ok(!r.stdout.includes('Synthetic') && !r.stderr.includes('SYN-0001') && !readFileSync(join(out, 'explain.json'), 'utf8').includes('Synthetic'), 'no patient identifiers');
+  const gap = run(['--input', join(repoRoot, 'src/io/fixtures/dicom-series/gap'), '--methods', 'gradcam', '--out', join(dir, 'gap')]);
+  assert.equal(gap.status, 2);
+  assert.match(gap.stderr, /inconsistent slice spacing/);
+});
+
 test('bad volumes are one-line errors: a 4-D NIfTI without a time point, a volume too thin for the model, the 2-D slice syntax', () => {
   const four = join(dir, 'fmri.nii.gz');
   writeFileSync(four, niftiBytes(ctVolume(3), [NX, NY, NZ, 3], AFFINE, { gzip: true }));

@@ -91,7 +91,8 @@ export const EXPLAIN_USAGE = `usage: candor explain --methods M1,M2,... --out DI
               a.png[,b.jpg,...]  PNG/JPEG files
               scan.dcm[:range]   DICOM frames, windowed (--window, else the file's window, else full range)
               For a 3-D model ([N,C,D,H,W]) each volume is one sample: vol.nii[.gz][:t=N][,more.nii.gz]
-                               (whole volumes, voxels ordered by --voxel-order), volumes.npy ([N,C,D,H,W]
+                               (whole volumes, voxels ordered by --voxel-order), a folder holding one
+                               DICOM series (sorted by ImagePositionPatient), volumes.npy ([N,C,D,H,W]
                                ready, or raw [D,H,W] / [N,D,H,W]), or a MedMNIST 3-D data.npz[:split[:range]]
               vol.nii[.gz][:axis[:range]]  NIfTI slices along axis (default --axis: k, the third voxel axis
                                as stored, as training data and the workbench), j, i, or axial, coronal,

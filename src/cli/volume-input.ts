@@ -6,6 +6,8 @@
  *  - `data.npz[:split[:range]]`: MedMNIST 3-D (`<split>_images` [N,D,H,W] uint8, / 255).
  *  - `a.nii[.gz][,b.nii.gz,...]` (each optionally `:t=N` for a time point of a 4-D file): whole volumes,
  *    voxel axes in `--voxel-order` (data/volume.ts), windowed (--window, else cal_min–cal_max, else min–max).
+ *  - a folder holding one DICOM series (one file per slice; io/dicom-volume.ts): one volume, sorted by
+ *    ImagePositionPatient, windowed by --window, else the series' own window, else min–max.
  * Every volume but a ready .npy is resampled to the model's D×H×W (trilinear, antialiased), channels
  * repeated when the model takes more than one (said), then `--scale`d. A volume smaller than the model's
  * grid along an axis is upsampled and said so; one smaller than 2 voxels on an axis is an error.
@@ -14,6 +16,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { Tensor } from '../tensor/tensor.js';
 import { readNpyFile } from '../io/files.js';
 import { readNifti } from '../io/nifti.js';
+import { dicomSeriesVolume } from '../io/dicom-volume.js';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { type Preprocessing, PreprocessLog } from '../data/preprocessing.js';
 import { loadMedMnist, SPLITS, type Split } from '../data/medmnist.js';
 import { datasetSize, selectRows } from '../data/dataset.js';
@@ -152,17 +157,37 @@ function niftiVolumes(arg: string, spec: ModelSpec, pre: Preprocessing & { voxel
   };
 }
 
+/** A folder holding one DICOM series (files ending .dcm, or DICOM files without extension): one volume. */
+function dicomSeriesBatch(dir: string, spec: ModelSpec, pre: Preprocessing & { voxelOrder?: VoxelOrder }, log: PreprocessLog): VolumeBatch {
+  const names = readdirSync(dir).filter((f) => !f.startsWith('.') && statSync(join(dir, f)).isFile()).sort();
+  const files = names
+    .map((f) => ({ path: join(dir, f), bytes: readFileSync(join(dir, f)) as Uint8Array }))
+    .filter((f) => /\.(dcm|dicom|dic)$/i.test(f.path) || (f.bytes.length > 132 && String.fromCharCode(...f.bytes.subarray(128, 132)) === 'DICM'));
+  if (!files.length) throw new UsageError(`${dir}: no DICOM files (a series folder holds one .dcm file per slice)`);
+  let s: VolumeSample;
+  try {
+    const v = dicomSeriesVolume(files, dir);
+    const window = pre.window ?? v.fileWindow;
+    s = niftiVolumeSample(v.volume, pre.voxelOrder ?? 'ijk', window, undefined, pre.window ? undefined : "the series' own window");
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const r = toModel(new Tensor(s.data, [1, 1, ...s.spatial]), spec, pre, dir, log, [s.spacing]);
+  return { ...r, description: `DICOM series ${dir} (${files.length} slices), voxel order ${s.order}, at ${gridText(spec)}`, sources: [{ file: dir, window: s.window }], volumes: [s] };
+}
+
 export async function loadVolumeBatch(input: string | undefined, spec: ModelSpec, pre: Preprocessing & { voxelOrder?: VoxelOrder }): Promise<VolumeBatch> {
   const log = new PreprocessLog();
   if (input === undefined) throw new UsageError(`this model takes volumes [N, ${spec.channels}, ${gridText(spec)}]; give --input vol.nii.gz[,more.nii.gz], volumes.npy or a MedMNIST 3-D .npz (the bundled data set is 2-D)`);
   let b: VolumeBatch;
-  if (/\.npy$/i.test(input)) {
+  if (existsSync(input) && statSync(input).isDirectory()) b = dicomSeriesBatch(input, spec, pre, log);
+  else if (/\.npy$/i.test(input)) {
     if (!existsSync(input)) throw new UsageError(`${input}: no such file`);
     b = await npyVolumes(input, spec, pre, log);
   } else if (/\.nii(\.gz)?(:|,|$)/i.test(input)) b = niftiVolumes(input, spec, pre, log);
   else if (/\.npz(:|$)/i.test(input)) b = npzVolumes(input, spec, pre, log);
-  else if (/\.(dcm|dicom|dic)(:|$)/i.test(input)) throw new UsageError(`${input}: DICOM series are not yet read as volumes (convert with dcm2niix to .nii.gz); DICOM frames are read for 2-D models`);
-  else throw new UsageError(`--input '${input}': a 3-D model takes vol.nii[.gz][,…], volumes.npy ([N,C,D,H,W] ready, or raw [D,H,W] / [N,D,H,W]) or a MedMNIST 3-D data.npz[:split[:range]]`);
+  else if (/\.(dcm|dicom|dic)(:|$)/i.test(input)) throw new UsageError(`${input}: one DICOM file is one slice; give the folder holding the series (one file per slice) to read it as a volume`);
+  else throw new UsageError(`--input '${input}': a 3-D model takes vol.nii[.gz][,…], a folder holding one DICOM series, volumes.npy ([N,C,D,H,W] ready, or raw [D,H,W] / [N,D,H,W]) or a MedMNIST 3-D data.npz[:split[:range]]`);
   b.notes = log.notes();
   const bad = b.x.data.findIndex((v) => !Number.isFinite(v));
   if (bad >= 0) throw new UsageError(`${b.sources[Math.floor(bad / (b.x.size / b.x.shape[0]!))]!.file}: holds a non-finite value; its maps would be NaN`);

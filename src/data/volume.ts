@@ -40,7 +40,7 @@ export interface VolumeSample {
 }
 
 /** One 3-D volume (time point `t` of a 4-D one) as a sample in `order`, scaled to [0, 1]. */
-export function niftiVolumeSample(vol: NiftiVolume, order: VoxelOrder, window?: readonly [number, number], t?: number): VolumeSample {
+export function niftiVolumeSample(vol: NiftiVolume, order: VoxelOrder, window?: readonly [number, number], t?: number, windowOrigin?: string): VolumeSample {
   const nt = vol.dims[3] ?? 1;
   if (vol.dims.length > 4 || (vol.dims[4] ?? 1) > 1) throw new Error(`${vol.source}: a ${vol.dims.length}-D NIfTI (dims ${vol.dims.join('×')}) is not one volume`);
   if (nt > 1 && t === undefined) {
@@ -56,7 +56,8 @@ export function niftiVolumeSample(vol: NiftiVolume, order: VoxelOrder, window?: 
   const dims = [nx, ny, nz];
   const spatial = axes.map((a) => dims[a]!) as [number, number, number];
   const strides = [1, nx, nx * ny];
-  const [lo, hi, how] = scaling(g, tt, window);
+  const [lo, hi, how0] = scaling(g, tt, window);
+  const how = window && windowOrigin ? `${how0} (${windowOrigin})` : how0;
   const span = hi - lo;
   const data = new Float32Array(vox);
   let q = 0;
