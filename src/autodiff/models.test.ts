@@ -54,7 +54,7 @@ function smoothed(m: Model): Model {
 }
 
 // Step sizes where truncation (curvature) and float32 rounding errors balance, per architecture.
-const FD_STEP: Record<string, number> = { resnet18: 3e-2, densenet121: 1e-1, mobilenet_v2: 1e-3 };
+const FD_STEP: Record<string, number> = { resnet18: 3e-2, densenet121: 1e-1, mobilenet_v2: 1e-3, r3d_18: 3e-2 };
 
 for (const c of ARCH_CASES) {
   test(`${c.arch} (smoothed activations): input and weight gradients agree with central finite differences`, async (t) => {

@@ -11,7 +11,7 @@ import { Tensor } from '../tensor/tensor.js';
 import type { Model } from '../onnx/ir.js';
 
 export interface ArchCase {
-  arch: 'resnet18' | 'densenet121' | 'mobilenet_v2';
+  arch: 'resnet18' | 'densenet121' | 'mobilenet_v2' | 'r3d_18';
   shape: number[];
   /** Weights whose gradients are compared too. */
   weights: string[];
@@ -21,6 +21,8 @@ export const ARCH_CASES: ArchCase[] = [
   { arch: 'resnet18', shape: [2, 3, 32, 32], weights: ['conv1.weight', 'layer4.1.bn2.weight', 'fc.weight'] },
   { arch: 'densenet121', shape: [2, 3, 32, 32], weights: ['features.conv0.weight', 'features.denseblock3.denselayer5.conv1.weight', 'features.norm5.bias'] },
   { arch: 'mobilenet_v2', shape: [2, 3, 32, 32], weights: ['features.0.0.weight', 'features.5.conv.1.0.weight', 'classifier.1.weight'] },
+  // torchvision.models.video.r3d_18 as it is (3 channels, width 64) on a small clip/volume
+  { arch: 'r3d_18', shape: [2, 3, 8, 32, 32], weights: ['stem.0.weight', 'layer4.1.conv2.1.weight', 'fc.weight'] },
 ];
 
 export const NUM_CLASSES = 3;

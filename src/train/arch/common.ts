@@ -48,6 +48,17 @@ export function start(opts: ArchOptions, hw: [Dim, Dim] = spatial(opts)): Resolv
   return { nb, input, inChannels, numClasses };
 }
 
+/** A NetBuilder with the volume input `input` ['batch', C, D, H, W] declared (sizes symbolic when not given). */
+export function start3d(opts: ArchOptions & { inputShape3d?: [number, number, number] }): ResolvedArch {
+  const inChannels = checkPositiveInt(opts.inChannels ?? 1, 'inChannels');
+  const numClasses = checkPositiveInt(opts.numClasses ?? 2, 'numClasses');
+  const nb = new NetBuilder({ seed: opts.seed ?? 0, dropout: opts.dropout ?? 'none' });
+  const s = opts.inputShape3d;
+  if (s) s.forEach((v) => checkPositiveInt(v, 'inputShape3d'));
+  const input = nb.input('input', ['batch', inChannels, ...(s ?? (['depth', 'height', 'width'] as Dim[]))]);
+  return { nb, input, inChannels, numClasses };
+}
+
 /** Mark `x` as the graph output `logits` ['batch', K]. */
 export function finish(nb: NetBuilder, x: string, numClasses: number): void {
   nb.output(x, 'logits', ['batch', numClasses]);

@@ -5,13 +5,15 @@ import { densenet121, densenet169, type DenseNetOptions } from './densenet.js';
 import { mobilenetV2, type MobileNetV2Options } from './mobilenet.js';
 import { resnet18, resnet34, type ResNetOptions } from './resnet.js';
 import { smallCnn, type SmallCnnOptions } from './small-cnn.js';
+import { r3d18, smallCnn3d, type VolumeArchOptions } from './r3d.js';
 
 export type { ArchOptions } from './common.js';
 export type { DenseNetOptions } from './densenet.js';
 export type { MobileNetV2Options } from './mobilenet.js';
 export type { ResNetOptions } from './resnet.js';
 export type { SmallCnnOptions } from './small-cnn.js';
-export { densenet121, densenet169, mobilenetV2, resnet18, resnet34, smallCnn };
+export type { VolumeArchOptions } from './r3d.js';
+export { densenet121, densenet169, mobilenetV2, r3d18, resnet18, resnet34, smallCnn, smallCnn3d };
 export { makeDivisible } from './mobilenet.js';
 export {
   NetBuilder,
@@ -30,7 +32,7 @@ export {
 } from './layers.js';
 
 /** Options accepted through the registry: the common ones plus any architecture-specific ones. */
-export type AnyArchOptions = ArchOptions & SmallCnnOptions & ResNetOptions & DenseNetOptions & MobileNetV2Options;
+export type AnyArchOptions = ArchOptions & SmallCnnOptions & ResNetOptions & DenseNetOptions & MobileNetV2Options & VolumeArchOptions;
 
 export const ARCHITECTURES: Readonly<Record<string, (opts?: AnyArchOptions) => Model>> = Object.freeze({
   small_cnn: smallCnn,
@@ -39,6 +41,8 @@ export const ARCHITECTURES: Readonly<Record<string, (opts?: AnyArchOptions) => M
   densenet121,
   densenet169,
   mobilenet_v2: mobilenetV2,
+  small_cnn_3d: smallCnn3d,
+  r3d_18: r3d18,
 });
 
 /** Canonical name for `name`: case-insensitive, '-' and '_' interchangeable, camelCase accepted (mobilenetV2). */

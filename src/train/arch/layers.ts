@@ -91,6 +91,24 @@ function pair(v: number | [number, number]): [number, number] {
   return typeof v === 'number' ? [v, v] : [v[0], v[1]];
 }
 
+function triple(v: number | readonly number[]): [number, number, number] {
+  if (typeof v === 'number') return [v, v, v];
+  if (v.length !== 3) throw new Error(`expected 3 values (depth, height, width), got [${v.join(', ')}]`);
+  return [v[0]!, v[1]!, v[2]!];
+}
+
+/** nn.Conv3d's arguments (one value or one per axis: depth, height, width). */
+export interface Conv3dSpec {
+  inChannels?: number;
+  outChannels: number;
+  kernel: number | [number, number, number];
+  stride?: number | [number, number, number];
+  padding?: number | [number, number, number];
+  bias?: boolean;
+  weightInit?: WeightInit;
+  biasInit?: BiasInit;
+}
+
 /** `layer4.1.conv1` → `conv1`; `features.0.0` → `features.0.0`: from the last non-numeric atom on. */
 export function unqualifiedName(qualified: string): string {
   const atoms = qualified.split('.');
@@ -330,6 +348,34 @@ export class NetBuilder {
       });
       return this.withChannels(y, spec.outChannels);
     });
+  }
+
+  /** nn.Conv3d as module `name`: weight [out, in, kd, kh, kw] (+ bias [out]); torch's default init (fan-in = in·kd·kh·kw). */
+  conv3d(x: string, name: string, spec: Conv3dSpec): string {
+    const inC = spec.inChannels ?? this.channelsOf(x);
+    const k = triple(spec.kernel);
+    const s = triple(spec.stride ?? 1);
+    const p = triple(spec.padding ?? 0);
+    return this.module(name, () => {
+      const dims = [spec.outChannels, inC, ...k];
+      const inputs = [x, this.weight('weight', dims, spec.weightInit ?? { kind: 'torch_default' })];
+      if (spec.bias ?? true) inputs.push(this.biasParam('bias', spec.outChannels, dims, spec.biasInit ?? 'torch_default'));
+      const y = this.op('Conv', inputs, { dilations: A.ints([1, 1, 1]), group: A.i(1), kernel_shape: A.ints(k), pads: A.ints([...p, ...p]), strides: A.ints(s) });
+      return this.withChannels(y, spec.outChannels);
+    });
+  }
+
+  /** nn.BatchNorm3d: the same ONNX BatchNormalization as nn.BatchNorm2d (it normalises over every axis but the channels). */
+  batchNorm3d(x: string, name: string, opts: { channels?: number; eps?: number; momentum?: number } = {}): string {
+    return this.batchNorm2d(x, name, opts);
+  }
+
+  /** nn.MaxPool3d. */
+  maxPool3d(x: string, name: string | undefined, spec: { kernel: number | [number, number, number]; stride?: number | [number, number, number]; padding?: number | [number, number, number] }): string {
+    const k = triple(spec.kernel);
+    const s = triple(spec.stride ?? spec.kernel);
+    const p = triple(spec.padding ?? 0);
+    return this.maybe(name, () => this.withChannels(this.op('MaxPool', [x], { ceil_mode: A.i(0), kernel_shape: A.ints(k), pads: A.ints([...p, ...p]), strides: A.ints(s) }), this.channels.get(x)));
   }
 
   /**
