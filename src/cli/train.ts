@@ -89,12 +89,15 @@ export async function trainCommand(argv: string[]): Promise<void> {
   if (!optType) throw new UsageError(`--optimizer must be one of ${Object.keys(OPTIMIZERS).join(', ')}`);
   if (!['constant', 'cosine', 'onecycle'].includes(v.schedule!)) throw new UsageError('--schedule must be constant, cosine or onecycle');
 
-  console.error(`candor train: preparing ${v.data} at ${size}×${size}…`);
+  console.error(`candor train: preparing ${v.data} at ${size}×${size}${/3d|r3d/i.test(v.arch ?? '') ? `×${size}` : ''}…`);
   const { pre } = resolvePreprocessing(v);
   const data = await prepareDataAsync(v.data!, { size, shortcut: v.shortcut, randomLabels: v['random-labels'], seed, limit: v.limit ? parseIntArg(v.limit, '--limit', 0) : undefined, window: pre.window, axis: pre.axis, resize: pre.resize, scale: pre.scale, frames: parseFrames(v.frames), strict: v.strict });
   const k = data.train.classNames.length;
   const inChannels = data.train.images.shape[1]!;
-  const model = buildArchitecture(v.arch!, { inChannels, numClasses: k, inputSize: size, seed, dropout: 'inference' });
+  const volumes = data.train.images.shape.length === 5;
+  const arch3d = /3d|r3d/i.test(v.arch!);
+  if (volumes !== arch3d) throw new UsageError(volumes ? `${v.data} holds volumes; train a 3-D architecture (small_cnn_3d, r3d_18), not ${v.arch}` : `${v.arch} takes volumes; ${v.data} holds 2-D images`);
+  const model = buildArchitecture(v.arch!, { inChannels, numClasses: k, inputSize: size, ...(volumes ? { inputShape3d: data.train.images.shape.slice(2) as [number, number, number] } : {}), seed, dropout: 'inference' });
   const classWeights = v['class-weights'] === 'balanced' ? balancedClassWeights(data.train) : v['class-weights'] ? parseWeights(v['class-weights'], k) : undefined;
   const threads = v.threads ? parseIntArg(v.threads, '--threads', 0) : undefined;
   const counts = data.train.task === 'single' ? classCounts(data.train) : [];

@@ -108,8 +108,8 @@ export function selectRows<D extends ImageDataset>(ds: D, indices: ArrayLike<num
 
 /** Replace the images (same N), keeping labels and names: the hook for transforms. */
 export function withImages<D extends ImageDataset>(ds: D, images: Tensor): D {
-  if (images.shape.length !== 4 || images.shape[0] !== datasetSize(ds)) {
-    throw new Error(`withImages: expected [${datasetSize(ds)},C,H,W], got [${images.shape.join(',')}]`);
+  if (images.shape.length !== ds.images.shape.length || images.shape[0] !== datasetSize(ds)) {
+    throw new Error(`withImages: expected [${datasetSize(ds)},C,${ds.images.shape.length === 5 ? 'D,' : ''}H,W], got [${images.shape.join(',')}]`);
   }
   return { ...ds, images };
 }

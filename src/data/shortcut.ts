@@ -97,13 +97,37 @@ export function artifactMask(spec: ArtifactSpec, H: number, W: number): Uint8Arr
 }
 
 /** Draw each class's artifact on its images (see the module comment). Inputs are not modified. */
+/**
+ * The artifact of `spec` in a volume D × H × W (a 3-D marker): a square becomes a cube of the same side in the
+ * corresponding corner (top-left → voxel (0, 0, 0), bottom-right → the opposite corner), a stripe a slab through
+ * every slice; text is 2-D only. Mask [D·H·W], 1 on the marker.
+ */
+export function artifactMask3d(spec: ArtifactSpec, D: number, H: number, W: number): Uint8Array {
+  if (spec.kind === 'text') throw new Error('shortcut: text markers are 2-D; volumes take corner (a cube) or stripe (a slab)');
+  const plane = artifactMask(spec, H, W);
+  const m = new Uint8Array(D * H * W);
+  let z0 = 0;
+  let depth = D;
+  if (spec.kind === 'square') {
+    const s = Math.min(D, Math.round(spec.size));
+    const at = spec.at ?? 'top-left';
+    const margin = Math.max(0, Math.round(spec.margin ?? 0));
+    z0 = typeof at === 'object' ? 0 : at.startsWith('top') ? margin : D - margin - s;
+    depth = s;
+  }
+  for (let z = Math.max(0, z0); z < Math.min(D, z0 + depth); z++) m.set(plane, z * H * W);
+  return m;
+}
+
 export function injectShortcut(images: Tensor, labels: ArrayLike<number>, opts: ShortcutOptions): ShortcutResult {
-  if (images.shape.length !== 4) throw new Error(`injectShortcut: expected [N,C,H,W], got [${images.shape.join(',')}]`);
-  const [N, C, H, W] = images.shape as [number, number, number, number];
+  if (images.shape.length !== 4 && images.shape.length !== 5) throw new Error(`injectShortcut: expected [N,C,H,W] or [N,C,D,H,W], got [${images.shape.join(',')}]`);
+  const volume = images.shape.length === 5;
+  const [N, C] = images.shape as [number, number];
+  const [D, H, W] = volume ? (images.shape.slice(2) as [number, number, number]) : ([1, ...images.shape.slice(2)] as [number, number, number]);
   if (labels.length !== N) throw new Error(`injectShortcut: ${N} images but ${labels.length} labels`);
   const rng = opts.seed instanceof Rng ? opts.seed : new Rng(opts.seed ?? 0);
   const masks = new Map<number, Uint8Array>();
-  for (const [k, spec] of Object.entries(opts.perClass)) if (spec) masks.set(Number(k), artifactMask(spec, H, W));
+  for (const [k, spec] of Object.entries(opts.perClass)) if (spec) masks.set(Number(k), volume ? artifactMask3d(spec, D, H, W) : artifactMask(spec, H, W));
   const probs = new Map<number, number>();
   for (const k of masks.keys()) {
     const p = typeof opts.probability === 'number' ? opts.probability : opts.probability?.[k] ?? 1;
@@ -112,7 +136,7 @@ export function injectShortcut(images: Tensor, labels: ArrayLike<number>, opts: 
   }
   const onPixels = new Map([...masks.values()].map((m) => [m, Int32Array.from([...m.keys()].filter((p) => m[p]))]));
   const intensity = opts.intensity ?? 'image-max';
-  const P = H * W;
+  const P = D * H * W;
   const out = images.data.slice();
   const mask = new Uint8Array(N * P);
   const marked = new Uint8Array(N);
@@ -139,7 +163,7 @@ export function injectShortcut(images: Tensor, labels: ArrayLike<number>, opts: 
       for (let j = 0; j < on.length; j++) ch[on[j]!] = v;
     }
   }
-  return { images: new Tensor(out, images.shape), mask: new Tensor(mask, [N, H, W]), marked };
+  return { images: new Tensor(out, images.shape), mask: new Tensor(mask, volume ? [N, D, H, W] : [N, H, W]), marked };
 }
 
 /** {@link injectShortcut} on a single-label dataset: the marked dataset plus mask and marks. */

@@ -22,6 +22,7 @@ import { openNpzFileSync } from '../io/files.js';
 import { selectRows } from '../data/dataset.js';
 import { Rng } from '../tensor/rng.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { resize } from '../data/resize.js';
 
 export const BUNDLED_DATASETS: Record<string, string> = {
   pneumoniamnist: fileURLToPath(new URL('../../data/pneumoniamnist.npz', import.meta.url)),
@@ -161,6 +162,13 @@ function renamed(splits: Record<Split, ImageDataset>, names?: readonly string[])
 
 /** Resize a split to the model's size (folder data were resized as they were read). */
 function sizeSplit(ds: ImageDataset, opts: PrepareOptions, log: PreprocessLog | undefined, path: string): ImageDataset {
+  if (ds.images.shape.length === 5) {
+    // volumes (MedMNIST 3-D): a cube of size³ voxels, trilinear (antialiased when shrinking)
+    const sp = ds.images.shape.slice(2);
+    if (sp.every((d) => d === opts.size)) return ds;
+    log?.windows.add(`${path}: volumes resampled ${sp.join('×')} → ${opts.size}³ voxels (trilinear)`);
+    return mapImages(ds, (t) => resize(t, [opts.size, opts.size, opts.size]));
+  }
   const [, c, h, w] = ds.images.shape as number[];
   return h === opts.size && w === opts.size ? ds : mapImages(ds, (t) => toModelSize(t, c!, [opts.size, opts.size], opts.resize ?? 'stretch', log, path));
 }
@@ -168,6 +176,10 @@ function sizeSplit(ds: ImageDataset, opts: PrepareOptions, log: PreprocessLog | 
 /** The model's channels (grey repeated, RGB to grey by luma) and pixel scale. */
 function finishSplit(ds: ImageDataset, opts: PrepareOptions, log: PreprocessLog | undefined, path: string): ImageDataset {
   let out = ds;
+  if (out.images.shape.length === 5) {
+    if (opts.channels !== undefined && opts.channels !== out.images.shape[1]) throw new Error(`${path}: volumes have ${out.images.shape[1]} channel(s), the model takes ${opts.channels}`);
+    return mapImages(out, (t) => scaleInput(t, opts.scale ?? 'pm1'));
+  }
   const [, c, h, w] = out.images.shape as number[];
   if (opts.channels !== undefined && c !== opts.channels) {
     if (c !== 1 && c !== 3) throw new Error(`${path}: images have ${c} channels, the model takes ${opts.channels}`);
@@ -235,7 +247,7 @@ export function prepareData(data: string, opts: PrepareOptions): PreparedData {
   const isImages = statSync(path).isDirectory() || path.toLowerCase().endsWith('.csv');
   const log = new PreprocessLog();
   const loaded = isImages ? loadImageSplits(path, opts, rng, log) : undefined;
-  const all = renamed(loaded ? loaded.splits : loadMedMnistSplits(path), opts.classNames);
+  const all = renamed(loaded ? loaded.splits : loadMedMnistSplits(path, { volumes: true }), opts.classNames);
   const label = opts.label;
   const raw = label === undefined ? all : { train: binaryLabelView(all.train, label), val: binaryLabelView(all.val, label), test: binaryLabelView(all.test, label) };
   const finish = (ds: ImageDataset, counted = true) => finishSplit(ds, opts, counted ? log : undefined, path);
@@ -247,7 +259,7 @@ export function prepareData(data: string, opts: PrepareOptions): PreparedData {
   }
   let testMarked: PreparedData['testMarked'];
   const notes: string[] = [
-    `${path.split(/[\\/]/).pop()}${label === undefined ? '' : `, finding '${all.test.classNames[label]}' (present / absent)`} at ${opts.size}×${opts.size}, scaled to ${describeScale(opts.scale ?? 'pm1')}` +
+    `${path.split(/[\\/]/).pop()}${label === undefined ? '' : `, finding '${all.test.classNames[label]}' (present / absent)`} at ${opts.size}×${opts.size}${all.test.images.shape.length === 5 ? `×${opts.size} (volumes)` : ''}, scaled to ${describeScale(opts.scale ?? 'pm1')}` +
       (loaded ? `; seeded stratified 70/15/15 split${loaded.grouped ? ' (images of one file or CSV group kept in one split)' : ''}` : ''),
     ...(loaded?.notes ?? []),
   ];

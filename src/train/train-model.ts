@@ -73,7 +73,8 @@ export async function trainModel(req: TrainRequest): Promise<TrainOutcome> {
     seed: req.seed,
     threads: req.threads,
     classWeights: req.classWeights,
-    augment: req.augment ? ({ flip: 0.5, rotate: 10, cropPadding: Math.round(size / 16) } satisfies AugmentOptions) : undefined,
+    // augmentation is 2-D (flips, rotation, crops of images); volumes are trained without it (said below)
+    augment: req.augment && data.train.images.shape.length === 4 ? ({ flip: 0.5, rotate: 10, cropPadding: Math.round(size / 16) } satisfies AugmentOptions) : undefined,
     optimizer: (params) => (opt = createOptimizer(params, { type: req.optimizer, lr, weightDecay: req.weightDecay, excludeFromWeightDecay: normAndBias })),
     learningRate: (step) => {
       if (schedule && opt) opt.setMomentum(schedule.momentum(step));
@@ -107,7 +108,7 @@ export async function trainModel(req: TrainRequest): Promise<TrainOutcome> {
     createdAt: new Date().toISOString(),
     architecture: req.architecture,
     task: data.train.task === 'multi' ? 'multilabel' : 'single',
-    input: { channels: inChannels, size, normalization: describeScale(data.preprocessing?.scale ?? 'pm1') },
+    input: { channels: inChannels, size, ...(data.train.images.shape.length === 5 ? { spatial: data.train.images.shape.slice(2) } : {}), normalization: describeScale(data.preprocessing?.scale ?? 'pm1') },
     preprocessing: preprocessingRecord(data.preprocessing ?? DEFAULT_PREPROCESSING),
     classes: data.train.classNames,
     data: {
@@ -126,7 +127,7 @@ export async function trainModel(req: TrainRequest): Promise<TrainOutcome> {
       weightDecay: req.weightDecay,
       schedule: req.schedule,
       classWeights: req.classWeights,
-      augment: !!req.augment,
+      augment: !!req.augment && data.train.images.shape.length === 4,
       ...req.notes,
       threads: req.threads ?? null,
     },

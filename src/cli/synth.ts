@@ -1,0 +1,71 @@
+/**
+ * `candor synth-volumes`: write the seeded CT-like volumes with planted lesions (data/lesion-volumes.ts) as a
+ * MedMNIST-3D-style `.npz` (`<split>_images` [N, D, H, W] uint8 in a lung window, `<split>_labels` [N, 1],
+ * `<split>_masks` [N, D, H, W] 0/1; a stratified 70/15/15 split), and with `--nifti DIR` also as NIfTI files
+ * (HU, float32, with the grid's affine), their lesion masks and a labels.csv.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Tensor } from '../tensor/tensor.js';
+import { writeFileAtomic, writeNpzFileSync } from '../io/files.js';
+import { niftiBytes } from '../io/nifti-write.js';
+import { lesionAffine, lesionVolumes, windowToUint8 } from '../data/lesion-volumes.js';
+import { parse, parseIntArg, required, UsageError } from './args.js';
+
+export const SYNTH_USAGE = `usage: candor synth-volumes --out data.npz [--count 300] [--size 32] [--seed 0] [--nifti DIR] [--force]
+
+Seeded CT-like chest volumes (air, body, fat rim, lungs, spine; Hounsfield units) of size³ voxels (2.5 × 1.5 × 1.5 mm),
+half of them with a planted lung nodule (radius size/16 to size/8 voxels, at least 1); label 1 = nodule. Written as a MedMNIST-3D-style
+.npz (train/val/test 70/15/15, stratified; images uint8 in a lung window, centre −600, width 1500; masks 0/1) that
+candor explain and train read; --nifti DIR also writes DIR/vol_<i>.nii.gz (HU), DIR/mask_<i>.nii.gz and DIR/labels.csv.`;
+
+export async function synthCommand(argv: string[]): Promise<void> {
+  const { values } = parse(argv, { out: { type: 'string' }, count: { type: 'string' }, size: { type: 'string' }, seed: { type: 'string' }, nifti: { type: 'string' }, force: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, SYNTH_USAGE);
+  if (values.help) return void console.log(SYNTH_USAGE);
+  const out = required(values.out, '--out', SYNTH_USAGE);
+  if (!/\.npz$/i.test(out)) throw new UsageError(`--out must name a .npz file, got '${out}'`);
+  if (existsSync(out) && !values.force) throw new UsageError(`${out} exists; use --force to replace it`);
+  const count = parseIntArg(values.count, '--count', 300);
+  const size = parseIntArg(values.size, '--size', 32);
+  if (count < 10) throw new UsageError(`--count must be at least 10 (three splits of both classes), got ${count}`);
+  if (size < 12 || size > 128) throw new UsageError(`--size must be 12..128 voxels, got ${size}`);
+  const seed = parseIntArg(values.seed, '--seed', 0);
+  const g = lesionVolumes({ count, size: [size, size, size], seed });
+  const vox = size ** 3;
+  const bytes = windowToUint8(g.volumes);
+  // stratified split: per class, the first 70 % train, next 15 % val, rest test (labels are already shuffled)
+  const split = new Array<'train' | 'val' | 'test'>(count);
+  for (const cls of [0, 1]) {
+    const idx = [...g.labels.keys()].filter((i) => g.labels[i] === cls);
+    idx.forEach((i, k) => (split[i] = k < Math.round(idx.length * 0.7) ? 'train' : k < Math.round(idx.length * 0.85) ? 'val' : 'test'));
+  }
+  const entries: Record<string, Tensor<Uint8Array>> = {};
+  for (const s of ['train', 'val', 'test'] as const) {
+    const rows = [...g.labels.keys()].filter((i) => split[i] === s);
+    const img = new Uint8Array(rows.length * vox);
+    const msk = new Uint8Array(rows.length * vox);
+    rows.forEach((i, r) => {
+      img.set(bytes.subarray(i * vox, (i + 1) * vox), r * vox);
+      msk.set(g.masks.subarray(i * vox, (i + 1) * vox), r * vox);
+    });
+    entries[`${s}_images`] = new Tensor(img, [rows.length, size, size, size]);
+    entries[`${s}_labels`] = new Tensor(Uint8Array.from(rows.map((i) => g.labels[i]!)), [rows.length, 1]);
+    entries[`${s}_masks`] = new Tensor(msk, [rows.length, size, size, size]);
+  }
+  writeNpzFileSync(out, entries);
+  const pos = g.labels.reduce((a, b) => a + b, 0);
+  console.log(`${out}: ${count} volumes of ${size}³ voxels (${pos} with a nodule), seed ${seed}; splits ${['train', 'val', 'test'].map((s) => `${s} ${entries[`${s}_labels`]!.shape[0]}`).join(', ')}`);
+  if (values.nifti) {
+    const dir = values.nifti;
+    mkdirSync(dir, { recursive: true });
+    const affine = lesionAffine(g.size, g.spacing);
+    const lines = ['file,mask,label,split'];
+    for (let i = 0; i < count; i++) {
+      await writeFileAtomic(join(dir, `vol_${i}.nii.gz`), niftiBytes(g.volumes.slice(i * vox, (i + 1) * vox), [size, size, size], affine, { gzip: true, description: 'candor synthetic CT (HU)' }));
+      await writeFileAtomic(join(dir, `mask_${i}.nii.gz`), niftiBytes(Float32Array.from(g.masks.subarray(i * vox, (i + 1) * vox)), [size, size, size], affine, { gzip: true, description: 'candor lesion mask' }));
+      lines.push(`vol_${i}.nii.gz,mask_${i}.nii.gz,${g.labels[i]},${split[i]}`);
+    }
+    await writeFileAtomic(join(dir, 'labels.csv'), new TextEncoder().encode(lines.join('\n') + '\n'));
+    console.log(`${dir}: ${count} volumes, masks and labels.csv (NIfTI, HU, RAS+ affine)`);
+  }
+}
