@@ -121,8 +121,8 @@ function preprocess(images: Tensor, spec: ModelSpec, pre: Preprocessing, where: 
   return { x: scaleInput(display, pre.scale), display };
 }
 
-/** Per-image min–max scaling to [0,1]. */
-function unitPerImage(t: Tensor): Tensor {
+/** Per-image (per-volume) min–max scaling to [0,1]. */
+export function unitPerImage(t: Tensor): Tensor {
   const n = t.shape[0]!;
   const row = t.size / n;
   const out = new Float32Array(t.size);

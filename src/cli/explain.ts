@@ -25,14 +25,17 @@ import { loadModel } from '../runtime/node.js';
 import { readNpyFile, writeFileAtomic, writeNpyFile } from '../io/files.js';
 import { Tensor } from '../tensor/tensor.js';
 import { defaultClassNames } from '../data/dataset.js';
-import { getMethod, parseMethods, explain, optionNames, METHOD_NAMES, METHODS } from '../explain/registry.js';
+import { getMethod, parseMethods, explain, optionNames } from '../explain/registry.js';
 import type { Target } from '../explain/types.js';
 import { getColormap } from '../viz/colormap.js';
 import { overlayPng } from '../viz/overlay.js';
 import { gridPng, type GridRow } from '../viz/grid.js';
 import { parse, parseIntArg, required, UsageError } from './args.js';
-import { resolvePreprocessing, describeResolved, resolvedRecord, PREPROCESS_OPTIONS, PREPROCESS_HELP } from './preprocess-args.js';
+import { resolvePreprocessing, describeResolved, resolvedRecord, PREPROCESS_OPTIONS } from './preprocess-args.js';
 import { DEFAULT_COUNT, loadBatch, modelSpec, sourceLabel, type Batch } from './explain-input.js';
+import { EXPLAIN_USAGE } from './explain-usage.js';
+
+export { EXPLAIN_USAGE };
 import { loadVolumeBatch, type VolumeBatch } from './volume-input.js';
 import { volumeFigure, volumeGridRow, writeVolumeNifti } from './explain-volume-out.js';
 import { VOXEL_ORDERS, type VoxelOrder } from '../data/volume.js';
@@ -53,78 +56,6 @@ const SHORTCUTS: Record<string, [string, string][]> = {
   'rise-masks': [['rise', 'masks']],
   'ablation-mask': [['featureablation', 'mask']],
 };
-
-const methodList = (names: readonly string[], width = 96): string => {
-  const lines: string[] = [];
-  let cur = '';
-  for (const n of names) {
-    if (cur && cur.length + n.length + 2 > width) (lines.push(cur + ','), (cur = ''));
-    cur += (cur ? ', ' : '') + n;
-  }
-  lines.push(cur);
-  return lines.join('\n              ');
-};
-
-const optionHelp = (): string =>
-  METHOD_NAMES.map((n) => {
-    const m = METHODS[n]!;
-    const keys = Object.keys(m.options).filter((k) => m.family !== 'cam' || (k !== 'eigenSmooth' && k !== 'augSmooth'));
-    if (!keys.length) return '';
-    const d = (k: string) => (k in m.defaults ? ` [${String(m.defaults[k])}]` : '');
-    return `    ${n}: ${keys.map((k) => `${k}${d(k)}`).join(', ')}`;
-  })
-    .filter(Boolean)
-    .join('\n');
-
-export const EXPLAIN_USAGE = `usage: candor explain --methods M1,M2,... --out DIR [--model m.onnx] [--input SPEC]
-       [--scale pm1] [--window C,W] [--axis k] [--resize stretch|pad|crop]
-       [--layer L[,L2]] [--target pred|K|NAME|all] [--opt method.key=value ...] [--keep-channels]
-       [--colormap jet] [--diverging-colormap rdbu_r] [--alpha 0.5] [--batch-size N] [--threads N] [--force]
-
-  --methods   comma-separated: ${methodList(METHOD_NAMES)}
-  --model     ONNX classifier (default: the bundled baseline models/baseline/small_cnn_pneumoniamnist64.onnx)
-  --input     x.npy            a preprocessed float batch [N,C,H,W] of the model's shape, used as is;
-                               [H,W], [N,H,W] or integer [N,1|3,H,W] arrays are raw images (min–max per image)
-              data.npz[:split[:range]] or pneumoniamnist[:split[:range]]
-                               MedMNIST images (split train|val|test, default test; range K or A-B,
-                               end exclusive, default 0-${DEFAULT_COUNT})
-              a.png[,b.jpg,...]  PNG/JPEG files
-              scan.dcm[:range]   DICOM frames, windowed (--window, else the file's window, else full range)
-              For a 3-D model ([N,C,D,H,W]) each volume is one sample: vol.nii[.gz][:t=N][,more.nii.gz]
-                               (whole volumes, voxels ordered by --voxel-order), a folder holding one
-                               DICOM series (sorted by ImagePositionPatient), volumes.npy ([N,C,D,H,W]
-                               ready, or raw [D,H,W] / [N,D,H,W]), or a MedMNIST 3-D data.npz[:split[:range]]
-              vol.nii[.gz][:axis[:range]]  NIfTI slices along axis (default --axis: k, the third voxel axis
-                               as stored, as training data and the workbench), j, i, or axial, coronal,
-                               sagittal (RAS+); default ${DEFAULT_COUNT} slices around the middle
-              All but a ready .npy are read as training data are: channels repeated (1 → 3) or converted
-              (RGB → grey, BT.601 luma), resized by --resize, scaled by --scale; anything beyond a plain
-              resize is announced and recorded in explain.json. (default: pneumoniamnist:test:0-${DEFAULT_COUNT})
-${PREPROCESS_HELP}
-  --layer     CAM layer(s): module path (features.8) or tensor name; several, comma-separated, are
-              aggregated (pytorch-grad-cam). Default: the last 4-D activation
-  --target    'pred' (single-label default), a class/label index or name, or 'all': every label of a
-              multi-label model (K independent sigmoids), each explained on its own logit, maps written
-              as METHOD_LABEL.npy (the default for multi-label models)
-  --opt       method.key=value, repeatable (key=value alone: every listed method taking the key).
-              Values: true/false, numbers, comma lists (8,8), a .npy path (tensor), else text. Options [defaults]:
-${optionHelp()}
-              all CAMs also: eigenSmooth, augSmooth; every method: batchSize, seed
-  shortcuts   --ig-steps N, --ig-method M, --baseline B (ig), --smoothgrad-samples N, --noise F
-              (smoothgrad noiseLevel), --shap-samples N, --occlusion-window K[,K], --occlusion-stride S[,S],
-              --scorecam-variant V, --rise-masks N, --ablation-mask grid|slic|m.npy
-  --voxel-order  3-D models: which voxel axis is the model's first spatial axis — ijk (default: nibabel,
-              MONAI LoadImage, TorchIO), kji (SimpleITK GetArrayFromImage), ras (reoriented to RAS+ first,
-              MONAI Orientation('RAS'))
-  --keep-channels  also write DIR/<method>_attributions.npy [N,C,H,W] (methods with per-channel attributions)
-  --colormap  for unsigned maps: jet (default), turbo, viridis, inferno, gray; signed maps use
-              --diverging-colormap (rdbu_r default, or bwr)
-  --alpha     opacity of the map over the image, 0..1 (default 0.5; --opacity is the same)
-
-Writes DIR/<method>.npy (raw maps [N,H,W], float32), DIR/<method>_<i>.png and DIR/grid.png. For volumes:
-maps [N,D,H,W]; <method>_<i>.png shows three orthogonal planes through the map's maximum and its MIP
-(radiological convention for NIfTI sources); <method>_<i>.nii.gz is the map on the source's voxel grid
-with its affine (opens over the scan in ITK-SNAP, 3D Slicer, NiiVue).`;
 
 /** A CLI value as the option's type: boolean, number, number list, tensor (.npy) or string. */
 async function optionValue(v: string, where: string): Promise<unknown> {

@@ -24,9 +24,8 @@ import { loadMedMnist, SPLITS, type Split } from '../data/medmnist.js';
 import { datasetSize, selectRows } from '../data/dataset.js';
 import { scaleInput } from '../data/transforms.js';
 import { niftiVolumeSample, resampleVolume, type VolumeSample, type VoxelOrder } from '../data/volume.js';
-import { displayImage } from '../viz/overlay.js';
 import { UsageError } from './args.js';
-import type { Batch, ImageSource, ModelSpec } from './explain-input.js';
+import { type Batch, type ImageSource, type ModelSpec, unitPerImage } from './explain-input.js';
 
 export const DEFAULT_VOLUMES = 4;
 
@@ -66,13 +65,7 @@ function toModel(vols: Tensor, spec: ModelSpec, pre: Preprocessing, where: strin
   return { x: scaleInput(display, pre.scale), display, spacing: outSp };
 }
 
-function unitPerVolume(t: Tensor): Tensor {
-  const n = t.shape[0]!;
-  const row = t.size / n;
-  const out = new Float32Array(t.size);
-  for (let i = 0; i < n; i++) out.set(displayImage(new Tensor(Float32Array.from(t.data.subarray(i * row, (i + 1) * row)), [row])).data, i * row);
-  return new Tensor(out, t.shape);
-}
+const unitPerVolume = unitPerImage;
 
 async function npyVolumes(path: string, spec: ModelSpec, pre: Preprocessing, log: PreprocessLog): Promise<VolumeBatch> {
   const raw = await readNpyFile(path);

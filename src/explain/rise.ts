@@ -22,6 +22,7 @@ import { Rng } from '../tensor/rng.js';
 import type { Model } from '../runtime/model.js';
 import { type Attribution, type ExplainOptions, type Target, batchLayout } from './types.js';
 import { targetsOf } from './saliency.js';
+import { linearAlongAxis } from '../tensor/separable.js';
 
 const CHUNK_FLOATS = 1 << 23;
 
@@ -80,29 +81,11 @@ export function riseMask(grid: ArrayLike<number>, s: number, shift: readonly num
   const r = spatial.length;
   // cur holds the grid interpolated along the axes after `axis`: extent [s, …, s, L_{axis+1}, …, L_r]
   let cur: ArrayLike<number> = grid;
-  let ext: number[] = Array(r).fill(s);
+  const ext: number[] = Array(r).fill(s);
   for (let axis = r - 1; axis >= 0; axis--) {
     const L = spatial[axis]!;
-    const cell = Math.ceil(L / s);
-    const t = mirrorTaps(s, (s + 1) * cell);
-    const d = shift[axis]!;
-    let inner = 1;
-    for (let a = axis + 1; a < r; a++) inner *= ext[a]!;
-    let outer = 1;
-    for (let a = 0; a < axis; a++) outer *= ext[a]!;
-    const next = new Float64Array(outer * L * inner);
-    for (let o = 0; o < outer; o++) {
-      for (let y = 0; y < L; y++) {
-        const yy = y + d;
-        const i0 = t.i0[yy]!, i1 = t.i1[yy]!, f = t.f[yy]!;
-        const b0 = (o * s + i0) * inner;
-        const b1 = (o * s + i1) * inner;
-        const ob = (o * L + y) * inner;
-        for (let q = 0; q < inner; q++) next[ob + q] = cur[b0 + q]! * (1 - f) + cur[b1 + q]! * f;
-      }
-    }
-    cur = next;
-    ext = [...ext.slice(0, axis), L, ...ext.slice(axis + 1)];
+    cur = linearAlongAxis(cur, ext, axis, L, mirrorTaps(s, (s + 1) * Math.ceil(L / s)), shift[axis]!);
+    ext[axis] = L;
   }
   for (let q = 0; q < out.length; q++) out[q] = cur[q]!;
 }

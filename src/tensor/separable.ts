@@ -9,6 +9,31 @@
  */
 import { reflectIndex } from '../evaluate/ssim.js';
 
+/**
+ * Linear interpolation along one axis of a C-order array of extent `ext`: output position y (0 ≤ y < outLen) is
+ * (1 − f[y + offset])·src[i0[y + offset]] + f[y + offset]·src[i1[y + offset]] along `axis` (the taps come from
+ * the caller: align-corners, half-pixel, mirrored …; `offset` shifts into them, as a crop does). Float64 out.
+ */
+export function linearAlongAxis(src: ArrayLike<number>, ext: readonly number[], axis: number, outLen: number, taps: { i0: Int32Array; i1: Int32Array; f: Float64Array }, offset = 0): Float64Array {
+  const len = ext[axis]!;
+  let inner = 1;
+  for (let a = axis + 1; a < ext.length; a++) inner *= ext[a]!;
+  let outer = 1;
+  for (let a = 0; a < axis; a++) outer *= ext[a]!;
+  const out = new Float64Array(outer * outLen * inner);
+  for (let o = 0; o < outer; o++) {
+    for (let y = 0; y < outLen; y++) {
+      const t = y + offset;
+      const b0 = (o * len + taps.i0[t]!) * inner;
+      const b1 = (o * len + taps.i1[t]!) * inner;
+      const f = taps.f[t]!;
+      const ob = (o * outLen + y) * inner;
+      for (let q = 0; q < inner; q++) out[ob + q] = src[b0 + q]! * (1 - f) + src[b1 + q]! * f;
+    }
+  }
+  return out;
+}
+
 /** Apply `kernel` (odd length, centred) along each axis of `axes` in turn; returns float64. */
 export function separableFilter(data: ArrayLike<number>, planes: number, spatial: readonly number[], kernel: Float64Array, axes: readonly number[]): Float64Array {
   const voxels = spatial.reduce((a, b) => a * b, 1);

@@ -38,6 +38,7 @@ import type { Model } from '../../runtime/model.js';
 import { type Attribution, type Target, resolveTargets, batchLayout } from '../types.js';
 import { type CamMethod, type CamOptions, camFromTensors, resolveCamLayers, withAugSmooth } from './base.js';
 import { foldToGrid } from './fold.js';
+import { linearAlongAxis } from '../../tensor/separable.js';
 
 const CHUNK_FLOATS = 1 << 23;
 
@@ -86,25 +87,8 @@ export function scoreCamMaskNd(a: ArrayLike<number>, from: readonly number[], to
   let cur: ArrayLike<number> = a;
   const ext = [...from];
   for (let axis = r - 1; axis >= 0; axis--) {
-    const t = alignCornersTaps(from[axis]!, to[axis]!);
-    const len = ext[axis]!;
-    const L = to[axis]!;
-    let inner = 1;
-    for (let q = axis + 1; q < r; q++) inner *= ext[q]!;
-    let outer = 1;
-    for (let q = 0; q < axis; q++) outer *= ext[q]!;
-    const next = new Float64Array(outer * L * inner);
-    for (let o = 0; o < outer; o++) {
-      for (let y = 0; y < L; y++) {
-        const b0 = (o * len + t.i0[y]!) * inner;
-        const b1 = (o * len + t.i1[y]!) * inner;
-        const f = t.f[y]!;
-        const ob = (o * L + y) * inner;
-        for (let q = 0; q < inner; q++) next[ob + q] = cur[b0 + q]! * (1 - f) + cur[b1 + q]! * f;
-      }
-    }
-    cur = next;
-    ext[axis] = L;
+    cur = linearAlongAxis(cur, ext, axis, to[axis]!, alignCornersTaps(from[axis]!, to[axis]!));
+    ext[axis] = to[axis]!;
   }
   const total = to.reduce((x, y) => x * y, 1);
   let lo = Infinity;
