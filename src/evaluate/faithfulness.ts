@@ -27,7 +27,7 @@ import type { Model } from '../runtime/model.js';
 import { Rng } from '../tensor/rng.js';
 import { resolveTargets, type Target } from '../explain/types.js';
 import { pearson } from './correlation.js';
-import { gaussianBlur } from './blur.js';
+import { gaussianBlurNd } from './blur.js';
 import { checkImagesAndMaps, runPerturbed, saliencyOrder, scoreOf, type MetricOptions, type ScoreKind } from './perturb.js';
 
 export interface CurveOptions extends MetricOptions {
@@ -77,15 +77,14 @@ export function stepCounts(hw: number, options: { steps?: number; pixelsPerStep?
 }
 
 async function curve(mode: 'deletion' | 'insertion', model: Model, inputs: Tensor, maps: Tensor, target: Target, options: CurveOptions): Promise<CurveResult> {
-  const { n, c, h, w } = checkImagesAndMaps(inputs, maps, mode);
-  const hw = h * w;
+  const { n, c, spatial, voxels: hw } = checkImagesAndMaps(inputs, maps, mode);
   const size = c * hw;
   const counts = stepCounts(hw, options);
   const { targets } = await resolveTargets(model, inputs, target);
   const baseline = options.baseline ?? (mode === 'deletion' ? 0 : 'blur');
   if (baseline !== 'blur' && !Number.isFinite(baseline)) throw new Error(`${mode}: baseline must be a number or 'blur', got ${String(baseline)}`);
   const x = inputs.data as Float32Array;
-  const base = baseline === 'blur' ? Float32Array.from(gaussianBlur(x, n * c, h, w, options.blurSigma ?? 5)) : null;
+  const base = baseline === 'blur' ? Float32Array.from(gaussianBlurNd(x, n * c, spatial, options.blurSigma ?? 5)) : null;
   const orders = Array.from({ length: n }, (_, i) => saliencyOrder(maps.data.subarray(i * hw, (i + 1) * hw), `${mode}: map ${i}`));
   const steps = counts.length;
   const k = model.numClasses;
@@ -94,7 +93,7 @@ async function curve(mode: 'deletion' | 'insertion', model: Model, inputs: Tenso
   await runPerturbed(
     model,
     n * steps,
-    [c, h, w],
+    inputs.shape.slice(1),
     (q, out) => {
       const img = Math.floor(q / steps);
       const m = counts[q % steps]!;
@@ -173,14 +172,13 @@ export function normaliseByNegative(a: ArrayLike<number>): Float64Array {
 
 /** Faithfulness correlation (Bhatt et al. 2020) per image. */
 export async function faithfulnessCorrelation(model: Model, inputs: Tensor, maps: Tensor, target: Target, options: FaithfulnessCorrelationOptions = {}): Promise<FaithfulnessCorrelationResult> {
-  const { n, c, h, w } = checkImagesAndMaps(inputs, maps, 'faithfulnessCorrelation');
-  const hw = h * w;
+  const { n, c, spatial, voxels: hw } = checkImagesAndMaps(inputs, maps, 'faithfulnessCorrelation');
   const size = c * hw;
   const runs = options.runs ?? 100;
   const sub = options.subsetSize ?? 224;
   const fill = options.baseline ?? 0;
   if (!Number.isInteger(runs) || runs < 2) throw new Error(`faithfulnessCorrelation: runs must be an integer ≥ 2, got ${runs}`);
-  if (!Number.isInteger(sub) || sub < 1 || sub >= hw) throw new Error(`faithfulnessCorrelation: subsetSize must be an integer in [1, ${hw - 1}] for ${h}×${w} maps, got ${sub}`);
+  if (!Number.isInteger(sub) || sub < 1 || sub >= hw) throw new Error(`faithfulnessCorrelation: subsetSize must be an integer in [1, ${hw - 1}] for ${spatial.join('×')} maps, got ${sub}`);
   const norm = options.normalize ?? 'by-negative';
   if (norm !== 'by-negative' && norm !== 'none') throw new Error(`faithfulnessCorrelation: normalize must be 'by-negative' or 'none', got '${norm as string}'`);
   const { targets, logits } = await resolveTargets(model, inputs, target);
@@ -217,7 +215,7 @@ export async function faithfulnessCorrelation(model: Model, inputs: Tensor, maps
   await runPerturbed(
     model,
     n * runs,
-    [c, h, w],
+    inputs.shape.slice(1),
     (q, out) => {
       const img = Math.floor(q / runs);
       out.set(x.subarray(img * size, (img + 1) * size));

@@ -5,7 +5,6 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import type { Model } from '../runtime/model.js';
-import { mapShape } from './similarity.js';
 
 /** Options shared by the model-driven metrics. */
 export interface MetricOptions {
@@ -23,17 +22,24 @@ export type ScoreKind = 'probability' | 'logit';
 export interface Dims {
   n: number;
   c: number;
+  /** The last two spatial axes (height, width; of a volume too). */
   h: number;
   w: number;
+  /** Every spatial axis: [H, W] or [D, H, W]. */
+  spatial: number[];
+  /** Positions per channel (pixels or voxels). */
+  voxels: number;
 }
 
-/** Dimensions of images [N,C,H,W] and maps [N,H,W] that must agree. */
+/** Dimensions of images [N,C,H,W] and maps [N,H,W] (or volumes [N,C,D,H,W] and maps [N,D,H,W]) that must agree. */
 export function checkImagesAndMaps(inputs: Tensor, maps: Tensor, what: string): Dims {
-  if (inputs.shape.length !== 4) throw new Error(`${what}: inputs must be [N,C,H,W], got [${inputs.shape.join(', ')}]`);
-  const [n, c, h, w] = inputs.shape as [number, number, number, number];
-  const [mn, mh, mw] = mapShape(maps, what);
-  if (mn !== n || mh !== h || mw !== w) throw new Error(`${what}: maps are [${maps.shape.join(', ')}] but inputs are [${inputs.shape.join(', ')}] (need [${n}, ${h}, ${w}])`);
-  return { n, c, h, w };
+  if (inputs.shape.length !== 4 && inputs.shape.length !== 5) throw new Error(`${what}: inputs must be [N,C,H,W] or [N,C,D,H,W], got [${inputs.shape.join(', ')}]`);
+  const [n, c, ...spatial] = inputs.shape as number[];
+  const want = [n!, ...spatial];
+  const got = maps.shape.length === want.length + 1 && maps.shape[1] === 1 ? [maps.shape[0]!, ...maps.shape.slice(2)] : [...maps.shape];
+  if (got.length !== want.length || got.some((d, i) => d !== want[i])) throw new Error(`${what}: maps are [${maps.shape.join(', ')}] but inputs are [${inputs.shape.join(', ')}] (need [${want.join(', ')}])`);
+  const [h, w] = spatial.slice(-2) as [number, number];
+  return { n: n!, c: c!, h, w, spatial, voxels: spatial.reduce((a, b) => a * b, 1) };
 }
 
 /**
@@ -68,21 +74,21 @@ export function argmaxRow(logits: ArrayLike<number>, k: number, i: number): numb
 }
 
 /**
- * Evaluate `total` perturbed images: `build(q, out)` writes image q ([C,H,W], `size` floats) into
+ * Evaluate `total` perturbed images: `build(q, out)` writes image q ([C,H,W] or [C,D,H,W], `size` floats) into
  * `out`; `consume(q, logits, row)` receives its logits. Images are built and run `batchSize` at a
  * time (one onnxruntime call each).
  */
 export async function runPerturbed(
   model: Model,
   total: number,
-  shape: readonly [number, number, number],
+  shape: readonly number[],
   build: (q: number, out: Float32Array) => void,
   consume: (q: number, logits: Float32Array, row: number) => void,
   options: MetricOptions,
 ): Promise<void> {
   const bs = options.batchSize ?? 128;
   if (!Number.isInteger(bs) || bs < 1) throw new Error(`batchSize must be a positive integer, got ${bs}`);
-  const size = shape[0] * shape[1] * shape[2];
+  const size = shape.reduce((a, b) => a * b, 1);
   const buf = new Float32Array(Math.min(bs, total) * size);
   for (let start = 0; start < total; start += bs) {
     const m = Math.min(bs, total - start);

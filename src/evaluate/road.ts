@@ -166,7 +166,8 @@ export interface RoadResult {
 
 /** ROAD curves (MoRF and/or LeRF) per image. Maps [N,H,W], inputs [N,C,H,W]; seeded noise. */
 export async function road(model: Model, inputs: Tensor, maps: Tensor, target: Target, options: RoadOptions = {}): Promise<RoadResult> {
-  const { n, c, h, w } = checkImagesAndMaps(inputs, maps, 'road');
+  const { n, c, h, w, spatial } = checkImagesAndMaps(inputs, maps, 'road');
+  if (spatial.length !== 2) throw new Error(`road: ROAD's noisy linear imputation uses the 8 neighbours of a pixel in a 2-D image (Rong et al. 2022); these are ${spatial.length}-D inputs [${inputs.shape.join(', ')}]`);
   const hw = h * w;
   const size = c * hw;
   const pcts = [...(options.percentages ?? [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9])];

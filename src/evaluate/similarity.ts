@@ -27,7 +27,7 @@
  */
 import type { Tensor } from '../tensor/tensor.js';
 import { pearson, spearman } from './correlation.js';
-import { ssim } from './ssim.js';
+import { ssim, ssimNd } from './ssim.js';
 import { hog, type HogOptions } from './hog.js';
 import { quantile } from './stats.js';
 
@@ -85,7 +85,20 @@ function absOf(a: ArrayLike<number>): Float64Array {
 
 /** The similarity measures of two [h,w] maps given as flat row-major arrays. */
 export function compareMaps(a: ArrayLike<number>, b: ArrayLike<number>, h: number, w: number, options: SimilarityOptions = {}): MapSimilarity {
-  if (a.length !== h * w || b.length !== h * w) throw new Error(`compareMaps: maps must have ${h}×${w} = ${h * w} values, got ${a.length} and ${b.length}`);
+  return compareMapsNd(a, b, [h, w], options);
+}
+
+/**
+ * The similarity measures of two maps of extent `spatial` ([h, w], or [d, h, w] for volumes). Spearman and
+ * Pearson take every value; SSIM is scikit-image's n-D SSIM (a win^ndim window: 7×7×7 for volumes); HOG is 2-D in
+ * scikit-image, so a volume's HOG is computed on each slice along its first axis and the slices' features are
+ * stacked before the Pearson correlation (`hogPerSlice` in the batch result says so).
+ */
+export function compareMapsNd(a: ArrayLike<number>, b: ArrayLike<number>, spatial: readonly number[], options: SimilarityOptions = {}): MapSimilarity {
+  const size = spatial.reduce((x, y) => x * y, 1);
+  if (a.length !== size || b.length !== size) throw new Error(`compareMaps: maps must have ${spatial.join('×')} = ${size} values, got ${a.length} and ${b.length}`);
+  const [h, w] = spatial.slice(-2) as [number, number];
+  const slices = size / (h * w);
   const want = new Set(options.measures ?? SIMILARITY_MEASURES);
   for (const m of want) if (!SIMILARITY_MEASURES.includes(m)) throw new Error(`compareMaps: unknown measure '${m}' (${SIMILARITY_MEASURES.join(', ')})`);
   const how = options.normalize ?? 'minmax';
@@ -111,12 +124,19 @@ export function compareMaps(a: ArrayLike<number>, b: ArrayLike<number>, h: numbe
         }
       }
       // two identical constant maps have no range: they are identical (SSIM 1)
-      out.ssim = range > 0 ? ssim(na, nb, h, w, { dataRange: range, winSize: options.ssimWindow }) : 1;
+      out.ssim = range > 0 ? (spatial.length === 2 ? ssim(na, nb, h, w, { dataRange: range, winSize: options.ssimWindow }) : ssimNd(na, nb, spatial, { dataRange: range, winSize: options.ssimWindow })) : 1;
     }
     if (want.has('hog')) {
       const cell = defaultHogCell(h, w);
       const opts: HogOptions = { pixelsPerCell: [cell, cell], ...options.hog };
-      out.hog = pearson(hog(na, h, w, opts), hog(nb, h, w, opts));
+      const stack = (v: Float64Array) => {
+        const parts = Array.from({ length: slices }, (_, k) => hog(v.subarray(k * h * w, (k + 1) * h * w), h, w, opts));
+        const all = new Float64Array(parts.reduce((s, p) => s + p.length, 0));
+        let o = 0;
+        for (const p of parts) all.set(p, (o += p.length) - p.length);
+        return all;
+      };
+      out.hog = slices === 1 ? pearson(hog(na, h, w, opts), hog(nb, h, w, opts)) : pearson(stack(na), stack(nb));
     }
   }
   return out;
@@ -133,8 +153,19 @@ export function mapShape(t: Tensor, what: string): [number, number, number] {
   throw new Error(`${what}: maps must be [N,H,W] (or [N,1,H,W]), got [${s.join(', ')}]`);
 }
 
-/** `compareMaps` for every image of two map batches [N,H,W]. */
+/** `compareMaps` for every image of two map batches [N,H,W] (or volume maps [N,D,H,W]: `compareMapsNd`). */
 export function compareMapBatches(a: Tensor, b: Tensor, options: SimilarityOptions = {}): BatchSimilarity {
+  if (a.shape.length === 4 && a.shape[1] !== 1) {
+    if (a.shape.join() !== b.shape.join()) throw new Error(`compareMapBatches: a is [${a.shape.join(', ')}] but b is [${b.shape.join(', ')}]`);
+    const [n, ...sp] = a.shape as number[];
+    const v = sp.reduce((x, y) => x * y, 1);
+    const out: BatchSimilarity = { spearmanAbs: [], spearman: [], pearson: [], ssim: [], hog: [] };
+    for (let i = 0; i < n!; i++) {
+      const r = compareMapsNd(a.data.subarray(i * v, (i + 1) * v), b.data.subarray(i * v, (i + 1) * v), sp, options);
+      for (const m of SIMILARITY_MEASURES) out[m].push(r[m]);
+    }
+    return out;
+  }
   const [n, h, w] = mapShape(a, 'compareMapBatches: a');
   const [nb, hb, wb] = mapShape(b, 'compareMapBatches: b');
   if (n !== nb || h !== hb || w !== wb) throw new Error(`compareMapBatches: a is [${a.shape.join(', ')}] but b is [${b.shape.join(', ')}]`);

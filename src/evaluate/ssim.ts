@@ -12,13 +12,9 @@
  * Computed in float64 (skimage computes float32 inputs in float32; pass float64 there to compare).
  */
 
-export function reflectIndex(i: number, n: number): number {
-  // scipy 'reflect' (d c b a | a b c d | d c b a), repeated for windows wider than the image
-  const period = 2 * n;
-  let k = ((i % period) + period) % period;
-  if (k >= n) k = period - 1 - k;
-  return k;
-}
+import { reflectIndex, separableFilter } from '../tensor/separable.js';
+
+export { reflectIndex };
 
 /** Mean over a size×size window centred on each pixel (scipy.ndimage.uniform_filter, mode 'reflect'). */
 export function uniformFilter(img: ArrayLike<number>, h: number, w: number, size: number): Float64Array {
@@ -90,6 +86,58 @@ export function ssim(a: ArrayLike<number>, b: ArrayLike<number>, h: number, w: n
       const vxy = covNorm * (uxy[p]! - mx * my);
       sum += ((2 * mx * my + c1) * (2 * vxy + c2)) / ((mx * mx + my * my + c1) * (vx + vy + c2));
       count++;
+    }
+  }
+  return sum / count;
+}
+
+/**
+ * Mean SSIM of two images or volumes of any rank (`spatial`, C order), as scikit-image computes it for n-D
+ * arrays: a win^ndim uniform window (scipy.ndimage.uniform_filter over every axis, 'reflect'), sample covariance
+ * with NP = win^ndim, and the mean over the array with (win − 1)/2 cropped on every axis. For 2-D this is
+ * {@link ssim} (the same sums, through the shared separable filter).
+ */
+export function ssimNd(a: ArrayLike<number>, b: ArrayLike<number>, spatial: readonly number[], options: SsimOptions): number {
+  const win = options.winSize ?? 7;
+  const { dataRange } = options;
+  const n = spatial.reduce((x, y) => x * y, 1);
+  if (a.length !== n || b.length !== n) throw new Error(`ssim: arrays must have ${spatial.join('×')} = ${n} values, got ${a.length} and ${b.length}`);
+  if (!Number.isInteger(win) || win < 3 || win % 2 !== 1) throw new Error(`ssim: winSize must be an odd integer ≥ 3, got ${win}`);
+  if (spatial.some((d) => d < win)) throw new Error(`ssim: winSize ${win} exceeds the extent ${spatial.join('×')}`);
+  if (!(dataRange > 0) || !Number.isFinite(dataRange)) throw new Error(`ssim: dataRange must be a positive number, got ${dataRange}`);
+  const box = new Float64Array(win).fill(1 / win);
+  const axes = spatial.map((_, i) => i);
+  const filt = (v: ArrayLike<number>) => separableFilter(v, 1, spatial, box, axes);
+  const aa = new Float64Array(n);
+  const bb = new Float64Array(n);
+  const ab = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    aa[i] = a[i]! * a[i]!;
+    bb[i] = b[i]! * b[i]!;
+    ab[i] = a[i]! * b[i]!;
+  }
+  const [ux, uy, uxx, uyy, uxy] = [filt(a), filt(b), filt(aa), filt(bb), filt(ab)];
+  const np = win ** spatial.length;
+  const covNorm = np / (np - 1);
+  const c1 = ((options.k1 ?? 0.01) * dataRange) ** 2;
+  const c2 = ((options.k2 ?? 0.03) * dataRange) ** 2;
+  const pad = (win - 1) / 2;
+  let sum = 0;
+  let count = 0;
+  const idx = new Array<number>(spatial.length).fill(0);
+  for (let p = 0; p < n; p++) {
+    if (idx.every((v, k) => v >= pad && v < spatial[k]! - pad)) {
+      const mx = ux[p]!;
+      const my = uy[p]!;
+      const vx = covNorm * (uxx[p]! - mx * mx);
+      const vy = covNorm * (uyy[p]! - my * my);
+      const vxy = covNorm * (uxy[p]! - mx * my);
+      sum += ((2 * mx * my + c1) * (2 * vxy + c2)) / ((mx * mx + my * my + c1) * (vx + vy + c2));
+      count++;
+    }
+    for (let k = spatial.length - 1; k >= 0; k--) {
+      if (++idx[k]! < spatial[k]!) break;
+      idx[k] = 0;
     }
   }
   return sum / count;

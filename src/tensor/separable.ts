@@ -7,7 +7,15 @@
  * mapped by scipy.ndimage's 'reflect' rule (d c b a | a b c d | d c b a). Passes run in the order given
  * (results kept in float64 between passes), so a 2-D blur written as rows-then-columns stays bit-identical.
  */
-import { reflectIndex } from '../evaluate/ssim.js';
+
+/** scipy.ndimage's 'reflect' boundary: index i of an axis of length n mapped into it. */
+export function reflectIndex(i: number, n: number): number {
+  // scipy 'reflect' (d c b a | a b c d | d c b a), repeated for windows wider than the image
+  const period = 2 * n;
+  let k = ((i % period) + period) % period;
+  if (k >= n) k = period - 1 - k;
+  return k;
+}
 
 /**
  * Linear interpolation along one axis of a C-order array of extent `ext`: output position y (0 ≤ y < outLen) is
