@@ -47,7 +47,7 @@ test('parameter counts equal torchvision\'s published counts at 1000 classes', (
   }
 });
 
-test('every model declares input [batch, C, H, W] and output logits [batch, K] at opset 17, IR 8, producer candor', () => {
+test('every model declares input [batch, C, H, W] (volume models [batch, C, D, H, W]) and output logits [batch, K] at opset 17, IR 8, producer candor', () => {
   for (const [name, build] of Object.entries(ARCHITECTURES)) {
     const m = build({ inChannels: 1, numClasses: 5 });
     assert.equal(m.opsets.get(''), 17, name);
@@ -58,11 +58,13 @@ test('every model declares input [batch, C, H, W] and output logits [batch, K] a
     const shape = m.graph.inputs[0]!.shape!;
     assert.deepEqual(shape.slice(0, 2), ['batch', 1], name);
     if (name === 'small_cnn') assert.deepEqual(shape.slice(2), [64, 64]);
+    else if (name.includes('3d')) assert.deepEqual(shape.slice(2), ['depth', 'height', 'width'], name);
     else assert.deepEqual(shape.slice(2), ['height', 'width'], name);
     assert.deepEqual(m.graph.outputs, [{ name: 'logits', elemType: 1, shape: ['batch', 5] }], name);
     assert.ok(m.graph.nodes.some((n) => n.outputs.includes('logits')), name);
   }
   assert.deepEqual(resnet18({ inputSize: [96, 128] }).graph.inputs[0]!.shape, ['batch', 3, 96, 128]);
+  assert.deepEqual(ARCHITECTURES['r3d_18']!({ inputShape3d: [16, 32, 32] } as never).graph.inputs[0]!.shape, ['batch', 1, 16, 32, 32]);
 });
 
 test('small CNN has the initializer names and shapes of the shared torch export (folded BN aside)', { skip: !hasFixture('models/small_cnn_opset13.onnx') }, () => {
