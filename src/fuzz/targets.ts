@@ -16,6 +16,7 @@ import { decodeImage } from '../io/image.js';
 import { readDicomSync } from '../io/dicom.js';
 import { applyWindow } from '../io/dicom.js';
 import { niftiSlices, readNifti } from '../io/nifti.js';
+import { niftiVolumeSample } from '../data/volume.js';
 import { repoRoot } from '../testing/paths.js';
 import { parseXgboostJson } from '../tabular/xgboost.js';
 import { parseLightgbmText } from '../tabular/lightgbm.js';
@@ -158,7 +159,9 @@ export const TARGETS: Record<string, FuzzTarget> = {
     checksummed: false,
     run: (b, s) => {
       const v = readNifti(b, s);
-      return summarize([v.volume, v.dims.join('x'), niftiSlices(v, 'axial', [0])]);
+      // the 3-D models' path too: the whole volume (first time point), reoriented, scaled to [0, 1]
+      const sample = niftiVolumeSample(v, 'ras', undefined, (v.dims[3] ?? 1) > 1 ? 0 : undefined);
+      return summarize([v.volume, v.dims.join('x'), niftiSlices(v, 'axial', [0]), new Tensor(sample.data, sample.spatial)]);
     },
   },
 };
