@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Tensor } from '../tensor/tensor.js';
 import { lesionVolumes, windowToUint8 } from './lesion-volumes.js';
-import { injectShortcut, tutorialShortcut } from './shortcut.js';
+import { injectShortcut, removeArtifact, tutorialShortcut } from './shortcut.js';
 
 test('planted-lesion volumes: seeded, balanced, a mask exactly where a lesion was planted, nodule HU inside and lung HU around it', () => {
   const a = lesionVolumes({ count: 12, size: [24, 28, 32], seed: 5, noise: 0 });
@@ -37,7 +37,7 @@ test('planted-lesion volumes: seeded, balanced, a mask exactly where a lesion wa
 });
 
 test('the shortcut marker in volumes is a cube in a corner (class 1 at voxel 0, class 0 opposite), its mask [N, D, H, W]', () => {
-  const x = new Tensor(new Float32Array(2 * 1 * 8 * 10 * 12), [2, 1, 8, 10, 12]);
+  const x = new Tensor(Float32Array.from({ length: 2 * 8 * 10 * 12 }, (_, q) => Math.sin(q)), [2, 1, 8, 10, 12]);
   const r = injectShortcut(x, [1, 0], { perClass: tutorialShortcut(16, 8), seed: 1 });
   assert.deepEqual(r.mask.shape, [2, 8, 10, 12]);
   const m = r.mask.data;
@@ -48,4 +48,8 @@ test('the shortcut marker in volumes is a cube in a corner (class 1 at voxel 0, 
   assert.equal(at(1, 0, 0, 0), 0);
   assert.equal(m.subarray(0, 8 * 10 * 12).reduce((s, v) => s + v, 0), 2 * 2 * 2, 'a 2-voxel cube (8 at 64, scaled to 16)');
   assert.throws(() => injectShortcut(x, [1, 0], { perClass: { 1: { kind: 'text', text: 'L' } } }), /text markers are 2-D/);
+  // the marker is the volume's maximum, and removing it restores the volume
+  assert.equal(r.images.data[0], Math.max(...Array.from(x.data.subarray(0, 960))));
+  const back = removeArtifact(r.images, r.mask, x);
+  assert.deepEqual(back.data, x.data);
 });

@@ -175,21 +175,21 @@ export function injectShortcutDataset<D extends ImageDataset>(ds: D, opts: Short
 }
 
 /**
- * Undo the artifact: pixels under `mask` (`[N,H,W]`) take the value from `original` (`[N,C,H,W]`),
+ * Undo the artifact: pixels under `mask` (`[N,H,W]`, or `[N,D,H,W]` for volumes) take the value from `original` (`[N,C,H,W]` / `[N,C,D,H,W]`),
  * or a constant fill when the original is unknown. Other pixels are copied unchanged.
  */
 export function removeArtifact(images: Tensor, mask: Tensor<Uint8Array>, original: Tensor | number): Tensor {
-  const [N, C, H, W] = images.shape as [number, number, number, number];
-  if (mask.shape.join() !== [N, H, W].join()) throw new Error(`removeArtifact: mask [${mask.shape.join(',')}] does not match images [${images.shape.join(',')}]`);
+  const [N, C, ...spatial] = images.shape as number[];
+  if (mask.shape.join() !== [N, ...spatial].join()) throw new Error(`removeArtifact: mask [${mask.shape.join(',')}] does not match images [${images.shape.join(',')}]`);
   if (typeof original !== 'number' && original.shape.join() !== images.shape.join()) {
     throw new Error(`removeArtifact: original [${original.shape.join(',')}] does not match images [${images.shape.join(',')}]`);
   }
-  const P = H * W;
+  const P = spatial.reduce((x, y) => x * y, 1);
   const out = images.data.slice();
-  for (let i = 0; i < N; i++) {
+  for (let i = 0; i < N!; i++) {
     for (let p = 0; p < P; p++) {
       if (!mask.data[i * P + p]) continue;
-      for (let c = 0; c < C; c++) {
+      for (let c = 0; c < C!; c++) {
         const j = (i * C + c) * P + p;
         out[j] = typeof original === 'number' ? original : original.data[j]!;
       }

@@ -21,11 +21,14 @@ import { saliencyOrder } from './perturb.js';
 
 type MaskTensor = Tensor<TypedArray>;
 
-function dims(maps: Tensor, masks: MaskTensor, what: string): [number, number, number] {
-  const [n, h, w] = mapShape(maps, `${what}: maps`);
-  const [mn, mh, mw] = mapShape(masks as Tensor, `${what}: masks`);
-  if (mn !== n || mh !== h || mw !== w) throw new Error(`${what}: masks are [${masks.shape.join(', ')}] but maps are [${maps.shape.join(', ')}]`);
-  return [n, h, w];
+/** [n, positions per map, spatial extent] of maps [N,H,W] / [N,1,H,W] or volume maps [N,D,H,W], with masks of the same extent. */
+function dims(maps: Tensor, masks: MaskTensor, what: string): [number, number, number[]] {
+  const extent = (t: Tensor, role: string): number[] => (t.shape.length === 4 && t.shape[1] !== 1 ? [...t.shape] : mapShape(t, `${what}: ${role}`));
+  const m = extent(maps, 'maps');
+  const k = extent(masks as Tensor, 'masks');
+  if (m.length !== k.length || m.some((d, i) => d !== k[i])) throw new Error(`${what}: masks are [${masks.shape.join(', ')}] but maps are [${maps.shape.join(', ')}]`);
+  const spatial = m.slice(1);
+  return [m[0]!, spatial.reduce((a, b) => a * b, 1), spatial];
 }
 
 const inside = (masks: MaskTensor, q: number) => Number(masks.data[q]!) !== 0;
@@ -34,9 +37,8 @@ export type MassMode = 'positive' | 'absolute' | 'signed';
 
 /** Fraction of attribution mass inside the mask, per image. */
 export function relevanceMass(maps: Tensor, masks: MaskTensor, mode: MassMode = 'positive'): number[] {
-  const [n, h, w] = dims(maps, masks, 'relevanceMass');
+  const [n, hw] = dims(maps, masks, 'relevanceMass');
   if (!['positive', 'absolute', 'signed'].includes(mode)) throw new Error(`relevanceMass: mode must be 'positive', 'absolute' or 'signed', got '${mode}'`);
-  const hw = h * w;
   const out: number[] = [];
   for (let i = 0; i < n; i++) {
     let tin = 0;
@@ -63,8 +65,7 @@ export function energyPointingGame(maps: Tensor, masks: MaskTensor): number[] {
 
 /** Fraction of the |M| top-ranked pixels that fall inside the mask, per image. */
 export function relevanceRank(maps: Tensor, masks: MaskTensor): number[] {
-  const [n, h, w] = dims(maps, masks, 'relevanceRank');
-  const hw = h * w;
+  const [n, hw] = dims(maps, masks, 'relevanceRank');
   const out: number[] = [];
   for (let i = 0; i < n; i++) {
     let k = 0;
@@ -83,11 +84,13 @@ export function relevanceRank(maps: Tensor, masks: MaskTensor): number[] {
 
 /** Pointing game hit (1/0) per image; NaN for an empty mask. */
 export function pointingGame(maps: Tensor, masks: MaskTensor, options: { tolerance?: number } = {}): number[] {
-  const [n, h, w] = dims(maps, masks, 'pointingGame');
+  const [n, hw, spatial] = dims(maps, masks, 'pointingGame');
   const tol = options.tolerance ?? 0;
   if (!(tol >= 0)) throw new Error(`pointingGame: tolerance must be ≥ 0 pixels, got ${tol}`);
-  const hw = h * w;
   const t = Math.floor(tol);
+  // offsets of the tolerance ball (pixels or voxels within `tol` of the maximum), per axis
+  const ball = ballOffsets(spatial.length, t, tol);
+  const strides = spatial.map((_, a) => spatial.slice(a + 1).reduce((x, y) => x * y, 1));
   const out: number[] = [];
   for (let i = 0; i < n; i++) {
     let mx = -Infinity;
@@ -103,16 +106,24 @@ export function pointingGame(maps: Tensor, masks: MaskTensor, options: { toleran
     let hit = 0;
     for (let p = 0; p < hw && !hit; p++) {
       if (maps.data[i * hw + p] !== mx) continue;
-      const r = Math.floor(p / w);
-      const c = p % w;
-      for (let dr = -t; dr <= t && !hit; dr++) for (let dc = -t; dc <= t && !hit; dc++) {
-        const rr = r + dr;
-        const cc = c + dc;
-        if (rr < 0 || cc < 0 || rr >= h || cc >= w || dr * dr + dc * dc > tol * tol) continue;
-        if (inside(masks, i * hw + rr * w + cc)) hit = 1;
+      const at = spatial.map((d, a) => Math.floor(p / strides[a]!) % d);
+      for (const off of ball) {
+        const q = at.map((v, a) => v + off[a]!);
+        if (q.some((v, a) => v < 0 || v >= spatial[a]!)) continue;
+        if (inside(masks, i * hw + q.reduce((s, v, a) => s + v * strides[a]!, 0))) {
+          hit = 1;
+          break;
+        }
       }
     }
     out.push(hit);
   }
   return out;
+}
+
+/** Integer offsets of rank `r` within Euclidean distance `tol` (|each| ≤ t = ⌊tol⌋). */
+function ballOffsets(r: number, t: number, tol: number): number[][] {
+  let out: number[][] = [[]];
+  for (let a = 0; a < r; a++) out = out.flatMap((o) => Array.from({ length: 2 * t + 1 }, (_, k) => [...o, k - t]));
+  return out.filter((o) => o.reduce((s, v) => s + v * v, 0) <= tol * tol);
 }

@@ -25,9 +25,8 @@ import type { Model } from '../runtime/model.js';
 import { Rng } from '../tensor/rng.js';
 import { resolveTargets, type Target } from '../explain/types.js';
 import { spearman } from './correlation.js';
-import { mapShape } from './similarity.js';
 import { normaliseByNegative } from './faithfulness.js';
-import { argmaxRow } from './perturb.js';
+import { argmaxRow, checkImagesAndMaps } from './perturb.js';
 
 /** An explanation method as a callback: maps [N,H,W] for the inputs and targets. */
 export type ExplainFn = (inputs: Tensor, targets: readonly number[]) => Promise<Tensor>;
@@ -58,16 +57,15 @@ export interface StabilityResult {
 }
 
 async function setup(model: Model, inputs: Tensor, target: Target, explain: ExplainFn, options: RobustnessOptions, what: string) {
-  if (inputs.shape.length !== 4) throw new Error(`${what}: inputs must be [N,C,H,W], got [${inputs.shape.join(', ')}]`);
+  if (inputs.shape.length !== 4 && inputs.shape.length !== 5) throw new Error(`${what}: inputs must be [N,C,H,W] or [N,C,D,H,W], got [${inputs.shape.join(', ')}]`);
   const samples = options.samples ?? 10;
   if (!Number.isInteger(samples) || samples < 1) throw new Error(`${what}: samples must be a positive integer, got ${samples}`);
   const { targets, logits } = await resolveTargets(model, inputs, target);
   const k = model.numClasses;
   const preds = targets.map((_, i) => argmaxRow(logits.data, k, i));
   const maps = options.maps ?? (await explain(inputs, targets));
-  const [n, h, w] = mapShape(maps, `${what}: maps`);
-  if (n !== inputs.shape[0] || h !== inputs.shape[2] || w !== inputs.shape[3]) throw new Error(`${what}: maps are [${maps.shape.join(', ')}] but inputs are [${inputs.shape.join(', ')}]`);
-  return { targets, preds, maps, n, hw: h * w, k, samples };
+  const { n, voxels } = checkImagesAndMaps(inputs, maps, what);
+  return { targets, preds, maps, n, hw: voxels, k, samples };
 }
 
 /** Spearman correlation of maps under small Gaussian noise, for samples that keep the prediction. */

@@ -32,3 +32,22 @@ test('volume maps: HOG per slice (stacked) equals scikit-image, Spearman over ev
   assert.equal(batch.spearman.length, 2);
   assert.ok(Math.abs(batch.spearman[1]! - 1) < 1e-12 && Math.abs(batch.ssim[1]! - 1) < 1e-6, 'a map against itself');
 });
+
+test('localisation on volume maps [N, D, H, W]: relevance mass and rank over voxels, the pointing game with a 3-D tolerance ball', async () => {
+  const { relevanceMass, relevanceRank, pointingGame } = await import('./localization.js');
+  const [D, H, W] = [4, 5, 6];
+  const map = new Float32Array(D * H * W);
+  const mask = new Uint8Array(D * H * W);
+  const at = (z: number, y: number, x: number) => (z * H + y) * W + x;
+  map[at(1, 2, 3)] = 5; // the maximum
+  map[at(3, 4, 5)] = 1;
+  mask[at(3, 4, 5)] = 1;
+  mask[at(2, 3, 4)] = 1; // a diagonal neighbour (distance √3) of the maximum
+  const maps = new Tensor(map, [1, D, H, W]);
+  const masks = new Tensor(mask, [1, D, H, W]);
+  assert.deepEqual(relevanceMass(maps, masks), [1 / 6]);
+  assert.deepEqual(relevanceRank(maps, masks), [0.5]);
+  assert.deepEqual(pointingGame(maps, masks), [0]);
+  assert.deepEqual(pointingGame(maps, masks, { tolerance: 1.5 }), [0], 'distance √3 > 1.5');
+  assert.deepEqual(pointingGame(maps, masks, { tolerance: 1.8 }), [1], 'distance √3 ≤ 1.8');
+});
