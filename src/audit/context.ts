@@ -173,6 +173,10 @@ export class AuditContext {
     const cardFile = cardPath(path);
     const card = existsSync(cardFile) ? (JSON.parse(readFileSync(cardFile, 'utf8')) as ModelCard) : undefined;
     const shape = model.inputShape;
+    if (shape.length === 5) {
+      await model.dispose();
+      throw new Error(`${path} takes volumes [${shape.join(', ')}]: the audit of 3-D models is not built yet (its figures, regions and report are 2-D; issue 15). What runs on volumes today: candor explain (every method but attention), candor train --arch r3d_18|small_cnn_3d, candor synth-volumes`);
+    }
     const [c, h, w] = [shape[1], shape[2], shape[3]];
     const size = typeof h === 'number' ? h : card?.input.size ?? 64;
     if (typeof w === 'number' && w !== size) throw new Error(`${path}: the audit needs square inputs, the model takes ${h}×${w}`);
