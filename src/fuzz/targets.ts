@@ -6,7 +6,7 @@
  *   - a checksummed format (PNG chunks, zip and gzip members) must either give the seed's own summary or
  *     refuse the file: a changed byte under a checksum accepted is "accepted but wrong".
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { loadPredictionFile } from '../trust/inputs.js';
 import { join } from 'node:path';
@@ -17,6 +17,7 @@ import { readDicomSync } from '../io/dicom.js';
 import { applyWindow } from '../io/dicom.js';
 import { niftiSlices, readNifti } from '../io/nifti.js';
 import { niftiVolumeSample } from '../data/volume.js';
+import { dicomSeriesVolume } from '../io/dicom-volume.js';
 import { repoRoot } from '../testing/paths.js';
 import { parseXgboostJson } from '../tabular/xgboost.js';
 import { parseLightgbmText } from '../tabular/lightgbm.js';
@@ -24,6 +25,9 @@ import { predictMargin } from '../tabular/ensemble.js';
 import { parseCsvTable } from '../tabular/csv.js';
 import { decodeUtf8 } from '../io/text.js';
 import { Tensor } from '../tensor/tensor.js';
+
+/** The series fixture's slice files (src/io/fixtures/dicom-series/ct), in file-name order. */
+const SERIES = readdirSync(join(repoRoot, 'src', 'io', 'fixtures', 'dicom-series', 'ct')).sort().map((f) => join('src', 'io', 'fixtures', 'dicom-series', 'ct', f));
 import { modelFromBytes } from '../runtime/node.js';
 
 export interface FuzzTarget {
@@ -151,6 +155,17 @@ export const TARGETS: Record<string, FuzzTarget> = {
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
+    },
+  },
+  'dicom-series': {
+    name: 'dicom-series',
+    // one slice of a 12-slice series mutated, the other 11 intact: the series reader (sorting, geometry checks)
+    seeds: SERIES.slice(5, 6),
+    checksummed: false,
+    run: (b, s) => {
+      const files = SERIES.map((p, k) => (k === 5 ? { path: s, bytes: b } : { path: p, bytes: seedBytes(p) }));
+      const v = dicomSeriesVolume(files, 'series/');
+      return summarize([v.volume.volume, v.volume.affine.flat().map((x) => x.toFixed(6)).join(','), niftiVolumeSample(v.volume, 'ijk').data.length]);
     },
   },
   nifti: {

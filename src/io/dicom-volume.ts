@@ -34,9 +34,12 @@ export interface DicomSeriesVolume {
 export function dicomSeriesVolume(files: readonly { path: string; bytes: Uint8Array }[], where: string): DicomSeriesVolume {
   if (files.length < 2) throw new Error(`${where}: ${files.length} DICOM file(s); a series read as a volume needs at least 2 slices`);
   const images: DicomImage[] = files.map((f) => readDicomSync(f.bytes, f.path));
-  const series = new Map<string, number>();
-  for (const im of images) series.set(im.meta.seriesKey ?? '?', (series.get(im.meta.seriesKey ?? '?') ?? 0) + 1);
-  if (series.size > 1) throw new Error(`${where}: files of ${series.size} series (${[...series.values()].join(', ')} files); put one series per folder`);
+  const series = new Map<string, DicomImage[]>();
+  for (const im of images) series.set(im.meta.seriesKey ?? '?', [...(series.get(im.meta.seriesKey ?? '?') ?? []), im]);
+  if (series.size > 1) {
+    const groups = [...series.values()].sort((a, b) => b.length - a.length);
+    throw new Error(`${where}: files of ${series.size} series (${groups.map((g) => g.length).join(', ')} files; e.g. ${groups.slice(1).map((g) => g[0]!.source).join(', ')} is not of the largest); put one series per folder`);
+  }
   const first = images[0]!;
   for (const im of images) {
     const m = im.meta;
@@ -46,22 +49,32 @@ export function dicomSeriesVolume(files: readonly { path: string; bytes: Uint8Ar
     if (!m.imagePositionPatient || !m.imageOrientationPatient || !m.pixelSpacing) {
       throw new Error(`${im.source}: no ImagePositionPatient / ImageOrientationPatient / PixelSpacing; the slice cannot be placed in a volume`);
     }
-    if (m.rows !== first.meta.rows || m.columns !== first.meta.columns) throw new Error(`${where}: slices of ${first.meta.columns}×${first.meta.rows} and ${m.columns}×${m.rows} pixels in one series`);
+    if (m.rows !== first.meta.rows || m.columns !== first.meta.columns) throw new Error(`${im.source}: ${m.columns}×${m.rows} pixels, but ${first.source} of the same series has ${first.meta.columns}×${first.meta.rows}`);
     const o0 = first.meta.imageOrientationPatient!;
-    if (m.imageOrientationPatient.some((v, i) => Math.abs(v - o0[i]!) > 1e-4)) throw new Error(`${where}: slices with different ImageOrientationPatient (a gantry tilt or a localizer in the folder?)`);
+    if (m.imageOrientationPatient.some((v, i) => !(Math.abs(v - o0[i]!) <= 1e-4))) throw new Error(`${im.source}: its ImageOrientationPatient differs from ${first.source}'s (a gantry tilt or a localizer in the folder?)`);
     const sp0 = first.meta.pixelSpacing!;
-    if (m.pixelSpacing.some((v, i) => Math.abs(v - sp0[i]!) > 1e-4)) throw new Error(`${where}: slices with different PixelSpacing`);
+    if (m.pixelSpacing.some((v, i) => !(Math.abs(v - sp0[i]!) <= 1e-4))) throw new Error(`${im.source}: its PixelSpacing differs from ${first.source}'s`);
+    if (m.pixelSpacing.some((v) => !(v > 0 && Number.isFinite(v))) || m.imagePositionPatient.some((v) => !Number.isFinite(v)) || m.imageOrientationPatient.some((v) => !Number.isFinite(v))) {
+      throw new Error(`${im.source}: non-finite or non-positive geometry (ImagePositionPatient, ImageOrientationPatient or PixelSpacing)`);
+    }
   }
   const pos = new Map(images.map((im) => [im, slicePosition(im.meta)!]));
   const sorted = [...images].sort((a, b) => pos.get(a)! - pos.get(b)!);
+  const o = first.meta.imageOrientationPatient!;
+  const norm = Math.hypot(o[1] * o[5] - o[2] * o[4], o[2] * o[3] - o[0] * o[5], o[0] * o[4] - o[1] * o[3]);
+  if (!(Math.abs(Math.hypot(o[0], o[1], o[2]) - 1) < 1e-3 && Math.abs(Math.hypot(o[3], o[4], o[5]) - 1) < 1e-3 && Math.abs(norm - 1) < 1e-3)) {
+    throw new Error(`${first.source}: ImageOrientationPatient [${o.join(', ')}] is not two orthogonal unit vectors`);
+  }
   const gaps = sorted.slice(1).map((im, k) => pos.get(im)! - pos.get(sorted[k]!)!);
-  if (gaps.some((g) => g < 1e-3)) throw new Error(`${where}: two slices at the same position (${sorted.length} files; duplicates or two acquisitions?)`);
+  const dup = gaps.findIndex((g) => g < 1e-3);
+  if (dup >= 0) throw new Error(`${where}: ${sorted[dup]!.source} and ${sorted[dup + 1]!.source} are at the same position (duplicates or two acquisitions?)`);
   const mean = (pos.get(sorted.at(-1)!)! - pos.get(sorted[0]!)!) / (sorted.length - 1);
   const worst = Math.max(...gaps.map((g) => Math.abs(g - mean)));
   if (worst > 0.01 * mean + 1e-3) {
-    const lo = Math.min(...gaps);
-    const hi = Math.max(...gaps);
-    throw new Error(`${where}: inconsistent slice spacing — gaps from ${lo.toFixed(3)} to ${hi.toFixed(3)} mm along the normal (a missing slice?); a volume needs evenly spaced slices`);
+    const lo = gaps.indexOf(Math.min(...gaps));
+    const hi = gaps.indexOf(Math.max(...gaps));
+    const pair = (k: number) => `${gaps[k]!.toFixed(3)} mm between ${sorted[k]!.source} and ${sorted[k + 1]!.source}`;
+    throw new Error(`${where}: inconsistent slice spacing along the normal — from ${pair(lo)} to ${pair(hi)} (a missing or misplaced slice?); a volume needs evenly spaced slices`);
   }
   const [nx, ny, nz] = [first.meta.columns, first.meta.rows, sorted.length];
   const data = new Float32Array(nx * ny * nz);
