@@ -134,7 +134,7 @@ function rows(file: string, n: number, window?: string): ImageSource[] {
   return Array.from({ length: n }, (_, index) => ({ file, index, ...(window ? { window } : {}) }));
 }
 
-function parseRange(r: string | undefined, n: number, where: string, dflt: [number, number] = [0, Math.min(DEFAULT_COUNT, n)]): number[] {
+export function parseRange(r: string | undefined, n: number, where: string, dflt: [number, number] = [0, Math.min(DEFAULT_COUNT, n)]): number[] {
   let [a, b] = dflt;
   if (r !== undefined && r !== '') {
     const m = /^(\d+)(?:-(\d+))?$/.exec(r);

@@ -4,7 +4,7 @@
  */
 import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { buildArchitecture, ARCHITECTURES } from '../train/arch/index.js';
+import { buildArchitecture, ARCHITECTURES, isVolumeArchitecture } from '../train/arch/index.js';
 import { prepareDataAsync } from '../train/prepare.js';
 import type { OptimizerType } from '../train/optim.js';
 import { saveModel, cardPath } from '../train/card.js';
@@ -89,13 +89,13 @@ export async function trainCommand(argv: string[]): Promise<void> {
   if (!optType) throw new UsageError(`--optimizer must be one of ${Object.keys(OPTIMIZERS).join(', ')}`);
   if (!['constant', 'cosine', 'onecycle'].includes(v.schedule!)) throw new UsageError('--schedule must be constant, cosine or onecycle');
 
-  console.error(`candor train: preparing ${v.data} at ${size}×${size}${/3d|r3d/i.test(v.arch ?? '') ? `×${size}` : ''}…`);
+  const arch3d = isVolumeArchitecture(v.arch ?? '');
+  console.error(`candor train: preparing ${v.data} at ${size}×${size}${arch3d ? `×${size}` : ''}…`);
   const { pre } = resolvePreprocessing(v);
   const data = await prepareDataAsync(v.data!, { size, shortcut: v.shortcut, randomLabels: v['random-labels'], seed, limit: v.limit ? parseIntArg(v.limit, '--limit', 0) : undefined, window: pre.window, axis: pre.axis, resize: pre.resize, scale: pre.scale, frames: parseFrames(v.frames), strict: v.strict });
   const k = data.train.classNames.length;
   const inChannels = data.train.images.shape[1]!;
   const volumes = data.train.images.shape.length === 5;
-  const arch3d = /3d|r3d/i.test(v.arch!);
   if (volumes !== arch3d) throw new UsageError(volumes ? `${v.data} holds volumes; train a 3-D architecture (small_cnn_3d, r3d_18), not ${v.arch}` : `${v.arch} takes volumes; ${v.data} holds 2-D images`);
   const model = buildArchitecture(v.arch!, { inChannels, numClasses: k, inputSize: size, ...(volumes ? { inputShape3d: data.train.images.shape.slice(2) as [number, number, number] } : {}), seed, dropout: 'inference' });
   const classWeights = v['class-weights'] === 'balanced' ? balancedClassWeights(data.train) : v['class-weights'] ? parseWeights(v['class-weights'], k) : undefined;

@@ -12,12 +12,11 @@
  * repeated when the model takes more than one (said), then `--scale`d. A volume smaller than the model's
  * grid along an axis is upsampled and said so; one smaller than 2 voxels on an axis is an error.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { Tensor } from '../tensor/tensor.js';
 import { readNpyFile } from '../io/files.js';
 import { readNifti } from '../io/nifti.js';
 import { dicomSeriesVolume } from '../io/dicom-volume.js';
-import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Preprocessing, PreprocessLog } from '../data/preprocessing.js';
 import { loadMedMnist, SPLITS, type Split } from '../data/medmnist.js';
@@ -25,7 +24,7 @@ import { datasetSize, selectRows } from '../data/dataset.js';
 import { scaleInput } from '../data/transforms.js';
 import { niftiVolumeSample, resampleVolume, type VolumeSample, type VoxelOrder } from '../data/volume.js';
 import { UsageError } from './args.js';
-import { type Batch, type ImageSource, type ModelSpec, unitPerImage } from './explain-input.js';
+import { type Batch, type ImageSource, type ModelSpec, parseRange, unitPerImage } from './explain-input.js';
 
 export const DEFAULT_VOLUMES = 4;
 
@@ -99,14 +98,8 @@ function npzVolumes(arg: string, spec: ModelSpec, pre: Preprocessing, log: Prepr
   }
   if (ds.images.shape.length !== 5) throw new UsageError(`${file}: '${split}_images' holds 2-D images [${ds.images.shape.join(', ')}]; the model takes volumes [N, ${spec.channels}, ${gridText(spec)}]`);
   const total = datasetSize(ds);
-  let [a, b] = [0, Math.min(DEFAULT_VOLUMES, total)];
-  if (rangeArg) {
-    const r = /^(\d+)(?:-(\d+))?$/.exec(rangeArg);
-    if (!r) throw new UsageError(`${arg}: range '${rangeArg}' is not K or A-B`);
-    [a, b] = [Number(r[1]), r[2] === undefined ? Number(r[1]) + 1 : Number(r[2])];
-  }
-  if (!(a < b && b <= total)) throw new UsageError(`${arg}: range ${a}-${b} is empty or outside the ${total} volumes (valid: 0..${total - 1})`);
-  const idx = Array.from({ length: b - a }, (_, i) => a + i);
+  const idx = parseRange(rangeArg, total, arg, [0, Math.min(DEFAULT_VOLUMES, total)]);
+  const [a, b] = [idx[0]!, idx.at(-1)! + 1];
   const sel = selectRows(ds, idx);
   const r = toModel(sel.images, spec, pre, arg, log, idx.map(() => [1, 1, 1]));
   return {

@@ -46,7 +46,8 @@ export interface MedMnistOptions {
   limit?: number;
   /**
    * Read MedMNIST 3-D layouts (`<split>_images` [N, D, H, W] uint8, e.g. OrganMNIST3D's 28³) as volumes
-   * [N, 1, D, H, W]. Without it such a file is an error naming the 3-D model path (training takes 2-D images).
+   * [N, 1, D, H, W] (candor explain and train on 3-D models ask for this). Without it such a file is an error
+   * saying that the command takes 2-D images.
    */
   volumes?: boolean;
 }
@@ -77,7 +78,7 @@ export function medMnistFromArchive(npz: NpzArchive, split: Split, source: strin
   const rgbLast = s.length === 4 && (s[3] === 3 || s[3] === 1);
   const volume = s.length === 4 && !rgbLast;
   if (volume && !opts.volumes) {
-    throw new Error(`${source}: '${ik}' has shape [${s.join(',')}]: volumes [N,D,H,W] (a MedMNIST 3-D set); explain them with a 3-D model (candor explain --model <[N,C,D,H,W] model>); training and the audit take 2-D images [N,H,W] or [N,H,W,3]`);
+    throw new Error(`${source}: '${ik}' has shape [${s.join(',')}]: volumes [N,D,H,W] (a MedMNIST 3-D set); this command takes 2-D images [N,H,W] or [N,H,W,3] (candor explain and train read volumes for 3-D models; the audit of 3-D models is not built yet)`);
   }
   if (!(s.length === 3 || rgbLast || volume)) {
     throw new Error(`${source}: '${ik}' has shape [${s.join(',')}]; expected [N,H,W] (grayscale), [N,H,W,3] (RGB) or, for 3-D models, [N,D,H,W] volumes`);

@@ -16,16 +16,15 @@
  *     positive relevance mass; signed maps are clipped at 0 first
  */
 import type { Tensor, TypedArray } from '../tensor/tensor.js';
-import { mapShape } from './similarity.js';
+import { mapExtent } from './similarity.js';
 import { saliencyOrder } from './perturb.js';
 
 type MaskTensor = Tensor<TypedArray>;
 
 /** [n, positions per map, spatial extent] of maps [N,H,W] / [N,1,H,W] or volume maps [N,D,H,W], with masks of the same extent. */
 function dims(maps: Tensor, masks: MaskTensor, what: string): [number, number, number[]] {
-  const extent = (t: Tensor, role: string): number[] => (t.shape.length === 4 && t.shape[1] !== 1 ? [...t.shape] : mapShape(t, `${what}: ${role}`));
-  const m = extent(maps, 'maps');
-  const k = extent(masks as Tensor, 'masks');
+  const m = mapExtent(maps, `${what}: maps`);
+  const k = mapExtent(masks as Tensor, `${what}: masks`);
   if (m.length !== k.length || m.some((d, i) => d !== k[i])) throw new Error(`${what}: masks are [${masks.shape.join(', ')}] but maps are [${maps.shape.join(', ')}]`);
   const spatial = m.slice(1);
   return [m[0]!, spatial.reduce((a, b) => a * b, 1), spatial];

@@ -5,6 +5,7 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import type { Model } from '../runtime/model.js';
+import { mapExtent } from './similarity.js';
 
 /** Options shared by the model-driven metrics. */
 export interface MetricOptions {
@@ -36,8 +37,8 @@ export function checkImagesAndMaps(inputs: Tensor, maps: Tensor, what: string): 
   if (inputs.shape.length !== 4 && inputs.shape.length !== 5) throw new Error(`${what}: inputs must be [N,C,H,W] or [N,C,D,H,W], got [${inputs.shape.join(', ')}]`);
   const [n, c, ...spatial] = inputs.shape as number[];
   const want = [n!, ...spatial];
-  const got = maps.shape.length === want.length + 1 && maps.shape[1] === 1 ? [maps.shape[0]!, ...maps.shape.slice(2)] : [...maps.shape];
-  if (got.length !== want.length || got.some((d, i) => d !== want[i])) throw new Error(`${what}: maps are [${maps.shape.join(', ')}] but inputs are [${inputs.shape.join(', ')}] (need [${want.join(', ')}])`);
+  const got = maps.shape.join() === want.join() ? want : mapExtent(maps, what);
+  if (got.join() !== want.join()) throw new Error(`${what}: maps are [${maps.shape.join(', ')}] but inputs are [${inputs.shape.join(', ')}] (need [${want.join(', ')}])`);
   const [h, w] = spatial.slice(-2) as [number, number];
   return { n: n!, c: c!, h, w, spatial, voxels: spatial.reduce((a, b) => a * b, 1) };
 }

@@ -27,7 +27,7 @@
  */
 import type { Tensor } from '../tensor/tensor.js';
 import { pearson, spearman } from './correlation.js';
-import { ssim, ssimNd } from './ssim.js';
+import { ssimNd } from './ssim.js';
 import { hog, type HogOptions } from './hog.js';
 import { quantile } from './stats.js';
 
@@ -92,7 +92,7 @@ export function compareMaps(a: ArrayLike<number>, b: ArrayLike<number>, h: numbe
  * The similarity measures of two maps of extent `spatial` ([h, w], or [d, h, w] for volumes). Spearman and
  * Pearson take every value; SSIM is scikit-image's n-D SSIM (a win^ndim window: 7×7×7 for volumes); HOG is 2-D in
  * scikit-image, so a volume's HOG is computed on each slice along its first axis and the slices' features are
- * stacked before the Pearson correlation (`hogPerSlice` in the batch result says so).
+ * concatenated before the Pearson correlation.
  */
 export function compareMapsNd(a: ArrayLike<number>, b: ArrayLike<number>, spatial: readonly number[], options: SimilarityOptions = {}): MapSimilarity {
   const size = spatial.reduce((x, y) => x * y, 1);
@@ -124,19 +124,14 @@ export function compareMapsNd(a: ArrayLike<number>, b: ArrayLike<number>, spatia
         }
       }
       // two identical constant maps have no range: they are identical (SSIM 1)
-      out.ssim = range > 0 ? (spatial.length === 2 ? ssim(na, nb, h, w, { dataRange: range, winSize: options.ssimWindow }) : ssimNd(na, nb, spatial, { dataRange: range, winSize: options.ssimWindow })) : 1;
+      out.ssim = range > 0 ? ssimNd(na, nb, spatial, { dataRange: range, winSize: options.ssimWindow }) : 1;
     }
     if (want.has('hog')) {
       const cell = defaultHogCell(h, w);
       const opts: HogOptions = { pixelsPerCell: [cell, cell], ...options.hog };
-      const stack = (v: Float64Array) => {
-        const parts = Array.from({ length: slices }, (_, k) => hog(v.subarray(k * h * w, (k + 1) * h * w), h, w, opts));
-        const all = new Float64Array(parts.reduce((s, p) => s + p.length, 0));
-        let o = 0;
-        for (const p of parts) all.set(p, (o += p.length) - p.length);
-        return all;
-      };
-      out.hog = slices === 1 ? pearson(hog(na, h, w, opts), hog(nb, h, w, opts)) : pearson(stack(na), stack(nb));
+      // one slice for an image; every slice along the first axis of a volume, features concatenated
+      const features = (v: Float64Array) => Array.from({ length: slices }, (_, k) => Array.from(hog(v.subarray(k * h * w, (k + 1) * h * w), h, w, opts))).flat();
+      out.hog = pearson(features(na), features(nb));
     }
   }
   return out;
@@ -153,26 +148,25 @@ export function mapShape(t: Tensor, what: string): [number, number, number] {
   throw new Error(`${what}: maps must be [N,H,W] (or [N,1,H,W]), got [${s.join(', ')}]`);
 }
 
-/** `compareMaps` for every image of two map batches [N,H,W] (or volume maps [N,D,H,W]: `compareMapsNd`). */
+/**
+ * [N, ...spatial] of a map batch: [N,H,W] or [N,1,H,W] (image maps), [N,D,H,W] with D > 1 (volume maps), with
+ * a clear error otherwise. The one rule every map consumer (similarity, localisation, perturbation metrics) uses.
+ */
+export function mapExtent(t: Tensor, what: string): number[] {
+  const s = t.shape;
+  if (s.length === 4 && s[1] !== 1) return [...s];
+  return mapShape(t, what);
+}
+
+/** `compareMapsNd` for every map of two batches [N,H,W] or [N,D,H,W]. */
 export function compareMapBatches(a: Tensor, b: Tensor, options: SimilarityOptions = {}): BatchSimilarity {
-  if (a.shape.length === 4 && a.shape[1] !== 1) {
-    if (a.shape.join() !== b.shape.join()) throw new Error(`compareMapBatches: a is [${a.shape.join(', ')}] but b is [${b.shape.join(', ')}]`);
-    const [n, ...sp] = a.shape as number[];
-    const v = sp.reduce((x, y) => x * y, 1);
-    const out: BatchSimilarity = { spearmanAbs: [], spearman: [], pearson: [], ssim: [], hog: [] };
-    for (let i = 0; i < n!; i++) {
-      const r = compareMapsNd(a.data.subarray(i * v, (i + 1) * v), b.data.subarray(i * v, (i + 1) * v), sp, options);
-      for (const m of SIMILARITY_MEASURES) out[m].push(r[m]);
-    }
-    return out;
-  }
-  const [n, h, w] = mapShape(a, 'compareMapBatches: a');
-  const [nb, hb, wb] = mapShape(b, 'compareMapBatches: b');
-  if (n !== nb || h !== hb || w !== wb) throw new Error(`compareMapBatches: a is [${a.shape.join(', ')}] but b is [${b.shape.join(', ')}]`);
+  const [n, ...sp] = mapExtent(a, 'compareMapBatches: a');
+  const eb = mapExtent(b, 'compareMapBatches: b');
+  if (eb.join() !== [n, ...sp].join()) throw new Error(`compareMapBatches: a is [${a.shape.join(', ')}] but b is [${b.shape.join(', ')}]`);
   const out: BatchSimilarity = { spearmanAbs: [], spearman: [], pearson: [], ssim: [], hog: [] };
-  const hw = h * w;
-  for (let i = 0; i < n; i++) {
-    const r = compareMaps(a.data.subarray(i * hw, (i + 1) * hw), b.data.subarray(i * hw, (i + 1) * hw), h, w, options);
+  const v = sp.reduce((x, y) => x * y, 1);
+  for (let i = 0; i < n!; i++) {
+    const r = compareMapsNd(a.data.subarray(i * v, (i + 1) * v), b.data.subarray(i * v, (i + 1) * v), sp, options);
     for (const m of SIMILARITY_MEASURES) out[m].push(r[m]);
   }
   return out;

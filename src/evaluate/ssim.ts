@@ -16,28 +16,6 @@ import { reflectIndex, separableFilter } from '../tensor/separable.js';
 
 export { reflectIndex };
 
-/** Mean over a size×size window centred on each pixel (scipy.ndimage.uniform_filter, mode 'reflect'). */
-export function uniformFilter(img: ArrayLike<number>, h: number, w: number, size: number): Float64Array {
-  const r0 = Math.floor(size / 2); // scipy centres odd windows; even windows reach one more pixel back
-  const tmp = new Float64Array(h * w);
-  for (let i = 0; i < h; i++) {
-    for (let j = 0; j < w; j++) {
-      let s = 0;
-      for (let k = 0; k < size; k++) s += img[reflectIndex(i - r0 + k, h) * w + j]!;
-      tmp[i * w + j] = s / size;
-    }
-  }
-  const out = new Float64Array(h * w);
-  for (let i = 0; i < h; i++) {
-    for (let j = 0; j < w; j++) {
-      let s = 0;
-      for (let k = 0; k < size; k++) s += tmp[i * w + reflectIndex(j - r0 + k, w)]!;
-      out[i * w + j] = s / size;
-    }
-  }
-  return out;
-}
-
 export interface SsimOptions {
   /** Dynamic range R of the images (max − min possible value). Required. */
   dataRange: number;
@@ -47,55 +25,15 @@ export interface SsimOptions {
   k2?: number;
 }
 
-/** Mean SSIM of two [h,w] images given as flat row-major arrays. */
+/** Mean SSIM of two [h,w] images given as flat row-major arrays ({@link ssimNd} with two axes). */
 export function ssim(a: ArrayLike<number>, b: ArrayLike<number>, h: number, w: number, options: SsimOptions): number {
-  const win = options.winSize ?? 7;
-  const { dataRange } = options;
-  if (a.length !== h * w || b.length !== h * w) throw new Error(`ssim: images must have ${h}×${w} = ${h * w} values, got ${a.length} and ${b.length}`);
-  if (!Number.isInteger(win) || win < 3 || win % 2 !== 1) throw new Error(`ssim: winSize must be an odd integer ≥ 3, got ${win}`);
-  if (h < win || w < win) throw new Error(`ssim: winSize ${win} exceeds the image extent ${h}×${w}`);
-  if (!(dataRange > 0) || !Number.isFinite(dataRange)) throw new Error(`ssim: dataRange must be a positive number, got ${dataRange}`);
-  const n = h * w;
-  const aa = new Float64Array(n);
-  const bb = new Float64Array(n);
-  const ab = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    aa[i] = a[i]! * a[i]!;
-    bb[i] = b[i]! * b[i]!;
-    ab[i] = a[i]! * b[i]!;
-  }
-  const ux = uniformFilter(a, h, w, win);
-  const uy = uniformFilter(b, h, w, win);
-  const uxx = uniformFilter(aa, h, w, win);
-  const uyy = uniformFilter(bb, h, w, win);
-  const uxy = uniformFilter(ab, h, w, win);
-  const np = win * win;
-  const covNorm = np / (np - 1);
-  const c1 = ((options.k1 ?? 0.01) * dataRange) ** 2;
-  const c2 = ((options.k2 ?? 0.03) * dataRange) ** 2;
-  const pad = (win - 1) / 2;
-  let sum = 0;
-  let count = 0;
-  for (let i = pad; i < h - pad; i++) {
-    for (let j = pad; j < w - pad; j++) {
-      const p = i * w + j;
-      const mx = ux[p]!;
-      const my = uy[p]!;
-      const vx = covNorm * (uxx[p]! - mx * mx);
-      const vy = covNorm * (uyy[p]! - my * my);
-      const vxy = covNorm * (uxy[p]! - mx * my);
-      sum += ((2 * mx * my + c1) * (2 * vxy + c2)) / ((mx * mx + my * my + c1) * (vx + vy + c2));
-      count++;
-    }
-  }
-  return sum / count;
+  return ssimNd(a, b, [h, w], options);
 }
 
 /**
  * Mean SSIM of two images or volumes of any rank (`spatial`, C order), as scikit-image computes it for n-D
- * arrays: a win^ndim uniform window (scipy.ndimage.uniform_filter over every axis, 'reflect'), sample covariance
- * with NP = win^ndim, and the mean over the array with (win − 1)/2 cropped on every axis. For 2-D this is
- * {@link ssim} (the same sums, through the shared separable filter).
+ * arrays: a win^ndim uniform window (scipy.ndimage.uniform_filter over every axis, 'reflect', as a separable box
+ * filter), sample covariance with NP = win^ndim, and the mean over the array with (win − 1)/2 cropped on every axis.
  */
 export function ssimNd(a: ArrayLike<number>, b: ArrayLike<number>, spatial: readonly number[], options: SsimOptions): number {
   const win = options.winSize ?? 7;

@@ -85,9 +85,6 @@ export function batchLayout(shape: readonly number[]): BatchLayout {
 
 export const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((v, i) => v === b[i]);
 
-/** "H×W" or "D×H×W". */
-export const extentText = (spatial: readonly number[]): string => spatial.join('×');
-
 /**
  * Channel reductions (DESIGN.md §3): absolute-gradient methods take max |·| over channels;
  * signed methods sum over channels. [N,C,...spatial] → [N,...spatial].

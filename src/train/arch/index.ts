@@ -45,6 +45,15 @@ export const ARCHITECTURES: Readonly<Record<string, (opts?: AnyArchOptions) => M
   r3d_18: r3d18,
 });
 
+/** Architectures whose input is a volume [N, C, D, H, W]. */
+export const VOLUME_ARCHITECTURES: ReadonlySet<string> = new Set(['small_cnn_3d', 'r3d_18']);
+
+/** Whether `name` (any accepted spelling) is a volume architecture. */
+export function isVolumeArchitecture(name: string): boolean {
+  const key = canonicalArchitecture(name);
+  return key !== undefined && VOLUME_ARCHITECTURES.has(key);
+}
+
 /** Canonical name for `name`: case-insensitive, '-' and '_' interchangeable, camelCase accepted (mobilenetV2). */
 export function canonicalArchitecture(name: string): string | undefined {
   const key = name.toLowerCase().replace(/-/g, '_');
