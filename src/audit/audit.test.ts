@@ -109,20 +109,20 @@ test('the audit report opens in headless Chromium with no errors, no requests an
 test('regionMasks reads a box or a mask file, and names the expected shapes when a mask does not fit', async () => {
   const { regionMasks } = await import('./sections/region.js');
   const rows = Int32Array.from([2, 0]);
-  const b = regionMasks('box:1,2,3,1', rows, 3, 8);
+  const b = regionMasks('box:1,2,3,1', rows, 3, [8, 8]);
   assert.deepEqual(b.masks.shape, [2, 8, 8]);
   assert.deepEqual(Array.from(b.masks.data.slice(16, 24)), [0, 1, 1, 1, 0, 0, 0, 0]);
   assert.equal(b.masks.data.reduce((a, v) => a + v, 0), 6);
-  assert.throws(() => regionMasks('box:6,0,3,1', rows, 3, 8), /must lie inside the 8×8/);
+  assert.throws(() => regionMasks('box:6,0,3,1', rows, 3, [8, 8]), /must lie inside the 8×8/);
   const dir = mkdtempSync(join(tmpdir(), 'candor-region-'));
   const { writeNpyFileSync } = await import('../io/files.js');
   const per = new Uint8Array(3 * 64);
   per[2 * 64 + 5] = 1;
   writeNpyFileSync(join(dir, 'per.npy'), { dtype: 'uint8', shape: [3, 8, 8], data: per });
-  const m = regionMasks(join(dir, 'per.npy'), rows, 3, 8);
+  const m = regionMasks(join(dir, 'per.npy'), rows, 3, [8, 8]);
   assert.equal(m.masks.data[5], 1, 'sample 0 is test row 2');
   assert.equal(m.masks.data.reduce((a, v) => a + v, 0), 1);
   writeNpyFileSync(join(dir, 'bad.npy'), { dtype: 'uint8', shape: [4, 4], data: new Uint8Array(16) });
-  assert.throws(() => regionMasks(join(dir, 'bad.npy'), rows, 3, 8), /expected \[8, 8\].*or \[3, 8, 8\]/);
-  assert.throws(() => regionMasks('circle:3', rows, 3, 8), /box:x,y,w,h or a \.npy mask/);
+  assert.throws(() => regionMasks(join(dir, 'bad.npy'), rows, 3, [8, 8]), /expected \[8, 8\].*or \[3, 8, 8\]/);
+  assert.throws(() => regionMasks('circle:3', rows, 3, [8, 8]), /box:x,y,w,h, a \.npy mask or 'masks'/);
 });

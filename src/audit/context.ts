@@ -12,6 +12,7 @@ import { isTestOnly, prepareDataAsync, prepareEvaluationData, resolveDataPath, t
 import { cardPreprocessing, mergePreprocessing, type ResizePolicy } from '../data/preprocessing.js';
 import type { SliceAxis } from '../io/nifti.js';
 import { loadJpeg2000Codec } from '../io/dicom.js';
+import { openNpzFileSync } from '../io/files.js';
 import { cardPath, type ModelCard } from '../train/card.js';
 import { describeScale, type InputScale, stratifiedIndices } from '../data/transforms.js';
 import { selectRows, classCounts, type SingleLabelDataset } from '../data/dataset.js';
@@ -88,7 +89,10 @@ export interface Subject {
   path: string;
   card?: ModelCard;
   classes: string[];
+  /** Edge of the square image or cubic volume the model takes. */
   size: number;
+  /** Spatial shape of one input: [size, size] for images, [size, size, size] for volumes. */
+  spatial: number[];
   channels: number;
   /** Architecture name when candor built it (for retraining), from the card. */
   architecture?: string;
@@ -110,8 +114,10 @@ export type MapPurpose = 'main' | 'repeated';
  * Method options used by the audit. 'repeated' (randomization, stability: the same method run on
  * many models or noisy copies) uses fewer SmoothGrad samples and IG steps and a coarser occlusion
  * stride; original and perturbed maps always use the same settings, so comparisons are fair.
+ * Volumes (rank 3) occlude cubes of size/8 without overlap (512 windows a volume; size/4, 64 windows,
+ * when repeated): an overlapping stride would cost 8× the forward passes in three dimensions.
  */
-export function auditMethodOptions(method: string, size: number, purpose: MapPurpose): Record<string, unknown> {
+export function auditMethodOptions(method: string, size: number, purpose: MapPurpose, rank = 2): Record<string, unknown> {
   const window = Math.max(2, Math.round(size / 8));
   switch (getMethod(method).name) {
     case 'smoothgrad':
@@ -119,6 +125,7 @@ export function auditMethodOptions(method: string, size: number, purpose: MapPur
     case 'ig':
       return { steps: purpose === 'main' ? 32 : 16 };
     case 'occlusion':
+      if (rank === 3) return purpose === 'main' ? { window, strides: window } : { window: 2 * window, strides: 2 * window };
       return { window, strides: purpose === 'main' ? Math.max(1, window / 2) : window };
     default:
       return {};
@@ -173,14 +180,19 @@ export class AuditContext {
     const cardFile = cardPath(path);
     const card = existsSync(cardFile) ? (JSON.parse(readFileSync(cardFile, 'utf8')) as ModelCard) : undefined;
     const shape = model.inputShape;
-    if (shape.length === 5) {
+    // Images [N,C,H,W] or volumes [N,C,D,H,W] (issue 15): square images, cubic volumes (the data are resampled to size^rank).
+    const rank = shape.length - 2;
+    const dims = shape.slice(2);
+    const fixed = dims.filter((d): d is number => typeof d === 'number');
+    // A model that fixes no size (dynamic axes) and has no card is audited at the data's own size when it is one.
+    const size = fixed[0] ?? card?.input.size ?? nativeSize(opts.data, rank) ?? (rank === 3 ? 32 : 64);
+    if (fixed.some((d) => d !== size)) {
       await model.dispose();
-      throw new Error(`${path} takes volumes [${shape.join(', ')}]: the audit of 3-D models is not built yet (its figures, regions and report are 2-D; issue 15). What runs on volumes today: candor explain (every method but attention), candor train --arch r3d_18|small_cnn_3d, candor synth-volumes`);
+      throw new Error(`${path}: the audit needs ${rank === 3 ? 'cubic volumes' : 'square inputs'}, the model takes ${dims.join('×')}`);
     }
-    const [c, h, w] = [shape[1], shape[2], shape[3]];
-    const size = typeof h === 'number' ? h : card?.input.size ?? 64;
-    if (typeof w === 'number' && w !== size) throw new Error(`${path}: the audit needs square inputs, the model takes ${h}×${w}`);
+    const c = shape[1];
     const channels = typeof c === 'number' ? c : card?.input.channels ?? 1;
+    const spatial = Array.from({ length: rank }, () => size);
     const log = (s: string) => opts.quiet || console.error(s);
     // The card's preprocessing unless the options say otherwise (one rule for every command: cli/preprocess-args.ts).
     const carded = cardPreprocessing(card);
@@ -192,7 +204,7 @@ export class AuditContext {
     const what = loaded.multiLabel
       ? `multi-label, ${loaded.numClasses} findings; this run: finding ${opts.label}${card?.classes?.[opts.label!] ? ` '${card.classes[opts.label!]}'` : ''} as the binary classifier σ(z_k)`
       : `${model.numClasses} classes`;
-    log(`candor audit: ${path} (${what}, input ${channels}×${size}×${size}, pixels as ${describeScale(scale)})`);
+    log(`candor audit: ${path} (${what}, input ${channels}×${spatial.join('×')}${rank === 3 ? ' (volumes)' : ''}, pixels as ${describeScale(scale)})`);
     const prep = { size, channels, seed: opts.seed, window: pre.window, axis: pre.axis, resize: pre.resize, frames: opts.frames, strict: opts.strict, scale, label: loaded.multiLabel ? opts.label : undefined, classNames: loaded.multiLabel ? card?.classes : undefined };
     let data: AuditData;
     if (opts.split === 'all') {
@@ -202,6 +214,10 @@ export class AuditContext {
       const dev = await prepareDataAsync(opts.trainData!, prep);
       data = { ...external, val: dev.val, description: `${external.description}; calibration fitted on the validation split of ${opts.trainData}` };
     } else data = await prepareDataAsync(opts.data, prep);
+    if (data.test.images.shape.length !== shape.length) {
+      await model.dispose();
+      throw new Error(`${opts.data} holds ${data.test.images.shape.length === 5 ? 'volumes [N,C,D,H,W]' : 'images [N,C,H,W]'} but ${path} takes ${rank === 3 ? 'volumes' : 'images'} [${shape.join(', ')}]`);
+    }
     if (data.test.task !== 'single') throw new Error(`${opts.data}: the audit of ${path} (one class per image) needs single-label data; this data set is multi-label (a multi-label model ends in one sigmoid per finding, or its card says "task": "multilabel")`);
     const classes = card?.classes && !loaded.multiLabel ? [...card.classes] : [...data.test.classNames];
     if (data.test.classNames.length !== model.numClasses) {
@@ -209,8 +225,18 @@ export class AuditContext {
     }
     const sample = drawSample(data.test as SingleLabelDataset, opts.n, new Rng(opts.seed).fork('audit-sample'));
     log(`  ${data.description}; test split ${data.test.images.shape[0]} images (${classCounts(data.test).join('/')}), sample ${sample.indices.length}`);
-    const subject: Subject = { model, id, path, card, classes, size, channels, architecture: loaded.multiLabel ? undefined : card?.architecture };
+    const subject: Subject = { model, id, path, card, classes, size, spatial, channels, architecture: loaded.multiLabel ? undefined : card?.architecture };
     return new AuditContext(opts, subject, data, sample, version);
+  }
+
+  /** Whether the audited model takes volumes [N,C,D,H,W]. */
+  get volumes(): boolean {
+    return this.subject.spatial.length === 3;
+  }
+
+  /** Pixels (voxels) per map. */
+  get voxels(): number {
+    return this.subject.spatial.reduce((a, b) => a * b, 1);
   }
 
   log(line: string): void {
@@ -239,7 +265,7 @@ export class AuditContext {
   }
 
   methodOptions(method: string, purpose: MapPurpose): Record<string, unknown> {
-    return { ...auditMethodOptions(method, this.subject.size, purpose), layer: this.opts.layer, seed: this.opts.seed };
+    return { ...auditMethodOptions(method, this.subject.size, purpose, this.subject.spatial.length), layer: this.opts.layer, seed: this.opts.seed };
   }
 
   /** Maps without the cache (noisy copies in the stability test are never seen twice). */
@@ -262,6 +288,23 @@ export class AuditContext {
   /** Logits [N,K] of a model on images, cached. */
   async logits(modelId: string, model: Model, images: Tensor, imagesId: string): Promise<Tensor> {
     return this.cache.tensor('logits', { modelId, imagesId }, () => model.forward(images, { batchSize: 256 }));
+  }
+}
+
+/** The edge of a .npz data set's images or volumes when they are square / cubic (e.g. MedMNIST 3-D's 28³), else undefined. */
+function nativeSize(data: string, rank: number): number | undefined {
+  try {
+    const path = resolveDataPath(data);
+    if (!/\.npz$/i.test(path)) return undefined;
+    const npz = openNpzFileSync(path);
+    const key = ['test_images', 'train_images', 'val_images'].find((k) => npz.has(k));
+    if (!key) return undefined;
+    const shape = npz.get(key).shape as number[];
+    // [N, D, H, W] / [N, H, W] (grey) or with a channel axis last (MedMNIST RGB) or second
+    const sp = shape.length === rank + 1 ? shape.slice(1) : shape.slice(1, 1 + rank);
+    return sp.length === rank && sp.every((d) => d === sp[0]) ? sp[0] : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -5,6 +5,7 @@
 import { Tensor } from '../tensor/tensor.js';
 import { displayImage } from '../viz/overlay.js';
 import { gridPng, type GridRow } from '../viz/grid.js';
+import { volumeViews } from '../viz/volume-views.js';
 import type { VegaLiteSpec } from '../report/types.js';
 
 /** Image i of a batch [N,C,H,W] in the models' [-1, 1] scale, as [C,H,W] in [0, 1]. */
@@ -25,14 +26,47 @@ export interface GridCell {
   title: string[];
 }
 
-/** A grid: one row per image index, the image then one overlay per cell (same image index). */
+/**
+ * A grid: one row per image index, the image then one overlay per cell (same image index). Volumes
+ * ([N,C,D,H,W]) take four rows per image — the three orthogonal planes through each map's own maximum
+ * and the maximum-intensity projection along the first axis (viz/volume-views.ts) —, each panel over
+ * the image's plane through that map's maximum, titled with the plane and slice.
+ */
 export function mapsGrid(images: Tensor, rows: { index: number; title: string[]; cells: GridCell[] }[], minPanel = 96): Uint8Array {
+  if (images.shape.length === 5) return gridPng(volumeGridRows(images, rows), { minPanel });
   const gridRows: GridRow[] = rows.map((r) => ({
     image: imageAt(images, r.index),
     title: r.title,
     panels: r.cells.map((c) => ({ map: mapAt(c.maps, r.index), signed: c.signed, title: c.title })),
   }));
   return gridPng(gridRows, { minPanel });
+}
+
+/** Channel 0 of volume i of [N,C,D,H,W] in the models' [-1, 1] scale, in [0, 1]. */
+function volumeAt(images: Tensor, i: number): Float32Array {
+  const [, c, ...sp] = images.shape as number[];
+  const vox = sp.reduce((a, b) => a * b, 1);
+  const off = i * c! * vox;
+  return Float32Array.from(images.data.subarray(off, off + vox), (v) => Math.min(1, Math.max(0, (v + 1) / 2)));
+}
+
+export function volumeGridRows(images: Tensor, rows: { index: number; title: string[]; cells: GridCell[] }[]): GridRow[] {
+  const spatial = images.shape.slice(2) as [number, number, number];
+  const vox = spatial[0] * spatial[1] * spatial[2];
+  const out: GridRow[] = [];
+  for (const r of rows) {
+    const img = volumeAt(images, r.index);
+    const views = r.cells.map((c) => volumeViews(img, c.maps.data.subarray(r.index * vox, (r.index + 1) * vox), { spatial }, c.signed, 96));
+    for (let v = 0; v < 4; v++) {
+      const first = views[0]![v]!;
+      out.push({
+        image: first.image,
+        title: v === 0 ? [...r.title, ...first.title] : first.title,
+        panels: r.cells.map((c, ci) => ({ map: views[ci]![v]!.map, signed: c.signed, image: views[ci]![v]!.image, title: v === 0 ? [...c.title, views[ci]![v]!.title[0]!] : [views[ci]![v]!.title[0]!] })),
+      });
+    }
+  }
+  return out;
 }
 
 /** Upper-case, short label for the grid's bitmap font. */

@@ -17,7 +17,7 @@ import { prepareDataAsync, prepareEvaluationData } from '../train/prepare.js';
 import { cardPreprocessing, describePreprocessing, mergePreprocessing, preprocessingRecord } from '../data/preprocessing.js';
 import { personChecklist } from './checklist.js';
 import { AUDIT_TESTS, type AuditTest } from './tests.js';
-import { regionMasks } from './sections/region.js';
+import { auditRegion } from './sections/region.js';
 
 export interface AuditResult {
   sections: Section[];
@@ -126,7 +126,7 @@ async function runAuditOnce(opts: AuditOptions & { out: string; force: boolean }
   const version = candorVersion();
   const ctx = await AuditContext.create(opts, version);
   // A bad --region is a usage error before any work, not after minutes of it.
-  if (opts.region && opts.tests.includes('region')) regionMasks(opts.region, ctx.sample.indices, ctx.data.test.images.shape[0]!, ctx.subject.size);
+  if (opts.region && opts.tests.includes('region')) auditRegion(ctx);
   const sections: Section[] = [];
   const checklist: CheckItem[] = [];
   const selected = AUDIT_TESTS.filter((t) => opts.tests.includes(t.id));

@@ -17,7 +17,7 @@ export const DEFAULT_AUDIT_METHODS = 'saliency,smoothgrad,ig,occlusion,gradcam,g
 
 export const AUDIT_USAGE = `usage: candor audit [--model m.onnx] [--data pneumoniamnist|file.npz|image-folder|labels.csv]
        [--train-data D] [--layer L] [--methods ${DEFAULT_AUDIT_METHODS}]
-       [--n 100] [--n-randomization 24] [--n-stability 24] [--shortcut corner:8] [--region box:x,y,w,h|mask.npy]
+       [--n 100] [--n-randomization 24] [--n-stability 24] [--shortcut corner:8] [--region box:x,y,w,h|mask.npy|masks]
        [--split test|all] [--scale pm1|unit|imagenet|byte] [--window C,W] [--axis k] [--resize stretch|pad|crop] [--frames first|all] [--strict]
        [--epochs-random-labels 60] [--epochs-shortcut 2] [--train-limit N] [--tests ${AUDIT_TEST_IDS.join(',')}]
        [--labels F1,F2] [--seed 0] [--threads N] [--out candor-report] [--force] [--cache .candor-cache | --no-cache]
@@ -33,7 +33,13 @@ replaced with --force. --split all audits every image of --data as an external t
 drawn; a .npz with only test_images is one): the sanity-check models then train on --train-data, which is
 required, and recalibration is fitted on its validation split. Preprocessing (below) comes from the
 model card unless a flag says otherwise; the sanity-check models are trained with the same. --region names a lesion, organ or confounder (pixels of the model input; a mask
-.npy is [H,W] for every image or [N_test,H,W] per test image) for the localization test.
+.npy is [H,W] for every image or [N_test,H,W] per test image; 'masks': the data's own <split>_masks, as
+candor synth-volumes writes) for the localization test.
+A 3-D model (input [N,C,D,H,W]) is audited on volumes (a MedMNIST-3D-style .npz: --data from candor
+synth-volumes, or OrganMNIST3D and its kin): the shortcut marker is a cube (corner:S) or a slab (stripe:W),
+a box region is box:x,y,z,w,h,d, figures show each map's three orthogonal planes through its maximum and
+its maximum-intensity projection, occlusion uses cubes of size/8 without overlap, and ROAD is not run
+(no 3-D imputation).
 A multi-label model (one sigmoid per finding; data with a label matrix [N, K], ChestMNIST's layout) is
 audited one finding at a time, as the binary classifier σ(z_k) of that finding, with its own random-label
 and shortcut models: --labels names the findings (default: every finding with at least 10 positive and

@@ -29,7 +29,8 @@ export async function synthCommand(argv: string[]): Promise<void> {
   const size = parseIntArg(values.size, '--size', 32);
   if (count < 10) throw new UsageError(`--count must be at least 10 (three splits of both classes), got ${count}`);
   if (size < 12 || size > 128) throw new UsageError(`--size must be 12..128 voxels, got ${size}`);
-  const seed = parseIntArg(values.seed, '--seed', 0);
+  const seed = values.seed === undefined ? 0 : Number(values.seed);
+  if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed must be a non-negative integer, got '${values.seed}'`);
   const g = lesionVolumes({ count, size: [size, size, size], seed });
   const vox = size ** 3;
   const bytes = windowToUint8(g.volumes);

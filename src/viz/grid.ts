@@ -81,6 +81,8 @@ export interface GridPanel {
   signed: boolean;
   /** Title lines (e.g. the method name). */
   title?: readonly string[];
+  /** Underlay of this panel when it is not the row's image (a volume's plane through this map's maximum); same size. */
+  image?: Tensor;
 }
 
 export interface GridRow {
@@ -150,7 +152,12 @@ export function renderGrid(rows: readonly GridRow[], opts: GridOptions = {}): Te
     row.panels.forEach((p, pi) => {
       const x = gap + (pi + 1) * (pw + gap);
       drawTitle(p.title, x);
-      const o = overlay(row.image, p.map, { ...opts, signed: p.signed });
+      const under = p.image ?? row.image;
+      if (p.image) {
+        const u = imageToRgb(p.image);
+        if (u.h !== h || u.w !== w) throw new Error(`grid: panel ${pi} of row ${ri} has a ${u.h}×${u.w} underlay, the images are ${h}×${w}`);
+      }
+      const o = overlay(under, p.map, { ...opts, signed: p.signed });
       cv.blit(o.data, h, w, x, y0 + nTitle * lineH, scale);
     });
   });

@@ -26,7 +26,7 @@ export async function agreementSection(ctx: AuditContext): Promise<Section> {
   const { targets, maps } = await mainMaps(ctx);
   const methods = ctx.opts.methods;
   const n = sample.indices.length;
-  const hw = subject.size * subject.size;
+  const hw = ctx.voxels;
   // Spearman = Pearson of ranks: rank each |map| once, not once per pair it takes part in.
   const ranks = methods.map((m) => Array.from({ length: n }, (_, i) => rankdata(absSlice(maps.get(m)!, i, hw))));
   const pairs: { a: string; b: string; perImage: number[] }[] = [];

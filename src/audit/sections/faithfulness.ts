@@ -33,8 +33,8 @@ export async function faithfulnessSection(ctx: AuditContext): Promise<Section> {
   const { targets, maps } = await mainMaps(ctx);
   const rng = new Rng(ctx.opts.seed).fork('random-maps');
   const n = sample.indices.length;
-  const hw = subject.size * subject.size;
-  const randomMaps = new Tensor(rng.fillUniform(new Float32Array(n * hw)), [n, subject.size, subject.size]);
+  const hw = ctx.voxels;
+  const randomMaps = new Tensor(rng.fillUniform(new Float32Array(n * hw)), [n, ...subject.spatial]);
   const all = new Map([...maps, [RANDOM, randomMaps] as const]);
   const curveOpts = { steps: STEPS, blurSigma: Math.max(1, subject.size / 16) };
   type Entry = { method: string; deletion: CurveResult; insertion: CurveResult; deletionFill: CurveResult };
@@ -58,18 +58,20 @@ export async function faithfulnessSection(ctx: AuditContext): Promise<Section> {
   const sub = ctx.head(Math.min(ctx.opts.nStability, 16));
   const roadRows: { method: string; morf: number[]; lerf: number[]; gap: number }[] = [];
   const fcRows = new Map<string, ReturnType<typeof meanCI>>();
-  const rbar = ctx.progress('  ROAD', ctx.opts.methods.length, 'method');
+  const rbar = ctx.progress(ctx.volumes ? '  faithfulness correlation' : '  ROAD', ctx.opts.methods.length, 'method');
   for (const m of ctx.opts.methods) {
     const t = maps.get(m)!.slice0(0, sub.indices.length);
-    const r = await ctx.cache.json('road', { model: subject.id, images: sub.id, method: m, maps: t.data, p: ROAD_PERCENTAGES }, async () => {
+    const r = ctx.volumes ? undefined : await ctx.cache.json('road', { model: subject.id, images: sub.id, method: m, maps: t.data, p: ROAD_PERCENTAGES }, async () => {
       const res = await road(subject.model, sub.images, t, targets.slice(0, sub.indices.length), { percentages: ROAD_PERCENTAGES, seed: ctx.opts.seed });
       return { morf: res.morf!.meanScore, lerf: res.lerf!.meanScore };
     });
     const fcOpts = { runs: 50, subsetSize: Math.max(16, Math.round(hw / 20)), seed: ctx.opts.seed };
     const fc = await ctx.cache.json('faithfulness-correlation', { model: subject.id, images: sub.id, method: m, maps: t.data, fcOpts }, async () => (await faithfulnessCorrelation(subject.model, sub.images, t, targets.slice(0, sub.indices.length), fcOpts)).correlation);
     fcRows.set(m, meanCI(fc));
-    const gap = r.lerf.reduce((a, b) => a + b, 0) / r.lerf.length - r.morf.reduce((a, b) => a + b, 0) / r.morf.length;
-    roadRows.push({ method: m, morf: r.morf, lerf: r.lerf, gap });
+    if (r) {
+      const gap = r.lerf.reduce((a, b) => a + b, 0) / r.lerf.length - r.morf.reduce((a, b) => a + b, 0) / r.morf.length;
+      roadRows.push({ method: m, morf: r.morf, lerf: r.lerf, gap });
+    }
     rbar.tick(1);
   }
   rbar.finish();
@@ -86,7 +88,7 @@ export async function faithfulnessSection(ctx: AuditContext): Promise<Section> {
       value: better.map((b) => `${b.method}: deletion ${b.deletion.mean.toFixed(3)}${b.del ? '' : ' (not better than random)'}, insertion ${b.insertion.mean.toFixed(3)}${b.ins ? '' : ' (not better than random)'}`).join('; ') + `; random order: ${rnd.deletion.mean.toFixed(3)} / ${rnd.insertion.mean.toFixed(3)}`,
       threshold: 'deletion AUC below and insertion AUC above a random pixel order (blurred baseline), 95% intervals not overlapping',
       why: room < MIN_ROOM
-        ? `Not meaningful: blurring the whole image changes the predicted class's probability by only ${room.toFixed(3)} (less than ${MIN_ROOM}), so deletion and insertion cannot tell a faithful map from a random order on this model; read ROAD and the fill-0 column, or use another baseline.`
+        ? `Not meaningful: blurring the whole image changes the predicted class's probability by only ${room.toFixed(3)} (less than ${MIN_ROOM}), so deletion and insertion cannot tell a faithful map from a random order on this model; read ${ctx.volumes ? 'the faithfulness correlation' : 'ROAD'} and the fill-0 column, or use another baseline.`
         : 'A map that orders pixels no better than chance does not point at what the model uses (Petsiuk et al. 2018).',
       section: 'faithfulness',
     },
@@ -94,29 +96,31 @@ export async function faithfulnessSection(ctx: AuditContext): Promise<Section> {
   const values = entries.flatMap((e) => [...meanCurve(e.deletion, e.method, 'deletion (pixels blurred)'), ...meanCurve(e.insertion, e.method, 'insertion (on blurred image)'), ...meanCurve(e.deletionFill, e.method, 'deletion (pixels set to 0)')]);
   return {
     id: 'faithfulness',
-    title: 'Faithfulness: deletion, insertion and ROAD',
+    title: ctx.volumes ? 'Faithfulness: deletion and insertion' : 'Faithfulness: deletion, insertion and ROAD',
     summary: [
       `For each of ${n} images, pixels were removed (replaced by a blurred copy of the image, σ = ${curveOpts.blurSigma.toFixed(1)} px) or revealed (on that blurred copy) in the order each map ranks them, in ${STEPS} steps, and the probability of the predicted class recorded. A faithful map makes the probability fall fast when deleting (low area under the curve) and rise fast when inserting (high area). A random pixel order is the yardstick; the verdict uses the blurred baseline.`,
       `Deletion by setting the model's input to 0 (RISE's choice; ${zeroMeans(ctx.opts.scale ?? 'pm1')}) is reported too: a uniform patch can itself look like a finding (on chest X-rays, grey like opacity), so this baseline can raise the probability of a class while deleting and penalise maps that point at it. AUC with fill 0: ${summary.map((x) => `${x.method} ${x.deletionFill.mean.toFixed(3)}`).join(', ')}.`,
       ...better.map((b) => `${b.method}: deletion AUC ${formatCI(b.deletion, 3)}, insertion AUC ${formatCI(b.insertion, 3)} — ${b.del && b.ins ? 'better than random on both.' : b.del || b.ins ? 'better than random on one of the two only.' : 'no better than a random order.'}`),
       `Random order: deletion ${formatCI(rnd.deletion, 3)}, insertion ${formatCI(rnd.insertion, 3)}.`,
-      ...roomNote(entries.find((e) => e.method === RANDOM)!.deletion),
-      `ROAD (Rong et al. 2022) removes pixels and fills them by noisy linear imputation, so the model does not just react to holes; on ${sub.indices.length} images, the probability after removing the least relevant pixels (LeRF) should stay above that after removing the most relevant (MoRF). Gap LeRF − MoRF, averaged over ${ROAD_PERCENTAGES.map((p) => `${p * 100}%`).join(', ')}: ${roadRows.map((r) => `${r.method} ${r.gap.toFixed(3)}`).join('; ')}.`,
+      ...roomNote(entries.find((e) => e.method === RANDOM)!.deletion, !ctx.volumes),
+      ctx.volumes
+        ? `ROAD (Rong et al. 2022) was not run: its noisy linear imputation is defined on the 8-neighbourhood of a 2-D image and candor has no 3-D form of it, so on volumes read deletion, insertion and the faithfulness correlation.`
+        : `ROAD (Rong et al. 2022) removes pixels and fills them by noisy linear imputation, so the model does not just react to holes; on ${sub.indices.length} images, the probability after removing the least relevant pixels (LeRF) should stay above that after removing the most relevant (MoRF). Gap LeRF − MoRF, averaged over ${ROAD_PERCENTAGES.map((p) => `${p * 100}%`).join(', ')}: ${roadRows.map((r) => `${r.method} ${r.gap.toFixed(3)}`).join('; ')}.`,
       `Faithfulness correlation (Bhatt et al. 2020, Quantus' definition) on the same ${sub.indices.length} images: the Pearson correlation, over 50 random subsets of ${Math.max(16, Math.round(hw / 20))} pixels set to 0, between the subset's total attribution and the drop of the class logit; near 0 means the map's values do not predict what removing pixels does. ${[...fcRows].map(([m, c]) => `${m} ${formatCI(c)}`).join('; ')}.`,
     ],
     figures: [
       { id: 'faithfulness-curves', title: 'Deletion and insertion curves', caption: 'Mean probability of the predicted class over images (95% intervals) as pixels are removed or revealed in each map’s order.', spec: intervalChart({ title: '', values, xTitle: 'fraction of pixels', yTitle: 'probability of the predicted class', yDomain: [0, 1], facetTitle: 'curve' }) },
-      {
+      ...(roadRows.length ? [{
         id: 'faithfulness-road',
         title: 'ROAD: most- vs least-relevant first',
         caption: 'Mean probability after removing a fraction of pixels with noisy linear imputation. MoRF should fall below LeRF.',
         spec: intervalChart({ title: '', values: roadRows.flatMap((r) => ROAD_PERCENTAGES.flatMap((p, j) => [{ x: p, series: r.method, facet: 'MoRF (most relevant first)', mean: r.morf[j]!, lo: r.morf[j]!, hi: r.morf[j]! }, { x: p, series: r.method, facet: 'LeRF (least relevant first)', mean: r.lerf[j]!, lo: r.lerf[j]!, hi: r.lerf[j]! }])), xTitle: 'fraction removed', yTitle: 'probability', yDomain: [0, 1], facetTitle: 'order' }),
-      },
+      }] : []),
     ],
     tables: [
-      { caption: 'Area under the curves, mean [95% interval]', columns: ['method', 'deletion AUC, blurred (lower is better)', 'insertion AUC (higher is better)', 'deletion AUC, fill 0', 'ROAD gap LeRF − MoRF', 'faithfulness correlation'], rows: summary.map((s) => [s.method, formatCI(s.deletion, 3), formatCI(s.insertion, 3), formatCI(s.deletionFill, 3), roadRows.find((r) => r.method === s.method)?.gap ?? null, fcRows.has(s.method) ? formatCI(fcRows.get(s.method)!) : null]) },
+      { caption: 'Area under the curves, mean [95% interval]', columns: ['method', 'deletion AUC, blurred (lower is better)', 'insertion AUC (higher is better)', 'deletion AUC, fill 0', ...(ctx.volumes ? [] : ['ROAD gap LeRF − MoRF']), 'faithfulness correlation'], rows: summary.map((s) => [s.method, formatCI(s.deletion, 3), formatCI(s.insertion, 3), formatCI(s.deletionFill, 3), ...(ctx.volumes ? [] : [roadRows.find((r) => r.method === s.method)?.gap ?? null]), fcRows.has(s.method) ? formatCI(fcRows.get(s.method)!) : null]) },
     ],
-    results: { steps: STEPS, blurSigma: curveOpts.blurSigma, fractions: entries[0]!.deletion.fractions, auc: summary, road: { images: sub.indices.length, percentages: ROAD_PERCENTAGES, methods: roadRows }, faithfulnessCorrelation: Object.fromEntries(fcRows) },
+    results: { steps: STEPS, blurSigma: curveOpts.blurSigma, fractions: entries[0]!.deletion.fractions, auc: summary, road: ctx.volumes ? { notRun: 'volumes: no 3-D noisy linear imputation' } : { images: sub.indices.length, percentages: ROAD_PERCENTAGES, methods: roadRows }, faithfulnessCorrelation: Object.fromEntries(fcRows) },
     checks,
   };
 }
@@ -143,11 +147,11 @@ function zeroMeans(scale: InputScale): string {
 }
 
 /** When the fully blurred image keeps most of the probability, the deletion test has little room: say so. */
-function roomNote(c: CurveResult): string[] {
+function roomNote(c: CurveResult, road: boolean): string[] {
   const start = c.curves.reduce((a, r) => a + r[0]!, 0) / c.curves.length;
   const end = c.curves.reduce((a, r) => a + r[r.length - 1]!, 0) / c.curves.length;
   if (start - end >= 0.3) return [];
   return [
-    `Caution: the fully blurred image still gets probability ${end.toFixed(2)} for the predicted class (against ${start.toFixed(2)} for the image itself), so on this model blurring removes little evidence and the blurred deletion and insertion curves have little room to separate methods; read the fill-0 column and ROAD beside them.`,
+    `Caution: the fully blurred image still gets probability ${end.toFixed(2)} for the predicted class (against ${start.toFixed(2)} for the image itself), so on this model blurring removes little evidence and the blurred deletion and insertion curves have little room to separate methods; read the fill-0 column${road ? ' and ROAD' : ' and the faithfulness correlation'} beside them.`,
   ];
 }

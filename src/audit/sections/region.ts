@@ -11,44 +11,100 @@ import { sparseness } from '../../evaluate/quantus/sparseness.js';
 import { existsSync } from 'node:fs';
 import { pointingGame, relevanceMass, relevanceRank } from '../../evaluate/localization.js';
 import { meanCI, formatCI } from '../../evaluate/stats.js';
-import { readNpyFileSync } from '../../io/files.js';
+import { openNpzFileSync, readNpyFileSync } from '../../io/files.js';
+import { resize } from '../../data/resize.js';
 import { Tensor } from '../../tensor/tensor.js';
 import type { CheckItem, Section } from '../../report/types.js';
 import type { AuditContext } from '../context.js';
 import { barChart } from '../figures.js';
 import { mainMaps } from './main-maps.js';
 
-/** `box:x,y,w,h` (pixels of the model input) or a .npy mask [H,W] (every image) or [N_test,H,W] (per test image). */
-export function regionMasks(spec: string, testRows: Int32Array, testCount: number, size: number): { masks: Tensor<Uint8Array>; description: string } {
+/**
+ * The region of every sampled test image, [n, ...spatial]:
+ *  - `box:x,y,w,h` (pixels of the model input; x along the last axis), or `box:x,y,z,w,h,d` for
+ *    volumes (z along the first axis [D,H,W]);
+ *  - a .npy mask at the model's input size: [...spatial] for every image or [N_test, ...spatial] per
+ *    test image, in test-split order;
+ *  - `masks`: the data's own `<split>_masks` arrays (a MedMNIST-style .npz holding masks, such as
+ *    `candor synth-volumes` writes: the planted lesions), resampled to the model's size like the images
+ *    (trilinear / bilinear, then > 0.5) — the test split, or every split in train, val, test order when the
+ *    data are audited whole (--split all).
+ */
+export function regionMasks(spec: string, testRows: Int32Array, testCount: number, spatial: readonly number[], data?: { path: string; whole: boolean }): { masks: Tensor<Uint8Array>; description: string } {
   const n = testRows.length;
-  const hw = size * size;
+  const rank = spatial.length;
+  const hw = spatial.reduce((a, b) => a * b, 1);
   const out = new Uint8Array(n * hw);
-  const box = /^box:(\d+),(\d+),(\d+),(\d+)$/.exec(spec.trim());
+  const dims = spatial.join('×');
+  const box = /^box:(\d+(?:,\d+)*)$/.exec(spec.trim());
   if (box) {
-    const [x, y, w, h] = box.slice(1).map(Number) as [number, number, number, number];
-    if (w < 1 || h < 1 || x + w > size || y + h > size) throw new Error(`--region ${spec}: the box must lie inside the ${size}×${size} model input`);
-    for (let i = 0; i < n; i++) for (let r = y; r < y + h; r++) out.fill(1, i * hw + r * size + x, i * hw + r * size + x + w);
-    return { masks: new Tensor(out, [n, size, size]), description: `box x ${x}, y ${y}, ${w}×${h} px` };
+    const v = box[1]!.split(',').map(Number);
+    if (v.length !== 2 * rank) throw new Error(`--region ${spec}: a box on ${rank === 3 ? 'volumes is box:x,y,z,w,h,d' : 'images is box:x,y,w,h'} (the model takes ${dims})`);
+    // origin and extent per axis, in array order (…, y, x)
+    const origin = v.slice(0, rank).reverse();
+    const extent = v.slice(rank).reverse();
+    origin.forEach((o, a) => {
+      if (extent[a]! < 1 || o + extent[a]! > spatial[a]!) throw new Error(`--region ${spec}: the box must lie inside the ${dims} model input`);
+    });
+    for (let p = 0; p < hw; p++) {
+      let inside = true;
+      for (let a = rank - 1, q = p; a >= 0; a--) {
+        const c = q % spatial[a]!;
+        q = Math.floor(q / spatial[a]!);
+        if (c < origin[a]! || c >= origin[a]! + extent[a]!) inside = false;
+      }
+      if (inside) for (let i = 0; i < n; i++) out[i * hw + p] = 1;
+    }
+    const names = ['x', 'y', 'z'].slice(0, rank);
+    return { masks: new Tensor(out, [n, ...spatial]), description: `box ${names.map((nm, k) => `${nm} ${v[k]}`).join(', ')}, ${v.slice(rank).join('×')} ${rank === 3 ? 'voxels' : 'px'}` };
   }
-  if (!spec.endsWith('.npy')) throw new Error(`--region must be box:x,y,w,h or a .npy mask, got '${spec}'`);
+  if (spec.trim() === 'masks') {
+    if (!data || !/\.npz$/i.test(data.path)) throw new Error(`--region masks reads the masks of a .npz data set (<split>_masks), but the data are ${data?.path ?? 'not a .npz'}`);
+    const npz = openNpzFileSync(data.path);
+    const splits = data.whole ? ['train', 'val', 'test'].filter((k) => npz.has(`${k}_images`)) : ['test'];
+    const missing = splits.filter((k) => !npz.has(`${k}_masks`));
+    if (missing.length) throw new Error(`${data.path}: --region masks needs ${missing.map((k) => `${k}_masks`).join(', ')} (one mask per image, as candor synth-volumes writes), not found (arrays: ${npz.keys.join(', ')})`);
+    const parts = splits.map((k) => npz.get(`${k}_masks`) as Tensor);
+    const total = parts.reduce((a, t) => a + t.shape[0]!, 0);
+    if (total !== testCount) throw new Error(`${data.path}: ${splits.map((k) => `${k}_masks`).join(' + ')} hold ${total} masks for ${testCount} audited images`);
+    const rows: { part: Tensor; row: number }[] = [];
+    for (const t of parts) for (let r = 0; r < t.shape[0]!; r++) rows.push({ part: t, row: r });
+    for (let i = 0; i < n; i++) {
+      const { part, row } = rows[testRows[i]!]!;
+      const src = part.shape.slice(1);
+      if (src.length !== rank) throw new Error(`${data.path}: masks are [${part.shape.join(', ')}], the model's inputs have ${rank} spatial axes`);
+      const vox = src.reduce((a, b) => a * b, 1);
+      let m: Tensor = new Tensor(Float32Array.from(part.data.subarray(row * vox, (row + 1) * vox), (x) => (x ? 1 : 0)), src);
+      if (src.some((d, a) => d !== spatial[a])) m = resize(m, [...spatial], { antialias: false });
+      for (let p = 0; p < hw; p++) out[i * hw + p] = m.data[p]! > 0.5 ? 1 : 0;
+    }
+    return { masks: new Tensor(out, [n, ...spatial]), description: `the data's own masks (${splits.map((k) => `${k}_masks`).join(' + ')} of ${data.path.split(/[\\/]/).pop()})` };
+  }
+  if (!spec.endsWith('.npy')) throw new Error(`--region must be ${rank === 3 ? 'box:x,y,z,w,h,d' : 'box:x,y,w,h'}, a .npy mask or 'masks' (the data's own), got '${spec}'`);
   if (!existsSync(spec)) throw new Error(`${spec}: no such mask file`);
   const m = readNpyFileSync(spec);
   const s = m.shape;
-  if (s.length === 2 && s[0] === size && s[1] === size) {
+  const same = (a: readonly number[]) => a.length === rank && a.every((d, k) => d === spatial[k]);
+  if (same(s)) {
     for (let i = 0; i < n; i++) for (let p = 0; p < hw; p++) out[i * hw + p] = m.data[p] ? 1 : 0;
-  } else if (s.length === 3 && s[0] === testCount && s[1] === size && s[2] === size) {
+  } else if (s[0] === testCount && same(s.slice(1))) {
     for (let i = 0; i < n; i++) for (let p = 0; p < hw; p++) out[i * hw + p] = m.data[testRows[i]! * hw + p] ? 1 : 0;
   } else {
-    throw new Error(`${spec}: mask is [${s.join(', ')}]; expected [${size}, ${size}] (one region for every image) or [${testCount}, ${size}, ${size}] (one per test image, in test-split order), at the model's input size`);
+    throw new Error(`${spec}: mask is [${s.join(', ')}]; expected [${spatial.join(', ')}] (one region for every image) or [${testCount}, ${spatial.join(', ')}] (one per test image, in test-split order), at the model's input size`);
   }
-  return { masks: new Tensor(out, [n, size, size]), description: spec };
+  return { masks: new Tensor(out, [n, ...spatial]), description: spec };
+}
+
+/** The region of the audit's sample (its options and data). */
+export function auditRegion(ctx: AuditContext): { masks: Tensor<Uint8Array>; description: string } {
+  return regionMasks(ctx.opts.region!, ctx.sample.indices, ctx.data.test.images.shape[0]!, ctx.subject.spatial, { path: ctx.data.path, whole: ctx.opts.split === 'all' });
 }
 
 export async function regionSection(ctx: AuditContext): Promise<Section> {
   const { subject, sample } = ctx;
-  const { masks, description } = regionMasks(ctx.opts.region!, sample.indices, ctx.data.test.images.shape[0]!, subject.size);
+  const { masks, description } = auditRegion(ctx);
   const { maps } = await mainMaps(ctx);
-  const hw = subject.size * subject.size;
+  const hw = ctx.voxels;
   let inside = 0;
   let nonEmpty = 0;
   for (let i = 0; i < sample.indices.length; i++) {

@@ -34,7 +34,7 @@ export async function shortcutSection(ctx: AuditContext): Promise<Section> {
   const S = await getSanityModel(ctx, 'shortcut');
   const sample = ctx.sample;
   const marked = markedSample(ctx, sample);
-  const hw = subject.size * subject.size;
+  const hw = ctx.voxels;
 
   // Reliance: probabilities with and without the marker.
   const pMarked = await probabilities(ctx, S.id, S.model, marked.images, marked.id);
@@ -120,8 +120,8 @@ export async function shortcutSection(ctx: AuditContext): Promise<Section> {
     id: 'shortcut',
     title: 'Shortcut experiment: a planted marker',
     summary: [
-      `A model of the same architecture was trained for ${S.card.training.epochs} epochs on images carrying the artifact '${ctx.opts.shortcut}' that codes the label (${markerPlaces(ctx.opts.shortcut, subject.size, subject.classes)}). On the ${testMarked.n} test images it reaches balanced accuracy ${testMarked.balancedAccuracy.toFixed(3)} with the marker and ${testClean.balancedAccuracy.toFixed(3)} without; on the ${sample.indices.length} sampled images, removing the marker changes the probability of its prediction by ${formatCI(removalCi)} on average (positive: it drops) and changes ${flips} of ${removal.length} predictions.`,
-      `The marker covers ${(100 * area).toFixed(1)}% of each image. Share of |attribution| inside it (mean over images, 95% interval): ${sorted.map((r) => `${r.method} ${formatCI(r.shortcut)}`).join('; ')}. ${
+      `A model of the same architecture was trained for ${S.card.training.epochs} epochs on images carrying the artifact '${ctx.opts.shortcut}' that codes the label (${markerPlaces(ctx.opts.shortcut, subject.size, subject.classes, ctx.volumes)}). On the ${testMarked.n} test images it reaches balanced accuracy ${testMarked.balancedAccuracy.toFixed(3)} with the marker and ${testClean.balancedAccuracy.toFixed(3)} without; on the ${sample.indices.length} sampled images, removing the marker changes the probability of its prediction by ${formatCI(removalCi)} on average (positive: it drops) and changes ${flips} of ${removal.length} predictions.`,
+      `The marker covers ${(100 * area).toFixed(1)}% of each ${ctx.volumes ? 'volume' : 'image'}. Share of |attribution| inside it (mean over images, 95% interval): ${sorted.map((r) => `${r.method} ${formatCI(r.shortcut)}`).join('; ')}. ${
         pre.holds
           ? `Methods at ≥ ${ENRICHMENT}× the marker's area show the shortcut: ${rows.filter((r) => r.shows).map((r) => r.method).join(', ') || 'none'}.`
           : `These shares say nothing about the methods on this run: ${pre.reason}.`
@@ -190,12 +190,14 @@ function tutorialComparison(rows: { method: string; shortcut: ReturnType<typeof 
 }
 
 /** Where the marker of each class sits, from the shortcut spec itself. */
-function markerPlaces(spec: string, size: number, classes: readonly string[]): string {
+function markerPlaces(spec: string, size: number, classes: readonly string[], volumes: boolean): string {
   const per = parseShortcut(spec, size).perClass;
   const where = (a: ArtifactSpec): string => (a.kind === 'stripe' ? `${a.side} border` : typeof a.at === 'string' ? a.at : a.at ? `at ${a.at.x},${a.at.y}` : 'top-left');
+  // volumes (data/shortcut.ts artifactMask3d): a square is a cube in the matching corner of the first slices, a stripe a slab through every slice
+  const kind = (a: ArtifactSpec): string => (!volumes ? a.kind : a.kind === 'square' ? `cube of ${Math.round(a.size)} voxels` : a.kind === 'stripe' ? 'slab' : a.kind);
   const places = classes.map((c, k) => {
     const a = per[k];
-    return a ? `${c}: ${a.kind} ${where(a)}` : `${c}: none`;
+    return a ? `${c}: ${kind(a)} ${where(a)}` : `${c}: none`;
   });
   return `per class — ${places.join('; ')}`;
 }

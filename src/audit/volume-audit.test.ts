@@ -1,0 +1,119 @@
+/**
+ * The audit of a 3-D model (issue 15, part 5): a small 3-D CNN on seeded CT-like volumes with planted
+ * nodules (`candor synth-volumes`), every test run end to end; regions and figures on volumes.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runAudit } from './run.js';
+import { AUDIT_TEST_IDS } from './tests.js';
+import { regionMasks } from './sections/region.js';
+import { mapsGrid, volumeGridRows } from './figures.js';
+import { buildArchitecture } from '../train/arch/index.js';
+import { serializeModel } from '../onnx/proto.js';
+import { synthCommand } from '../cli/synth.js';
+import { parseNpy } from '../io/npy.js';
+import { writeNpzFileSync } from '../io/files.js';
+import { Tensor } from '../tensor/tensor.js';
+
+async function lesionData(dir: string, count: number, size: number): Promise<string> {
+  const path = join(dir, `lesions${size}.npz`);
+  const log = console.log;
+  console.log = () => {};
+  try {
+    await synthCommand(['--out', path, '--count', String(count), '--size', String(size), '--seed', '0']);
+  } finally {
+    console.log = log;
+  }
+  return path;
+}
+
+test('regionMasks on volumes: a 3-D box (x along the last axis, z the first), a mask per test volume, and the data’s own masks resampled', () => {
+  const rows = Int32Array.from([1]);
+  const b = regionMasks('box:1,2,3,2,1,1', rows, 2, [4, 4, 4]);
+  assert.deepEqual(b.masks.shape, [1, 4, 4, 4]);
+  const on = [...b.masks.data.keys()].filter((p) => b.masks.data[p]);
+  assert.deepEqual(on, [3 * 16 + 2 * 4 + 1, 3 * 16 + 2 * 4 + 2], 'z 3, y 2, x 1..2');
+  assert.throws(() => regionMasks('box:1,2,3,1', rows, 2, [4, 4, 4]), /volumes is box:x,y,z,w,h,d/);
+  assert.throws(() => regionMasks('box:0,0,3,1,1,2', rows, 2, [4, 4, 4]), /inside the 4×4×4/);
+
+  const dir = mkdtempSync(join(tmpdir(), 'candor-vregion-'));
+  const masks = new Uint8Array(2 * 8 ** 3);
+  // test volume 1: a 2-voxel cube at (4..5)³ on an 8³ grid → voxel 2 of a 4³ grid after resampling
+  for (let z = 4; z < 6; z++) for (let y = 4; y < 6; y++) for (let x = 4; x < 6; x++) masks[8 ** 3 + z * 64 + y * 8 + x] = 1;
+  const npz = join(dir, 'd.npz');
+  const img = new Tensor(new Uint8Array(2 * 8 ** 3), [2, 8, 8, 8]);
+  writeNpzFileSync(npz, { test_images: img, test_labels: new Tensor(new Uint8Array(2), [2, 1]), test_masks: new Tensor(masks, [2, 8, 8, 8]) });
+  const m = regionMasks('masks', rows, 2, [4, 4, 4], { path: npz, whole: false });
+  assert.deepEqual([...m.masks.data.keys()].filter((p) => m.masks.data[p]), [2 * 16 + 2 * 4 + 2]);
+  assert.match(m.description, /test_masks/);
+  assert.throws(() => regionMasks('masks', rows, 3, [4, 4, 4], { path: npz, whole: false }), /hold 2 masks for 3 audited images/);
+  writeNpzFileSync(join(dir, 'nomask.npz'), { test_images: img, test_labels: new Tensor(new Uint8Array(2), [2, 1]) });
+  assert.throws(() => regionMasks('masks', rows, 2, [4, 4, 4], { path: join(dir, 'nomask.npz'), whole: false }), /needs test_masks/);
+  writeFileSync(join(dir, 'x.csv'), 'a,b\n');
+  assert.throws(() => regionMasks('masks', rows, 2, [4, 4, 4], { path: join(dir, 'x.csv'), whole: false }), /masks of a \.npz/);
+});
+
+test('volume figures: four rows per volume (three planes and the MIP), each panel cut through its own map’s maximum', () => {
+  const s = 6;
+  const images = new Tensor(new Float32Array(s ** 3).fill(-1), [1, 1, s, s, s]);
+  const a = new Float32Array(s ** 3);
+  const b = new Float32Array(s ** 3);
+  a[1 * 36 + 2 * 6 + 3] = 1; // maximum at (1, 2, 3)
+  b[4 * 36 + 0 * 6 + 5] = 1; // maximum at (4, 0, 5)
+  const cells = [
+    { maps: new Tensor(a, [1, s, s, s]), signed: false, title: ['A'] },
+    { maps: new Tensor(b, [1, s, s, s]), signed: false, title: ['B'] },
+  ];
+  const rows = volumeGridRows(images, [{ index: 0, title: ['TRUE X'], cells }]);
+  assert.equal(rows.length, 4);
+  assert.deepEqual(rows.map((r) => r.panels[0]!.title!.at(-1)), ['AXIS 0 = 1', 'AXIS 1 = 2', 'AXIS 2 = 3', 'MIP along axis 0']);
+  assert.deepEqual(rows.map((r) => r.panels[1]!.title!.at(-1)), ['AXIS 0 = 4', 'AXIS 1 = 0', 'AXIS 2 = 5', 'MIP along axis 0']);
+  for (const r of rows) for (const p of r.panels) assert.ok(p.image, 'each panel has its own plane of the volume beneath');
+  const png = mapsGrid(images, [{ index: 0, title: ['TRUE X'], cells }]);
+  assert.deepEqual([...png.subarray(1, 4)].map((c) => String.fromCharCode(c)).join(''), 'PNG');
+});
+
+test('a small audit of a 3-D CNN on planted-lesion volumes runs every test and writes a report with volume figures', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'candor-vaudit-'));
+  const data = await lesionData(dir, 60, 12);
+  const model = join(dir, 'cnn3d.onnx');
+  writeFileSync(model, serializeModel(buildArchitecture('small_cnn_3d', { inChannels: 1, numClasses: 2, inputSize: 12, seed: 3, dropout: 'inference' })));
+  const out = join(dir, 'report');
+  const r = await runAudit({
+    model,
+    data,
+    methods: ['saliency', 'occlusion', 'gradcam'],
+    n: 4,
+    nRandomization: 3,
+    nStability: 3,
+    shortcut: 'corner:16',
+    region: 'masks',
+    epochs: { randomLabels: 1, shortcut: 1 },
+    tests: [...AUDIT_TEST_IDS],
+    seed: 0,
+    quiet: true,
+    out,
+    force: false,
+  });
+  const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+  for (const id of AUDIT_TEST_IDS) assert.ok(!results.sections[id].notRun, `${id} ran: ${results.sections[id].notRun}`);
+  assert.deepEqual(results.model.size, 12);
+  assert.deepEqual(parseNpy(readFileSync(join(out, 'maps', 'audited_model_occlusion.npy'))).shape, [4, 12, 12, 12]);
+  assert.deepEqual(parseNpy(readFileSync(join(out, 'maps', 'shortcut_marker_mask.npy'))).shape, [4, 12, 12, 12]);
+  // a 3-D marker: corner:16 at 12³ is a cube of 3 voxels (27 of 1728 voxels per marked volume)
+  assert.ok(Math.abs(results.sections.shortcut.markerArea - 27 / 1728) < 1e-9, `marker area ${results.sections.shortcut.markerArea}`);
+  assert.match(results.sections.region.region, /test_masks/);
+  assert.ok(results.sections.region.area > 0 && results.sections.region.area < 0.1);
+  assert.deepEqual(results.sections.faithfulness.road, { notRun: 'volumes: no 3-D noisy linear imputation' });
+  const html = readFileSync(join(out, 'index.html'), 'utf8');
+  assert.match(html, /ROAD \(Rong et al\. 2022\) was not run/);
+  const text = html.replace(/data:image\/png;base64,[A-Za-z0-9+/=]+/g, '');
+  assert.equal(text.match(/.{0,200}(NaN|undefined|\[object Object\]).{0,80}/)?.[0], undefined);
+  // One untrained-then-briefly-trained CNN cannot pass the sanity preconditions: they must say so, not pass or fail.
+  const byId = new Map(r.checklist.map((c) => [c.id, c]));
+  assert.equal(byId.get('shortcut-revealed')!.verdict === 'not meaningful', byId.get('shortcut-learned')!.verdict === 'not meaningful');
+  for (const c of r.checklist.filter((c) => c.verdict !== 'question' && c.verdict !== 'not run')) assert.ok(c.value, `${c.id} states its value`);
+});
