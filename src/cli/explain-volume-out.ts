@@ -10,8 +10,7 @@
 import { join } from 'node:path';
 import { Tensor } from '../tensor/tensor.js';
 import { writeFileAtomic } from '../io/files.js';
-import { niftiBytes } from '../io/nifti-write.js';
-import { mapToSourceGrid, type VolumeSample } from '../data/volume.js';
+import { affineOnGrid, mapNifti } from '../data/volume.js';
 import { gridPng, type GridOptions, type GridPanel, type GridRow } from '../viz/grid.js';
 import { volumeViews, type VolumeGeometry } from '../viz/volume-views.js';
 import type { VolumeBatch } from './volume-input.js';
@@ -22,9 +21,7 @@ export function geometryOf(batch: VolumeBatch, i: number): VolumeGeometry {
   const spatial = batch.x.shape.slice(2) as [number, number, number];
   const s = batch.volumes[i];
   if (!s) return { spatial, spacing: batch.spacing[i] };
-  // the affine's direction columns scaled to the model grid's voxel size
-  const aff = s.affine.map((row) => [...row]) as VolumeSample['affine'];
-  for (let a = 0; a < 3; a++) for (let r = 0; r < 3; r++) aff[r]![a] = (s.affine[r]![a]! * s.spatial[a]!) / spatial[a]!;
+  const aff = affineOnGrid(s, spatial);
   return { spatial, spacing: batch.spacing[i], affine: aff };
 }
 
@@ -62,11 +59,8 @@ export async function writeVolumeNifti(out: string, key: string, batch: VolumeBa
   for (let i = 0; i < batch.volumes.length; i++) {
     const s = batch.volumes[i];
     if (!s) continue;
-    const data = mapToSourceGrid(map.data.slice(i * vox, (i + 1) * vox) as Float32Array, grid, s);
-    const dims = s.grid.dims.slice(0, 3) as [number, number, number];
     const name = `${key}_${i}.nii.gz`;
-    const code = s.grid.sform.code > 0 ? s.grid.sform.code : s.grid.qform.code > 0 ? s.grid.qform.code : 1;
-    await writeFileAtomic(join(out, name), niftiBytes(data, dims, s.grid.affine, { gzip: true, code, description: `candor ${method} map` }));
+    await writeFileAtomic(join(out, name), mapNifti(map.data.slice(i * vox, (i + 1) * vox) as Float32Array, grid, s, `candor ${method} map`));
     files.push(name);
   }
   return files;

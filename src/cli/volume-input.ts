@@ -21,8 +21,7 @@ import { join } from 'node:path';
 import { type Preprocessing, PreprocessLog } from '../data/preprocessing.js';
 import { loadMedMnist, SPLITS, type Split } from '../data/medmnist.js';
 import { datasetSize, selectRows } from '../data/dataset.js';
-import { scaleInput } from '../data/transforms.js';
-import { niftiVolumeSample, resampleVolume, type VolumeSample, type VoxelOrder } from '../data/volume.js';
+import { niftiVolumeSample, volumesToModel, type VolumeSample, type VoxelOrder } from '../data/volume.js';
 import { UsageError } from './args.js';
 import { type Batch, type ImageSource, type ModelSpec, parseRange, unitPerImage } from './explain-input.js';
 
@@ -39,29 +38,13 @@ export interface VolumeBatch extends Batch {
 const grid = (spec: ModelSpec): [number, number, number] => [spec.depth!, spec.height, spec.width];
 const gridText = (spec: ModelSpec) => grid(spec).join('×');
 
-/** [N,1,a,b,c] volumes in [0,1] → the model's channels and grid, then --scale. */
+/** [N,1,a,b,c] volumes in [0,1] → the model's channels and grid, then --scale (data/volume.ts volumesToModel). */
 function toModel(vols: Tensor, spec: ModelSpec, pre: Preprocessing, where: string, log: PreprocessLog, spacing: number[][]): { x: Tensor; display: Tensor; spacing: number[][] } {
-  const [n, c, ...sp] = vols.shape as number[];
-  if (sp.some((d) => d < 2)) throw new UsageError(`${where}: a volume of ${sp.join('×')} voxels is too small for a 3-D model (every axis needs at least 2 voxels; the model takes ${gridText(spec)})`);
-  const outSp: number[][] = [];
-  const parts: Tensor[] = [];
-  for (let i = 0; i < n!; i++) {
-    const v = new Tensor(vols.data.slice(i * c! * sp[0]! * sp[1]! * sp[2]!, (i + 1) * c! * sp[0]! * sp[1]! * sp[2]!), [c!, ...sp]);
-    const r = resampleVolume(v, grid(spec), spacing[i] ?? [1, 1, 1]);
-    if (r.note) log.windows.add(`${where}: ${r.note}`);
-    outSp.push(r.spacing);
-    parts.push(r.out.reshape([1, ...r.out.shape]));
+  try {
+    return volumesToModel(vols, { channels: spec.channels, grid: grid(spec), scale: pre.scale }, where, log, spacing);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
   }
-  let display = Tensor.concat0(parts);
-  if (c !== spec.channels) {
-    if (c !== 1) throw new UsageError(`${where}: volumes with ${c} channels; the model takes ${spec.channels}`);
-    const vox = display.size / n!;
-    const out = new Float32Array(n! * spec.channels * vox);
-    for (let i = 0; i < n!; i++) for (let k = 0; k < spec.channels; k++) out.set(display.data.subarray(i * vox, (i + 1) * vox), (i * spec.channels + k) * vox);
-    display = new Tensor(out, [n!, spec.channels, ...grid(spec)]);
-    log.windows.add(`${where}: one channel repeated into the model's ${spec.channels}`);
-  }
-  return { x: scaleInput(display, pre.scale), display, spacing: outSp };
 }
 
 const unitPerVolume = unitPerImage;

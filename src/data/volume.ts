@@ -17,6 +17,9 @@
 import { Tensor } from '../tensor/tensor.js';
 import { type Affine, type NiftiVolume, niftiRange, niftiToCanonical } from '../io/nifti.js';
 import { resize } from './resize.js';
+import { niftiBytes } from '../io/nifti-write.js';
+import { scaleInput, type InputScale } from './transforms.js';
+import type { PreprocessLog } from './preprocessing.js';
 
 export type VoxelOrder = 'ijk' | 'kji' | 'ras';
 export const VOXEL_ORDERS: readonly VoxelOrder[] = ['ijk', 'kji', 'ras'];
@@ -106,6 +109,54 @@ export function resampleVolume(t: Tensor, size: readonly [number, number, number
   return { out, spacing: sp, note };
 }
 
+/**
+ * Volumes [N,C,a,b,c] in [0, 1] → the model's input: each resampled to `grid` (resampleVolume, with its note
+ * in `log`), one channel repeated into the model's channels, then scaled (`scale`). `display` is the resampled
+ * volume in [0, 1]; `spacing` the voxel size the model sees, per volume. One function for the CLI and the
+ * workbench, so a map computed in the browser is the one `candor explain` computes.
+ */
+export function volumesToModel(vols: Tensor, spec: { channels: number; grid: readonly [number, number, number]; scale: InputScale }, where: string, log: PreprocessLog, spacing: readonly (readonly number[])[]): { x: Tensor; display: Tensor; spacing: number[][] } {
+  const [n, c, ...sp] = vols.shape as number[];
+  if (sp.some((d) => d < 2)) throw new Error(`${where}: a volume of ${sp.join('×')} voxels is too small for a 3-D model (every axis needs at least 2 voxels; the model takes ${spec.grid.join('×')})`);
+  const outSp: number[][] = [];
+  const parts: Tensor[] = [];
+  const vox = sp[0]! * sp[1]! * sp[2]!;
+  for (let i = 0; i < n!; i++) {
+    const v = new Tensor(vols.data.slice(i * c! * vox, (i + 1) * c! * vox), [c!, ...sp]);
+    const r = resampleVolume(v, spec.grid, spacing[i] ?? [1, 1, 1]);
+    if (r.note) log.windows.add(`${where}: ${r.note}`);
+    outSp.push(r.spacing);
+    parts.push(r.out.reshape([1, ...r.out.shape]));
+  }
+  let display = Tensor.concat0(parts);
+  if (c !== spec.channels) {
+    if (c !== 1) throw new Error(`${where}: volumes with ${c} channels; the model takes ${spec.channels}`);
+    const v = display.size / n!;
+    const out = new Float32Array(n! * spec.channels * v);
+    for (let i = 0; i < n!; i++) for (let k = 0; k < spec.channels; k++) out.set(display.data.subarray(i * v, (i + 1) * v), (i * spec.channels + k) * v);
+    display = new Tensor(out, [n!, spec.channels, ...spec.grid]);
+    log.windows.add(`${where}: one channel repeated into the model's ${spec.channels}`);
+  }
+  return { x: scaleInput(display, spec.scale), display, spacing: outSp };
+}
+
+/**
+ * The voxel → world affine of a sample's array axes on a resampled grid (`grid`): the direction columns
+ * scaled by the resampling factor, and the origin moved so voxel centres stay in place (half-pixel
+ * resampling: index a' ↔ (a' + 0.5)·n/n' − 0.5).
+ */
+export function affineOnGrid(s: VolumeSample, grid: readonly number[]): Affine {
+  const aff = s.affine.map((row) => [...row]) as Affine;
+  for (let a = 0; a < 3; a++) {
+    const f = s.spatial[a]! / grid[a]!;
+    for (let r = 0; r < 3; r++) {
+      aff[r]![a] = s.affine[r]![a]! * f;
+      aff[r]![3] = aff[r]![3]! + s.affine[r]![a]! * (0.5 * f - 0.5);
+    }
+  }
+  return aff;
+}
+
 /** A map [A0', A1', A2'] on the model's grid back onto the sample's grid, in the file's voxel layout (i fastest). */
 export function mapToSourceGrid(map: Float32Array, modelGrid: readonly number[], s: VolumeSample): Float32Array {
   const t = new Tensor(map, [...modelGrid]);
@@ -117,4 +168,12 @@ export function mapToSourceGrid(map: Float32Array, modelGrid: readonly number[],
   let q = 0;
   for (let a = 0; a < s.spatial[0]; a++) for (let b = 0; b < s.spatial[1]; b++) for (let c = 0; c < s.spatial[2]; c++) out[a * s0 + b * s1 + c * s2] = back.data[q++]!;
   return out;
+}
+
+/** A map on the model's grid [D·H·W] back on the sample's source grid, as gzipped NIfTI with the source affine. */
+export function mapNifti(map: Float32Array, grid: readonly number[], sample: VolumeSample, description: string): Uint8Array {
+  const data = mapToSourceGrid(map, grid, sample);
+  const g = sample.grid;
+  const code = g.sform.code > 0 ? g.sform.code : g.qform.code > 0 ? g.qform.code : 1;
+  return niftiBytes(data, g.dims.slice(0, 3) as [number, number, number], g.affine, { gzip: true, code, description });
 }

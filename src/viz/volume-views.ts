@@ -33,7 +33,7 @@ export interface VolumeGeometry {
 }
 
 /** A 2-D view: which array axis is fixed (or projected), which run along rows and columns, and their flips. */
-interface Layout {
+export interface Layout {
   plane: string;
   fixed: number;
   row: number;
@@ -45,7 +45,8 @@ interface Layout {
 
 const OPP: Record<string, string> = { R: 'L', L: 'R', A: 'P', P: 'A', S: 'I', I: 'S' };
 
-function layouts(g: VolumeGeometry): Layout[] {
+/** The three orthogonal views of a volume: anatomical (radiological) with an affine, array axes without. */
+export function layouts(g: VolumeGeometry): Layout[] {
   if (!g.affine) {
     return [0, 1, 2].map((fixed) => {
       const [row, col] = [0, 1, 2].filter((a) => a !== fixed) as [number, number];
@@ -87,7 +88,7 @@ export function argmaxVoxel(map: ArrayLike<number>, spatial: readonly number[], 
 }
 
 /** Cut (or project, with `project`) one view of `vol` [A0,A1,A2] as [rows, cols]. */
-function cut(vol: ArrayLike<number>, spatial: readonly number[], L: Layout, at: number, project?: 'max' | 'maxabs'): Float32Array {
+export function cut(vol: ArrayLike<number>, spatial: readonly number[], L: Layout, at: number, project?: 'max' | 'maxabs'): Float32Array {
   const R = spatial[L.row]!;
   const C = spatial[L.col]!;
   const F = spatial[L.fixed]!;

@@ -13,7 +13,8 @@ import { RESIZES, SCALES } from './preprocess.js';
 import { SLICE_AXES, type ResizePolicy } from '../data/preprocessing.js';
 import type { InputScale } from '../data/transforms.js';
 import type { SliceAxis } from '../io/nifti.js';
-import type { ImageSummary, ModelCard, Variant, WindowSummary } from './protocol.js';
+import type { ImageSummary, MapResult, ModelCard, Variant, WindowSummary } from './protocol.js';
+import { renderVolume } from './volume-view.js';
 import { newState, resultKey, type WorkbenchState } from './state.js';
 import type { NormMode } from './render.js';
 
@@ -63,7 +64,12 @@ async function task(what: string, f: () => Promise<void>): Promise<void> {
   }
 }
 
-const redraw = () => renderGrid($('grid'), state);
+const redraw = (): void => {
+  if (state.prepared?.depth !== undefined) renderVolume($('grid'), state, { redraw, exportNifti: (r) => void task('Exporting NIfTI', () => exportNifti(r)) });
+  else renderGrid($('grid'), state);
+  // The PNG figure is drawn from 2-D panels; a volume's maps export as .npy and NIfTI instead.
+  if (state.prepared?.depth !== undefined) $<HTMLButtonElement>('export-png').disabled = true;
+};
 
 // ------------------------------------------------------------------------------------ model
 
@@ -75,7 +81,7 @@ async function openModel(bytes: ArrayBuffer, name: string, card?: ModelCard): Pr
   state.results.clear();
   state.predictions = {};
   state.randomizedGroups = undefined;
-  const info = [`${m.name}: input ${m.channels}×${m.height}×${m.width}, ${m.numClasses} classes (${m.classNames.join(', ')}), ${m.layers.length} layers`];
+  const info = [`${m.name}: input ${m.channels}×${m.depth !== undefined ? `${m.depth}×` : ''}${m.height}×${m.width}${m.depth !== undefined ? ' (volumes: open a NIfTI file, or the files of a DICOM series together)' : ''}, ${m.numClasses} classes (${m.classNames.join(', ')}), ${m.layers.length} layers`];
   $('model-info').replaceChildren(info[0]!, ...m.warnings.map((w) => el('div', { class: 'warn' }, w)));
   options($<HTMLSelectElement>('scale'), Object.entries(SCALES).map(([value, label]) => ({ value, label })), m.scale);
   options($<HTMLSelectElement>('resize'), Object.entries(RESIZES).map(([value, label]) => ({ value, label })), m.resize);
@@ -127,15 +133,43 @@ async function cardFor(model: File, files: File[]): Promise<ModelCard | undefine
   }
 }
 
+/** DICOM files opened together while a 3-D model is loaded: one series, read as a volume. */
+function seriesFiles(files: File[]): File[] {
+  if (state.model?.depth === undefined) return [];
+  const dicom = files.filter((f) => !/\.(onnx|json|nii|nii\.gz|gz|hdr|img|png|jpe?g)$/i.test(f.name));
+  return dicom.length >= 2 ? dicom : [];
+}
+
 async function openFiles(input: Iterable<File>): Promise<void> {
   let last: number | undefined;
   const failed: string[] = [];
-  const files = [...input];
+  // A model first, so that the files opened with it are read for it (a series for a 3-D model).
+  const files = [...input].sort((a, b) => Number(/\.onnx$/i.test(b.name)) - Number(/\.onnx$/i.test(a.name)));
+  const model = files.find((f) => /\.onnx$/i.test(f.name));
+  if (model) {
+    await openModel(await model.arrayBuffer(), model.name, await cardFor(model, files));
+    files.splice(files.indexOf(model), 1);
+  }
+  const ser = seriesFiles(files);
+  if (ser.length) {
+    const dir = (ser[0]!.webkitRelativePath || '').split('/').slice(0, -1).join('/');
+    const name = dir || `DICOM series (${ser.length} files)`;
+    const buffers = await Promise.all(ser.map(async (f) => ({ bytes: await f.arrayBuffer(), name: f.name })));
+    try {
+      const img = await client.request({ type: 'loadSeries', files: buffers, name }, { transfer: buffers.map((b) => b.bytes) });
+      state.images.push(img);
+      $('images').append(thumbButton(img, el('span', { class: 'name' }, name)));
+      last = img.id;
+    } catch (e) {
+      failed.push((e as Error).message);
+    }
+    for (const f of ser) files.splice(files.indexOf(f), 1);
+  }
   for (const f of files) {
     try {
-      if (/\.json$/i.test(f.name) && files.some((g) => g.name === f.name.replace(/\.json$/i, '.onnx'))) continue; // a model's card, read with it
-      if (/\.onnx$/i.test(f.name)) await openModel(await f.arrayBuffer(), f.name, await cardFor(f, files)); // a model dropped with the images
-      else last = await addImage(await f.arrayBuffer(), f.name);
+      if (/\.json$/i.test(f.name) && model?.name === f.name.replace(/\.json$/i, '.onnx')) continue; // the model's card, read with it
+      if (/\.onnx$/i.test(f.name)) throw new Error('one model at a time'); // a second model in one opening
+      last = await addImage(await f.arrayBuffer(), f.name);
     } catch (e) {
       const msg = (e as Error).message;
       failed.push(msg.includes(f.name) ? msg : `${f.name}: ${msg}`);
@@ -145,14 +179,14 @@ async function openFiles(input: Iterable<File>): Promise<void> {
   if (failed.length) throw new Error(`could not open ${failed.length === 1 ? 'a file' : `${failed.length} files`}: ${failed.join('; ')}`);
 }
 
-const windowOf = (img: ImageSummary | undefined): WindowSummary | undefined => img?.dicom ?? img?.nifti;
+const windowOf = (img: ImageSummary | undefined): WindowSummary | undefined => img?.dicom ?? img?.nifti ?? img?.series;
 
 function showWindow(img: ImageSummary): void {
   const d = windowOf(img);
   const fs = $<HTMLFieldSetElement>('window');
   fs.hidden = !d;
   if (!d) return;
-  $('window-legend').textContent = img.nifti ? `NIfTI window${img.nifti.windowFrom === 'cal' ? ' (opened at cal_min–cal_max)' : ''}` : 'DICOM window';
+  $('window-legend').textContent = img.series ? `DICOM series window (${img.series.files} slices, ${img.series.dims.join('×')} voxels, ${img.series.axes})` : img.nifti ? `NIfTI window${img.nifti.windowFrom === 'cal' ? ' (opened at cal_min–cal_max)' : ''}` : 'DICOM window';
   const span = Math.max(d.max - d.min, 1e-6);
   const set = (id: string, v: number, min?: number, max?: number) => {
     const i = $<HTMLInputElement>(id);
@@ -184,7 +218,9 @@ function showPosition(img: ImageSummary): void {
     $(`${which}-info`).textContent = info;
   };
   const voxelAxis = n ? ({ i: 0, j: 1, k: 2 } as Record<string, number>)[n.axis] : undefined;
-  setUp('slice', n?.slice, n?.slices ?? 0, n ? `of 0–${n.slices - 1} along ${n.axis}${voxelAxis !== undefined ? ` (${n.axes[voxelAxis] ?? '?'})` : ''}, volume ${n.dims.slice(0, 3).join('×')} voxels${n.volumes > 1 ? `, t = ${n.t}` : ''}` : '', !!n && n.dims[2]! > 1);
+  // A 3-D model takes the whole volume: no slice to choose (its planes have their own sliders).
+  const volumeModel = state.model?.depth !== undefined;
+  setUp('slice', volumeModel ? undefined : n?.slice, n?.slices ?? 0, n ? `of 0–${n.slices - 1} along ${n.axis}${voxelAxis !== undefined ? ` (${n.axes[voxelAxis] ?? '?'})` : ''}, volume ${n.dims.slice(0, 3).join('×')} voxels${n.volumes > 1 ? `, t = ${n.t}` : ''}` : '', !!n && n.dims[2]! > 1);
   if (n) $<HTMLSelectElement>('slice-axis').value = n.axis;
   setUp('frame', d?.frame, d?.frames ?? 0, d ? `of 0–${d.frames - 1}` : '');
   const notes = n?.notes ?? [];
@@ -206,6 +242,8 @@ async function showImage(id: number): Promise<void> {
   state.results.clear();
   state.predictions = {};
   state.shownAfterMs = {};
+  state.cursor = undefined;
+  state.volumeMap = undefined;
   $('progress').replaceChildren();
   if (!state.model) {
     status(`${img.name} opened; choose a model to see the prediction`);
@@ -312,8 +350,15 @@ async function exportPng(): Promise<void> {
 
 function exportNpz(): void {
   const entries: Record<string, Tensor> = {};
-  for (const r of state.results.values()) entries[`${r.variant}_${r.method}`] = new Tensor(Float32Array.from(r.map), [1, r.height, r.width]);
+  for (const r of state.results.values()) entries[`${r.variant}_${r.method}`] = new Tensor(Float32Array.from(r.map), [1, ...(r.depth !== undefined ? [r.depth] : []), r.height, r.width]);
   download(writeNpz(entries), `${stem()}_maps.npz`);
+}
+
+/** A volume's map on the source grid, with the source's affine, as .nii.gz. */
+async function exportNifti(r: MapResult): Promise<void> {
+  if (state.current === undefined) return;
+  const { bytes } = await client.request({ type: 'exportNifti', image: state.current, map: Float32Array.from(r.map), description: `candor ${r.method} map` });
+  download(bytes, `${stem()}_${r.variant}_${r.method}.nii.gz`);
 }
 
 // ------------------------------------------------------------------------------------ setup
@@ -381,6 +426,7 @@ async function init(): Promise<void> {
   }
   options($<HTMLSelectElement>('slice-axis'), SLICE_AXES.map((a) => ({ value: a, label: a === 'k' || a === 'j' || a === 'i' ? `${a} (voxel axis as stored)` : `${a} (RAS+)` })), 'k');
   $<HTMLInputElement>('image-files').addEventListener('change', (e) => void task('Opening images', () => openFiles((e.target as HTMLInputElement).files ?? [])));
+  $<HTMLInputElement>('series-folder').addEventListener('change', (e) => void task('Opening the DICOM series', () => openFiles((e.target as HTMLInputElement).files ?? [])));
   const drop = $('drop');
   drop.addEventListener('dragover', (e) => (e.preventDefault(), drop.classList.add('over')));
   drop.addEventListener('dragleave', () => drop.classList.remove('over'));

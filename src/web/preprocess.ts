@@ -25,6 +25,8 @@ export const RESIZES: Readonly<Record<ResizePolicy, string>> = {
 
 export interface InputSpec {
   channels: number;
+  /** 3-D models: depth of the input grid [D,H,W]. */
+  depth?: number;
   height: number;
   width: number;
   scale: InputScale;

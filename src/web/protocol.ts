@@ -28,8 +28,10 @@ export interface ModelSummary {
   name: string;
   numClasses: number;
   classNames: string[];
-  /** Model input [C,H,W] the images are resized to. */
+  /** Model input [C,H,W] the images are resized to ([C,D,H,W] volumes for a 3-D model). */
   channels: number;
+  /** Depth of a 3-D model's input [N,C,D,H,W]: it explains volumes (a NIfTI volume, a DICOM series). */
+  depth?: number;
   height: number;
   width: number;
   /** Pixel scale and resize policy: the card's, else candor's defaults (as every command). */
@@ -84,21 +86,37 @@ export interface NiftiSummary extends WindowSummary {
   notes: string[];
 }
 
+/** A DICOM series read as one volume (files sorted by position along the slice normal). */
+export interface SeriesSummary extends WindowSummary {
+  files: number;
+  /** Voxels i × j × k (k: slices). */
+  dims: number[];
+  /** Voxel size (mm) along i, j, k. */
+  spacing: number[];
+  /** Voxel axis codes (e.g. L, P, S) of i, j, k. */
+  axes: string;
+}
+
 export interface ImageSummary {
   id: number;
   name: string;
-  kind: 'png' | 'jpeg' | 'dicom' | 'nifti' | 'image';
+  kind: 'png' | 'jpeg' | 'dicom' | 'nifti' | 'image' | 'series';
   /** Size of the file's image (for NIfTI: of one slice). */
   width: number;
   height: number;
   dicom?: DicomSummary;
   nifti?: NiftiSummary;
+  series?: SeriesSummary;
 }
 
-/** The image as the model sees it, for display: [C,H,W] in [0,1] at the model's input size. */
+/** The image as the model sees it, for display: [C,H,W] ([C,D,H,W] for volumes) in [0,1] at the model's input size. */
 export interface PreparedImage {
   display: Float32Array;
   channels: number;
+  /** Volumes: depth of the model grid, its voxel size (mm) and voxel → world affine (RAS+ mm) per array axis. */
+  depth?: number;
+  spacing?: number[];
+  affine?: number[][];
   height: number;
   width: number;
   /** What preprocessing did beyond a plain resize (aspect ratio changed, colour to grey), as every command says it. */
@@ -116,8 +134,9 @@ export type Variant = 'original' | 'randomized';
 export interface MapResult {
   method: string;
   variant: Variant;
-  /** Raw map [H,W] (float32, not normalised). */
+  /** Raw map [H,W] ([D,H,W] for volumes; float32, not normalised). */
   map: Float32Array;
+  depth?: number;
   height: number;
   width: number;
   signed: boolean;
@@ -132,6 +151,10 @@ export type Request =
   | { type: 'init'; wasmBase: string; threads: number }
   | { type: 'loadModel'; bytes: ArrayBuffer; name: string; card?: ModelCard }
   | { type: 'loadImage'; bytes: ArrayBuffer; name: string }
+  /** Several DICOM files of one series, read as one volume (for 3-D models). */
+  | { type: 'loadSeries'; files: { bytes: ArrayBuffer; name: string }[]; name: string }
+  /** A volume's map back on the source grid as NIfTI (.nii.gz) with the source's affine. */
+  | { type: 'exportNifti'; image: number; map: Float32Array; description: string }
   | { type: 'setWindow'; image: number; center: number; width: number }
   /** Choose the NIfTI slice (and axis) or the DICOM frame. */
   | { type: 'setPosition'; image: number; slice?: number; frame?: number; axis?: SliceAxis }
@@ -145,6 +168,8 @@ export interface Responses {
   init: { methods: MethodSummary[]; backend: string };
   loadModel: ModelSummary;
   loadImage: ImageSummary;
+  loadSeries: ImageSummary;
+  exportNifti: { bytes: Uint8Array };
   setWindow: ImageSummary;
   setPosition: ImageSummary;
   setPreprocessing: { scale: InputScale; resize: ResizePolicy };

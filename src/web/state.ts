@@ -22,6 +22,9 @@ export interface WorkbenchState {
   shownAfterMs: Record<string, number>;
   randomizedGroups?: string[];
   display: DisplayOptions;
+  /** Volumes (3-D models): the voxel [d, h, w] the three planes go through, and the map shown (a result key). */
+  cursor?: number[];
+  volumeMap?: string;
 }
 
 export const resultKey = (variant: Variant, method: string) => `${variant}/${method}`;

@@ -12,6 +12,9 @@ import { parameterGroups, randomizeGroups } from '../audit/randomize.js';
 import { decodeFile, setEntryPosition, setEntryWindow, type DecodedEntry } from './decode.js';
 import { cardInput, prepareInput, softmaxRow, type InputSpec } from './preprocess.js';
 import { DEFAULT_PREPROCESSING, mergePreprocessing, PreprocessLog } from '../data/preprocessing.js';
+import { prepareVolumeInput, readSeries, type PreparedVolume } from './volume-input.js';
+import { mapNifti } from '../data/volume.js';
+import type { NiftiVolume } from '../io/nifti.js';
 import type { ImageSummary, MapResult, ModelCard, ModelSummary, Request, RequestOf, Responses, Variant, WorkerMessage } from './protocol.js';
 
 interface Loaded {
@@ -23,14 +26,30 @@ interface Loaded {
 let loaded: Loaded | undefined;
 let spec: InputSpec | undefined;
 const images = new Map<number, DecodedEntry>();
-const inputs = new Map<number, { x: Tensor; display: Tensor; notes: string[] }>();
+/** DICOM series opened as volumes: the volume, its window, and whether the window is still the opening one. */
+interface SeriesEntry {
+  summary: ImageSummary;
+  volume: NiftiVolume;
+  opened: [number, number];
+  fileWindow?: [number, number];
+}
+const series = new Map<number, SeriesEntry>();
+interface Input {
+  x: Tensor;
+  display: Tensor;
+  notes: string[];
+  /** Volumes: the sample behind the input (for the NIfTI export) and the model grid's geometry. */
+  volume?: PreparedVolume;
+}
+const inputs = new Map<number, Input>();
 
 const post = (msg: WorkerMessage, transfer: Transferable[] = []) => self.postMessage(msg, { transfer });
 
 function modelSummary(model: Model, name: string, card: ModelCard | undefined): { summary: ModelSummary; spec: InputSpec } {
   const warnings: string[] = [];
   const s = model.inputShape;
-  if (s.length !== 4) throw new Error(`${name}: expected an image classifier with a 4-D input [N,C,H,W], got [${s.join(', ')}]`);
+  if (s.length !== 4 && s.length !== 5) throw new Error(`${name}: expected an image classifier [N,C,H,W] or a volume classifier [N,C,D,H,W], got an input of [${s.join(', ')}]`);
+  const volumes = s.length === 5;
   const dim = (i: number, fromCard: number | undefined, fallback: number): number => {
     const d = s[i];
     if (typeof d === 'number' && d > 0) return d;
@@ -38,9 +57,11 @@ function modelSummary(model: Model, name: string, card: ModelCard | undefined): 
     warnings.push(`input dimension ${i} is not fixed and no model card gives it; using ${fallback}`);
     return fallback;
   };
-  const channels = dim(1, card?.input?.channels, 3);
-  const height = dim(2, card?.input?.size, 224);
-  const width = dim(3, card?.input?.size, 224);
+  const channels = dim(1, card?.input?.channels, volumes ? 1 : 3);
+  const cardSpatial = (card?.input as { spatial?: number[] } | undefined)?.spatial;
+  const depth = volumes ? dim(2, cardSpatial?.[0] ?? card?.input?.size, 32) : undefined;
+  const height = dim(volumes ? 3 : 2, cardSpatial?.[1] ?? card?.input?.size, volumes ? 32 : 224);
+  const width = dim(volumes ? 4 : 3, cardSpatial?.[2] ?? card?.input?.size, volumes ? 32 : 224);
   // One rule with every command (cli/preprocess-args.ts): the card's values, else candor's defaults.
   const fromCard = cardInput(card);
   const { pre } = mergePreprocessing({}, fromCard);
@@ -60,8 +81,8 @@ function modelSummary(model: Model, name: string, card: ModelCard | undefined): 
     warnings.push((e as Error).message);
   }
   const window = pre.window ? ([pre.window[0], pre.window[1]] as [number, number]) : undefined;
-  const summary: ModelSummary = { name, numClasses: model.numClasses, classNames, channels, height, width, scale, resize, window, axis: pre.axis, layers: model.layers(), defaultLayer, parameterGroups: groups, warnings };
-  return { summary, spec: { channels, height, width, scale, resize } };
+  const summary: ModelSummary = { name, numClasses: model.numClasses, classNames, channels, depth, height, width, scale, resize, window, axis: pre.axis, layers: model.layers(), defaultLayer, parameterGroups: groups, warnings };
+  return { summary, spec: { channels, depth, height, width, scale, resize } };
 }
 
 function need<T>(v: T | undefined, what: string): T {
@@ -69,13 +90,40 @@ function need<T>(v: T | undefined, what: string): T {
   return v;
 }
 
-function inputFor(id: number): { x: Tensor; display: Tensor; notes: string[] } {
+function inputFor(id: number): Input {
   const cached = inputs.get(id);
   if (cached) return cached;
-  const entry = need(images.get(id), `no image ${id}`);
   const s = need(spec, 'open a model first');
   const log = new PreprocessLog();
-  const r = { ...prepareInput(entry.pixels, s, log), notes: log.notes() };
+  const ser = series.get(id);
+  const entry = ser ? undefined : need(images.get(id), `no image ${id}`);
+  let r: Input;
+  if (s.depth !== undefined) {
+    // A 3-D model explains a whole volume: the NIfTI file (at its time point t) or the DICOM series, as `candor explain` reads them.
+    const name = ser?.summary.name ?? entry!.summary.name;
+    let vol: NiftiVolume;
+    let window: [number, number] | undefined;
+    let origin: string | undefined;
+    if (ser) {
+      vol = ser.volume;
+      const w = ser.summary.series!;
+      const moved = w.center !== ser.opened[0] || w.width !== ser.opened[1];
+      window = moved || ser.fileWindow ? [w.center, w.width] : undefined;
+      origin = moved ? undefined : ser.fileWindow ? "the series' own window" : undefined;
+    } else if (entry!.nifti) {
+      const n = entry!.nifti;
+      vol = n.volume;
+      const opened = n.windowFrom === 'cal' && vol.calRange ? [(vol.calRange[0] + vol.calRange[1]) / 2, vol.calRange[1] - vol.calRange[0]] : [(n.range[0] + n.range[1]) / 2, Math.max(n.range[1] - n.range[0], 1e-6)];
+      window = n.center === opened[0] && n.width === opened[1] ? undefined : [n.center, n.width];
+    } else {
+      throw new Error(`${name} is a 2-D image, and the model takes volumes [N, ${s.channels}, ${s.depth}, ${s.height}, ${s.width}]: open a NIfTI volume, or the files of a DICOM series together`);
+    }
+    const v = prepareVolumeInput(vol, { ...s, depth: s.depth }, log, window, entry?.nifti?.t, origin);
+    r = { x: v.x, display: v.display, notes: log.notes(), volume: v };
+  } else {
+    if (ser) throw new Error(`${ser.summary.name} is a DICOM series (a volume), and the model takes 2-D images [N, ${s.channels}, ${s.height}, ${s.width}]: open its files one by one, or a 3-D model`);
+    r = { ...prepareInput(entry!.pixels, s, log), notes: log.notes() };
+  }
   inputs.set(id, r);
   return r;
 }
@@ -113,11 +161,12 @@ const handlers: { [K in Request['type']]: (req: RequestOf<K>, id: number) => Pro
     const { summary, spec: s } = modelSummary(model, req.name, req.card);
     await loaded?.model.dispose();
     await loaded?.randomized?.dispose();
-    await model.forward(Tensor.zeros([1, s.channels, s.height, s.width])); // compile now, fail early
+    const zeros = () => Tensor.zeros([1, s.channels, ...(s.depth !== undefined ? [s.depth] : []), s.height, s.width]);
+    await model.forward(zeros()); // compile now, fail early
     loaded = { model, summary };
     spec = s;
     inputs.clear();
-    if (summary.defaultLayer) warmUp.push(() => explain(model, Tensor.zeros([1, s.channels, s.height, s.width]), 'gradcam', 0));
+    if (summary.defaultLayer) warmUp.push(() => explain(model, zeros(), 'gradcam', 0));
     // A card's window and axis apply to the DICOM/NIfTI images already open too (one rule with the CLI).
     const reopened: ImageSummary[] = [];
     if (summary.window || summary.axis !== DEFAULT_PREPROCESSING.axis) {
@@ -137,7 +186,27 @@ const handlers: { [K in Request['type']]: (req: RequestOf<K>, id: number) => Pro
     return entry.summary;
   },
 
+  async loadSeries(req) {
+    const r = readSeries(req.files.map((f) => ({ bytes: new Uint8Array(f.bytes), name: f.name })), req.name);
+    const id = nextImage++;
+    const summary: ImageSummary = { id, name: req.name, kind: 'series', width: r.summary.dims[0]!, height: r.summary.dims[1]!, series: r.summary };
+    series.set(id, { summary, volume: r.volume, opened: [r.summary.center, r.summary.width], fileWindow: r.fileWindow });
+    return summary;
+  },
+
+  async exportNifti(req) {
+    const input = need(inputs.get(req.image)?.volume, 'explain a volume first: only maps of a NIfTI volume or a DICOM series are exported as NIfTI');
+    const s = need(spec, 'open a model first');
+    return { bytes: mapNifti(req.map, [s.depth!, s.height, s.width], input.sample, req.description) };
+  },
+
   async setWindow(req) {
+    const ser = series.get(req.image);
+    if (ser) {
+      ser.summary = { ...ser.summary, series: { ...ser.summary.series!, center: req.center, width: req.width } };
+      inputs.delete(req.image);
+      return ser.summary;
+    }
     const entry = need(images.get(req.image), `no image ${req.image}`);
     setEntryWindow(entry, req.center, req.width);
     inputs.delete(req.image);
@@ -159,7 +228,11 @@ const handlers: { [K in Request['type']]: (req: RequestOf<K>, id: number) => Pro
   },
 
   async prepare(req) {
-    const { display, notes } = inputFor(req.image);
+    const { display, notes, volume } = inputFor(req.image);
+    if (volume) {
+      const [channels, depth, height, width] = display.shape as [number, number, number, number];
+      return { display: Float32Array.from(display.data), channels, depth, height, width, spacing: volume.spacing, affine: volume.affine, notes };
+    }
     const [channels, height, width] = display.shape as [number, number, number];
     return { display: Float32Array.from(display.data), channels, height, width, notes };
   },
@@ -179,13 +252,15 @@ const handlers: { [K in Request['type']]: (req: RequestOf<K>, id: number) => Pro
       onProgress: (done, total) => post({ id, kind: 'progress', done, total }),
     });
     const ms = performance.now() - t0;
-    const [, height, width] = a.map.shape as [number, number, number];
+    const sp = a.map.shape.slice(1) as number[];
+    const [height, width] = sp.slice(-2) as [number, number];
+    const depth = sp.length === 3 ? sp[0] : undefined;
     const extra: Record<string, number> = {};
     for (const [k, v] of Object.entries(a.extra ?? {})) {
       if (typeof v === 'number') extra[k] = v;
       else if (Array.isArray(v) && typeof v[0] === 'number') extra[k] = v[0];
     }
-    const r: MapResult = { method: a.method, variant: req.variant, map: Float32Array.from(a.map.data), height, width, signed: a.signed, target: a.targets[0]!, ms, extra };
+    const r: MapResult = { method: a.method, variant: req.variant, map: Float32Array.from(a.map.data), depth, height, width, signed: a.signed, target: a.targets[0]!, ms, extra };
     return r;
   },
 
