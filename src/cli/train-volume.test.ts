@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../testing/paths.js';
@@ -42,8 +42,9 @@ test('synth-volumes → train small_cnn_3d (with a cube shortcut) → explain: c
   assert.equal(e.status, 0, e.stderr);
   assert.deepEqual(readNpyFileSync(join(out, 'occlusion.npy')).shape, [2, 16, 16, 16]);
 
-  // the audit of 3-D models is not built yet: it says so in one line instead of running into 2-D figures
-  const a = cli(['audit', '--model', model, '--data', data, '--out', join(dir, 'audit')]);
-  assert.notEqual(a.status, 0);
-  assert.match(a.stderr, /takes volumes \[batch, 1, 16, 16, 16\]: the audit of 3-D models is not built yet/);
+  // the CLI audits the 3-D model on its volumes (volume-audit.test.ts runs every test)
+  const a = cli(['audit', '--model', model, '--data', data, '--tests', 'overview,trust', '--methods', 'saliency', '--n', '4', '--no-cache', '--out', join(dir, 'audit')]);
+  assert.equal(a.status, 0, a.stderr);
+  assert.match(a.stderr, /input 1×16×16×16 \(volumes\)/);
+  assert.ok(existsSync(join(dir, 'audit', 'index.html')));
 });
