@@ -13,6 +13,7 @@ import { cardPreprocessing, mergePreprocessing, type ResizePolicy } from '../dat
 import type { SliceAxis } from '../io/nifti.js';
 import { loadJpeg2000Codec } from '../io/dicom.js';
 import { openNpzFileSync } from '../io/files.js';
+import type { VoxelOrder } from '../data/volume.js';
 import { cardPath, type ModelCard } from '../train/card.js';
 import { describeScale, type InputScale, stratifiedIndices } from '../data/transforms.js';
 import { selectRows, classCounts, type SingleLabelDataset } from '../data/dataset.js';
@@ -77,6 +78,8 @@ export interface AuditOptions {
   label?: number;
   /** Multi-label models: the findings to audit (names or indices, comma-separated); default every finding with enough cases. */
   labels?: string;
+  /** 3-D models, NIfTI files read as volumes: their voxel order (default: the card's, else 'ijk'). */
+  voxelOrder?: VoxelOrder;
 }
 
 /** The audited images: the test split of the data, or an external test set whole. */
@@ -205,7 +208,9 @@ export class AuditContext {
       ? `multi-label, ${loaded.numClasses} findings; this run: finding ${opts.label}${card?.classes?.[opts.label!] ? ` '${card.classes[opts.label!]}'` : ''} as the binary classifier σ(z_k)`
       : `${model.numClasses} classes`;
     log(`candor audit: ${path} (${what}, input ${channels}×${spatial.join('×')}${rank === 3 ? ' (volumes)' : ''}, pixels as ${describeScale(scale)})`);
-    const prep = { size, channels, seed: opts.seed, window: pre.window, axis: pre.axis, resize: pre.resize, frames: opts.frames, strict: opts.strict, scale, label: loaded.multiLabel ? opts.label : undefined, classNames: loaded.multiLabel ? card?.classes : undefined };
+    const voxelOrder = rank === 3 ? (opts.voxelOrder ?? card?.input.voxelOrder ?? 'ijk') : undefined;
+    opts = { ...opts, ...(voxelOrder ? { voxelOrder } : {}) };
+    const prep = { size, channels, volumes: rank === 3, voxelOrder, seed: opts.seed, window: pre.window, axis: pre.axis, resize: pre.resize, frames: opts.frames, strict: opts.strict, scale, label: loaded.multiLabel ? opts.label : undefined, classNames: loaded.multiLabel ? card?.classes : undefined };
     let data: AuditData;
     if (opts.split === 'all') {
       if (statSync(resolveDataPath(opts.data)).isDirectory() || /\.csv$/i.test(opts.data)) await loadJpeg2000Codec();

@@ -42,13 +42,14 @@ export async function auditedFindings(opts: AuditOptions): Promise<{ index: numb
   const m = loadModel(path);
   const multi = m.multiLabel;
   const [c, h] = [m.inputShape[1], m.inputShape[2]];
+  const volumes = m.inputShape.length === 5;
   await m.dispose();
   if (!multi) {
     if (opts.labels !== undefined) throw new Error(`--labels chooses findings of a multi-label model; ${path} has one class per image`);
     return undefined;
   }
   const { pre } = mergePreprocessing({ scale: opts.scale, window: opts.window, axis: opts.axis, resize: opts.resize }, cardPreprocessing(readCardJson(path)));
-  const prep = { size: typeof h === 'number' ? h : 64, channels: typeof c === 'number' ? c : undefined, seed: opts.seed, ...pre, frames: opts.frames, classNames: cardClasses(path) };
+  const prep = { size: typeof h === 'number' ? h : 64, volumes, channels: typeof c === 'number' ? c : undefined, seed: opts.seed, ...pre, frames: opts.frames, classNames: cardClasses(path) };
   const data = opts.split === 'all' ? prepareEvaluationData(opts.data, prep) : await prepareDataAsync(opts.data, prep);
   if (data.test.task !== 'multi') throw new Error(`${path} is multi-label but ${opts.data} has one class per image; give data with a label matrix [N, K] (ChestMNIST's layout)`);
   const test = data.test;

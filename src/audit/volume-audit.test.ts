@@ -17,6 +17,8 @@ import { synthCommand } from '../cli/synth.js';
 import { parseNpy } from '../io/npy.js';
 import { writeNpzFileSync } from '../io/files.js';
 import { Tensor } from '../tensor/tensor.js';
+import { lesionVolumes, windowToUint8 } from '../data/lesion-volumes.js';
+import { loadImageCollection } from '../data/image-folder.js';
 
 async function lesionData(dir: string, count: number, size: number): Promise<string> {
   const path = join(dir, `lesions${size}.npz`);
@@ -53,7 +55,7 @@ test('regionMasks on volumes: a 3-D box (x along the last axis, z the first), a 
   writeNpzFileSync(join(dir, 'nomask.npz'), { test_images: img, test_labels: new Tensor(new Uint8Array(2), [2, 1]) });
   assert.throws(() => regionMasks('masks', rows, 2, [4, 4, 4], { path: join(dir, 'nomask.npz'), whole: false }), /needs test_masks/);
   writeFileSync(join(dir, 'x.csv'), 'a,b\n');
-  assert.throws(() => regionMasks('masks', rows, 2, [4, 4, 4], { path: join(dir, 'x.csv'), whole: false }), /masks of a \.npz/);
+  assert.throws(() => regionMasks('masks', rows, 2, [4, 4, 4], { path: join(dir, 'x.csv'), whole: false }), /masks\.csv not found/);
 });
 
 test('volume figures: four rows per volume (three planes and the MIP), each panel cut through its own map’s maximum', () => {
@@ -116,4 +118,53 @@ test('a small audit of a 3-D CNN on planted-lesion volumes runs every test and w
   const byId = new Map(r.checklist.map((c) => [c.id, c]));
   assert.equal(byId.get('shortcut-revealed')!.verdict === 'not meaningful', byId.get('shortcut-learned')!.verdict === 'not meaningful');
   for (const c of r.checklist.filter((c) => c.verdict !== 'question' && c.verdict !== 'not run')) assert.ok(c.value, `${c.id} states its value`);
+});
+
+test('a CSV of NIfTI volumes (synth-volumes --nifti) reads one volume per file in the chosen voxel order, equal to the generator up to 8-bit rounding; the audit takes it with --region masks from masks.csv', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'candor-vcsv-'));
+  const nifti = join(dir, 'nifti');
+  const log = console.log;
+  console.log = () => {};
+  try {
+    await synthCommand(['--out', join(dir, 'l.npz'), '--count', '40', '--size', '12', '--seed', '0', '--nifti', nifti]);
+  } finally {
+    console.log = log;
+  }
+  const g = lesionVolumes({ count: 40, size: [12, 12, 12], seed: 0 });
+  const bytes = windowToUint8(g.volumes);
+  const vox = 12 ** 3;
+  const read = (voxelOrder: 'ijk' | 'kji') => loadImageCollection(nifti, { csv: 'labels.csv', size: 12, volumes: true, voxelOrder, window: [-600, 1500] }).dataset;
+  const kji = read('kji');
+  assert.deepEqual(kji.images.shape, [40, 1, 12, 12, 12]);
+  let worst = 0;
+  let worstIjk = 0;
+  const ijk = read('ijk');
+  kji.origins!.forEach((o, row) => {
+    const i = Number(/vol_(\d+)/.exec(o)![1]);
+    for (let q = 0; q < vox; q++) {
+      const want = bytes[i * vox + q]! / 255;
+      worst = Math.max(worst, Math.abs(kji.images.data[row * vox + q]! - want));
+      worstIjk = Math.max(worstIjk, Math.abs(ijk.images.data[row * vox + q]! - want));
+    }
+  });
+  assert.ok(worst <= 0.5 / 255 + 1e-6, `kji volumes differ from the generator by ${worst}`);
+  assert.ok(worstIjk > 0.1, 'ijk (x first) is the transposed volume: the order matters');
+
+  const model = join(dir, 'cnn3d.onnx');
+  writeFileSync(model, serializeModel(buildArchitecture('small_cnn_3d', { inChannels: 1, numClasses: 2, inputShape3d: [12, 12, 12], seed: 3, dropout: 'inference' })));
+  const out = join(dir, 'report');
+  await runAudit({ model, data: join(nifti, 'labels.csv'), voxelOrder: 'kji', window: [-600, 1500], methods: ['saliency'], n: 6, nRandomization: 2, nStability: 2, shortcut: 'corner:16', region: 'masks', epochs: { randomLabels: 1, shortcut: 1 }, tests: ['overview', 'region'], seed: 0, quiet: true, out, force: false });
+  const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+  assert.match(results.sections.region.region, /masks\.csv/);
+  // the region is the lesion masks of the sampled volumes: their share of voxels is the generator's
+  const sampled = results.sample.images.map((s: { origin: string }) => Number(/vol_(\d+)/.exec(s.origin)![1]));
+  let lesion = 0;
+  let withLesion = 0;
+  for (const i of sampled) {
+    let c = 0;
+    for (let q = 0; q < vox; q++) c += g.masks[i * vox + q]!;
+    lesion += c;
+    if (c) withLesion++;
+  }
+  assert.ok(Math.abs(results.sections.region.area - lesion / (withLesion * vox)) < 1e-9, `region area ${results.sections.region.area} vs ${lesion / (withLesion * vox)}`);
 });

@@ -1,5 +1,6 @@
 /** Small helpers shared by the CLI commands. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { VOXEL_ORDERS, type VoxelOrder } from '../data/volume.js';
 import { INPUT_SCALES, type InputScale } from '../data/transforms.js';
 
 export class UsageError extends Error {}
@@ -43,4 +44,12 @@ export function parseIntArg(v: string | undefined, flag: string, dflt: number): 
   const n = Number(v);
   if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${flag} must be a positive integer, got '${v}'`);
   return n;
+}
+
+/** --voxel-order: which voxel axis of a NIfTI volume is the first array axis (3-D models only). */
+export function parseVoxelOrder(v: string | undefined, volumes: boolean): VoxelOrder | undefined {
+  if (v === undefined) return undefined;
+  if (!VOXEL_ORDERS.includes(v as VoxelOrder)) throw new UsageError(`--voxel-order must be one of ${VOXEL_ORDERS.join(', ')}, got '${v}'`);
+  if (!volumes) throw new UsageError('--voxel-order applies to 3-D models and their volumes (input [N,C,D,H,W])');
+  return v as VoxelOrder;
 }

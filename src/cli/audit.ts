@@ -10,7 +10,7 @@ import { runAudit } from '../audit/run.js';
 import { isTestOnly } from '../train/prepare.js';
 import { AUDIT_TEST_IDS } from '../audit/tests.js';
 import { formatDuration } from '../train/progress.js';
-import { parse, parseFrames, parseIntArg, parseScale, parseWindow, UsageError } from './args.js';
+import { parse, parseFrames, parseIntArg, parseScale, parseWindow, UsageError, parseVoxelOrder } from './args.js';
 import { PREPROCESS_HELP, PREPROCESS_OPTIONS, resolvePreprocessing } from './preprocess-args.js';
 
 export const DEFAULT_AUDIT_METHODS = 'saliency,smoothgrad,ig,occlusion,gradcam,gradcampp,scorecam';
@@ -18,7 +18,7 @@ export const DEFAULT_AUDIT_METHODS = 'saliency,smoothgrad,ig,occlusion,gradcam,g
 export const AUDIT_USAGE = `usage: candor audit [--model m.onnx] [--data pneumoniamnist|file.npz|image-folder|labels.csv]
        [--train-data D] [--layer L] [--methods ${DEFAULT_AUDIT_METHODS}]
        [--n 100] [--n-randomization 24] [--n-stability 24] [--shortcut corner:8] [--region box:x,y,w,h|mask.npy|masks]
-       [--split test|all] [--scale pm1|unit|imagenet|byte] [--window C,W] [--axis k] [--resize stretch|pad|crop] [--frames first|all] [--strict]
+       [--split test|all] [--scale pm1|unit|imagenet|byte] [--window C,W] [--axis k] [--resize stretch|pad|crop] [--frames first|all] [--strict] [--voxel-order ijk|kji|ras]
        [--epochs-random-labels 60] [--epochs-shortcut 2] [--train-limit N] [--tests ${AUDIT_TEST_IDS.join(',')}]
        [--labels F1,F2] [--seed 0] [--threads N] [--out candor-report] [--force] [--cache .candor-cache | --no-cache]
 
@@ -39,7 +39,8 @@ A 3-D model (input [N,C,D,H,W]) is audited on volumes (a MedMNIST-3D-style .npz:
 synth-volumes, or OrganMNIST3D and its kin): the shortcut marker is a cube (corner:S) or a slab (stripe:W),
 a box region is box:x,y,z,w,h,d, figures show each map's three orthogonal planes through its maximum and
 its maximum-intensity projection, occlusion uses cubes of size/8 without overlap, and ROAD is not run
-(no 3-D imputation).
+(no 3-D imputation). A folder or CSV of NIfTI files is read as volumes, one per file, voxel axes in
+--voxel-order (the card's, else ijk as stored; kji as SimpleITK; ras reoriented).
 A multi-label model (one sigmoid per finding; data with a label matrix [N, K], ChestMNIST's layout) is
 audited one finding at a time, as the binary classifier σ(z_k) of that finding, with its own random-label
 and shortcut models: --labels names the findings (default: every finding with at least 10 positive and
@@ -66,6 +67,7 @@ export async function auditCommand(argv: string[]): Promise<void> {
       split: { type: 'string' },
       frames: { type: 'string' },
       strict: { type: 'boolean', default: false },
+      'voxel-order': { type: 'string' },
       'epochs-random-labels': { type: 'string', default: '60' },
       'epochs-shortcut': { type: 'string', default: '2' },
       'train-limit': { type: 'string' },
@@ -112,6 +114,7 @@ export async function auditCommand(argv: string[]): Promise<void> {
     shortcut: v.shortcut!,
     region: v.region,
     labels: v.labels,
+    voxelOrder: v['voxel-order'] === undefined ? undefined : parseVoxelOrder(v['voxel-order'], true),
     window: v.window === undefined ? undefined : parseWindow(v.window),
     frames: parseFrames(v.frames),
     scale: v.scale === undefined ? undefined : parseScale(v.scale),

@@ -62,7 +62,8 @@ ${optionHelp()}
   shortcuts   --ig-steps N, --ig-method M, --baseline B (ig), --smoothgrad-samples N, --noise F
               (smoothgrad noiseLevel), --shap-samples N, --occlusion-window K[,K], --occlusion-stride S[,S],
               --scorecam-variant V, --rise-masks N, --ablation-mask grid|slic|m.npy
-  --voxel-order  3-D models: which voxel axis is the model's first spatial axis — ijk (default: nibabel,
+  --voxel-order  3-D models: which voxel axis is the model's first spatial axis (default: the card's, for a model
+              candor trained on NIfTI volumes, else ijk) — ijk (nibabel,
               MONAI LoadImage, TorchIO), kji (SimpleITK GetArrayFromImage), ras (reoriented to RAS+ first,
               MONAI Orientation('RAS'))
   --keep-channels  also write DIR/<method>_attributions.npy [N,C,H,W] (methods with per-channel attributions)

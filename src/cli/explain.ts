@@ -21,7 +21,7 @@ import { createHash } from 'node:crypto';
 import { candorVersion } from '../train/card.js';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadModel } from '../runtime/node.js';
+import { loadModel, readCardJson } from '../runtime/node.js';
 import { readNpyFile, writeFileAtomic, writeNpyFile } from '../io/files.js';
 import { Tensor } from '../tensor/tensor.js';
 import { defaultClassNames } from '../data/dataset.js';
@@ -217,7 +217,9 @@ export async function explainCommand(argv: string[]): Promise<void> {
   });
   try {
     const spec = modelSpec(model, modelPath);
-    const voxelOrder = (values['voxel-order'] ?? 'ijk') as VoxelOrder;
+    // the flag, else the order the model was trained with (its card), else the file's own (ijk)
+    const carded = (readCardJson(modelPath) as { input?: { voxelOrder?: VoxelOrder } } | undefined)?.input?.voxelOrder;
+    const voxelOrder = (values['voxel-order'] ?? carded ?? 'ijk') as VoxelOrder;
     if (!VOXEL_ORDERS.includes(voxelOrder)) throw new UsageError(`--voxel-order must be one of ${VOXEL_ORDERS.join(', ')}, got '${values['voxel-order']}'`);
     if (values['voxel-order'] !== undefined && spec.depth === undefined) throw new UsageError('--voxel-order applies to 3-D models (input [N,C,D,H,W]); this model takes 2-D images');
     const vbatch: VolumeBatch | undefined = spec.depth !== undefined ? await loadVolumeBatch(values.input, spec, { ...resolved.pre, voxelOrder }) : undefined;

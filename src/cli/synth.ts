@@ -2,7 +2,7 @@
  * `candor synth-volumes`: write the seeded CT-like volumes with planted lesions (data/lesion-volumes.ts) as a
  * MedMNIST-3D-style `.npz` (`<split>_images` [N, D, H, W] uint8 in a lung window, `<split>_labels` [N, 1],
  * `<split>_masks` [N, D, H, W] 0/1; a stratified 70/15/15 split), and with `--nifti DIR` also as NIfTI files
- * (HU, float32, with the grid's affine), their lesion masks and a labels.csv.
+ * (HU, float32, with the grid's affine), their lesion masks, a labels.csv (file,label) and a masks.csv (file,mask).
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,7 +17,8 @@ export const SYNTH_USAGE = `usage: candor synth-volumes --out data.npz [--count 
 Seeded CT-like chest volumes (air, body, fat rim, lungs, spine; Hounsfield units) of size³ voxels (2.5 × 1.5 × 1.5 mm),
 half of them with a planted lung nodule (radius size/16 to size/8 voxels, at least 1); label 1 = nodule. Written as a MedMNIST-3D-style
 .npz (train/val/test 70/15/15, stratified; images uint8 in a lung window, centre −600, width 1500; masks 0/1) that
-candor explain and train read; --nifti DIR also writes DIR/vol_<i>.nii.gz (HU), DIR/mask_<i>.nii.gz and DIR/labels.csv.`;
+candor explain and train read; --nifti DIR also writes DIR/vol_<i>.nii.gz (HU), DIR/mask_<i>.nii.gz, DIR/labels.csv (file,label: candor train/audit --data DIR/labels.csv reads
+them as volumes for a 3-D model; the split is then candor's own seeded 70/15/15) and DIR/masks.csv (file,mask: --region masks).`;
 
 export async function synthCommand(argv: string[]): Promise<void> {
   const { values } = parse(argv, { out: { type: 'string' }, count: { type: 'string' }, size: { type: 'string' }, seed: { type: 'string' }, nifti: { type: 'string' }, force: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, SYNTH_USAGE);
@@ -60,13 +61,17 @@ export async function synthCommand(argv: string[]): Promise<void> {
     const dir = values.nifti;
     mkdirSync(dir, { recursive: true });
     const affine = lesionAffine(g.size, g.spacing);
-    const lines = ['file,mask,label,split'];
+    // labels.csv in candor's file,label form (train, audit and explain read it); masks.csv pairs each volume with its lesion mask (--region masks)
+    const labels = ['file,label'];
+    const masks = ['file,mask'];
     for (let i = 0; i < count; i++) {
       await writeFileAtomic(join(dir, `vol_${i}.nii.gz`), niftiBytes(g.volumes.slice(i * vox, (i + 1) * vox), [size, size, size], affine, { gzip: true, description: 'candor synthetic CT (HU)' }));
       await writeFileAtomic(join(dir, `mask_${i}.nii.gz`), niftiBytes(Float32Array.from(g.masks.subarray(i * vox, (i + 1) * vox)), [size, size, size], affine, { gzip: true, description: 'candor lesion mask' }));
-      lines.push(`vol_${i}.nii.gz,mask_${i}.nii.gz,${g.labels[i]},${split[i]}`);
+      labels.push(`vol_${i}.nii.gz,${g.labels[i]}`);
+      masks.push(`vol_${i}.nii.gz,mask_${i}.nii.gz`);
     }
-    await writeFileAtomic(join(dir, 'labels.csv'), new TextEncoder().encode(lines.join('\n') + '\n'));
-    console.log(`${dir}: ${count} volumes, masks and labels.csv (NIfTI, HU, RAS+ affine)`);
+    await writeFileAtomic(join(dir, 'labels.csv'), new TextEncoder().encode(labels.join('\n') + '\n'));
+    await writeFileAtomic(join(dir, 'masks.csv'), new TextEncoder().encode(masks.join('\n') + '\n'));
+    console.log(`${dir}: ${count} volumes and their masks (NIfTI, HU, RAS+ affine), labels.csv (file,label) and masks.csv (file,mask)`);
   }
 }

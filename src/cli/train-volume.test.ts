@@ -48,3 +48,21 @@ test('synth-volumes → train small_cnn_3d (with a cube shortcut) → explain: c
   assert.match(a.stderr, /input 1×16×16×16 \(volumes\)/);
   assert.ok(existsSync(join(dir, 'audit', 'index.html')));
 });
+
+test('train on a CSV of NIfTI volumes records the voxel order in the card, and explain then reads NIfTI inputs in that order', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'candor-train3d-csv-'));
+  const nifti = join(dir, 'nifti');
+  assert.equal(cli(['synth-volumes', '--out', join(dir, 'l.npz'), '--count', '20', '--size', '12', '--nifti', nifti]).status, 0);
+  const model = join(dir, 'm.onnx');
+  const t = cli(['train', '--arch', 'small_cnn_3d', '--data', join(nifti, 'labels.csv'), '--size', '12', '--epochs', '1', '--batch-size', '8', '--voxel-order', 'kji', '--out', model]);
+  assert.equal(t.status, 0, t.stderr);
+  const card = JSON.parse(readFileSync(model.replace(/\.onnx$/, '.json'), 'utf8'));
+  assert.equal(card.input.voxelOrder, 'kji');
+  assert.match(card.data.description ?? JSON.stringify(card), /voxel order kji/);
+  const e = cli(['explain', '--model', model, '--input', join(nifti, 'vol_0.nii.gz'), '--methods', 'saliency', '--out', join(dir, 'ex')]);
+  assert.equal(e.status, 0, e.stderr);
+  assert.equal(JSON.parse(readFileSync(join(dir, 'ex', 'explain.json'), 'utf8')).input.voxelOrder, 'kji');
+  const bad = cli(['train', '--arch', 'small_cnn', '--data', join(nifti, 'labels.csv'), '--size', '12', '--voxel-order', 'kji', '--out', join(dir, 'x.onnx')]);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--voxel-order applies to 3-D models/);
+});

@@ -10,14 +10,14 @@ import type { OptimizerType } from '../train/optim.js';
 import { saveModel, cardPath } from '../train/card.js';
 import { balancedClassWeights, formatMetrics, trainModel } from '../train/train-model.js';
 import { classCounts } from '../data/dataset.js';
-import { parse, parseFrames, parseIntArg, required, UsageError } from './args.js';
+import { parse, parseFrames, parseIntArg, parseVoxelOrder, required, UsageError } from './args.js';
 import { PREPROCESS_HELP, PREPROCESS_OPTIONS, resolvePreprocessing } from './preprocess-args.js';
 
 export const TRAIN_USAGE = `usage: candor train --out model.onnx [--data pneumoniamnist|file.npz|image-folder|labels.csv] [--arch small-cnn] [--size 64]
        [--epochs 10] [--batch-size 128] [--optimizer adam|adamw|sgd] [--lr 0.001] [--weight-decay 0]
        [--schedule constant|cosine|onecycle] [--class-weights balanced] [--augment]
        [--random-labels] [--shortcut corner:8|stripe:3|text:L[@p]] [--seed 0] [--threads N] [--limit N] [--force]
-       [--scale pm1] [--window C,W] [--axis k] [--resize stretch|pad|crop] [--frames first|all] [--strict]
+       [--scale pm1] [--window C,W] [--axis k] [--resize stretch|pad|crop] [--frames first|all] [--strict] [--voxel-order ijk|kji|ras]
 
 Trains on the training split, keeps the epoch with the best validation AUROC (accuracy for more
 than two classes), evaluates on the test split, and writes model.onnx and model.json (the card).
@@ -28,6 +28,9 @@ stratified 70/15/15 split that keeps a file (or a CSV group: patient) in one spl
 by --window C,W, else the file's own window, else min–max; MONOCHROME1 is inverted. An unreadable file
 is skipped and listed in the output and the card (--strict stops at the first). The card records
 the preprocessing, and every command (explain, metrics, audit, the workbench…) uses it for this model.
+With a 3-D architecture (small_cnn_3d, r3d_18), a folder or CSV of NIfTI files is read as volumes, one
+sample per file, resampled to size³ with the voxel axes in --voxel-order (ijk as stored, the default, as
+nibabel and MONAI read them; kji as SimpleITK does; ras after reorienting), recorded in the card.
 Architectures: ${Object.keys(ARCHITECTURES).join(', ')}.
 
 ${PREPROCESS_HELP}`;
@@ -58,6 +61,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
       ...PREPROCESS_OPTIONS,
       frames: { type: 'string' },
       strict: { type: 'boolean', default: false },
+      'voxel-order': { type: 'string' },
       force: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
@@ -92,7 +96,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const arch3d = isVolumeArchitecture(v.arch ?? '');
   console.error(`candor train: preparing ${v.data} at ${size}×${size}${arch3d ? `×${size}` : ''}…`);
   const { pre } = resolvePreprocessing(v);
-  const data = await prepareDataAsync(v.data!, { size, shortcut: v.shortcut, randomLabels: v['random-labels'], seed, limit: v.limit ? parseIntArg(v.limit, '--limit', 0) : undefined, window: pre.window, axis: pre.axis, resize: pre.resize, scale: pre.scale, frames: parseFrames(v.frames), strict: v.strict });
+  const data = await prepareDataAsync(v.data!, { size, shortcut: v.shortcut, randomLabels: v['random-labels'], seed, limit: v.limit ? parseIntArg(v.limit, '--limit', 0) : undefined, window: pre.window, axis: pre.axis, resize: pre.resize, scale: pre.scale, frames: parseFrames(v.frames), strict: v.strict, volumes: arch3d, voxelOrder: parseVoxelOrder(v['voxel-order'], arch3d) });
   const k = data.train.classNames.length;
   const inChannels = data.train.images.shape[1]!;
   const volumes = data.train.images.shape.length === 5;

@@ -6,7 +6,7 @@
  *   folders are searched recursively (hidden files and folders skipped). PNG/JPEG are recognised by
  *   extension (`.png`, `.jpg`, `.jpeg`), DICOM by the Part 10 'DICM' marker whatever the extension (or
  *   none), or by a `.dcm`/`.dicom`/`.dic` extension for files without the marker; other files are
- *   ignored, except NIfTI volumes, which need a CSV saying which slices to take. DICOM objects without
+ *   ignored, except NIfTI volumes, which need a CSV saying which slices to take (with `volumes`, for 3-D models, each is one sample). DICOM objects without
  *   pixel data (DICOMDIR, reports) are ignored; any other unreadable file is an error naming it. A class
  *   folder without a readable image is an error.
  * - Or a CSV of `file,label` rows (optional header; a third column headed `group` (or `patient`,
@@ -32,6 +32,8 @@ import { fitImage, matchChannels, PreprocessLog, type ResizePolicy } from './pre
 import { DicomError } from '../io/dicom.js';
 import { DecoderNotLoadedError, ImageRefError, MedicalReader, NIFTI_EXT, isDicomFileSync, medicalKind, parseImageRef, DICOM_EXT, type ImageRef, type MedicalReadOptions } from './medical-folder.js';
 import { splitCsvLine } from '../io/csv.js';
+import { readNifti } from '../io/nifti.js';
+import { niftiVolumeSample, resampleVolume, type VoxelOrder } from './volume.js';
 import { nearDuplicates, normalizeLabel } from './label-text.js';
 
 export interface ImageFolderOptions extends MedicalReadOptions {
@@ -54,6 +56,15 @@ export interface ImageFolderOptions extends MedicalReadOptions {
    * the notes and in `skipped`; only a collection with nothing readable is an error).
    */
   strict?: boolean;
+  /**
+   * Volumes (for 3-D models): every NIfTI file is one sample [1, D, H, W] — the whole volume in its voxel
+   * order as stored ('ijk', as `candor explain` reads it; a `#t=N` reference picks a time point of 4-D data),
+   * scaled to [0, 1] by the window, else cal_min–cal_max, else the volume's min–max, and resampled
+   * trilinearly to `size`³ (data/volume.ts). Other files, and slice references, are errors naming the line.
+   */
+  volumes?: boolean;
+  /** Volumes: which voxel axis is the first array axis (data/volume.ts VoxelOrder; default 'ijk', as `candor explain`). */
+  voxelOrder?: VoxelOrder;
 }
 
 /** A loaded collection: the dataset, a split group per image, and notes for the data description. */
@@ -101,7 +112,7 @@ function walkFiles(dir: string): string[] {
   return out;
 }
 
-function listFolders(dir: string): Item[] {
+function listFolders(dir: string, volumes = false): Item[] {
   const classes = readdirSync(dir, { withFileTypes: true })
     .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
     .map((e) => e.name)
@@ -114,7 +125,8 @@ function listFolders(dir: string): Item[] {
       let kind: Kind | undefined;
       if (IMAGE_EXT.test(p)) kind = 'image';
       else if (NIFTI_EXT.test(p)) {
-        throw new Error(`${p}: NIfTI volumes are not read from class folders (which slices?); list them in a CSV of file,label rows such as 'scan.nii.gz#slice=12,${cls}'`);
+        if (volumes) kind = 'nifti'; // a 3-D model: each file is one volume
+        else throw new Error(`${p}: NIfTI volumes are not read from class folders (which slices?); list them in a CSV of file,label rows such as 'scan.nii.gz#slice=12,${cls}'`);
       } else if (isDicomFileSync(p) || DICOM_EXT.test(p)) kind = 'dicom';
       if (!kind) continue;
       items.push({ path: p, label: cls, kind });
@@ -272,7 +284,7 @@ export function loadImageCollection(dir: string, opts: ImageFolderOptions = {}):
   const csvPath = opts.csv === undefined ? null : isAbsolute(opts.csv) ? opts.csv : join(dir, opts.csv);
   const where = csvPath ?? dir;
   const csv = csvPath ? readCsv(csvPath) : undefined;
-  const items = csv ? csv.items : listFolders(dir);
+  const items = csv ? csv.items : listFolders(dir, opts.volumes);
   const findings = csv?.findings;
   const { labels: itemLabels, classNames } = findings ? { labels: new Int32Array(items.length), classNames: findings } : resolveLabels(items, where, opts.classNames);
   const size = opts.size === undefined ? null : typeof opts.size === 'number' ? [opts.size, opts.size] as const : opts.size;
@@ -289,7 +301,8 @@ export function loadImageCollection(dir: string, opts: ImageFolderOptions = {}):
     let decoded: Tensor[];
     const refs: string[] = [];
     try {
-      if (it.kind === 'image') decoded = [decodeImage(new Uint8Array(readFileSync(it.path)), it.path).tensor];
+      if (opts.volumes) decoded = [readVolumeItem(it, opts, log)];
+      else if (it.kind === 'image') decoded = [decodeImage(new Uint8Array(readFileSync(it.path)), it.path).tensor];
       else decoded = reader.read(it.path, it.kind, it.ref, refs);
     } catch (err) {
       const msg = (err as Error).message;
@@ -306,7 +319,7 @@ export function loadImageCollection(dir: string, opts: ImageFolderOptions = {}):
     const file = relative(dir, it.path) || it.path;
     decoded.forEach((_, j) => origins.push(`${file}${refs[j] ?? ''}`));
     for (const t0 of decoded) {
-      const t = !size ? t0 : antialias ? fitImage(t0, size, opts.resize ?? 'stretch', log) : resize(t0, size, { antialias });
+      const t = !size || opts.volumes ? t0 : antialias ? fitImage(t0, size, opts.resize ?? 'stretch', log) : resize(t0, size, { antialias });
       images.push(t);
       owner.push(i);
     }
@@ -326,6 +339,8 @@ export function loadImageCollection(dir: string, opts: ImageFolderOptions = {}):
   const C = opts.channels ?? (images.some((t) => t.shape[0] === 3) ? 3 : 1);
   const first = images[0]!;
   const [H, W] = size ?? [first.shape[1]!, first.shape[2]!];
+  if (opts.volumes && !size) throw new Error(`${where}: volumes are read at the model's size: give size`);
+  const spatial = opts.volumes ? [H, H, H] : [H, W];
   if (!size) {
     const bad = images.findIndex((t) => t.shape[1] !== H || t.shape[2] !== W);
     if (bad >= 0) {
@@ -338,7 +353,7 @@ export function loadImageCollection(dir: string, opts: ImageFolderOptions = {}):
     }
   }
   const n = images.length;
-  const plane = H * W;
+  const plane = spatial.reduce((a, b) => a * b, 1);
   const px = new Float32Array(n * C * plane);
   images.forEach((t, i) => {
     const c0 = t.shape[0]!;
@@ -355,7 +370,7 @@ export function loadImageCollection(dir: string, opts: ImageFolderOptions = {}):
     if (g === undefined) groupIds.set(key, (g = groupIds.size));
     return g;
   });
-  const imagesT = new Tensor(px, [n, C, H, W]);
+  const imagesT = new Tensor(px, [n, C, ...spatial]);
   if (findings) {
     const K = findings.length;
     const m = new Uint8Array(n * K);
@@ -365,6 +380,17 @@ export function loadImageCollection(dir: string, opts: ImageFolderOptions = {}):
   }
   const dataset = checkDataset<SingleLabelDataset>({ task: 'single', images: imagesT, labels, classNames, source: where, origins });
   return { dataset, groups, notes: [...reader.stats.notes(), ...skipNote, ...(opts.log ? [] : log.notes())], skipped };
+}
+
+/** One NIfTI file as a volume [1, size, size, size] in [0, 1] (see ImageFolderOptions.volumes). */
+function readVolumeItem(it: Item, opts: ImageFolderOptions, log: PreprocessLog): Tensor {
+  if (it.kind !== 'nifti') throw new ImageRefError(`${it.spec ?? it.path}: a 3-D model reads NIfTI volumes (.nii, .nii.gz), not ${it.kind === 'image' ? 'PNG/JPEG images' : 'single DICOM files'}`);
+  if (it.ref && (it.ref.slices !== undefined || it.ref.axis !== undefined)) throw new ImageRefError(`${it.spec}: a slice reference, but a 3-D model takes the whole volume (only #t=N, a time point, applies)`);
+  const s = niftiVolumeSample(readNifti(new Uint8Array(readFileSync(it.path)), it.path), opts.voxelOrder ?? 'ijk', opts.window, it.ref?.t);
+  const size = typeof opts.size === 'number' ? opts.size : opts.size![0];
+  const r = resampleVolume(new Tensor(s.data, [1, ...s.spatial]), [size, size, size], s.spacing);
+  if (r.note) log.windows.add(`volumes ${r.note.replace(/^resampled [\d×]+ → /, 'resampled to ')}`);
+  return r.out;
 }
 
 /** Load a folder-per-class tree or a `file,label` CSV into memory. */

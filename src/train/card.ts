@@ -20,7 +20,15 @@ export interface ModelCard {
   architecture: string;
   /** One class per image (softmax), or independent labels (one sigmoid each); read by loadModel. */
   task?: 'single' | 'multilabel';
-  input: { channels: number; size: number; /** Volumes: [D, H, W]. */ spatial?: number[]; normalization: string };
+  input: {
+    channels: number;
+    size: number;
+    /** Volumes: [D, H, W]. */
+    spatial?: number[];
+    /** Volumes read from NIfTI files: the voxel axis order the model was trained with (data/volume.ts). */
+    voxelOrder?: 'ijk' | 'kji' | 'ras';
+    normalization: string;
+  };
   /** How images became the model's input (data/preprocessing.ts); every command uses it unless told otherwise. */
   preprocessing?: { scale: string; window: [number, number] | null; axis: string; resize: string };
   classes: readonly string[];

@@ -5,6 +5,7 @@
  * tutorial does ((x − 0.5) / 0.5), repeat channels for RGB architectures, and optionally permute
  * the training labels (data-randomization sanity check).
  */
+import type { VoxelOrder } from '../data/volume.js';
 import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { basename, dirname } from 'node:path';
@@ -72,6 +73,10 @@ export interface PrepareOptions {
   resize?: ResizePolicy;
   /** Folders and CSVs: stop at the first unreadable file (default: skip it, and say so in the description). */
   strict?: boolean;
+  /** Folders and CSVs hold NIfTI volumes for a 3-D model: each file is one sample, resampled to size³ (image-folder.ts). */
+  volumes?: boolean;
+  /** Volumes read from NIfTI files: the voxel order of the array axes (default 'ijk'). */
+  voxelOrder?: VoxelOrder;
 }
 
 export interface PreparedData {
@@ -84,6 +89,8 @@ export interface PreparedData {
   description: string;
   /** What preprocessing did (aspect changes, colour to grey, windows), over every split. */
   log: PreprocessLog;
+  /** Volumes read from NIfTI files (folder, CSV): their voxel order (recorded in the card). */
+  voxelOrder?: VoxelOrder;
   /** The preprocessing applied (recorded in the card of a model trained on these data). */
   preprocessing: Preprocessing;
 }
@@ -133,7 +140,7 @@ function strata(ds: ImageDataset): Int32Array {
  */
 function loadImageSplits(path: string, opts: PrepareOptions, rng: Rng, log: PreprocessLog): { splits: Record<Split, ImageDataset>; notes: string[]; grouped: boolean } {
   const isCsv = path.toLowerCase().endsWith('.csv');
-  const read = { size: opts.size, window: opts.window, frames: opts.frames, axis: opts.axis, resize: opts.resize, log, strict: opts.strict, channels: opts.channels === 1 ? (1 as const) : undefined };
+  const read = { size: opts.size, window: opts.window, frames: opts.frames, axis: opts.axis, resize: opts.resize, log, strict: opts.strict, channels: opts.channels === 1 ? (1 as const) : undefined, volumes: opts.volumes, voxelOrder: opts.voxelOrder };
   const { dataset: all, groups, notes } = isCsv ? loadImageCollection(dirname(path), { ...read, csv: basename(path) }) : loadImageCollection(path, read);
   const first = groupSplit(groups, strata(all), rng.fork('split:test'), 0.15);
   const rest = selectRows(all, first.train);
@@ -223,7 +230,7 @@ export function prepareEvaluationData(data: string, opts: Omit<PrepareOptions, '
   let notes: string[] = [];
   if (isImages) {
     const isCsv = path.toLowerCase().endsWith('.csv');
-    const read = { size: opts.size, window: opts.window, frames: opts.frames, axis: opts.axis, resize: opts.resize, log, strict: opts.strict, channels: opts.channels === 1 ? (1 as const) : undefined };
+    const read = { size: opts.size, window: opts.window, frames: opts.frames, axis: opts.axis, resize: opts.resize, log, strict: opts.strict, channels: opts.channels === 1 ? (1 as const) : undefined, volumes: opts.volumes, voxelOrder: opts.voxelOrder };
     const c = isCsv ? loadImageCollection(dirname(path), { ...read, csv: basename(path) }) : loadImageCollection(path, read);
     ds = c.dataset;
     notes = c.notes;
@@ -279,5 +286,7 @@ export function prepareData(data: string, opts: PrepareOptions): PreparedData {
   }
   const result = { train: finish(train), val: finish(sized.val), test: finish(sized.test) };
   notes.push(...log.notes());
-  return { ...result, testMarked, path, description: notes.join('; '), log, preprocessing: preprocessingOf(opts) };
+  const voxelOrder = loaded && opts.volumes ? (opts.voxelOrder ?? 'ijk') : undefined;
+  if (voxelOrder) notes.push(`NIfTI volumes read whole, voxel order ${voxelOrder}`);
+  return { ...result, testMarked, path, description: notes.join('; '), log, preprocessing: preprocessingOf(opts), ...(voxelOrder ? { voxelOrder } : {}) };
 }

@@ -108,7 +108,7 @@ export async function trainModel(req: TrainRequest): Promise<TrainOutcome> {
     createdAt: new Date().toISOString(),
     architecture: req.architecture,
     task: data.train.task === 'multi' ? 'multilabel' : 'single',
-    input: { channels: inChannels, size, ...(data.train.images.shape.length === 5 ? { spatial: data.train.images.shape.slice(2) } : {}), normalization: describeScale(data.preprocessing?.scale ?? 'pm1') },
+    input: { channels: inChannels, size, ...(data.train.images.shape.length === 5 ? { spatial: data.train.images.shape.slice(2), ...(data.voxelOrder ? { voxelOrder: data.voxelOrder } : {}) } : {}), normalization: describeScale(data.preprocessing?.scale ?? 'pm1') },
     preprocessing: preprocessingRecord(data.preprocessing ?? DEFAULT_PREPROCESSING),
     classes: data.train.classNames,
     data: {

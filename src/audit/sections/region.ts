@@ -8,7 +8,12 @@
 import { localisationAuc } from '../../evaluate/quantus/localisation-auc.js';
 import { topKIntersection } from '../../evaluate/quantus/top-k-intersection.js';
 import { sparseness } from '../../evaluate/quantus/sparseness.js';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, normalize } from 'node:path';
+import { readUtf8File } from '../../io/text.js';
+import { splitCsvLine } from '../../io/csv.js';
+import { readNifti } from '../../io/nifti.js';
+import { niftiVolumeSample } from '../../data/volume.js';
 import { pointingGame, relevanceMass, relevanceRank } from '../../evaluate/localization.js';
 import { meanCI, formatCI } from '../../evaluate/stats.js';
 import { openNpzFileSync, readNpyFileSync } from '../../io/files.js';
@@ -28,9 +33,10 @@ import { mainMaps } from './main-maps.js';
  *  - `masks`: the data's own `<split>_masks` arrays (a MedMNIST-style .npz holding masks, such as
  *    `candor synth-volumes` writes: the planted lesions), resampled to the model's size like the images
  *    (trilinear / bilinear, then > 0.5) — the test split, or every split in train, val, test order when the
- *    data are audited whole (--split all).
+ *    data are audited whole (--split all); for a CSV of NIfTI volumes, `masks.csv` beside it (file,mask rows,
+ *    paths relative to it, as `candor synth-volumes --nifti` writes), matched to the test volumes by file.
  */
-export function regionMasks(spec: string, testRows: Int32Array, testCount: number, spatial: readonly number[], data?: { path: string; whole: boolean }): { masks: Tensor<Uint8Array>; description: string } {
+export function regionMasks(spec: string, testRows: Int32Array, testCount: number, spatial: readonly number[], data?: { path: string; whole: boolean; origins?: readonly string[] }): { masks: Tensor<Uint8Array>; description: string } {
   const n = testRows.length;
   const rank = spatial.length;
   const hw = spatial.reduce((a, b) => a * b, 1);
@@ -59,7 +65,8 @@ export function regionMasks(spec: string, testRows: Int32Array, testCount: numbe
     return { masks: new Tensor(out, [n, ...spatial]), description: `box ${names.map((nm, k) => `${nm} ${v[k]}`).join(', ')}, ${v.slice(rank).join('×')} ${rank === 3 ? 'voxels' : 'px'}` };
   }
   if (spec.trim() === 'masks') {
-    if (!data || !/\.npz$/i.test(data.path)) throw new Error(`--region masks reads the masks of a .npz data set (<split>_masks), but the data are ${data?.path ?? 'not a .npz'}`);
+    if (data && /\.csv$/i.test(data.path)) return csvMasks(data.path, testRows, spatial, data.origins);
+    if (!data || !/\.npz$/i.test(data.path)) throw new Error(`--region masks reads the data's own masks: <split>_masks of a .npz, or masks.csv (file,mask) beside a CSV of NIfTI volumes; the data are ${data?.path ?? 'neither'}`);
     const npz = openNpzFileSync(data.path);
     const splits = data.whole ? ['train', 'val', 'test'].filter((k) => npz.has(`${k}_images`)) : ['test'];
     const missing = splits.filter((k) => !npz.has(`${k}_masks`));
@@ -95,9 +102,39 @@ export function regionMasks(spec: string, testRows: Int32Array, testCount: numbe
   return { masks: new Tensor(out, [n, ...spatial]), description: spec };
 }
 
+/** masks.csv beside a CSV of volumes: each sampled test volume's mask NIfTI, on the model's grid. */
+function csvMasks(csv: string, testRows: Int32Array, spatial: readonly number[], origins?: readonly string[]): { masks: Tensor<Uint8Array>; description: string } {
+  const file = join(dirname(csv), 'masks.csv');
+  if (!existsSync(file)) throw new Error(`--region masks: ${file} not found (a CSV of file,mask rows naming each volume's mask, as candor synth-volumes --nifti writes)`);
+  if (!origins) throw new Error(`--region masks: the data ${csv} do not record which file each volume came from`);
+  if (spatial.length !== 3) throw new Error(`--region masks with ${file}: mask files are NIfTI volumes, for a 3-D model`);
+  const byFile = new Map<string, string>();
+  readUtf8File(file).split(/\r?\n/).forEach((line, i) => {
+    const f = splitCsvLine(line);
+    if (line.trim() === '' || (i === 0 && /^(file|path|image)/i.test(f[0] ?? ''))) return;
+    if (f.length < 2 || !f[0] || !f[1]) throw new Error(`${file}:${i + 1}: expected 'file,mask', got '${line}'`);
+    byFile.set(normalize(f[0]), f[1]);
+  });
+  const vox = spatial.reduce((a, b) => a * b, 1);
+  const out = new Uint8Array(testRows.length * vox);
+  for (let i = 0; i < testRows.length; i++) {
+    const origin = origins[testRows[i]!]!.replace(/#.*$/, '');
+    const m = byFile.get(normalize(origin));
+    if (!m) throw new Error(`${file}: no mask for ${origin}`);
+    const path = isAbsolute(m) ? m : join(dirname(file), m);
+    if (!existsSync(path)) throw new Error(`${file}: mask ${m} of ${origin} not found (looked for ${path})`);
+    // values as stored (window 0.5 ± 0.5: 0 → 0, 1 → 1), voxel order as the volumes are read ('ijk')
+    const s = niftiVolumeSample(readNifti(new Uint8Array(readFileSync(path)), path), 'ijk', [0.5, 1]);
+    let t: Tensor = new Tensor(s.data, s.spatial);
+    if (s.spatial.some((d, a) => d !== spatial[a])) t = resize(t, [...spatial], { antialias: false });
+    for (let p = 0; p < vox; p++) out[i * vox + p] = t.data[p]! > 0.5 ? 1 : 0;
+  }
+  return { masks: new Tensor(out, [testRows.length, ...spatial]), description: `the data's own masks (${file})` };
+}
+
 /** The region of the audit's sample (its options and data). */
 export function auditRegion(ctx: AuditContext): { masks: Tensor<Uint8Array>; description: string } {
-  return regionMasks(ctx.opts.region!, ctx.sample.indices, ctx.data.test.images.shape[0]!, ctx.subject.spatial, { path: ctx.data.path, whole: ctx.opts.split === 'all' });
+  return regionMasks(ctx.opts.region!, ctx.sample.indices, ctx.data.test.images.shape[0]!, ctx.subject.spatial, { path: ctx.data.path, whole: ctx.opts.split === 'all', origins: ctx.data.test.origins });
 }
 
 export async function regionSection(ctx: AuditContext): Promise<Section> {
