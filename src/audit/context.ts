@@ -108,6 +108,8 @@ export interface Sample {
   labels: Int32Array;
   /** Identifies the images in cache keys. */
   id: string;
+  /** Volumes: each one's voxel → world affine when the data have one (figures show anatomical planes). */
+  affines?: readonly (number[][] | null)[];
 }
 
 /** Purpose of a map computation: the main maps, or cheaper settings for many repeated models. */
@@ -257,7 +259,7 @@ export class AuditContext {
     const k = Math.min(n, this.sample.indices.length);
     if (k === this.sample.indices.length) return this.sample;
     const images = this.sample.images.slice0(0, k);
-    return { indices: this.sample.indices.slice(0, k), images, labels: this.sample.labels.slice(0, k), id: keyOf(this.sample.id, k) };
+    return { indices: this.sample.indices.slice(0, k), images, labels: this.sample.labels.slice(0, k), id: keyOf(this.sample.id, k), ...(this.sample.affines ? { affines: this.sample.affines.slice(0, k) } : {}) };
   }
 
   /**
@@ -326,7 +328,7 @@ function drawSample(test: SingleLabelDataset, n: number, rng: Rng): Sample {
   const perm = rng.fork('order').permutation(idx.length);
   const order = Int32Array.from(perm, (p) => idx[p]!);
   const ds = selectRows(test, order);
-  return { indices: order, images: ds.images, labels: Int32Array.from(ds.labels), id: keyOf(digest(new Uint8Array(test.images.data.buffer, test.images.data.byteOffset, test.images.data.byteLength)), Array.from(order)) };
+  return { ...(ds.affines ? { affines: ds.affines } : {}), indices: order, images: ds.images, labels: Int32Array.from(ds.labels), id: keyOf(digest(new Uint8Array(test.images.data.buffer, test.images.data.byteOffset, test.images.data.byteLength)), Array.from(order)) };
 }
 
 /** n split over classes in proportion to their counts (largest remainders; every present class ≥ 1). */

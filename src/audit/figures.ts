@@ -6,6 +6,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { displayImage } from '../viz/overlay.js';
 import { gridPng, type GridRow } from '../viz/grid.js';
 import { volumeViews } from '../viz/volume-views.js';
+import type { Affine } from '../io/nifti.js';
 import type { VegaLiteSpec } from '../report/types.js';
 
 /** Image i of a batch [N,C,H,W] in the models' [-1, 1] scale, as [C,H,W] in [0, 1]. */
@@ -32,8 +33,8 @@ export interface GridCell {
  * and the maximum-intensity projection along the first axis (viz/volume-views.ts) —, each panel over
  * the image's plane through that map's maximum, titled with the plane and slice.
  */
-export function mapsGrid(images: Tensor, rows: { index: number; title: string[]; cells: GridCell[] }[], minPanel = 96): Uint8Array {
-  if (images.shape.length === 5) return gridPng(volumeGridRows(images, rows), { minPanel });
+export function mapsGrid(images: Tensor, rows: { index: number; title: string[]; cells: GridCell[] }[], minPanel = 96, affines?: readonly (number[][] | null)[]): Uint8Array {
+  if (images.shape.length === 5) return gridPng(volumeGridRows(images, rows, affines), { minPanel });
   const gridRows: GridRow[] = rows.map((r) => ({
     image: imageAt(images, r.index),
     title: r.title,
@@ -50,13 +51,19 @@ function volumeAt(images: Tensor, i: number): Float32Array {
   return Float32Array.from(images.data.subarray(off, off + vox), (v) => Math.min(1, Math.max(0, (v + 1) / 2)));
 }
 
-export function volumeGridRows(images: Tensor, rows: { index: number; title: string[]; cells: GridCell[] }[]): GridRow[] {
+/**
+ * The grid rows of volumes: with an affine (`affines[index]`), anatomical planes in the radiological
+ * convention with their edges labelled and the voxel size's aspect; without one, the array axes.
+ */
+export function volumeGridRows(images: Tensor, rows: { index: number; title: string[]; cells: GridCell[] }[], affines?: readonly (number[][] | null)[]): GridRow[] {
   const spatial = images.shape.slice(2) as [number, number, number];
   const vox = spatial[0] * spatial[1] * spatial[2];
   const out: GridRow[] = [];
   for (const r of rows) {
     const img = volumeAt(images, r.index);
-    const views = r.cells.map((c) => volumeViews(img, c.maps.data.subarray(r.index * vox, (r.index + 1) * vox), { spatial }, c.signed, 96));
+    const affine = (affines?.[r.index] ?? undefined) as Affine | undefined;
+    const spacing = affine ? [0, 1, 2].map((a) => Math.hypot(affine[0]![a]!, affine[1]![a]!, affine[2]![a]!)) : undefined;
+    const views = r.cells.map((c) => volumeViews(img, c.maps.data.subarray(r.index * vox, (r.index + 1) * vox), { spatial, spacing, affine }, c.signed, 96));
     for (let v = 0; v < 4; v++) {
       const first = views[0]![v]!;
       out.push({

@@ -74,6 +74,11 @@ test('volume figures: four rows per volume (three planes and the MIP), each pane
   assert.deepEqual(rows.map((r) => r.panels[0]!.title!.at(-1)), ['AXIS 0 = 1', 'AXIS 1 = 2', 'AXIS 2 = 3', 'MIP along axis 0']);
   assert.deepEqual(rows.map((r) => r.panels[1]!.title!.at(-1)), ['AXIS 0 = 4', 'AXIS 1 = 0', 'AXIS 2 = 5', 'MIP along axis 0']);
   for (const r of rows) for (const p of r.panels) assert.ok(p.image, 'each panel has its own plane of the volume beneath');
+  // with the data's affine (synth-volumes' array axes z, y, x): anatomical planes, radiological, edges labelled
+  const affine = [[0, 0, -1.5, 0], [0, -1.5, 0, 0], [2.5, 0, 0, 0], [0, 0, 0, 1]];
+  const anat = volumeGridRows(images, [{ index: 0, title: ['TRUE X'], cells }], [affine]);
+  assert.deepEqual(anat.map((r) => r.panels[0]!.title!.at(-1)), ['AXIAL 1', 'CORONAL 2', 'SAGITTAL 3', 'MIP AXIAL']);
+  assert.deepEqual(anat[0]!.title!.slice(-1), ['LEFT R TOP A'], 'axial: patient right on the left, anterior up');
   const png = mapsGrid(images, [{ index: 0, title: ['TRUE X'], cells }]);
   assert.deepEqual([...png.subarray(1, 4)].map((c) => String.fromCharCode(c)).join(''), 'PNG');
 });

@@ -54,7 +54,10 @@ export async function synthCommand(argv: string[]): Promise<void> {
     entries[`${s}_labels`] = new Tensor(Uint8Array.from(rows.map((i) => g.labels[i]!)), [rows.length, 1]);
     entries[`${s}_masks`] = new Tensor(msk, [rows.length, size, size, size]);
   }
-  writeNpzFileSync(out, entries);
+  // the grid's orientation, for the array axes (0, 1, 2) = (z, y, x): lesionAffine's NIfTI columns (i = x, j = y, k = z) reversed
+  const nif = lesionAffine(g.size, g.spacing);
+  const arrayAffine = nif.map((row) => [row[2]!, row[1]!, row[0]!, row[3]!]);
+  writeNpzFileSync(out, { ...entries, affine: new Tensor(Float64Array.from(arrayAffine.flat()), [4, 4]) as unknown as Tensor<Uint8Array> });
   const pos = g.labels.reduce((a, b) => a + b, 0);
   console.log(`${out}: ${count} volumes of ${size}³ voxels (${pos} with a nodule), seed ${seed}; splits ${['train', 'val', 'test'].map((s) => `${s} ${entries[`${s}_labels`]!.shape[0]}`).join(', ')}`);
   if (values.nifti) {

@@ -20,6 +20,12 @@ interface DatasetBase {
    * `NORMAL/im1.png`, `scan.nii.gz#slice=12&axis=k`, `cine.dcm#frame=3`. Row selection keeps it in step.
    */
   readonly origins?: readonly string[];
+  /**
+   * Volumes: each one's voxel → world affine (RAS+ mm) on the dataset's grid, array axes (0, 1, 2) = columns
+   * 0, 1, 2, when the source has one (NIfTI files; a .npz with an `affine` array); null for a volume without.
+   * Figures use it to show anatomical planes. Row selection keeps it in step.
+   */
+  readonly affines?: readonly (number[][] | null)[];
 }
 
 export interface SingleLabelDataset extends DatasetBase {
@@ -95,15 +101,16 @@ export function selectRows<D extends ImageDataset>(ds: D, indices: ArrayLike<num
   const images = new Tensor(img, [m, ...ds.images.shape.slice(1)]);
   const src = source ?? ds.source;
   const origins = ds.origins ? Array.from({ length: m }, (_, j) => ds.origins![indices[j]!]!) : undefined;
+  const affines = ds.affines ? Array.from({ length: m }, (_, j) => ds.affines![indices[j]!]!) : undefined;
   if (ds.task === 'single') {
     const labels = new Int32Array(m);
     for (let j = 0; j < m; j++) labels[j] = ds.labels[indices[j]!]!;
-    return { ...ds, images, labels, source: src, origins };
+    return { ...ds, images, labels, source: src, origins, affines };
   }
   const k = ds.classNames.length;
   const lab = new Uint8Array(m * k);
   for (let j = 0; j < m; j++) lab.set(ds.labels.data.subarray(indices[j]! * k, (indices[j]! + 1) * k), j * k);
-  return { ...ds, images, labels: new Tensor(lab, [m, k]), source: src, origins };
+  return { ...ds, images, labels: new Tensor(lab, [m, k]), source: src, origins, affines };
 }
 
 /** Replace the images (same N), keeping labels and names: the hook for transforms. */
@@ -139,6 +146,7 @@ export function concatDatasets<D extends ImageDataset>(parts: readonly D[], sour
   const images = Tensor.concat0(parts.map((p) => p.images));
   const src = source ?? parts.map((p) => p.source).join(' + ');
   const origins = parts.every((p) => p.origins) ? parts.flatMap((p) => [...p.origins!]) : undefined;
+  const affines = parts.every((p) => p.affines) ? parts.flatMap((p) => [...p.affines!]) : undefined;
   if (first.task === 'single') {
     const labels = new Int32Array(images.shape[0]!);
     let off = 0;
@@ -146,8 +154,8 @@ export function concatDatasets<D extends ImageDataset>(parts: readonly D[], sour
       labels.set(p.labels, off);
       off += p.labels.length;
     }
-    return { ...first, images, labels, source: src, origins };
+    return { ...first, images, labels, source: src, origins, affines };
   }
   const labels = Tensor.concat0((parts as readonly MultiLabelDataset[]).map((p) => p.labels));
-  return { ...first, images, labels, source: src, origins } as D;
+  return { ...first, images, labels, source: src, origins, affines } as D;
 }

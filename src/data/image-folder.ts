@@ -33,7 +33,7 @@ import { DicomError } from '../io/dicom.js';
 import { DecoderNotLoadedError, ImageRefError, MedicalReader, NIFTI_EXT, isDicomFileSync, medicalKind, parseImageRef, DICOM_EXT, type ImageRef, type MedicalReadOptions } from './medical-folder.js';
 import { splitCsvLine } from '../io/csv.js';
 import { readNifti } from '../io/nifti.js';
-import { niftiVolumeSample, resampleVolume, type VoxelOrder } from './volume.js';
+import { niftiVolumeSample, resampledAffine, resampleVolume, type VoxelOrder } from './volume.js';
 import { nearDuplicates, normalizeLabel } from './label-text.js';
 
 export interface ImageFolderOptions extends MedicalReadOptions {
@@ -293,6 +293,7 @@ export function loadImageCollection(dir: string, opts: ImageFolderOptions = {}):
   const log = opts.log ?? new PreprocessLog();
 
   const images: Tensor[] = [];
+  const affines: (number[][] | null)[] = []; // volumes: per image
   const owner: number[] = []; // item index per image
   const origins: string[] = [];
   const skipped: string[] = [];
@@ -301,7 +302,11 @@ export function loadImageCollection(dir: string, opts: ImageFolderOptions = {}):
     let decoded: Tensor[];
     const refs: string[] = [];
     try {
-      if (opts.volumes) decoded = [readVolumeItem(it, opts, log)];
+      if (opts.volumes) {
+        const v = readVolumeItem(it, opts, log);
+        decoded = [v.volume];
+        affines.push(v.affine);
+      }
       else if (it.kind === 'image') decoded = [decodeImage(new Uint8Array(readFileSync(it.path)), it.path).tensor];
       else decoded = reader.read(it.path, it.kind, it.ref, refs);
     } catch (err) {
@@ -375,22 +380,22 @@ export function loadImageCollection(dir: string, opts: ImageFolderOptions = {}):
     const K = findings.length;
     const m = new Uint8Array(n * K);
     owner.forEach((it, i) => m.set(items[it]!.findings!, i * K));
-    const multi = checkDataset<MultiLabelDataset>({ task: 'multi', images: imagesT, labels: new Tensor(m, [n, K]), classNames: findings, source: where, origins });
+    const multi = checkDataset<MultiLabelDataset>({ task: 'multi', images: imagesT, labels: new Tensor(m, [n, K]), classNames: findings, source: where, origins, ...(opts.volumes ? { affines } : {}) });
     return { dataset: multi, groups, notes: [...reader.stats.notes(), ...skipNote, ...(opts.log ? [] : log.notes())], skipped };
   }
-  const dataset = checkDataset<SingleLabelDataset>({ task: 'single', images: imagesT, labels, classNames, source: where, origins });
+  const dataset = checkDataset<SingleLabelDataset>({ task: 'single', images: imagesT, labels, classNames, source: where, origins, ...(opts.volumes ? { affines } : {}) });
   return { dataset, groups, notes: [...reader.stats.notes(), ...skipNote, ...(opts.log ? [] : log.notes())], skipped };
 }
 
 /** One NIfTI file as a volume [1, size, size, size] in [0, 1] (see ImageFolderOptions.volumes). */
-function readVolumeItem(it: Item, opts: ImageFolderOptions, log: PreprocessLog): Tensor {
+function readVolumeItem(it: Item, opts: ImageFolderOptions, log: PreprocessLog): { volume: Tensor; affine: number[][] } {
   if (it.kind !== 'nifti') throw new ImageRefError(`${it.spec ?? it.path}: a 3-D model reads NIfTI volumes (.nii, .nii.gz), not ${it.kind === 'image' ? 'PNG/JPEG images' : 'single DICOM files'}`);
   if (it.ref && (it.ref.slices !== undefined || it.ref.axis !== undefined)) throw new ImageRefError(`${it.spec}: a slice reference, but a 3-D model takes the whole volume (only #t=N, a time point, applies)`);
   const s = niftiVolumeSample(readNifti(new Uint8Array(readFileSync(it.path)), it.path), opts.voxelOrder ?? 'ijk', opts.window, it.ref?.t);
   const size = typeof opts.size === 'number' ? opts.size : opts.size![0];
   const r = resampleVolume(new Tensor(s.data, [1, ...s.spatial]), [size, size, size], s.spacing);
   if (r.note) log.windows.add(`volumes ${r.note.replace(/^resampled [\d×]+ → /, 'resampled to ')}`);
-  return r.out;
+  return { volume: r.out, affine: resampledAffine(s.affine, s.spatial, [size, size, size]) };
 }
 
 /** Load a folder-per-class tree or a `file,label` CSV into memory. */

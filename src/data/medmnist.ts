@@ -78,7 +78,7 @@ export function medMnistFromArchive(npz: NpzArchive, split: Split, source: strin
   const rgbLast = s.length === 4 && (s[3] === 3 || s[3] === 1);
   const volume = s.length === 4 && !rgbLast;
   if (volume && !opts.volumes) {
-    throw new Error(`${source}: '${ik}' has shape [${s.join(',')}]: volumes [N,D,H,W] (a MedMNIST 3-D set); this command takes 2-D images [N,H,W] or [N,H,W,3] (candor explain and train read volumes for 3-D models; the audit of 3-D models is not built yet)`);
+    throw new Error(`${source}: '${ik}' has shape [${s.join(',')}]: volumes [N,D,H,W] (a MedMNIST 3-D set); this command takes 2-D images [N,H,W] or [N,H,W,3] (candor explain, train and audit read volumes for 3-D models)`);
   }
   if (!(s.length === 3 || rgbLast || volume)) {
     throw new Error(`${source}: '${ik}' has shape [${s.join(',')}]; expected [N,H,W] (grayscale), [N,H,W,3] (RGB) or, for 3-D models, [N,D,H,W] volumes`);
@@ -106,6 +106,9 @@ export function medMnistFromArchive(npz: NpzArchive, split: Split, source: strin
   const where = `${source} (${split})`;
   const file = source.split(/[\\/]/).pop()!;
   const origins = Array.from({ length: n }, (_, i) => `${file} ${split}[${i}]`);
+  // volumes: an optional `affine` [4, 4] (array axes 0, 1, 2 → world RAS+ mm, as candor synth-volumes writes) shared by every volume
+  const affine = volume && npz.has('affine') ? affineArray(npz.get('affine'), source) : undefined;
+  const affines = affine ? { affines: Array.from({ length: n }, () => affine) } : {};
   const K = ls.length === 2 ? ls[1]! : 1;
   const values = labelValues(lab);
   if (K > 1) {
@@ -116,7 +119,7 @@ export function medMnistFromArchive(npz: NpzArchive, split: Split, source: strin
       m[i] = v;
     }
     const classNames = table && table.length === K ? [...table] : defaultClassNames(K);
-    return checkDataset({ task: 'multi', images, labels: new Tensor(m, [n, K]), classNames, source: where, origins });
+    return checkDataset({ task: 'multi', images, labels: new Tensor(m, [n, K]), classNames, source: where, origins, ...affines });
   }
   for (let i = 0; i < n0; i++) {
     if (values[i]! < 0) throw new Error(`${source}: '${lk}' holds a negative label (${values[i]}) at row ${i}`);
@@ -131,7 +134,14 @@ export function medMnistFromArchive(npz: NpzArchive, split: Split, source: strin
     }
   }
   const classNames = table && table.length === k ? [...table] : defaultClassNames(k);
-  return checkDataset({ task: 'single', images, labels: values.slice(0, n), classNames, source: where, origins });
+  return checkDataset({ task: 'single', images, labels: values.slice(0, n), classNames, source: where, origins, ...affines });
+}
+
+function affineArray(t: { shape: readonly number[]; data: ArrayLike<number> }, source: string): number[][] {
+  if (t.shape.length !== 2 || t.shape[0] !== 4 || t.shape[1] !== 4) throw new Error(`${source}: 'affine' is [${t.shape.join(', ')}]; expected [4, 4] (array axes → world mm)`);
+  const a = Array.from({ length: 4 }, (_, r) => Array.from({ length: 4 }, (_, c) => Number(t.data[r * 4 + c])));
+  if (a.flat().some((v) => !Number.isFinite(v))) throw new Error(`${source}: 'affine' holds non-finite values`);
+  return a;
 }
 
 /** Load one split of a MedMNIST `.npz` file. */

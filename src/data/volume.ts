@@ -146,12 +146,17 @@ export function volumesToModel(vols: Tensor, spec: { channels: number; grid: rea
  * resampling: index a' ↔ (a' + 0.5)·n/n' − 0.5).
  */
 export function affineOnGrid(s: VolumeSample, grid: readonly number[]): Affine {
-  const aff = s.affine.map((row) => [...row]) as Affine;
+  return resampledAffine(s.affine, s.spatial, grid);
+}
+
+/** An array-axes affine after resampling the array from `from` to `to` voxels per axis (half-pixel centres). */
+export function resampledAffine(affine: readonly (readonly number[])[], from: readonly number[], to: readonly number[]): Affine {
+  const aff = affine.map((row) => [...row]) as Affine;
   for (let a = 0; a < 3; a++) {
-    const f = s.spatial[a]! / grid[a]!;
+    const f = from[a]! / to[a]!;
     for (let r = 0; r < 3; r++) {
-      aff[r]![a] = s.affine[r]![a]! * f;
-      aff[r]![3] = aff[r]![3]! + s.affine[r]![a]! * (0.5 * f - 0.5);
+      aff[r]![a] = affine[r]![a]! * f;
+      aff[r]![3] = aff[r]![3]! + affine[r]![a]! * (0.5 * f - 0.5);
     }
   }
   return aff;

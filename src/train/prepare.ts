@@ -5,7 +5,7 @@
  * tutorial does ((x − 0.5) / 0.5), repeat channels for RGB architectures, and optionally permute
  * the training labels (data-randomization sanity check).
  */
-import type { VoxelOrder } from '../data/volume.js';
+import { resampledAffine, type VoxelOrder } from '../data/volume.js';
 import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { basename, dirname } from 'node:path';
@@ -174,7 +174,9 @@ function sizeSplit(ds: ImageDataset, opts: PrepareOptions, log: PreprocessLog | 
     const sp = ds.images.shape.slice(2);
     if (sp.every((d) => d === opts.size)) return ds;
     log?.windows.add(`${path}: volumes resampled ${sp.join('×')} → ${opts.size}³ voxels (trilinear)`);
-    return mapImages(ds, (t) => resize(t, [opts.size, opts.size, opts.size]));
+    const to = [opts.size, opts.size, opts.size];
+    const out = mapImages(ds, (t) => resize(t, to));
+    return ds.affines ? { ...out, affines: ds.affines.map((a) => (a ? resampledAffine(a, sp, to) : null)) } : out;
   }
   const [, c, h, w] = ds.images.shape as number[];
   return h === opts.size && w === opts.size ? ds : mapImages(ds, (t) => toModelSize(t, c!, [opts.size, opts.size], opts.resize ?? 'stretch', log, path));

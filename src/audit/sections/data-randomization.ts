@@ -55,6 +55,7 @@ export async function dataRandomizationSection(ctx: AuditContext): Promise<Secti
       ]),
     })),
     64,
+    sample.affines,
   );
   return {
     id: 'data-randomization',

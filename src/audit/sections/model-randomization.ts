@@ -146,7 +146,7 @@ export async function modelRandomizationSection(ctx: AuditContext): Promise<Sect
     ...exampleMaps.map((mm, si) => ({ maps: mm.get(methods[mi]!)!, signed: getMethod(methods[mi]!).signed, title: ['TO ' + gridLabel(order[si]!, 12), ''] })),
   ];
   // mapsGrid draws one image per row; here each row is a method on the same image (index 0).
-  const png = mapsGrid(sample.images, methods.map((m, mi) => ({ index: 0, title: [gridLabel(m), `TRUE ${gridLabel(subject.classes[sample.labels[0]!]!, 10)}`], cells: cells(mi) })));
+  const png = mapsGrid(sample.images, methods.map((m, mi) => ({ index: 0, title: [gridLabel(m), `TRUE ${gridLabel(subject.classes[sample.labels[0]!]!, 10)}`], cells: cells(mi) })), 96, sample.affines);
 
   const summaryText = [
     `Each method explained ${sample.indices.length} test images with the trained model and again with copies whose weights were re-initialised (PyTorch's default initialisation): cascading from the output layer down to the input (${groups.length} steps), and one layer at a time. Similarity to the original map is averaged over images, with 95% intervals.`,

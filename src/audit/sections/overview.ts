@@ -27,6 +27,8 @@ export async function overviewSection(ctx: AuditContext): Promise<Section> {
       title: [`TRUE ${gridLabel(subject.classes[sample.labels[i]!]!, 10)}`, `PRED ${gridLabel(subject.classes[targets[i]!]!, 10)} ${p[i * k + targets[i]!]!.toFixed(2)}`],
       cells: ctx.opts.methods.map((m) => ({ maps: maps.get(m)!, signed: getMethod(m).signed, title: [gridLabel(m)] })),
     })),
+    96,
+    sample.affines,
   );
   const correct = targets.filter((t, i) => t === sample.labels[i]).length;
   return {

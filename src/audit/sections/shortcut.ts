@@ -113,6 +113,8 @@ export async function shortcutSection(ctx: AuditContext): Promise<Section> {
       title: [`TRUE ${gridLabel(subject.classes[sample.labels[i]!]!, 10)}`, `PRED ${gridLabel(subject.classes[targets[i]!]!, 10)} ${pMarked[i * k + targets[i]!]!.toFixed(2)}`],
       cells: ctx.opts.methods.map((m) => ({ maps: shortcutMaps.get(m)!, signed: getMethod(m).signed, title: [gridLabel(m)] })),
     })),
+    96,
+    sample.affines,
   );
 
   const findings = pre.holds ? tutorialComparison(rows) : [];
