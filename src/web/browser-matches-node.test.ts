@@ -9,9 +9,10 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
-import { serve, PACKAGE_ROOT } from '../cli/serve.js';
+import type { Page } from 'playwright-core';
+import { PACKAGE_ROOT } from '../cli/serve.js';
 import type { RunningServer } from './server/app.js';
+import { CHROMIUM, openWorkbench, pageIdle, type WorkbenchPage } from '../testing/workbench-page.js';
 import { loadModel } from '../runtime/node.js';
 import { explain } from '../explain/registry.js';
 import { parameterGroups, randomizeGroups } from '../audit/randomize.js';
@@ -24,7 +25,6 @@ import { Tensor } from '../tensor/tensor.js';
 import { prepareInput, softmaxRow, type InputSpec } from './preprocess.js';
 import type { MapResult } from './protocol.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (apt-get install chromium); the browser tests need it`;
 const ARTIFACTS = join(PACKAGE_ROOT, 'test-artifacts');
 const MODEL = join(PACKAGE_ROOT, 'models', 'baseline', 'small_cnn_pneumoniamnist64.onnx');
@@ -32,12 +32,11 @@ const SPEC: InputSpec = { channels: 1, height: 64, width: 64, scale: 'pm1', resi
 const DICOM = join(PACKAGE_ROOT, 'src', 'io', 'fixtures', 'dicom');
 const NIFTI = join(PACKAGE_ROOT, 'src', 'io', 'fixtures', 'nifti');
 
+let wb: WorkbenchPage;
 let srv: RunningServer;
-let ctx: BrowserContext;
 let page: Page;
-let userDir: string;
-const external: string[] = [];
-const pageErrors: string[] = [];
+let external: string[];
+let pageErrors: string[];
 
 /** max |a − b| / max |b|: the error relative to the map's scale. */
 function relError(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -55,42 +54,17 @@ async function results(): Promise<(Omit<MapResult, 'map'> & { map: number[] })[]
   return page.evaluate(() => [...window.candor.state.results.values()].map((r) => ({ ...r, map: Array.from(r.map) })));
 }
 
-async function idle(): Promise<void> {
-  await page.evaluate(() => window.candor.idle());
-  const status = await page.locator('#status').getAttribute('class');
-  if (status === 'error') assert.fail(`the page reports: ${await page.textContent('#status')}`);
-}
+const idle = () => pageIdle(page);
 
 before(async () => {
   if (skip) return;
-  const { chromium } = await import('playwright-core');
-  srv = await serve({ host: '127.0.0.1', port: 0 }, () => {});
-  userDir = mkdtempSync(join(tmpdir(), 'candor-chromium-'));
-  ctx = await chromium.launchPersistentContext(userDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    acceptDownloads: true,
-    viewport: { width: 1280, height: 1000 },
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  page = await ctx.newPage();
-  ctx.on('request', (r) => {
-    const u = r.url();
-    if (!u.startsWith(srv.url) && !u.startsWith('data:') && !u.startsWith('blob:')) external.push(u);
-  });
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  page.on('console', (m) => {
-    if (m.type() === 'error') pageErrors.push(m.text());
-  });
-  await page.goto(srv.url);
-  await page.evaluate(() => window.candor.ready);
+  wb = await openWorkbench();
+  ({ srv, page, pageErrors, external } = wb);
   mkdirSync(ARTIFACTS, { recursive: true });
 });
 
 after(async () => {
-  await ctx?.close();
-  await srv?.close();
-  if (userDir) rmSync(userDir, { recursive: true, force: true });
+  await wb?.close();
 });
 
 test('the page explains the bundled baseline like the CLI engine does (Grad-CAM, Integrated Gradients, randomization)', { skip }, async () => {

@@ -6,12 +6,11 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
-import { serve, PACKAGE_ROOT } from '../cli/serve.js';
-import type { RunningServer } from './server/app.js';
+import type { Page } from 'playwright-core';
+import { PACKAGE_ROOT } from '../cli/serve.js';
+import { CHROMIUM, openWorkbench, pageIdle, type WorkbenchPage } from '../testing/workbench-page.js';
 import { loadModel } from '../runtime/node.js';
 import { explain } from '../explain/registry.js';
 import { readNifti } from '../io/nifti.js';
@@ -20,7 +19,6 @@ import { PreprocessLog } from '../data/preprocessing.js';
 import { prepareVolumeInput, readSeries } from './volume-input.js';
 import { softmaxRow } from './preprocess.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (apt-get install chromium); the browser tests need it`;
 const ARTIFACTS = join(PACKAGE_ROOT, 'test-artifacts');
 const MODEL = join(PACKAGE_ROOT, 'src', 'explain', 'fixtures', 'r3d_small.onnx');
@@ -28,12 +26,10 @@ const NIFTI = join(PACKAGE_ROOT, 'src', 'io', 'fixtures', 'nifti', 'anatomical.n
 const SERIES = join(PACKAGE_ROOT, 'src', 'io', 'fixtures', 'dicom-series', 'ct');
 const SPEC = { channels: 2, depth: 16, height: 32, width: 32, scale: 'pm1' as const, resize: 'stretch' as const };
 
-let srv: RunningServer;
-let ctx: BrowserContext;
+let wb: WorkbenchPage;
 let page: Page;
-let userDir: string;
-const pageErrors: string[] = [];
-const external: string[] = [];
+let pageErrors: string[];
+let external: string[];
 
 function relError(a: ArrayLike<number>, b: ArrayLike<number>): number {
   assert.equal(a.length, b.length);
@@ -46,42 +42,19 @@ function relError(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return s > 0 ? d / s : d;
 }
 
-async function idle(): Promise<void> {
-  await page.evaluate(() => window.candor.idle());
-  const status = await page.locator('#status').getAttribute('class');
-  if (status === 'error') assert.fail(`the page reports: ${await page.textContent('#status')}`);
-}
+const idle = () => pageIdle(page);
 
 const cursor = () => page.evaluate(() => window.candor.state.cursor!.slice());
 const planePixels = (plane: string) => page.locator(`canvas[data-plane="${plane}"]`).evaluate((c: HTMLCanvasElement) => c.toDataURL());
 
 before(async () => {
   if (skip) return;
-  const { chromium } = await import('playwright-core');
-  srv = await serve({ host: '127.0.0.1', port: 0 }, () => {});
-  userDir = mkdtempSync(join(tmpdir(), 'candor-chromium-vol-'));
-  ctx = await chromium.launchPersistentContext(userDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    acceptDownloads: true,
-    viewport: { width: 1280, height: 1000 },
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  page = await ctx.newPage();
-  ctx.on('request', (r) => {
-    const u = r.url();
-    if (!u.startsWith(srv.url) && !u.startsWith('data:') && !u.startsWith('blob:')) external.push(u);
-  });
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  page.on('console', (m) => m.type() === 'error' && pageErrors.push(m.text()));
-  await page.goto(srv.url);
-  await page.evaluate(() => window.candor.ready);
+  wb = await openWorkbench();
+  ({ page, pageErrors, external } = wb);
 });
 
 after(async () => {
-  await ctx?.close();
-  await srv?.close();
-  if (userDir) rmSync(userDir, { recursive: true, force: true });
+  await wb?.close();
 });
 
 test('a NIfTI volume with a 3-D model: three linked planes, the CLI engine’s prediction and maps, and a NIfTI export with the source affine', { skip }, async () => {
