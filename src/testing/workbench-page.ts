@@ -67,3 +67,15 @@ export async function pageIdle(page: Page): Promise<void> {
   const status = await page.locator('#status').getAttribute('class');
   if (status === 'error') assert.fail(`the page reports: ${await page.textContent('#status')}`);
 }
+
+/** max |a − b| / max |b|: the browser's error relative to the Node map's scale. */
+export function relError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  assert.equal(a.length, b.length);
+  let d = 0;
+  let s = 0;
+  for (let i = 0; i < b.length; i++) {
+    d = Math.max(d, Math.abs(a[i]! - b[i]!));
+    s = Math.max(s, Math.abs(b[i]!));
+  }
+  return s > 0 ? d / s : d;
+}

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { PACKAGE_ROOT } from '../cli/serve.js';
 import type { RunningServer } from './server/app.js';
-import { CHROMIUM, openWorkbench, pageIdle, type WorkbenchPage } from '../testing/workbench-page.js';
+import { CHROMIUM, openWorkbench, pageIdle, relError, type WorkbenchPage } from '../testing/workbench-page.js';
 import { loadModel } from '../runtime/node.js';
 import { explain } from '../explain/registry.js';
 import { parameterGroups, randomizeGroups } from '../audit/randomize.js';
@@ -38,17 +38,6 @@ let page: Page;
 let external: string[];
 let pageErrors: string[];
 
-/** max |a − b| / max |b|: the error relative to the map's scale. */
-function relError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length);
-  let d = 0;
-  let s = 0;
-  for (let i = 0; i < b.length; i++) {
-    d = Math.max(d, Math.abs(a[i]! - b[i]!));
-    s = Math.max(s, Math.abs(b[i]!));
-  }
-  return s > 0 ? d / s : d;
-}
 
 async function results(): Promise<(Omit<MapResult, 'map'> & { map: number[] })[]> {
   return page.evaluate(() => [...window.candor.state.results.values()].map((r) => ({ ...r, map: Array.from(r.map) })));

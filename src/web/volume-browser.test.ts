@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { PACKAGE_ROOT } from '../cli/serve.js';
-import { CHROMIUM, openWorkbench, pageIdle, type WorkbenchPage } from '../testing/workbench-page.js';
+import { CHROMIUM, openWorkbench, pageIdle, relError, type WorkbenchPage } from '../testing/workbench-page.js';
 import { loadModel } from '../runtime/node.js';
 import { explain } from '../explain/registry.js';
 import { readNifti } from '../io/nifti.js';
@@ -31,16 +31,6 @@ let page: Page;
 let pageErrors: string[];
 let external: string[];
 
-function relError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length);
-  let d = 0;
-  let s = 0;
-  for (let i = 0; i < b.length; i++) {
-    d = Math.max(d, Math.abs(a[i]! - b[i]!));
-    s = Math.max(s, Math.abs(b[i]!));
-  }
-  return s > 0 ? d / s : d;
-}
 
 const idle = () => pageIdle(page);
 
