@@ -17,6 +17,7 @@ import { synthCommand } from '../cli/synth.js';
 import { parseNpy } from '../io/npy.js';
 import { writeNpzFileSync } from '../io/files.js';
 import { Tensor } from '../tensor/tensor.js';
+import type { Affine } from '../io/nifti.js';
 import { lesionVolumes, windowToUint8 } from '../data/lesion-volumes.js';
 import { loadImageCollection } from '../data/image-folder.js';
 
@@ -172,4 +173,25 @@ test('a CSV of NIfTI volumes (synth-volumes --nifti) reads one volume per file i
     if (c) withLesion++;
   }
   assert.ok(Math.abs(results.sections.region.area - lesion / (withLesion * vox)) < 1e-9, `region area ${results.sections.region.area} vs ${lesion / (withLesion * vox)}`);
+});
+
+test('bad volumes in a CSV are clear errors naming the row: a 4-D NIfTI without #t=N, a volume one voxel thin, a PNG, a slice reference', async () => {
+  const { niftiBytes } = await import('../io/nifti-write.js');
+  const { encodePng } = await import('../io/image.js');
+  const dir = mkdtempSync(join(tmpdir(), 'candor-vbad-'));
+  const eye: Affine = [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]];
+  const ramp = (n: number) => Float32Array.from({ length: n }, (_, i) => i % 7);
+  writeFileSync(join(dir, 'fmri.nii'), niftiBytes(ramp(4 * 4 * 4 * 3), [4, 4, 4, 3], eye));
+  writeFileSync(join(dir, 'thin.nii'), niftiBytes(ramp(4 * 4), [4, 4, 1], eye));
+  writeFileSync(join(dir, 'ok.nii'), niftiBytes(ramp(64), [4, 4, 4], eye));
+  writeFileSync(join(dir, 'x.png'), encodePng(new Tensor(new Float32Array(16), [1, 4, 4])));
+  const read = (rows: string[]) => {
+    writeFileSync(join(dir, 'l.csv'), ['file,label', ...rows].join('\n'));
+    return loadImageCollection(dir, { csv: 'l.csv', size: 4, volumes: true });
+  };
+  assert.throws(() => read(['ok.nii,a', 'fmri.nii,b']), /l\.csv:3: fmri\.nii: a 4-D NIfTI with 3 volumes .*fmri\.nii#t=N \(0\.\.2\)/);
+  assert.deepEqual(read(['ok.nii,a', 'fmri.nii#t=2,b']).dataset.images.shape, [2, 1, 4, 4, 4]);
+  assert.throws(() => read(['ok.nii,a', 'thin.nii,b']), /l\.csv:3: thin\.nii: a volume of 4×4×1 voxels is too small for a 3-D model/);
+  assert.throws(() => read(['ok.nii,a', 'x.png,b']), /l\.csv:3: x\.png: a 3-D model reads NIfTI volumes/);
+  assert.throws(() => read(['ok.nii,a', 'ok.nii#slice=1,b']), /l\.csv:3: ok\.nii#slice=1: a slice reference, but a 3-D model takes the whole volume/);
 });

@@ -391,7 +391,11 @@ export function loadImageCollection(dir: string, opts: ImageFolderOptions = {}):
 function readVolumeItem(it: Item, opts: ImageFolderOptions, log: PreprocessLog): { volume: Tensor; affine: number[][] } {
   if (it.kind !== 'nifti') throw new ImageRefError(`${it.spec ?? it.path}: a 3-D model reads NIfTI volumes (.nii, .nii.gz), not ${it.kind === 'image' ? 'PNG/JPEG images' : 'single DICOM files'}`);
   if (it.ref && (it.ref.slices !== undefined || it.ref.axis !== undefined)) throw new ImageRefError(`${it.spec}: a slice reference, but a 3-D model takes the whole volume (only #t=N, a time point, applies)`);
-  const s = niftiVolumeSample(readNifti(new Uint8Array(readFileSync(it.path)), it.path), opts.voxelOrder ?? 'ijk', opts.window, it.ref?.t);
+  const vol = readNifti(new Uint8Array(readFileSync(it.path)), it.path);
+  const nt = vol.dims[3] ?? 1;
+  if (nt > 1 && it.ref?.t === undefined) throw new ImageRefError(`${it.spec ?? it.path}: a 4-D NIfTI with ${nt} volumes (dims ${vol.dims.join('×')}); choose one time point in the CSV row: ${it.spec ?? 'scan.nii.gz'}#t=N (0..${nt - 1})`);
+  const s = niftiVolumeSample(vol, opts.voxelOrder ?? 'ijk', opts.window, it.ref?.t);
+  if (s.spatial.some((d) => d < 2)) throw new ImageRefError(`${it.spec ?? it.path}: a volume of ${s.spatial.join('×')} voxels is too small for a 3-D model (every axis needs at least 2 voxels)`);
   const size = typeof opts.size === 'number' ? opts.size : opts.size![0];
   const r = resampleVolume(new Tensor(s.data, [1, ...s.spatial]), [size, size, size], s.spacing);
   if (r.note) log.windows.add(`volumes ${r.note.replace(/^resampled [\d×]+ → /, 'resampled to ')}`);
