@@ -172,13 +172,16 @@ async function writeReport(ctx: AuditContext, out: string, sections: Section[], 
       ['Model', `${s.path}${s.architecture ? ` (${s.architecture})` : ''}, ${s.model.numClasses} classes: ${s.classes.join(', ')}`],
       ...(ctx.opts.label !== undefined ? [['Finding', `multi-label model: this report audits finding '${s.classes[1]}' alone, as the binary classifier σ(z_k) (its logit z_k read as the two logits [−z_k/2, z_k/2]), with random-label and shortcut models trained on that finding's labels`] as [string, string]] : []),
       ['Data', ctx.data.description],
-      ['Preprocessing', `${describePreprocessing({ scale: ctx.opts.scale ?? 'pm1', window: ctx.opts.window, axis: ctx.opts.axis ?? 'k', resize: ctx.opts.resize ?? 'stretch' })}${ctx.data.log.notes().length ? `; ${ctx.data.log.notes().join('; ')}` : ''}`],
-      ['Sample', `${ctx.sample.indices.length} test images (stratified, seed ${ctx.opts.seed}); randomization on ${Math.min(ctx.opts.nRandomization, ctx.sample.indices.length)}, stability on ${Math.min(ctx.opts.nStability, ctx.sample.indices.length)}`],
+      ['Preprocessing', `${describePreprocessing({ scale: ctx.opts.scale ?? 'pm1', window: ctx.opts.window, axis: ctx.opts.axis ?? 'k', resize: ctx.opts.resize ?? 'stretch' }, ctx.volumes ? (ctx.opts.voxelOrder ?? 'ijk') : undefined)}${ctx.data.log.notes().length ? `; ${ctx.data.log.notes().join('; ')}` : ''}`],
+      ['Sample', `${ctx.sample.indices.length} test ${ctx.volumes ? `volumes of ${s.spatial.join('×')} voxels` : 'images'} (stratified, seed ${ctx.opts.seed}); randomization on ${Math.min(ctx.opts.nRandomization, ctx.sample.indices.length)}, stability on ${Math.min(ctx.opts.nStability, ctx.sample.indices.length)}`],
       ['Methods', ctx.opts.methods.join(', ')],
       ['Run', `${new Date().toISOString().slice(0, 19).replace('T', ' ')} UTC, ${formatDuration(seconds)} (cache: ${ctx.cache.hits} reused, ${ctx.cache.misses} computed), candor ${ctx.cache.version}`],
     ] as [string, string][],
     intro: [
       'This report stress-tests the explanations (saliency maps) of an image classifier: do they depend on what the model learned, do they reveal a planted shortcut, do they point at the pixels the model actually uses, are they stable, and do the methods agree? The checklist gives a verdict per question with the measured value and the threshold used; each links to the section with the evidence. Verdicts are aids to judgement, not certificates.',
+      ...(ctx.volumes
+        ? [`The model takes volumes (${s.spatial.join('×')} voxels): "pixels" below are voxels, and each figure shows a volume's map as its three orthogonal planes through the map's maximum and its maximum-intensity projection${ctx.sample.affines?.some(Boolean) ? ', in the radiological convention (patient right on the left), with the edges labelled' : ' along the array axes (the data carry no affine, so no anatomical directions are claimed)'}.`]
+        : []),
     ],
   };
   const html = await renderReport(meta, checklist, sections);
@@ -187,8 +190,8 @@ async function writeReport(ctx: AuditContext, out: string, sections: Section[], 
     candorVersion: ctx.cache.version,
     createdAt: new Date().toISOString(),
     options: { ...ctx.opts },
-    model: { path: s.path, sha256_16: s.id, classes: s.classes, size: s.size, channels: s.channels, architecture: s.architecture ?? null },
-    preprocessing: { ...preprocessingRecord({ scale: ctx.opts.scale ?? 'pm1', window: ctx.opts.window, axis: ctx.opts.axis ?? 'k', resize: ctx.opts.resize ?? 'stretch' }), notes: ctx.data.log.notes() },
+    model: { path: s.path, sha256_16: s.id, classes: s.classes, size: s.size, spatial: s.spatial, channels: s.channels, architecture: s.architecture ?? null },
+    preprocessing: { ...preprocessingRecord({ scale: ctx.opts.scale ?? 'pm1', window: ctx.opts.window, axis: ctx.opts.axis ?? 'k', resize: ctx.opts.resize ?? 'stretch' }), ...(ctx.volumes ? { voxelOrder: ctx.opts.voxelOrder ?? 'ijk' } : {}), notes: ctx.data.log.notes() },
     // Every sampled image back to its place in the data: test-split row, file (and slice/frame) or archive row.
     sample: {
       testRows: Array.from(ctx.sample.indices),
