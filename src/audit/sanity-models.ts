@@ -85,7 +85,7 @@ export async function sanityModel(ctx: AuditContext, kind: SanityKind, trainData
   const { subject, opts } = ctx;
   const settings = settingsFor(ctx, kind);
   const architecture = architectureOf(ctx).label;
-  const key = keyOf(ctx.cache.version, kind, subject.id, opts.label ?? null, trainData, subject.size, subject.channels, settings, kind === 'shortcut' ? opts.shortcut : null, architecture, limitFor(ctx, kind) ?? null, opts.window ?? null, opts.frames ?? null, opts.scale ?? 'pm1', opts.axis ?? 'k', opts.resize ?? 'stretch', opts.voxelOrder ?? null);
+  const key = keyOf(ctx.cache.version, kind, subject.id, opts.label ?? null, trainData, subject.size, subject.channels, settings, kind === 'shortcut' ? opts.shortcut : null, architecture, limitFor(ctx, kind) ?? null, opts.window ?? null, opts.frames ?? null, opts.scale ?? 'pm1', opts.axis ?? 'k', opts.resize ?? 'stretch', opts.voxelOrder ?? null, subject.spatial.length === 3 ? 'precise-bn' : null);
   const path = ctx.cache.path('models', `${kind}-${key}`, '.onnx');
   if (path && existsSync(path) && existsSync(cardPath(path))) {
     try {

@@ -5,6 +5,7 @@
  */
 import { DEFAULT_PREPROCESSING, preprocessingRecord } from '../data/preprocessing.js';
 import { fit } from './fit.js';
+import { recomputeBatchNormStats } from './precise-bn.js';
 import { createOptimizer, normAndBias, type OptimizerType } from './optim.js';
 import { constant, cosine, oneCycle } from './schedule.js';
 import { evaluateLogits, type EpochMetrics } from './evaluate.js';
@@ -97,7 +98,15 @@ export async function trainModel(req: TrainRequest): Promise<TrainOutcome> {
   });
   if (result.history.length === 0) throw new Error('interrupted before the first epoch finished; nothing saved');
 
-  const trained = modelFromBytes(serializeModel(result.model), { source: req.architecture, threads: req.threads });
+  // Volumes train with small batches: the running BatchNorm statistics are recomputed for the kept weights
+  // (precise-bn.ts), or the model in eval mode can rank well and still put every volume in one class.
+  const volumes = data.train.images.shape.length === 5;
+  let final = result.model;
+  if (volumes) {
+    log('  recomputing BatchNorm statistics for the kept weights (one pass over the training volumes)…');
+    final = await recomputeBatchNormStats(result.model, data.train, nodeOrt, { batchSize, threads: req.threads, source: req.architecture });
+  }
+  const trained = modelFromBytes(serializeModel(final), { source: req.architecture, threads: req.threads });
   const evaluate = async (ds: ImageDataset): Promise<EpochMetrics> => evaluateLogits(await trained.forward(ds.images, { batchSize: 256 }), ds);
   const test = await evaluate(data.test);
   const extra: Record<string, EpochMetrics> = {};
@@ -128,6 +137,7 @@ export async function trainModel(req: TrainRequest): Promise<TrainOutcome> {
       schedule: req.schedule,
       classWeights: req.classWeights,
       augment: !!req.augment && data.train.images.shape.length === 4,
+      ...(volumes ? { batchNormStats: 'recomputed for the kept weights over the training set (precise BN)' } : {}),
       ...req.notes,
       threads: req.threads ?? null,
     },
@@ -138,7 +148,7 @@ export async function trainModel(req: TrainRequest): Promise<TrainOutcome> {
     test,
     extra: Object.keys(extra).length ? extra : undefined,
   };
-  return { model: result.model, card };
+  return { model: final, card };
 }
 
 /** Class weights n / (k · n_c), as sklearn's 'balanced'. */

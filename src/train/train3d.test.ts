@@ -60,3 +60,21 @@ test('3-D training graph (small_cnn_3d) matches PyTorch train mode: loss, every 
   t.diagnostic(rows.join(', '));
   await s.release();
 });
+
+test('precise BN: BatchNorm statistics recomputed for the final weights equal torch.optim.swa_utils.update_bn (batches of 4, 4, 2)', async () => {
+  const { recomputeBatchNormStats } = await import('./precise-bn.js');
+  const fx = readNpzFileSync(fileURLToPath(new URL('./fixtures/train3d.npz', import.meta.url)));
+  const get = (k: string) => fx.get(k) as Tensor;
+  const m = buildArchitecture('small_cnn_3d', { inChannels: 1, numClasses: 3, seed: 0, dropout: 'inference' });
+  for (const [name, init] of m.graph.initializers) init.data = Float32Array.from((fx.get(name) as Tensor).data as Float32Array);
+  const images = get('__bn_input__');
+  const ds = { task: 'single' as const, images, labels: new Int32Array(images.shape[0]!), classNames: ['a', 'b', 'c'], source: 'fixture' };
+  const out = await recomputeBatchNormStats(m, ds, ort as unknown as OrtSessionApi, { batchSize: 4 });
+  const mean = out.graph.initializers.get('features.1.running_mean')!.data as Float32Array;
+  const variance = out.graph.initializers.get('features.1.running_var')!.data as Float32Array;
+  const em = relativeError(mean, get('__bn_mean__').data as Float32Array);
+  const ev = relativeError(variance, get('__bn_var__').data as Float32Array);
+  assert.ok(em < 1e-5 && ev < 1e-5, `mean ${em}, var ${ev}`);
+  // the weights are untouched
+  assert.deepEqual(out.graph.initializers.get('features.0.weight')!.data, m.graph.initializers.get('features.0.weight')!.data);
+});
