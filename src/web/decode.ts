@@ -50,6 +50,8 @@ export interface NiftiEntry {
   /** The volume's min–max at t. */
   range: [number, number];
   windowFrom: 'cal' | 'range';
+  /** The window the file opened with (centre, width): unchanged, a 3-D model reads the volume with the file's own scaling. */
+  opened: [number, number];
 }
 
 export interface DecodedEntry {
@@ -226,6 +228,7 @@ export function decodeNifti(id: number, bytes: Uint8Array, name: string): Decode
     width: w.width,
     range,
     windowFrom: cal ? 'cal' : 'range',
+    opened: [w.center, w.width],
   };
   const entry: DecodedEntry = { summary: { id, name, kind: 'nifti', width: 0, height: 0 }, pixels: nifti.slice, nifti };
   return refresh(entry);

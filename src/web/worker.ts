@@ -113,8 +113,7 @@ function inputFor(id: number): Input {
     } else if (entry!.nifti) {
       const n = entry!.nifti;
       vol = n.volume;
-      const opened = n.windowFrom === 'cal' && vol.calRange ? [(vol.calRange[0] + vol.calRange[1]) / 2, vol.calRange[1] - vol.calRange[0]] : [(n.range[0] + n.range[1]) / 2, Math.max(n.range[1] - n.range[0], 1e-6)];
-      window = n.center === opened[0] && n.width === opened[1] ? undefined : [n.center, n.width];
+      window = n.center === n.opened[0] && n.width === n.opened[1] ? undefined : [n.center, n.width];
     } else {
       throw new Error(`${name} is a 2-D image, and the model takes volumes [N, ${s.channels}, ${s.depth}, ${s.height}, ${s.width}]: open a NIfTI volume, or the files of a DICOM series together`);
     }

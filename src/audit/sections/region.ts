@@ -18,6 +18,7 @@ import { pointingGame, relevanceMass, relevanceRank } from '../../evaluate/local
 import { meanCI, formatCI } from '../../evaluate/stats.js';
 import { openNpzFileSync, readNpyFileSync } from '../../io/files.js';
 import { resize } from '../../data/resize.js';
+import { forEachRun } from '../../explain/boxes.js';
 import { Tensor } from '../../tensor/tensor.js';
 import type { CheckItem, Section } from '../../report/types.js';
 import type { AuditContext } from '../context.js';
@@ -52,15 +53,7 @@ export function regionMasks(spec: string, testRows: Int32Array, testCount: numbe
     origin.forEach((o, a) => {
       if (extent[a]! < 1 || o + extent[a]! > spatial[a]!) throw new Error(`--region ${spec}: the box must lie inside the ${dims} model input`);
     });
-    for (let p = 0; p < hw; p++) {
-      let inside = true;
-      for (let a = rank - 1, q = p; a >= 0; a--) {
-        const c = q % spatial[a]!;
-        q = Math.floor(q / spatial[a]!);
-        if (c < origin[a]! || c >= origin[a]! + extent[a]!) inside = false;
-      }
-      if (inside) for (let i = 0; i < n; i++) out[i * hw + p] = 1;
-    }
+    for (let i = 0; i < n; i++) forEachRun(spatial, origin, extent, (offset, length) => out.fill(1, i * hw + offset, i * hw + offset + length));
     const names = ['x', 'y', 'z'].slice(0, rank);
     return { masks: new Tensor(out, [n, ...spatial]), description: `box ${names.map((nm, k) => `${nm} ${v[k]}`).join(', ')}, ${v.slice(rank).join('×')} ${rank === 3 ? 'voxels' : 'px'}` };
   }
@@ -134,8 +127,14 @@ function csvMasks(csv: string, testRows: Int32Array, spatial: readonly number[],
 
 /** The region of the audit's sample (its options and data). */
 export function auditRegion(ctx: AuditContext): { masks: Tensor<Uint8Array>; description: string } {
-  return regionMasks(ctx.opts.region!, ctx.sample.indices, ctx.data.test.images.shape[0]!, ctx.subject.spatial, { path: ctx.data.path, whole: ctx.opts.split === 'all', origins: ctx.data.test.origins });
+  const done = regions.get(ctx);
+  if (done) return done;
+  const r = regionMasks(ctx.opts.region!, ctx.sample.indices, ctx.data.test.images.shape[0]!, ctx.subject.spatial, { path: ctx.data.path, whole: ctx.opts.split === 'all', origins: ctx.data.test.origins });
+  regions.set(ctx, r);
+  return r;
 }
+
+const regions = new WeakMap<AuditContext, { masks: Tensor<Uint8Array>; description: string }>();
 
 export async function regionSection(ctx: AuditContext): Promise<Section> {
   const { subject, sample } = ctx;
