@@ -13,8 +13,10 @@
  *  - a tensor of integer ids of the spatial extent ([H,W] or [D,H,W]) or [1|N,1|C,...spatial]
  *    (broadcast like Captum's mask).
  * Unlike occlusion, features never overlap, so nothing is averaged. Signed; the map is the channel
- * sum (DESIGN.md §3). Every ablated image of every input (Σ_n features_n) is built in chunks of ≈ 8M
- * floats and run in batches of `batchSize` (default 256) per onnxruntime call.
+ * sum (DESIGN.md §3). Grid cells are boxes, so their forward passes go through
+ * incremental/boxed-logits.ts (incremental inference where it saves arithmetic, `incremental`, as for
+ * occlusion; `extra.passes` says which). Other masks: every ablated image of every input (Σ_n features_n)
+ * is built in chunks of ≈ 8M floats and run in batches of `batchSize` (default 256) per onnxruntime call.
  * `extra.segments` holds the feature ids used, [N,H,W], when they are the same for every channel.
  */
 import { Tensor } from '../tensor/tensor.js';
@@ -22,6 +24,8 @@ import type { Model } from '../runtime/model.js';
 import { type Attribution, type ExplainOptions, type Target, reduceChannels, batchLayout, sameShape } from './types.js';
 import { targetsOf } from './saliency.js';
 import { gridMaskNd, slic } from './superpixels.js';
+import { forEachRun, perAxis, product } from './boxes.js';
+import { boxedLogits } from './incremental/boxed-logits.js';
 
 const CHUNK_FLOATS = 1 << 23;
 const MASKS = ['grid', 'slic'] as const;
@@ -35,6 +39,8 @@ export interface FeatureAblationOptions extends ExplainOptions {
   compactness?: number;
   /** Value written into an ablated feature (Captum's scalar baseline; default 0). */
   baseline?: number;
+  /** Grid masks: incremental inference as for occlusion ('auto' default; see occlusion.ts). */
+  incremental?: boolean | 'auto';
 }
 
 /** Feature ids broadcast to [N,C,...spatial]. */
@@ -88,6 +94,39 @@ export async function featureAblation(model: Model, inputs: Tensor, target: Targ
   const fill = options.baseline ?? 0;
   const ids = featureMask(inputs, options);
   const logits = pre ?? (await model.forward(inputs, { batchSize: bs }));
+  const attr = new Float32Array(n * size);
+  const extra: NonNullable<Attribution['extra']> = { baseline: fill, mask: options.mask instanceof Tensor ? 'tensor' : (options.mask ?? 'grid') };
+  if ((options.mask ?? 'grid') === 'grid') {
+    // grid cells are boxes: their forward passes may be incremental (incremental/boxed-logits.ts)
+    const cell = perAxis(options.cell, 8, spatial.length, 'cell', 'feature ablation');
+    const origins = product(spatial.map((len, a) => Array.from({ length: Math.ceil(len / cell[a]!) }, (_, i) => i * cell[a]!)));
+    const extents = origins.map((o) => o.map((v, a) => Math.min(cell[a]!, spatial[a]! - v)));
+    const { logits: out, how } = await boxedLogits(model, inputs, origins, extents, { fill, batchSize: options.batchSize, incremental: options.incremental, onProgress: options.onProgress });
+    for (let img = 0; img < n; img++) {
+      const t = targets[img]!;
+      origins.forEach((o, q) => {
+        const d = logits.data[img * K + t]! - out[(img * origins.length + q) * K + t]!;
+        for (let ch = 0; ch < c; ch++) forEachRun(spatial, o, extents[q]!, (off, len) => attr.fill(d, img * size + ch * hw + off, img * size + ch * hw + off + len));
+      });
+    }
+    extra.features = Array(n).fill(origins.length);
+    extra.passes = how;
+  } else await ablateFeatures(model, inputs, ids, logits, targets, fill, attr, extra, options);
+  const attributions = new Tensor(attr, inputs.shape);
+  const sameOverChannels = c === 1 || ids.every((v, q) => v === ids[q - (Math.floor(q / hw) % c) * hw]!);
+  if (sameOverChannels) {
+    const m = new Float32Array(n * hw);
+    for (let i = 0; i < n; i++) for (let p = 0; p < hw; p++) m[i * hw + p] = ids[i * size + p]!;
+    extra.segments = new Tensor(m, [n, ...spatial]);
+  }
+  return { method: 'feature_ablation', attributions, map: reduceChannels(attributions, 'sum'), signed: true, targets, logits, extra };
+}
+
+/** Every feature of an arbitrary mask in turn, each ablated image through the whole model. */
+async function ablateFeatures(model: Model, inputs: Tensor, ids: Int32Array, logits: Tensor, targets: readonly number[], fill: number, attr: Float32Array, extra: NonNullable<Attribution['extra']>, options: FeatureAblationOptions): Promise<void> {
+  const { n, size } = batchLayout(inputs.shape);
+  const K = model.numClasses;
+  const bs = options.batchSize ?? 256;
   // Work list: (image, feature id, positions of that feature).
   const work: { img: number; pos: Int32Array }[] = [];
   const featuresPerImage: number[] = [];
@@ -103,7 +142,6 @@ export async function featureAblation(model: Model, inputs: Tensor, target: Targ
     for (const id of [...groups.keys()].sort((a, b) => a - b)) work.push({ img: i, pos: Int32Array.from(groups.get(id)!) });
   }
   const x = inputs.data as Float32Array;
-  const attr = new Float32Array(n * size);
   const total = work.length;
   // whole onnxruntime batches per chunk (no short remainder batch inside a chunk)
   const chunk = Math.max(1, Math.min(total, Math.max(bs, Math.floor(CHUNK_FLOATS / size / bs) * bs)));
@@ -125,13 +163,5 @@ export async function featureAblation(model: Model, inputs: Tensor, target: Targ
     }
     options.onProgress?.(end, total);
   }
-  const attributions = new Tensor(attr, inputs.shape);
-  const extra: NonNullable<Attribution['extra']> = { features: featuresPerImage, baseline: fill, mask: options.mask instanceof Tensor ? 'tensor' : (options.mask ?? 'grid') };
-  const sameOverChannels = c === 1 || ids.every((v, q) => v === ids[q - (Math.floor(q / hw) % c) * hw]!);
-  if (sameOverChannels) {
-    const m = new Float32Array(n * hw);
-    for (let i = 0; i < n; i++) for (let p = 0; p < hw; p++) m[i * hw + p] = ids[i * size + p]!;
-    extra.segments = new Tensor(m, [n, ...spatial]);
-  }
-  return { method: 'feature_ablation', attributions, map: reduceChannels(attributions, 'sum'), signed: true, targets, logits, extra };
+  extra.features = featuresPerImage;
 }

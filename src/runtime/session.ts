@@ -1,5 +1,5 @@
 /**
- * A compiled onnxruntime session for an IR model with named float/bool feeds and fetches —
+ * A compiled onnxruntime session for an IR model with named float/bool/int32 feeds and float fetches —
  * what training and other multi-input graphs need (image models go through `Model`).
  */
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-common';
@@ -9,7 +9,7 @@ import { serializeModel } from '../onnx/proto.js';
 
 export interface OrtSessionApi {
   InferenceSession: { create(bytes: Uint8Array, options?: InferenceSession.SessionOptions): Promise<InferenceSession> };
-  Tensor: new (type: 'float32' | 'bool', data: Float32Array | Uint8Array, dims: readonly number[]) => OrtTensor;
+  Tensor: new (type: 'float32' | 'bool' | 'int32', data: Float32Array | Uint8Array | Int32Array, dims: readonly number[]) => OrtTensor;
 }
 
 export class GraphSession {
@@ -29,10 +29,11 @@ export class GraphSession {
     }
   }
 
-  async run(feeds: Record<string, Tensor>, fetches?: readonly string[]): Promise<Record<string, Tensor>> {
+  async run(feeds: Record<string, Tensor<Float32Array | Uint8Array | Int32Array>>, fetches?: readonly string[]): Promise<Record<string, Tensor>> {
     const f: Record<string, OrtTensor> = {};
     for (const [k, t] of Object.entries(feeds)) {
-      f[k] = new this.ort.Tensor(t.dtype === 'bool' ? 'bool' : 'float32', t.data as Float32Array, t.shape);
+      const type = t.dtype === 'bool' ? 'bool' : t.dtype === 'int32' ? 'int32' : 'float32';
+      f[k] = new this.ort.Tensor(type, t.data as Float32Array, t.shape);
     }
     const r = fetches ? await this.session.run(f, [...fetches]) : await this.session.run(f);
     const out: Record<string, Tensor> = {};
