@@ -8,6 +8,7 @@
  * Beside each time: the floor, the arithmetic the method needs (in forward passes, see WORK) at this
  * CPU's MatMul peak measured in the same run, and the speed-up over the peer that the floor allows:
  * where that is below 3×, no implementation of the method by direct convolution can reach 3× here.
+ * 'floor/candor' > 1 means candor did less arithmetic than the direct method (incremental occlusion).
  * Options (env): BENCH_EXPLAIN_MODELS=small_cnn,resnet18 BENCH_EXPLAIN_METHODS=scorecam,gradcam
  *                BENCH_THREADS=2 BENCH_REPEATS=3 BENCH_SCORECAM_BATCH=256
  */
@@ -65,7 +66,9 @@ const METHODS: Record<string, Run> = {
   layercam: (m, x, layer) => layerCam(m, x, 1, { layer }),
   hirescam: (m, x, layer) => hiResCam(m, x, 1, { layer }),
   scorecam: (m, x, layer) => scoreCam(m, x, 1, { layer, batchSize: SCORECAM_BATCH }),
+  // incremental inference where it saves arithmetic ('auto'), and the same by direct computation
   occlusion_8_4: (m, x) => occlusion(m, x, 1, { window: 8, strides: 4, fill: 0, batchSize: 256 }),
+  occlusion_8_4_direct: (m, x) => occlusion(m, x, 1, { window: 8, strides: 4, fill: 0, batchSize: 256, incremental: false }),
   // no peer time
   scorecam_top128: (m, x, layer) => scoreCam(m, x, 1, { layer, batchSize: SCORECAM_BATCH, topChannels: 128 }),
   gradientshap_50: (m, x) => gradientShap(m, x, 1, { samples: 50, stdev: 0.09, batchSize: 64 }),
@@ -92,12 +95,15 @@ const WORK: Record<string, (channels: number) => number> = {
   layercam: () => 1,
   hirescam: () => 1,
   scorecam: (channels) => channels + 1,
-  occlusion_8_4: () => 15 * 15 + 1,
+  occlusion_8_4: () => 15 * 15 + 1, // the direct method's arithmetic: the incremental one is printed beside it
+  occlusion_8_4_direct: () => 15 * 15 + 1,
   scorecam_top128: () => 128 + 1,
   gradientshap_50: () => 2 * 50,
   guidedbackprop: () => 2,
   guidedgradcam: () => 2,
 };
+/** "incremental, 79 % MACs" or "direct" from an occlusion's `extra.passes`. */
+const incrementalShare = (how: string) => (how.startsWith('incremental') ? `incremental, ${/(\d+) %/.exec(how)?.[1]} % of the MACs` : 'direct');
 const SCORECAM_BATCH = Number(process.env.BENCH_SCORECAM_BATCH ?? 256);
 const onlyMethods = process.env.BENCH_EXPLAIN_METHODS?.split(',');
 
@@ -111,7 +117,7 @@ for (const spec of MODELS.filter((s) => !only || only.includes(s.name))) {
   const rng = new Rng(2);
   const x = new Tensor(Float32Array.from({ length: N * spec.c * spec.size * spec.size }, () => rng.uniform(-1, 1)), [N, spec.c, spec.size, spec.size]);
   const F = forwardFlopsPerImage(model.ir.graph, model.inferred);
-  const rows: string[][] = [['method', 'candor ms/img', 'peer ms/img', 'speed-up', 'floor ms/img', 'max speed-up']];
+  const rows: string[][] = [['method', 'candor ms/img', 'peer ms/img', 'speed-up', 'floor ms/img', 'max speed-up', 'floor/candor']];
   for (const [name, run] of Object.entries(METHODS).filter(([k]) => !onlyMethods || onlyMethods.includes(k))) {
     const first = await run(model, x, spec.layer);
     const adaptive = Array.isArray(first.extra?.steps) ? (first.extra.steps as number[]) : undefined;
@@ -120,7 +126,8 @@ for (const spec of MODELS.filter((s) => !only || only.includes(s.name))) {
       ? ` (${(first.extra.forwardPasses / N).toFixed(0)} of ${((first.extra.channels as number) / N).toFixed(0)} passes/img)`
       : adaptive
         ? ` (${(adaptive.reduce((a, b) => a + b, 0) / N).toFixed(1)} grad evals/img, |delta| ≤ ${deltaMax(first)})`
-        : name.startsWith('ig_') ? ` (|delta| ≤ ${deltaMax(first)})` : '';
+        : name.startsWith('ig_') ? ` (|delta| ≤ ${deltaMax(first)})`
+          : typeof first.extra?.passes === 'string' ? ` (${incrementalShare(first.extra.passes)})` : '';
     let best = Infinity;
     // At least REPEATS runs and at least 2 s of them: the fast methods' best of 3 was often a noisy one.
     const until = performance.now() + 2000;
@@ -141,6 +148,7 @@ for (const spec of MODELS.filter((s) => !only || only.includes(s.name))) {
       peer ? `${(peer / ours).toFixed(1)}×` : '-',
       floor?.toFixed(2) ?? '-',
       peer && floor ? `${(peer / floor).toFixed(1)}×` : '-',
+      floor ? `${(floor / ours).toFixed(2)}` : '-',
     ]);
   }
   await model.dispose();

@@ -7,7 +7,9 @@
  * Peer times: measured in this run when BENCH_PEER=1 (needs Debian's python3-torch, python3-torchvision and the
  * sources of Captum and pytorch-grad-cam in CAPTUM / PYTORCH_GRAD_CAM), else read from bench/peer-times-3d.json,
  * which records such a run (and is rewritten by a BENCH_PEER=1 run). Ratios are meaningful within one run only.
- * Options (env): BENCH_THREADS=2 BENCH_VOLUMES=2 BENCH_PEER=1 BENCH_CACHE=dir
+ * 'below floor': the direct method's floor over candor's time (> 1: less arithmetic than the direct method, i.e.
+ * incremental inference). Options (env): BENCH_THREADS=2 BENCH_VOLUMES=2 BENCH_PEER=1 BENCH_CACHE=dir
+ * BENCH_VOLUME_METHODS=forward,occlusion_16_16
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -71,16 +73,28 @@ const METHODS: [string, string, Record<string, unknown>, number, number][] = [
   ['smoothgrad_8', 'smoothgrad', { samples: 8, stdev: 0.15, batchSize: 8 }, 16, 1],
   ['gradcam', 'gradcam', { layer: 'layer4' }, 1, 3],
   ['gradcampp', 'gradcampp', { layer: 'layer4' }, 1, 3],
+  // occlusion: incremental inference ('auto'), the same by direct computation, and 8³ windows (512 a volume)
+  // incrementally only — the direct method would take ~5 min a volume; its floor is printed
   ['occlusion_16_16', 'occlusion', { window: 16, strides: 16, batchSize: 8 }, 65, 1],
+  ['occlusion_16_16_direct', 'occlusion', { window: 16, strides: 16, batchSize: 8, incremental: false }, 65, 1],
+  ['occlusion_8_8', 'occlusion', { window: 8, strides: 8, batchSize: 8 }, 513, 1],
 ];
 
 console.log(`\ncandor volume benchmark — r3d_18 (1×64×64×64; F = ${(F / 1e9).toFixed(1)} GFLOP per forward), ${THREADS} threads, ${N} volumes; MatMul peak ${peak.toFixed(0)} GFLOP/s this run`);
 console.log(peer ? `peer: Captum 0.8 / pytorch-grad-cam on torch ${peer.torch}, ${peer.threads} threads, ${peer.n} volumes (${peer.measured ? `measured ${peer.measured}` : 'recorded'}${process.env.BENCH_PEER === '1' ? ', this run' : ` — ${PEER_FILE}, not this run`})` : 'peer: no times (set BENCH_PEER=1)');
-const rows: string[][] = [['method', 'candor ms/vol', 'peer ms/vol', 'speed-up', 'floor ms/vol']];
+const rows: string[][] = [['method', 'candor ms/vol', 'peer ms/vol', 'speed-up', 'floor ms/vol', 'below floor']];
+const only = process.env.BENCH_VOLUME_METHODS?.split(',');
 for (const [name, method, opts, work, repeats] of METHODS) {
-  const ms = await best(() => (method ? explain(model, x, method, 1, opts) : model.forward(x)), repeats);
+  if (only && !only.includes(name)) continue;
+  let how = '';
+  const ms = await best(async () => {
+    if (!method) return model.forward(x);
+    const r = await explain(model, x, method, 1, opts);
+    if (typeof r.extra?.passes === 'string') how = r.extra.passes.startsWith('incremental') ? ` (incremental, ${/(\d+) %/.exec(r.extra.passes)?.[1]} % of the MACs)` : ' (direct)';
+    return r;
+  }, repeats);
   const p = peer?.ms_per_volume[name];
-  rows.push([name, ms.toFixed(0), typeof p === 'number' ? p.toFixed(0) : p ? 'fails on 5-D' : '-', typeof p === 'number' ? `${(p / ms).toFixed(2)}×` : '-', ((work * F) / (peak * 1e6)).toFixed(0)]);
+  rows.push([name + how, ms.toFixed(0), typeof p === 'number' ? p.toFixed(0) : p ? 'fails on 5-D' : '-', typeof p === 'number' ? `${(p / ms).toFixed(2)}×` : '-', ((work * F) / (peak * 1e6)).toFixed(0), `${((work * F) / (peak * 1e6) / ms).toFixed(2)}×`]);
 }
 const vjp = await best(() => model.vjp(x, { seed: model.oneHot(Array(N).fill(1)) }), 3);
 console.log(`forward ${(1000 / Number(rows[1]![1])).toFixed(2)} volumes/s; VJP (logits + input gradient) ${(1000 / vjp).toFixed(2)} volumes/s`);

@@ -214,7 +214,12 @@ export const METHODS: Readonly<Record<string, MethodInfo>> = {
     signed: true,
     usesLayer: false,
     defaults: { window: 8, strides: 4, fill: 0 },
-    options: { window: 'window size (K, KH,KW, or KD,KH,KW for volumes)', strides: 'strides (S, SH,SW, or SD,SH,SW)', fill: 'value written into the window' },
+    options: {
+      window: 'window size (K, KH,KW, or KD,KH,KW for volumes)',
+      strides: 'strides (S, SH,SW, or SD,SH,SW)',
+      fill: 'value written into the window',
+      incremental: "auto | true | false: incremental inference — each layer computes only what the window changes (same map to float32 rounding); auto where it is expected to be faster; extra.passes says which ran",
+    },
     run: occlusion,
   },
   featureablation: {
@@ -224,7 +229,7 @@ export const METHODS: Readonly<Record<string, MethodInfo>> = {
     signed: true,
     usesLayer: false,
     defaults: { mask: 'grid', cell: 8, baseline: 0 },
-    options: { mask: 'grid | slic (2-D only) | a .npy file of integer feature ids of the spatial extent ([H,W] or [D,H,W]) or [N|1,C|1,...spatial]', cell: 'grid cell size in pixels (voxels per axis for volumes; C or CD,CH,CW)', segments: 'SLIC: approximate number of superpixels', compactness: 'SLIC: spatial weight', baseline: 'value written into an ablated feature' },
+    options: { mask: 'grid | slic (2-D only) | a .npy file of integer feature ids of the spatial extent ([H,W] or [D,H,W]) or [N|1,C|1,...spatial]', cell: 'grid cell size in pixels (voxels per axis for volumes; C or CD,CH,CW)', segments: 'SLIC: approximate number of superpixels', compactness: 'SLIC: spatial weight', baseline: 'value written into an ablated feature', incremental: 'grid masks: auto | true | false, as for occlusion' },
     run: featureAblation,
   },
   rise: {

@@ -94,6 +94,7 @@ export class Model {
   readonly multiLabel: boolean;
   private readonly sessions = new Map<string, Promise<{ session: InferenceSession; vjp?: VjpModel }>>();
   private readonly hints = new Map<string, Promise<ShapeHints>>();
+  private readonly resources = new Map<string, Promise<unknown>>();
 
   private constructor(
     ir: IRModel,
@@ -434,10 +435,30 @@ export class Model {
   }
 
   /** Release onnxruntime sessions. */
+  /**
+   * Something built from this model once and kept with it (e.g. the compiled graphs of incremental
+   * inference), by key; released by `dispose` when it has a `dispose` method. A build that fails is not kept.
+   */
+  resource<T>(key: string, build: () => Promise<T>): Promise<T> {
+    let r = this.resources.get(key) as Promise<T> | undefined;
+    if (!r) {
+      r = build();
+      r.catch(() => this.resources.delete(key));
+      this.resources.set(key, r);
+    }
+    return r;
+  }
+
   async dispose(): Promise<void> {
     const all = [...this.sessions.values()];
     this.sessions.clear();
     for (const s of all) await (await s).session.release();
+    const res = [...this.resources.values()];
+    this.resources.clear();
+    for (const r of res) {
+      const v = await r.catch(() => undefined);
+      if (v && typeof (v as { dispose?: unknown }).dispose === 'function') await (v as { dispose(): Promise<void> }).dispose();
+    }
   }
 }
 

@@ -70,6 +70,8 @@ export interface Plan {
   /** Multiply–adds of the plan's Conv/Gemm/MatMul per patch, and of a full forward pass. */
   macs: number;
   fullMacs: number;
+  /** Values gathered per patch (Σ over gathers of window positions × channels): the plan's data movement. */
+  gathered: number;
 }
 
 const UNARY = new Set([
@@ -139,6 +141,7 @@ export function planIncremental(pi: PlanInput): Plan {
   let counter = 0;
   let macs = 0;
   let fullMacs = 0;
+  let gathered = 0;
   let stoppedAt: string | undefined;
   const fresh = (hint: string) => `inc/${hint}_${counter++}`;
 
@@ -165,6 +168,7 @@ export function planIncremental(pi: PlanInput): Plan {
     }
     const out = fresh(hint);
     steps.push({ kind: 'gather', out, source: t, local: localName.get(t)!, pad, size, origins });
+    gathered += prod(size) * b.channels;
     return out;
   };
   /** The whole perturbed tensor `t`. */
@@ -322,5 +326,5 @@ export function planIncremental(pi: PlanInput): Plan {
     runWhole(node, 'not a local op');
   }
   for (const o of pi.graph.outputs) if (state.has(o.name) && state.get(o.name) !== 'whole') throw new Error(`incremental plan: output '${o.name}' is a spatial map`);
-  return { steps, boxes, sources, patchInput, stoppedAt, macs, fullMacs };
+  return { steps, boxes, sources, patchInput, stoppedAt, macs, fullMacs, gathered };
 }

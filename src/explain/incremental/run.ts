@@ -2,13 +2,13 @@
  * Incremental inference, run: the logits of an image with one box replaced, for many boxes, computing in
  * each layer only what the box can change (plan.ts) — for occlusion and grid feature ablation.
  *
- *   const inc = await IncrementalForward.create(model, spatial, window, origins);   // or a reason not to
- *   await inc.setImage(image);                         // the unperturbed activations, once per image
- *   const logits = await inc.run(q0, q1, patches);      // patches q0…q1−1: their boxes' new values
+ *   const inc = await IncrementalForward.plan(model, spatial, window, origins);   // or why not
+ *   const acts = await inc.activations(image);              // the unperturbed activations, once per image
+ *   const logits = await inc.run(acts, q0, q1, patches);     // patches q0…q1−1: their boxes' new values
  *
- * `create` returns a string instead when the model cannot be treated (a static batch, no local layer
- * before a global one), when the plan saves less than `minSaving` of the arithmetic, or less than
- * `minSavedFlops` over all the passes asked for: the caller then computes directly and says why.
+ * `plan` returns a string instead when the model cannot be treated (a static batch, no local layer
+ * before a global one); the caller then computes directly and says why. Its graphs are compiled on
+ * first use; `Model.resource` keeps a plan with its model (boxed-logits.ts), released with it.
  */
 import { Tensor } from '../../tensor/tensor.js';
 import type { Model } from '../../runtime/model.js';
@@ -18,6 +18,9 @@ import { inferShapes } from '../../onnx/shape-inference.js';
 import { planIncremental, type Plan } from './plan.js';
 import { buildIncrementalGraphs, gatherIndices, type IncrementalGraphs } from './graph.js';
 
+/** Gather indices kept per plan for reuse across images: up to 2^24 int32 (64 MB). */
+const INDEX_CACHE_INTS = 1 << 24;
+
 export interface IncrementalInfo {
   /** Multiply–adds per perturbed image relative to a full forward pass. */
   fraction: number;
@@ -26,27 +29,22 @@ export interface IncrementalInfo {
 }
 
 export class IncrementalForward {
-  private sources: Tensor[] = [];
+  private compiled?: Promise<{ cache: GraphSession; incremental: GraphSession }>;
+  private readonly indexCache = new Map<string, Int32Array[]>();
+  private indexCached = 0;
   private constructor(
     private readonly model: Model,
     readonly plan: Plan,
     private readonly graphs: IncrementalGraphs,
-    private readonly cacheSession: GraphSession,
-    private readonly session: GraphSession,
     readonly info: IncrementalInfo,
   ) {}
 
   /**
-   * Plan and compile for boxes of size `window` at `origins` (patches × spatial rank) in images of
-   * extent `spatial`; a string says why incremental inference is not used.
+   * The plan for boxes of size `window` at `origins` (patches × spatial rank) in images of extent
+   * `spatial` (its graphs are compiled on first use), or a sentence saying why incremental inference
+   * cannot be used (a static batch, or no local layer before a global one).
    */
-  static async create(
-    model: Model,
-    spatial: readonly number[],
-    window: readonly number[],
-    origins: Int32Array,
-    opts: { minSaving?: number; images?: number; minSavedFlops?: number } = {},
-  ): Promise<IncrementalForward | string> {
+  static async plan(model: Model, spatial: readonly number[], window: readonly number[], origins: Int32Array): Promise<IncrementalForward | string> {
     if (model.staticBatch !== undefined) return `the model's batch is fixed at ${model.staticBatch}`;
     const ir = cloneModel(model.ir);
     const inp = ir.graph.inputs.find((v) => v.name === model.inputName)!;
@@ -68,45 +66,67 @@ export class IncrementalForward {
       origins,
     });
     const fraction = plan.fullMacs > 0 ? plan.macs / plan.fullMacs : 1;
-    const info: IncrementalInfo = { fraction, stoppedAt: plan.stoppedAt };
-    const minSaving = opts.minSaving ?? 0;
-    if (1 - fraction < minSaving || fraction >= 1) {
-      return `incremental inference would save ${((1 - fraction) * 100).toFixed(0)} % of the arithmetic (whole tensors from ${plan.stoppedAt ?? 'the output'})`;
-    }
-    // compiling two graphs and one cached pass per image cost ~0.05–0.5 s: not worth it for a few passes
-    const saved = 2 * (plan.fullMacs - plan.macs) * (origins.length / spatial.length) * (opts.images ?? 1);
-    if (opts.minSavedFlops !== undefined && saved < opts.minSavedFlops) {
-      return `incremental inference would save ${(saved / 1e9).toFixed(1)} GFLOP in all, less than compiling its graphs costs`;
-    }
+    if (fraction >= 1) return `incremental inference would save 0 % of the arithmetic (whole tensors from ${plan.stoppedAt ?? 'the output'})`;
     const graphs = buildIncrementalGraphs(ir, model.inputName, plan, spatial.length, [...window]);
-    const [cacheSession, session] = await Promise.all([
-      model.graphSession(graphs.cache, `${model.source} (unperturbed activations)`),
-      model.graphSession(graphs.incremental, `${model.source} (incremental inference)`),
-    ]);
-    return new IncrementalForward(model, plan, graphs, cacheSession, session, info);
+    return new IncrementalForward(model, plan, graphs, { fraction, stoppedAt: plan.stoppedAt });
   }
 
-  /** Record the unperturbed activations of one image [C, ...spatial] (or [1, C, ...spatial]). */
-  async setImage(image: Tensor): Promise<void> {
-    const x = image.shape[0] === 1 && image.shape.length === this.model.inputShape.length ? image : new Tensor(image.data, [1, ...image.shape]);
-    const out = await this.cacheSession.run({ [this.model.inputName]: x }, this.graphs.cacheOutputs);
-    this.sources = this.graphs.cacheOutputs.map((name, i) => {
+  /** FLOPs saved per perturbed image (Conv, Gemm and MatMul multiply–adds × 2). */
+  get savedFlops(): number {
+    return 2 * (this.plan.fullMacs - this.plan.macs);
+  }
+
+  private sessions(): Promise<{ cache: GraphSession; incremental: GraphSession }> {
+    this.compiled ??= (async () => {
+      const [cache, incremental] = await Promise.all([
+        this.model.graphSession(this.graphs.cache, `${this.model.source} (unperturbed activations)`),
+        this.model.graphSession(this.graphs.incremental, `${this.model.source} (incremental inference)`),
+      ]);
+      return { cache, incremental };
+    })();
+    return this.compiled;
+  }
+
+  /** The unperturbed activations the graph reads, of one image [1, C, ...spatial]. */
+  async activations(image: Tensor): Promise<Tensor[]> {
+    const { cache } = await this.sessions();
+    const out = await cache.run({ [this.model.inputName]: image }, this.graphs.cacheOutputs);
+    return this.graphs.cacheOutputs.map((name, i) => {
       const t = out[name]!;
-      const box = this.plan.boxes.get(this.plan.sources[i]!)!;
-      return new Tensor(t.data, [t.shape[1]!, box.channels]);
+      return new Tensor(t.data, t.shape.slice(1)); // [positions, C]
     });
   }
 
-  /** Logits [q1 − q0, K] of the image with box q (q0 ≤ q < q1) replaced by patches[q − q0] ([B, C, ...window]). */
-  async run(q0: number, q1: number, patches: Tensor): Promise<Tensor> {
-    if (!this.sources.length) throw new Error('incremental inference: setImage first');
+  /** The gathers' indices for patches q0…q1−1 (the same for every image: kept while they are small). */
+  private indices(q0: number, q1: number): Int32Array[] {
+    const key = `${q0}:${q1}`;
+    const hit = this.indexCache.get(key);
+    if (hit) return hit;
+    const idx = this.graphs.gathers.map((step) => gatherIndices(step, this.plan.boxes.get(step.source)!, q0, q1));
+    const n = idx.reduce((a, b) => a + b.length, 0);
+    if (this.indexCached + n <= INDEX_CACHE_INTS) {
+      this.indexCache.set(key, idx);
+      this.indexCached += n;
+    }
+    return idx;
+  }
+
+  async dispose(): Promise<void> {
+    if (!this.compiled) return;
+    const { cache, incremental } = await this.compiled;
+    await Promise.all([cache.release(), incremental.release()]);
+  }
+
+  /**
+   * Logits [q1 − q0, K] of an image (its `activations`) with box q (q0 ≤ q < q1) replaced by
+   * patches[q − q0] ([B, C, ...window]).
+   */
+  async run(sources: readonly Tensor[], q0: number, q1: number, patches: Tensor): Promise<Tensor> {
+    const { incremental } = await this.sessions();
     const feeds: Record<string, Tensor<Float32Array | Int32Array>> = { [this.plan.patchInput]: patches };
-    this.graphs.sourceInputs.forEach((name, i) => (feeds[name] = this.sources[i]!));
-    this.graphs.gathers.forEach((step, i) => {
-      const idx = gatherIndices(step, this.plan.boxes.get(step.source)!, q0, q1);
-      feeds[this.graphs.indexInputs[i]!] = new Tensor(idx, [q1 - q0, idx.length / (q1 - q0)], 'int32');
-    });
-    const out = (await this.session.run(feeds, [this.model.outputName]))[this.model.outputName]!;
+    this.graphs.sourceInputs.forEach((name, i) => (feeds[name] = sources[i]!));
+    this.indices(q0, q1).forEach((idx, i) => (feeds[this.graphs.indexInputs[i]!] = new Tensor(idx, [q1 - q0, idx.length / (q1 - q0)], 'int32')));
+    const out = (await incremental.run(feeds, [this.model.outputName]))[this.model.outputName]!;
     const bad = out.data.findIndex((v) => !Number.isFinite(v));
     if (bad >= 0) {
       const k = out.size / out.shape[0]!;
@@ -115,7 +135,4 @@ export class IncrementalForward {
     return out;
   }
 
-  async dispose(): Promise<void> {
-    await Promise.all([this.cacheSession.release(), this.session.release()]);
-  }
 }
