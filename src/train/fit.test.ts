@@ -79,11 +79,13 @@ test('saveModel writes a loadable ONNX file and its card, with no temporary file
   assert.equal(JSON.parse(readFileSync(cardPath(path), 'utf8')).seed, 7);
 });
 
-test("keep 'last' keeps the last epoch whatever validation says; stopAtTrainAccuracy ends training once reached", async () => {
+test("keep 'last' keeps the last epoch whatever validation says, validating it once; stopAtTrainAccuracy ends training once reached", async () => {
   const last = await fit(model(), toyData(96, 6), toyData(32, 7), api, { ...options(3), keep: 'last' });
   assert.equal(last.bestEpoch, 2);
+  assert.deepEqual(last.history.map((h) => h.val !== undefined), [false, false, true]);
   const stopped = await fit(model(), toyData(96, 6), toyData(32, 7), api, { ...options(20), keep: 'last', stopAtTrainAccuracy: 0.9 });
   const accs = stopped.history.map((h) => h.train.accuracy);
   assert.ok(stopped.history.length < 20 && accs[accs.length - 1]! >= 0.9, `accuracies ${accs.map((a) => a.toFixed(2))}`);
   assert.ok(accs.slice(0, -1).every((a) => a < 0.9), 'stops at the first epoch that reaches it');
+  assert.ok(stopped.history.at(-1)!.val && stopped.history.slice(0, -1).every((h) => !h.val), 'validated once, on the kept epoch');
 });

@@ -37,7 +37,8 @@ export interface FitOptions {
   selectBy?: 'auroc' | 'accuracy' | 'loss';
   /**
    * 'best' (default): the epoch with the best validation metric; 'last': the last epoch (a model trained
-   * on random labels, whose validation metrics are noise, is wanted as memorised as it gets).
+   * on random labels, whose validation metrics are noise, is wanted as memorised as it gets) — then the
+   * validation split is evaluated once, after the last epoch, not after every epoch.
    */
   keep?: 'best' | 'last';
   /** Stop after the first epoch whose training accuracy reaches this (memorising random labels). */
@@ -202,7 +203,9 @@ export async function fit(model: IRModel, train: ImageDataset, val: ImageDataset
       if (seen === 0) break;
       const seconds = (performance.now() - t0) / 1000;
       const record: EpochRecord = { epoch, train: { loss: lossSum / seen, accuracy: correct / seen }, lr, seconds, imagesPerSecond: seen / seconds, timing };
-      if (val && evalSession) {
+      const stopping = interrupted || epoch === opts.epochs - 1 || (opts.stopAtTrainAccuracy !== undefined && record.train.accuracy >= opts.stopAtTrainAccuracy);
+      // keep 'last': validation cannot choose the epoch, so it runs once, on the epoch kept
+      if (val && evalSession && (opts.keep !== 'last' || stopping)) {
         record.val = await evaluateWith(evalSession, evalGraph, tg, params, stats, val, bs);
         const score = selectScore(record.val, opts.selectBy ?? (val.task === 'single' && val.classNames.length === 2 ? 'auroc' : 'accuracy'));
         if (opts.keep !== 'last' && (!best || score > best.score)) best = { epoch, score, params: copyArrays(params), stats: new Map([...stats].map(([k, v]) => [k, { mean: Float32Array.from(v.mean), var: Float32Array.from(v.var) }])) };
