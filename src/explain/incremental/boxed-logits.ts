@@ -12,7 +12,7 @@ import { Tensor } from '../../tensor/tensor.js';
 import type { Model } from '../../runtime/model.js';
 import { batchLayout } from '../types.js';
 import { forEachRun } from '../boxes.js';
-import { IncrementalForward } from './run.js';
+import { IncrementalForward, NonFiniteOutput } from './run.js';
 
 const CHUNK_FLOATS = 1 << 23;
 /**
@@ -58,7 +58,12 @@ export async function boxedLogits(model: Model, inputs: Tensor, origins: readonl
     const placed = new Int32Array(nbox * rank);
     origins.forEach((o, b) => o.forEach((v, a) => (placed[b * rank + a] = Math.min(v, spatial[a]! - window[a]!))));
     const key = `incremental:${spatial.join('x')}:${window.join('x')}:${placed.join(',')}`;
-    const inc = await model.resource(key, () => IncrementalForward.plan(model, spatial, window, placed));
+    let inc: IncrementalForward | string;
+    try {
+      inc = await model.resource(key, () => IncrementalForward.plan(model, spatial, window, placed));
+    } catch (e) {
+      inc = `incremental inference could not be planned (${(e as Error).message})`;
+    }
     if (typeof inc !== 'string') {
       const saving = 1 - inc.info.fraction;
       const saved = inc.savedFlops * total;
@@ -67,36 +72,15 @@ export async function boxedLogits(model: Model, inputs: Tensor, origins: readonl
       else if (mode === 'auto' && perValue < AUTO_MIN_MACS_PER_GATHERED) reason = `incremental inference would save only ${perValue.toFixed(0)} multiply-adds per value it gathers (< ${AUTO_MIN_MACS_PER_GATHERED}: moving the values would cost more than it saves)`;
       else if (mode === 'auto' && saved < AUTO_MIN_SAVED_FLOPS) reason = `incremental inference would save ${(saved / 1e9).toFixed(1)} GFLOP in all, less than compiling its graphs costs`;
       else {
-        const logits = new Float32Array(total * K);
-        const wvox = window.reduce((a, b) => a * b, 1);
-        const bs = options.batchSize ?? 256;
-        const hw = size / c;
-        for (let img = 0; img < n; img++) {
-          const image = new Tensor(x.slice(img * size, (img + 1) * size), [1, ...inputs.shape.slice(1)]);
-          const acts = await inc.activations(image);
-          for (let q0 = 0; q0 < nbox; q0 += bs) {
-            const q1 = Math.min(nbox, q0 + bs);
-            const patches = new Float32Array((q1 - q0) * c * wvox);
-            for (let q = q0; q < q1; q++) {
-              const at = Array.from(placed.subarray(q * rank, (q + 1) * rank));
-              const rel = origins[q]!.map((v, a) => v - at[a]!);
-              for (let ch = 0; ch < c; ch++) {
-                const dst = patches.subarray(((q - q0) * c + ch) * wvox, ((q - q0) * c + ch + 1) * wvox);
-                let k = 0;
-                forEachRun(spatial, at, window, (off, len) => {
-                  dst.set(image.data.subarray(ch * hw + off, ch * hw + off + len), k);
-                  k += len;
-                });
-                forEachRun(window, rel, extents[q]!, (off, len) => dst.fill(options.fill, off, off + len));
-              }
-            }
-            const out = await inc.run(acts, q0, q1, new Tensor(patches, [q1 - q0, c, ...window]));
-            logits.set(out.data, (img * nbox + q0) * K);
-            options.onProgress?.(img * nbox + q1, total);
-          }
+        try {
+          const logits = await incrementalLogits(inc, inputs, origins, extents, window, placed, options);
+          const pct = (inc.info.fraction * 100).toFixed(0);
+          return { logits, how: `incremental (${pct} % of a forward pass's multiply-adds per perturbed image; whole tensors from ${inc.info.stoppedAt ?? 'the output'})` };
+        } catch (e) {
+          if (e instanceof NonFiniteOutput) throw e;
+          // a graph onnxruntime cannot compile or run is candor's limitation, not the user's: compute directly
+          reason = `incremental inference failed (${(e as Error).message.split('\n')[0]})`;
         }
-        const pct = (inc.info.fraction * 100).toFixed(0);
-        return { logits, how: `incremental (${pct} % of a forward pass's multiply-adds per perturbed image; whole tensors from ${inc.info.stoppedAt ?? 'the output'})` };
       }
     } else reason = inc;
   }
@@ -120,4 +104,51 @@ export async function boxedLogits(model: Model, inputs: Tensor, origins: readonl
     options.onProgress?.(end, total);
   }
   return { logits, how: `direct (${reason})` };
+}
+
+/** The logits by incremental inference: per image its unperturbed activations, then batches of boxes. */
+async function incrementalLogits(
+  inc: IncrementalForward,
+  inputs: Tensor,
+  origins: readonly number[][],
+  extents: readonly number[][],
+  window: number[],
+  placed: Int32Array,
+  options: BoxedLogitsOptions,
+): Promise<Float32Array> {
+  const { n, c, spatial, size } = batchLayout(inputs.shape);
+  const rank = spatial.length;
+  const nbox = origins.length;
+  const total = n * nbox;
+  const x = inputs.data as Float32Array;
+  const logits = new Float32Array(total * inc.classes);
+  const wvox = window.reduce((a, b) => a * b, 1);
+  const bs = options.batchSize ?? 256;
+  const hw = size / c;
+  for (let img = 0; img < n; img++) {
+    const image = new Tensor(x.slice(img * size, (img + 1) * size), [1, ...inputs.shape.slice(1)]);
+    const acts = await inc.activations(image);
+    for (let q0 = 0; q0 < nbox; q0 += bs) {
+      const q1 = Math.min(nbox, q0 + bs);
+      const patches = new Float32Array((q1 - q0) * c * wvox);
+      for (let q = q0; q < q1; q++) {
+        // the box placed inside the image holds the image's values, then the perturbed region is filled
+        const at = Array.from(placed.subarray(q * rank, (q + 1) * rank));
+        const rel = origins[q]!.map((v, a) => v - at[a]!);
+        for (let ch = 0; ch < c; ch++) {
+          const dst = patches.subarray(((q - q0) * c + ch) * wvox, ((q - q0) * c + ch + 1) * wvox);
+          let k = 0;
+          forEachRun(spatial, at, window, (off, len) => {
+            dst.set(image.data.subarray(ch * hw + off, ch * hw + off + len), k);
+            k += len;
+          });
+          forEachRun(window, rel, extents[q]!, (off, len) => dst.fill(options.fill, off, off + len));
+        }
+      }
+      const out = await inc.run(acts, q0, q1, new Tensor(patches, [q1 - q0, c, ...window]));
+      logits.set(out.data, (img * nbox + q0) * inc.classes);
+      options.onProgress?.(img * nbox + q1, total);
+    }
+  }
+  return logits;
 }

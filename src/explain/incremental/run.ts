@@ -21,6 +21,9 @@ import { buildIncrementalGraphs, gatherIndices, type IncrementalGraphs } from '.
 /** Gather indices kept per plan for reuse across images: up to 2^24 int32 (64 MB). */
 const INDEX_CACHE_INTS = 1 << 24;
 
+/** The model's output for a perturbed image is not finite: the model's own overflow, never worked around. */
+export class NonFiniteOutput extends Error {}
+
 export interface IncrementalInfo {
   /** Multiply–adds per perturbed image relative to a full forward pass. */
   fraction: number;
@@ -69,6 +72,11 @@ export class IncrementalForward {
     if (fraction >= 1) return `incremental inference would save 0 % of the arithmetic (whole tensors from ${plan.stoppedAt ?? 'the output'})`;
     const graphs = buildIncrementalGraphs(ir, model.inputName, plan, spatial.length, [...window]);
     return new IncrementalForward(model, plan, graphs, { fraction, stoppedAt: plan.stoppedAt });
+  }
+
+  /** Outputs per image. */
+  get classes(): number {
+    return this.model.numClasses;
   }
 
   /** FLOPs saved per perturbed image (Conv, Gemm and MatMul multiply–adds × 2). */
@@ -130,7 +138,7 @@ export class IncrementalForward {
     const bad = out.data.findIndex((v) => !Number.isFinite(v));
     if (bad >= 0) {
       const k = out.size / out.shape[0]!;
-      throw new Error(`${this.model.source}: the model's output for perturbed image ${q0 + Math.floor(bad / k)} holds ${out.data[bad]} (output ${bad % k}); its weights or an operation overflow — no map is made from it`);
+      throw new NonFiniteOutput(`${this.model.source}: the model's output for perturbed image ${q0 + Math.floor(bad / k)} holds ${out.data[bad]} (output ${bad % k}); its weights or an operation overflow — no map is made from it`);
     }
     return out;
   }
