@@ -25,6 +25,7 @@ import { Rng } from '../tensor/rng.js';
 import type { Model } from '../runtime/model.js';
 import { type Attribution, type ExplainOptions, type Target, reduceChannels, batchLayout, sameShape } from './types.js';
 import { checkImages, perturbedGradients, targetsOf } from './saliency.js';
+import { gradientShapUntilConverged } from './gradient-shap-adaptive.js';
 
 export type ShapBaselines = 'zeros' | 'black' | 'gray' | 'uniform' | 'batch' | Tensor;
 const NAMED = ['zeros', 'black', 'gray', 'uniform', 'batch'] as const;
@@ -40,6 +41,12 @@ export interface GradientShapOptions extends ExplainOptions {
   baselineCount?: number;
   /** Range of the data for 'black', 'gray', 'uniform' (default [−1, 1]). */
   dataRange?: readonly [number, number];
+  /**
+   * Stop each image once the standard error of its mean attribution is ≤ tolerance × the attribution's
+   * variation (gradient-shap-adaptive.ts; rounds of 8 draws, `samples` is then the cap, default 256);
+   * `extra.samples` holds the draws per image and `extra.relativeSE` where each stopped.
+   */
+  tolerance?: number;
 }
 
 /** Random draws for row q = image·S + sample: baseline index, interpolation point, noise (deterministic per q: it is asked for twice). */
@@ -129,7 +136,7 @@ export async function gradientShapWithDraws(model: Model, inputs: Tensor, target
 
 export async function gradientShap(model: Model, inputs: Tensor, target: Target, options: GradientShapOptions = {}): Promise<Attribution> {
   checkImages(model, inputs);
-  const samples = options.samples ?? 50;
+  const samples = options.samples ?? (options.tolerance !== undefined ? 256 : 50);
   if (!Number.isInteger(samples) || samples < 1) throw new Error(`gradientshap: samples must be a positive integer, got ${samples}`);
   const stdev = options.stdev ?? 0;
   if (!(stdev >= 0)) throw new Error(`gradientshap: stdev must be ≥ 0, got ${stdev}`);
@@ -138,6 +145,20 @@ export async function gradientShap(model: Model, inputs: Tensor, target: Target,
   const { targets, logits: given } = await targetsOf(model, inputs, target);
   const { n, size, voxels } = batchLayout(inputs.shape);
   const B = base.shape[0]!;
+  const logitsOf = async () => given ?? (await model.forward(inputs, { batchSize: options.batchSize }));
+  const about = { stdev, baselines: which instanceof Tensor ? 'tensor' : which, baselineCount: B, images: n, pixels: voxels };
+  if (options.tolerance !== undefined) {
+    const r = await gradientShapUntilConverged(model, inputs, targets, base, { ...options, tolerance: options.tolerance, cap: options.samples ?? 256, stdev });
+    return {
+      method: 'gradientshap',
+      attributions: r.attributions,
+      map: reduceChannels(r.attributions, 'sum'),
+      signed: true,
+      targets,
+      logits: await logitsOf(),
+      extra: { samples: r.used, tolerance: options.tolerance, relativeSE: r.relativeSE, ...about },
+    };
+  }
   const rng = new Rng(options.seed ?? 0).fork('gradientshap');
   const idx = Int32Array.from({ length: n * samples }, () => rng.int(B));
   const alpha = Float64Array.from({ length: n * samples }, () => rng.next());
@@ -150,15 +171,14 @@ export async function gradientShap(model: Model, inputs: Tensor, target: Target,
       }
     : undefined;
   const attributions = await gradientShapWithDraws(model, inputs, targets, base, samples, { baselineIndex: (q) => idx[q]!, alpha: (q) => alpha[q]!, noise }, options);
-  const logits = given ?? (await model.forward(inputs, { batchSize: options.batchSize }));
   return {
     method: 'gradientshap',
     attributions,
     map: reduceChannels(attributions, 'sum'),
     signed: true,
     targets,
-    logits,
-    extra: { samples, stdev, baselines: which instanceof Tensor ? 'tensor' : which, baselineCount: B, images: n, pixels: voxels },
+    logits: await logitsOf(),
+    extra: { samples, ...about },
   };
 }
 

@@ -89,6 +89,7 @@ const SHAP_OPTIONS = {
   baselines: 'zeros | black | gray | uniform | batch | a .npy file [B,C,H,W]',
   baselineCount: "images in the 'uniform' baseline distribution",
   dataRange: 'min,max of the data',
+  tolerance: "stop each image when the SE of its mean attribution ≤ tolerance × its variation (rounds of 8 draws; samples is then the cap, default 256); extra.relativeSE reports it",
 };
 
 export const METHODS: Readonly<Record<string, MethodInfo>> = {

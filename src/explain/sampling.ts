@@ -1,0 +1,36 @@
+/**
+ * Sampling methods to a standard-error target (SmoothGrad, GradientSHAP): Welford running means per image
+ * and the relative standard error that decides when an image's map has converged.
+ */
+
+/** Welford's update of one image's running mean and m2 (and Σ a²) with its k-th sample a(p). */
+export function addSample(acc: { mean: Float64Array; m2: Float64Array; sq: Float64Array }, off: number, k: number, size: number, a: (p: number) => number): void {
+  for (let p = 0; p < size; p++) {
+    const v = a(p);
+    const d = v - acc.mean[off + p]!;
+    acc.mean[off + p]! += d / k;
+    acc.m2[off + p]! += d * (v - acc.mean[off + p]!);
+    acc.sq[off + p]! += v * v;
+  }
+}
+
+/** Samples drawn per image per round of the early-stopping mode (and the fewest it takes). */
+export const ROUND = 8;
+
+/**
+ * ‖SE of the mean map‖₂ / ‖mean map − its average‖₂ for one image (Welford's m2 over k samples): how large
+ * the sampling noise is against the map's own variation. Near 1 or above, the map's pattern is noise.
+ */
+export function relativeStandardError(mean: Float64Array, m2: Float64Array, k: number, off: number, size: number): number {
+  if (k < 2) return Infinity;
+  let se2 = 0;
+  let avg = 0;
+  for (let p = off; p < off + size; p++) {
+    se2 += m2[p]! / (k - 1) / k;
+    avg += mean[p]! / size;
+  }
+  let spread2 = 0;
+  for (let p = off; p < off + size; p++) spread2 += (mean[p]! - avg) ** 2;
+  // A flat map with sampling noise is all noise (∞); a flat map without any (e.g. all-zero gradients) is settled.
+  return spread2 > 0 ? Math.sqrt(se2 / spread2) : se2 > 0 ? Infinity : 0;
+}
