@@ -41,7 +41,7 @@ test('GradientSHAP to a standard error of 0.3 of the attribution\'s variation: p
     let err = 0;
     let scale = 0;
     for (let p = 0; p < size; p++) {
-      err = Math.max(err, Math.abs(fixed.data[p]! - early.attributions.data[i * size + p]!));
+      err = Math.max(err, Math.abs(fixed.data[p]! - early.attributions!.data[i * size + p]!));
       scale = Math.max(scale, Math.abs(fixed.data[p]!));
     }
     assert.ok(err <= 1e-5 * scale, `early-stopped and fixed-count attributions differ by ${err} (scale ${scale})`);

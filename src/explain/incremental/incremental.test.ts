@@ -54,7 +54,7 @@ test('a plan grows the box by the receptive-field rule: Conv k3 s2 p1, then MaxP
   };
   const shapes: Record<string, number[]> = { x: [1, 1, 1, 16], w: [2, 1, 1, 3], y: [1, 2, 1, 8], z: [1, 2, 1, 4], out: [1, 2, 1, 1] };
   // two patches: columns [6, 10) and [12, 16)
-  const plan = planIncremental({ graph, nodes: graph.nodes, shape: (t) => shapes[t] ?? null, isConstant: (t) => t === 'w', input: 'x', channels: 1, spatial: [1, 16], window: [1, 4], origins: Int32Array.from([0, 6, 0, 12]) });
+  const plan = planIncremental({ graph, nodes: graph.nodes, shape: (t) => shapes[t] ?? null, input: 'x', channels: 1, spatial: [1, 16], window: [1, 4], origins: Int32Array.from([0, 6, 0, 12]) });
   const gathers = plan.steps.filter((s): s is GatherStep => s.kind === 'gather');
   // Conv outputs that read [6,10): o with 2o−1 ≤ 9 and 2o+1 ≥ 6 → o ∈ [3, 5] (3 wide); for [12,16): o ∈ [6, 7], 2 wide,
   // so the box is 3 wide and the second patch's is clamped to [5, 8); the input windows start at 2o − 1 and are 2·2 + 3 = 7 wide.

@@ -120,7 +120,6 @@ export interface PlanInput {
   nodes: Node[];
   /** Concrete shapes (batch may be symbolic) of every tensor, from shape inference at this input size. */
   shape: (name: string) => (number | string | null)[] | null;
-  isConstant: (name: string) => boolean;
   input: string;
   channels: number;
   spatial: number[];
@@ -214,8 +213,9 @@ export function planIncremental(pi: PlanInput): Plan {
     else if ((node.opType === 'Gemm' || node.opType === 'MatMul') && node.inputs[1]) {
       const w = pi.shape(node.inputs[1]);
       const y = pi.shape(node.outputs[0]!);
-      if (w && y) {
-        const m = (w[w.length - 2] as number) * prod(y.slice(1).map((v) => (typeof v === 'number' ? v : 1)));
+      const inner = w?.[w.length - 2];
+      if (w && y && typeof inner === 'number') {
+        const m = inner * prod(y.slice(1).map((v) => (typeof v === 'number' ? v : 1)));
         fullMacs += m;
         if (node.inputs.some((i) => state.has(i))) macs += m;
       }

@@ -56,19 +56,17 @@ export class IncrementalForward {
     inp.shape = ['batch', channels, ...spatial];
     const hints = await model.learnShapes([channels, ...spatial]);
     const inferred = inferShapes(ir.graph, hints);
-    const inits = new Set(ir.graph.initializers.keys());
     const plan = planIncremental({
       graph: ir.graph,
       nodes: topoSort(ir.graph),
       shape: (t) => inferred.info.get(t)?.shape ?? null,
-      isConstant: (t) => inits.has(t),
       input: model.inputName,
       channels,
       spatial: [...spatial],
       window: [...window],
       origins,
     });
-    const fraction = plan.fullMacs > 0 ? plan.macs / plan.fullMacs : 1;
+    const fraction = plan.fullMacs > 0 && Number.isFinite(plan.macs / plan.fullMacs) ? plan.macs / plan.fullMacs : 1;
     if (fraction >= 1) return `incremental inference would save 0 % of the arithmetic (whole tensors from ${plan.stoppedAt ?? 'the output'})`;
     const graphs = buildIncrementalGraphs(ir, model.inputName, plan, spatial.length, [...window]);
     return new IncrementalForward(model, plan, graphs, { fraction, stoppedAt: plan.stoppedAt });
