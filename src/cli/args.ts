@@ -5,7 +5,15 @@ import { INPUT_SCALES, type InputScale } from '../data/transforms.js';
 
 export class UsageError extends Error {}
 
+/** `--help` / `-h` on a command that does not print its own help: the CLI prints `usage` and exits 0. */
+export class HelpRequest extends Error {
+  constructor(readonly usage: string) {
+    super('help');
+  }
+}
+
 export function parse<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T, usage: string) {
+  if (!('help' in options) && argv.some((a) => a === '--help' || a === '-h')) throw new HelpRequest(usage);
   try {
     return parseArgs({ args: argv, options, allowPositionals: false, strict: true });
   } catch (e) {

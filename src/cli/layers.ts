@@ -2,7 +2,10 @@
 import { loadModel } from '../runtime/node.js';
 import { parse, required } from './args.js';
 
-const USAGE = 'usage: candor layers --model m.onnx';
+const USAGE = `usage: candor layers --model m.onnx
+
+Lists the layers of a model that CAM methods can use (module path, op, output shape, tensor name; the
+default layer marked) and, for transformers, the attention maps rollout and relevance read.`;
 
 export async function layersCommand(argv: string[]): Promise<void> {
   const { values } = parse(argv, { model: { type: 'string' } }, USAGE);

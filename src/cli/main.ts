@@ -1,5 +1,6 @@
 /** The `candor` command: dispatches to one module per subcommand. */
-import { UsageError } from './args.js';
+import { HelpRequest, UsageError } from './args.js';
+import { candorVersion } from '../train/card.js';
 import { gradCommand } from './grad.js';
 import { layersCommand } from './layers.js';
 import { trainCommand } from './train.js';
@@ -21,13 +22,17 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; about: 
 
 function help(): string {
   const rows = Object.entries(COMMANDS).map(([k, v]) => `  ${k.padEnd(12)} ${v.about}`);
-  return `usage: candor <command> [options]\n\ncommands:\n${rows.join('\n')}\n\nRun 'candor <command> --help' for a command's options.`;
+  return `usage: candor <command> [options]\n       candor --version\n\ncommands:\n${rows.join('\n')}\n\nRun 'candor <command> --help' for a command's options.`;
 }
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
     console.log(help());
+    return 0;
+  }
+  if (cmd === '--version' || cmd === '-V' || cmd === 'version') {
+    console.log(`candor ${candorVersion()} (node ${process.versions.node})`);
     return 0;
   }
   const c = COMMANDS[cmd];
@@ -39,6 +44,10 @@ async function main(argv: string[]): Promise<number> {
     await c.run(rest);
     return 0;
   } catch (e) {
+    if (e instanceof HelpRequest) {
+      console.log(e.usage);
+      return 0;
+    }
     if (e instanceof UsageError) {
       console.error(`candor ${cmd}: ${e.message}`);
       return 2;
