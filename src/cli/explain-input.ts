@@ -20,7 +20,7 @@
  * statistics) or byte (255·x, for Keras models with their own Rescaling layer).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { Tensor } from '../tensor/tensor.js';
+import { Tensor, firstNonFinite } from '../tensor/tensor.js';
 import type { Model } from '../runtime/model.js';
 import { readNpyFile } from '../io/files.js';
 import { decodeImage } from '../io/image.js';
@@ -263,7 +263,7 @@ export async function loadBatch(input: string | undefined, spec: ModelSpec, pre:
   const log = new PreprocessLog();
   const b = await readBatch(input, spec, pre, log);
   b.notes = log.notes();
-  const bad = b.x.data.findIndex((v) => !Number.isFinite(v));
+  const bad = firstNonFinite(b.x.data as ArrayLike<number>);
   if (bad >= 0) {
     const per = b.x.data.length / b.x.shape[0]!;
     const src = b.sources[Math.floor(bad / per)]!;

@@ -13,7 +13,7 @@
  * grid along an axis is upsampled and said so; one smaller than 2 voxels on an axis is an error.
  */
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { Tensor } from '../tensor/tensor.js';
+import { Tensor, firstNonFinite } from '../tensor/tensor.js';
 import { readNpyFile } from '../io/files.js';
 import { readNifti } from '../io/nifti.js';
 import { dicomSeriesVolume } from '../io/dicom-volume.js';
@@ -158,7 +158,7 @@ export async function loadVolumeBatch(input: string | undefined, spec: ModelSpec
   else if (/\.(dcm|dicom|dic)(:|$)/i.test(input)) throw new UsageError(`${input}: one DICOM file is one slice; give the folder holding the series (one file per slice) to read it as a volume`);
   else throw new UsageError(`--input '${input}': a 3-D model takes vol.nii[.gz][,…], a folder holding one DICOM series, volumes.npy ([N,C,D,H,W] ready, or raw [D,H,W] / [N,D,H,W]) or a MedMNIST 3-D data.npz[:split[:range]]`);
   b.notes = log.notes();
-  const bad = b.x.data.findIndex((v) => !Number.isFinite(v));
+  const bad = firstNonFinite(b.x.data as ArrayLike<number>);
   if (bad >= 0) throw new UsageError(`${b.sources[Math.floor(bad / (b.x.size / b.x.shape[0]!))]!.file}: holds a non-finite value; its maps would be NaN`);
   return b;
 }

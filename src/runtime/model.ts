@@ -4,7 +4,7 @@
  * browser), so this file has no Node-only calls.
  */
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-common';
-import { Tensor } from '../tensor/tensor.js';
+import { Tensor, firstNonFinite } from '../tensor/tensor.js';
 import { type Dim, type Model as IRModel, DataType, cloneModel, defaultOpset, isFloatType } from '../onnx/ir.js';
 import { parseModel, serializeModel, type ParseOptions } from '../onnx/proto.js';
 import { type Inferred, type ShapeHints, inferShapes } from '../onnx/shape-inference.js';
@@ -267,7 +267,7 @@ export class Model {
 
   /** Check an image batch against the model's declared input shape, and that every value is finite. */
   checkInput(x: Tensor): void {
-    const bad = x.data.findIndex((v) => !Number.isFinite(v));
+    const bad = firstNonFinite(x.data as ArrayLike<number>);
     if (bad >= 0) {
       const per = x.data.length / Math.max(1, x.shape[0]!);
       throw new Error(`${this.source}: input image ${Math.floor(bad / per)} holds ${x.data[bad]} at element ${bad % per}: a map of a non-finite input would be NaN, so it is refused`);
@@ -336,7 +336,7 @@ export class Model {
     }
     const out = Tensor.concat0(parts);
     // Finite images in, so a non-finite logit is the model's own (overflow, a damaged weight): never passed on.
-    const bad = out.data.findIndex((v) => !Number.isFinite(v));
+    const bad = firstNonFinite(out.data as ArrayLike<number>);
     if (bad >= 0) {
       const k = out.size / out.shape[0]!;
       throw new Error(`${this.source}: the model's output for image ${Math.floor(bad / k)} holds ${out.data[bad]} (output ${bad % k}); its weights or an operation overflow — no prediction or map is made from it`);

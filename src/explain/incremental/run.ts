@@ -10,7 +10,7 @@
  * before a global one); the caller then computes directly and says why. Its graphs are compiled on
  * first use; `Model.resource` keeps a plan with its model (boxed-logits.ts), released with it.
  */
-import { Tensor } from '../../tensor/tensor.js';
+import { Tensor, firstNonFinite } from '../../tensor/tensor.js';
 import type { Model } from '../../runtime/model.js';
 import type { GraphSession } from '../../runtime/session.js';
 import { cloneModel, topoSort } from '../../onnx/ir.js';
@@ -133,7 +133,7 @@ export class IncrementalForward {
     this.graphs.sourceInputs.forEach((name, i) => (feeds[name] = sources[i]!));
     this.indices(q0, q1).forEach((idx, i) => (feeds[this.graphs.indexInputs[i]!] = new Tensor(idx, [q1 - q0, idx.length / (q1 - q0)], 'int32')));
     const out = (await incremental.run(feeds, [this.model.outputName]))[this.model.outputName]!;
-    const bad = out.data.findIndex((v) => !Number.isFinite(v));
+    const bad = firstNonFinite(out.data as ArrayLike<number>);
     if (bad >= 0) {
       const k = out.size / out.shape[0]!;
       throw new NonFiniteOutput(`${this.model.source}: the model's output for perturbed image ${q0 + Math.floor(bad / k)} holds ${out.data[bad]} (output ${bad % k}); its weights or an operation overflow — no map is made from it`);
