@@ -1,0 +1,10 @@
+/**
+ * `candor/evaluate`: tests of explanations — deletion/insertion and faithfulness correlation, ROAD,
+ * robustness, localisation against masks, map similarity, and Quantus' metrics.
+ */
+export * from './faithfulness.js';
+export * from './road.js';
+export * from './robustness.js';
+export * from './localization.js';
+export * from './similarity.js';
+export * from './quantus/index.js';
