@@ -52,7 +52,10 @@ test('a degenerate quick audit (sanity models that learned nothing) gives "not m
 });
 
 test('constant maps: a similarity over fewer than 3 non-constant images is not read, and with none left the verdict is "not meaningful"', async () => {
-  const { randomizationVerdict, similarityLevel, MIN_COUNTED } = await import('./sections/model-randomization.js');
+  const { randomizationVerdict, similarityLevel, similarityValue, MIN_COUNTED } = await import('./sections/model-randomization.js');
+  // the checklist value never shows an interval over fewer than MIN_COUNTED images (the 16³ Grad-CAM case: n = 2)
+  assert.equal(similarityValue('gradcam', { mean: -0.5, lo: -2.09, hi: 1.09, n: 2 }), 'gradcam not measured (2 of the images had non-constant maps; 3 needed)');
+  assert.equal(similarityValue('ig', { mean: 0.12, lo: 0.05, hi: 0.19, n: 24 }), 'ig 0.12 [0.05, 0.19]');
   assert.equal(MIN_COUNTED, 3);
   assert.equal(similarityLevel({ mean: NaN, n: 0 }), 'unmeasured');
   assert.equal(similarityLevel({ mean: 0.9, n: 2 }), 'unmeasured');

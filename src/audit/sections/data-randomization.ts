@@ -12,7 +12,7 @@ import { barChart, gridLabel, mapsGrid } from '../figures.js';
 import { predictedClasses } from '../predictions.js';
 import { getSanityModel, MEMORISED } from '../sanity-models.js';
 import { randomLabelsPrecondition } from '../preconditions.js';
-import { compareWithOriginal, MEASURE_LABEL, originalMaps, randomizationVerdict, similarityLevel, STRONG, UNMEASURED, WEAK } from './model-randomization.js';
+import { compareWithOriginal, MEASURE_LABEL, originalMaps, randomizationVerdict, similarityLevel, similarityValue, STRONG, UNMEASURED, WEAK } from './model-randomization.js';
 
 
 export async function dataRandomizationSection(ctx: AuditContext): Promise<Section> {
@@ -35,7 +35,7 @@ export async function dataRandomizationSection(ctx: AuditContext): Promise<Secti
       id: 'data-randomization',
       question: 'Do the maps differ for a model trained on randomized labels?',
       verdict: pre.holds ? randomizationVerdict(per.map((p) => p.s)) : 'not meaningful',
-      value: per.map((p) => `${p.m} ${formatCI(p.s)}`).join('; '),
+      value: per.map((p) => similarityValue(p.m, p.s)).join('; '),
       threshold: `mean Spearman |map| vs the random-label model ≤ ${WEAK} pass, ≤ ${STRONG} warn`,
       why: pre.holds
         ? 'Adebayo et al. (2018): a method that gives the same map for a model that learned nothing from its labels is not explaining the learned relation between image and label.'

@@ -78,6 +78,15 @@ export function similarityLevel(s: { mean: number; n: number }): SimilarityLevel
 /** A sentence for a method whose similarity could not be measured. */
 export const UNMEASURED = `not measured: fewer than ${MIN_COUNTED} images had non-constant maps on both sides (a correlation with a constant map is not defined), so nothing can be said.`;
 
+/**
+ * A method's entry in a checklist value: its mean and interval, or "not measured" with how many images
+ * counted — never an interval over fewer than MIN_COUNTED images (with 2 it spans most of [−1, 1] and
+ * reads as a finding).
+ */
+export function similarityValue(method: string, s: { mean: number; lo: number; hi: number; n: number }): string {
+  return similarityLevel(s) === 'unmeasured' ? `${method} not measured (${s.n} of the images had non-constant maps; ${MIN_COUNTED} needed)` : `${method} ${formatCI(s)}`;
+}
+
 /** The checklist verdict over methods: any strong similarity fails, any partial warns. */
 export function randomizationVerdict(summaries: readonly { mean: number; n: number }[]): 'pass' | 'warn' | 'fail' | 'not meaningful' {
   const levels = summaries.map(similarityLevel).filter((l) => l !== 'unmeasured');
@@ -134,7 +143,7 @@ export async function modelRandomizationSection(ctx: AuditContext): Promise<Sect
     id: 'model-randomization',
     question: 'Do the maps change when the model’s weights are replaced by random ones?',
     verdict: randomizationVerdict(perMethod.map((p) => p.s)),
-    value: perMethod.map((p) => `${p.m} ${formatCI(p.s)}`).join('; '),
+    value: perMethod.map((p) => similarityValue(p.m, p.s)).join('; '),
     threshold: `mean Spearman |map| after full randomization ≤ ${WEAK} pass, ≤ ${STRONG} warn`,
     why: `Adebayo et al. (2018): a saliency method whose maps survive weight randomization shows the image or the architecture, not what the model learned. Below 0.3 rank correlation is weak by convention; above 0.6 the random model’s map is largely the same map. Methods with fewer than ${MIN_COUNTED} images of non-constant maps are not read (and if none is left, the check is not meaningful).`,
     section: 'model-randomization',
