@@ -7,3 +7,6 @@ export * from './attribution-localisation.js';
 export * from './localisation-auc.js';
 export * from './pixel-flipping.js';
 export * from './faithfulness-estimate.js';
+export * from './region-perturbation.js';
+export * from './selectivity.js';
+export { paddingFor } from './patch-removal.js';

@@ -8,6 +8,7 @@
 import type { Tensor } from '../../tensor/tensor.js';
 import type { Model } from '../../runtime/model.js';
 import { baselineValue, broadcastRows, descending, scoreCopies, type RemovalOptions } from './removal.js';
+import { unitTrapezoid } from './patch-removal.js';
 
 export async function pixelFlipping(model: Model, x: Tensor, targets: readonly number[], a: ArrayLike<number>, opts: RemovalOptions = {}): Promise<{ curves: number[][]; auc: number[] }> {
   const step = opts.featuresInStep ?? 1;
@@ -24,6 +25,5 @@ export async function pixelFlipping(model: Model, x: Tensor, targets: readonly n
     const end = Math.min(size, (s + 1) * step);
     for (let j = 0; j < end; j++) out[order[j]!] = fills[i]!;
   }, opts);
-  const auc = curves.map((c) => c.reduce((t, v, j) => (j ? t + (v + c[j - 1]!) / 2 : 0), 0));
-  return { curves, auc };
+  return { curves, auc: curves.map(unitTrapezoid) };
 }

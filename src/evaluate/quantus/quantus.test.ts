@@ -70,3 +70,40 @@ test('removal metrics equal Quantus on a PyTorch CNN exported to ONNX: PixelFlip
     await model.dispose();
   }
 });
+
+test('patch-removal metrics equal Quantus on the same CNN: RegionPerturbation (morf, patch 4; lerf with abs, patch 5 padded to 15, 6 regions) and Selectivity (patch 4; white, patch 5)', async () => {
+  const { loadModel } = await import('../../runtime/node.js');
+  const { Tensor } = await import('../../tensor/tensor.js');
+  const { regionPerturbation } = await import('./region-perturbation.js');
+  const { selectivity } = await import('./selectivity.js');
+  const { paddingFor } = await import('./patch-removal.js');
+  const m = JSON.parse(readFileSync(fileURLToPath(new URL('./fixtures/quantus_model_reference.json', import.meta.url)), 'utf8')) as { x: number[]; y: number[]; a: number[]; shape: number[] };
+  const ref = JSON.parse(readFileSync(fileURLToPath(new URL('./fixtures/quantus_region_reference.json', import.meta.url)), 'utf8')) as Record<string, number[][]>;
+  assert.deepEqual(paddingFor(12, 5), [1, 2]);
+  assert.deepEqual(paddingFor(12, 4), [0, 0]);
+  const model = loadModel(fileURLToPath(new URL('./fixtures/quantus_cnn.onnx', import.meta.url)), { threads: 1 });
+  try {
+    const x = new Tensor(Float32Array.from(m.x), m.shape);
+    const a = Float32Array.from(m.a);
+    const same = (got: number[][], want: number[][], what: string) => {
+      assert.equal(got.length, want.length, what);
+      let worst = 0;
+      got.forEach((c, i) => {
+        assert.equal(c.length, want[i]!.length, `${what}: curve ${i} length`);
+        c.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - want[i]![j]!))));
+      });
+      assert.ok(worst < 1e-5, `${what} differs from Quantus by ${worst}`);
+    };
+    same((await regionPerturbation(model, x, m.y, a, { patchSize: 4 })).curves, ref['region_perturbation_morf_4']!, 'region perturbation (morf, 4)');
+    same((await regionPerturbation(model, x, m.y, a, { patchSize: 5, order: 'lerf', abs: true, regions: 6 })).curves, ref['region_perturbation_lerf_5_abs']!, 'region perturbation (lerf, 5, abs)');
+    const sel = await selectivity(model, x, m.y, a, { patchSize: 4 });
+    same(sel.curves, ref['selectivity_4']!, 'selectivity (4)');
+    same((await selectivity(model, x, m.y, a, { patchSize: 5, baseline: 'white' })).curves, ref['selectivity_5_white']!, 'selectivity (5, white)');
+    // AUC: numpy.trapz with unit spacing over each curve
+    const c0 = ref['selectivity_4']![0]!;
+    assert.ok(Math.abs(sel.auc[0]! - c0.reduce((t, v, j) => (j ? t + (v + c0[j - 1]!) / 2 : 0), 0)) < 1e-5);
+    await assert.rejects(selectivity(model, new Tensor(new Float32Array(2 * 12 * 12 * 4), [2, 1, 4, 12, 12]), [0, 0], new Float32Array(2 * 4 * 12 * 12)), /2-D images/);
+  } finally {
+    await model.dispose();
+  }
+});
