@@ -10,3 +10,4 @@ export * from './faithfulness-estimate.js';
 export * from './region-perturbation.js';
 export * from './selectivity.js';
 export { paddingFor } from './patch-removal.js';
+export * from './non-sensitivity.js';

@@ -107,3 +107,20 @@ test('patch-removal metrics equal Quantus on the same CNN: RegionPerturbation (m
     await model.dispose();
   }
 });
+
+test('NonSensitivity equals Quantus on the same CNN: violations per image (defaults; groups of 4, white baseline, eps 1e-3)', async () => {
+  const { loadModel } = await import('../../runtime/node.js');
+  const { Tensor } = await import('../../tensor/tensor.js');
+  const { nonSensitivity } = await import('./non-sensitivity.js');
+  const m = JSON.parse(readFileSync(fileURLToPath(new URL('./fixtures/quantus_model_reference.json', import.meta.url)), 'utf8')) as { x: number[]; y: number[]; shape: number[] };
+  const ref = JSON.parse(readFileSync(fileURLToPath(new URL('./fixtures/quantus_axiomatic_reference.json', import.meta.url)), 'utf8')) as { a: number[]; non_sensitivity: number[]; non_sensitivity_step4_white_eps3: number[] };
+  const model = loadModel(fileURLToPath(new URL('./fixtures/quantus_cnn.onnx', import.meta.url)), { threads: 1 });
+  try {
+    const x = new Tensor(Float32Array.from(m.x), m.shape);
+    const a = Float32Array.from(ref.a);
+    assert.deepEqual(await nonSensitivity(model, x, m.y, a), ref.non_sensitivity);
+    assert.deepEqual(await nonSensitivity(model, x, m.y, a, { featuresInStep: 4, baseline: 'white', eps: 1e-3 }), ref.non_sensitivity_step4_white_eps3);
+  } finally {
+    await model.dispose();
+  }
+});
