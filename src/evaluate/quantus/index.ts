@@ -11,3 +11,4 @@ export * from './region-perturbation.js';
 export * from './selectivity.js';
 export { paddingFor } from './patch-removal.js';
 export * from './non-sensitivity.js';
+export * from './sufficiency.js';

@@ -124,3 +124,22 @@ test('NonSensitivity equals Quantus on the same CNN: violations per image (defau
     await model.dispose();
   }
 });
+
+test('Sufficiency equals Quantus on 12 images of both predicted classes whose maps form 3 clusters (threshold 0.6 with |a|; 0.8 signed)', async () => {
+  const { loadModel } = await import('../../runtime/node.js');
+  const { Tensor } = await import('../../tensor/tensor.js');
+  const { sufficiency } = await import('./sufficiency.js');
+  const ref = JSON.parse(readFileSync(fileURLToPath(new URL('./fixtures/quantus_axiomatic_reference.json', import.meta.url)), 'utf8')) as { x12: number[]; y12: number[]; a12: number[]; sufficiency: number[]; sufficiency_t08_signed: number[] };
+  const model = loadModel(fileURLToPath(new URL('./fixtures/quantus_cnn.onnx', import.meta.url)), { threads: 1 });
+  try {
+    const x = new Tensor(Float32Array.from(ref.x12), [12, 1, 12, 12]);
+    const logits = await model.forward(x);
+    assert.deepEqual(Array.from({ length: 12 }, (_, i) => (logits.data[2 * i + 1]! > logits.data[2 * i]! ? 1 : 0)), ref.y12, 'same predictions as PyTorch');
+    const a = Float32Array.from(ref.a12);
+    const close = (got: number[], want: number[], what: string) => got.forEach((v, i) => assert.ok(Math.abs(v - want[i]!) < 1e-9, `${what} ${i}: ${v} vs ${want[i]}`));
+    close(await sufficiency(model, x, a), ref.sufficiency, 'sufficiency');
+    close(await sufficiency(model, x, a, { threshold: 0.8, abs: false }), ref.sufficiency_t08_signed, 'sufficiency (0.8, signed)');
+  } finally {
+    await model.dispose();
+  }
+});
