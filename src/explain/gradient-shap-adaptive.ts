@@ -14,7 +14,7 @@ import { Rng } from '../tensor/rng.js';
 import type { Model } from '../runtime/model.js';
 import type { ExplainOptions } from './types.js';
 import { perturbedGradients } from './saliency.js';
-import { ROUND, addSample, relativeStandardError } from './sampling.js';
+import { addSample, relativeStandardError, untilStandardError } from './sampling.js';
 import type { ShapDraws } from './gradient-shap.js';
 
 /** Image i's draws: its baseline index and α for draw k in order, and its noise for draw k (regenerable). */
@@ -48,9 +48,6 @@ export async function gradientShapUntilConverged(
   baselines: Tensor,
   opts: ExplainOptions & { tolerance: number; cap: number; stdev: number },
 ): Promise<AdaptiveShapResult> {
-  const { tolerance: tol, cap } = opts;
-  if (!(tol > 0 && Number.isFinite(tol))) throw new Error(`gradientshap: tolerance must be a positive number, got ${tol}`);
-  if (!(Number.isInteger(cap) && cap >= ROUND)) throw new Error(`gradientshap: samples (the cap with a tolerance) must be an integer ≥ ${ROUND}, got ${cap}`);
   const n = inputs.shape[0]!;
   const size = inputs.size / n;
   const x = inputs.data as Float32Array;
@@ -59,19 +56,13 @@ export async function gradientShapUntilConverged(
   const acc = { mean: new Float64Array(n * size), m2: new Float64Array(n * size), sq: new Float64Array(n * size) };
   const streams = Array.from({ length: n }, (_, i) => imageDraws(opts.seed ?? 0, i, B, size, opts.stdev));
   const taken = Array.from({ length: n }, () => ({ baseline: [] as number[], alpha: [] as number[] }));
-  const used = new Array<number>(n).fill(0);
-  const done = new Array<boolean>(n).fill(false);
   const xt = new Float32Array(size);
   /** x̃ of image i's draw k into xt. */
   const noisy = (i: number, k: number) => {
     xt.set(x.subarray(i * size, (i + 1) * size));
     streams[i]!.noise?.(k, xt);
   };
-  for (;;) {
-    const active = Array.from({ length: n }, (_, i) => i).filter((i) => !done[i]);
-    if (!active.length) break;
-    const rows = Math.min(ROUND, ...active.map((i) => cap - used[i]!));
-    const first = active.map((i) => used[i]!);
+  const used = await untilStandardError('gradientshap', n, size, acc, opts.tolerance, opts.cap, async (active, first, rows) => {
     for (const i of active) {
       for (let s = 0; s < rows; s++) {
         const d = streams[i]!.next();
@@ -79,10 +70,9 @@ export async function gradientShapUntilConverged(
         taken[i]!.alpha.push(d.alpha);
       }
     }
-    const pseudo = Tensor.zeros([active.length, ...inputs.shape.slice(1)]); // perturbedGradients reads only its shape
     await perturbedGradients(
       model,
-      pseudo,
+      Tensor.zeros([active.length, ...inputs.shape.slice(1)]), // perturbedGradients reads only its shape
       active.map((i) => targets[i]!),
       rows,
       (j, s, out) => {
@@ -102,12 +92,7 @@ export async function gradientShapUntilConverged(
       },
       opts,
     );
-    for (let j = 0; j < active.length; j++) {
-      const i = active[j]!;
-      used[i] = first[j]! + rows;
-      if (used[i]! >= cap || relativeStandardError(acc.mean, acc.m2, used[i]!, i * size, size) <= tol) done[i] = true;
-    }
-  }
+  });
   const relativeSE = used.map((k, i) => relativeStandardError(acc.mean, acc.m2, k, i * size, size));
   const draws: ShapDraws[] = taken.map((t, i) => ({
     baselineIndex: (q) => t.baseline[q]!,

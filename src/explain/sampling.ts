@@ -34,3 +34,34 @@ export function relativeStandardError(mean: Float64Array, m2: Float64Array, k: n
   // A flat map with sampling noise is all noise (∞); a flat map without any (e.g. all-zero gradients) is settled.
   return spread2 > 0 ? Math.sqrt(se2 / spread2) : se2 > 0 ? Infinity : 0;
 }
+
+/**
+ * The early-stopping loop of a sampling method: rounds of up to ROUND samples for every image not yet
+ * converged; `round(active, first, rows)` draws samples first[j] … first[j] + rows − 1 of image active[j]
+ * and adds them to `acc` (Welford, addSample); an image stops once its relative standard error is
+ * ≤ `tol` or it has `cap` samples. Returns the samples used per image. `method` names the caller in errors.
+ */
+export async function untilStandardError(
+  method: string,
+  n: number,
+  size: number,
+  acc: { mean: Float64Array; m2: Float64Array },
+  tol: number,
+  cap: number,
+  round: (active: number[], first: number[], rows: number) => Promise<void>,
+): Promise<number[]> {
+  if (!(tol > 0 && Number.isFinite(tol))) throw new Error(`${method}: tolerance must be a positive number, got ${tol}`);
+  if (!(Number.isInteger(cap) && cap >= ROUND)) throw new Error(`${method}: samples (the cap with a tolerance) must be an integer ≥ ${ROUND}, got ${cap}`);
+  const used = new Array<number>(n).fill(0);
+  const done = new Array<boolean>(n).fill(false);
+  for (;;) {
+    const active = Array.from({ length: n }, (_, i) => i).filter((i) => !done[i]);
+    if (!active.length) return used;
+    const rows = Math.min(ROUND, ...active.map((i) => cap - used[i]!));
+    await round(active, active.map((i) => used[i]!), rows);
+    for (const i of active) {
+      const k = (used[i]! += rows);
+      if (k >= cap || relativeStandardError(acc.mean, acc.m2, k, i * size, size) <= tol) done[i] = true;
+    }
+  }
+}

@@ -29,7 +29,7 @@ import { Rng } from '../tensor/rng.js';
 import type { Model } from '../runtime/model.js';
 import { type Attribution, type ExplainOptions, type Target, reduceChannels, batchLayout } from './types.js';
 import { checkImages, perturbedGradients, targetsOf } from './saliency.js';
-import { ROUND, addSample, relativeStandardError } from './sampling.js';
+import { addSample, relativeStandardError, untilStandardError } from './sampling.js';
 
 export type SmoothGradVariant = 'smoothgrad' | 'smoothgrad_sq' | 'vargrad';
 export type SmoothGradBase = 'saliency' | 'gradient' | 'input_x_gradient';
@@ -150,22 +150,14 @@ async function untilConverged(
   tol: number,
   cap: number,
 ): Promise<number[]> {
-  if (!(tol > 0 && Number.isFinite(tol))) throw new Error(`smoothgrad: tolerance must be a positive number, got ${tol}`);
-  if (!(Number.isInteger(cap) && cap >= ROUND)) throw new Error(`smoothgrad: samples (the cap with a tolerance) must be an integer ≥ ${ROUND}, got ${cap}`);
   const n = inputs.shape[0]!;
   const size = inputs.size / n;
   const x = inputs.data as Float32Array;
   const streams = Array.from({ length: n }, (_, i) => new Rng(options.seed ?? 0).fork(`smoothgrad-image-${i}`));
-  const used = new Array<number>(n).fill(0);
-  const done = new Array<boolean>(n).fill(false);
-  for (;;) {
-    const active = Array.from({ length: n }, (_, i) => i).filter((i) => !done[i]);
-    if (!active.length) break;
-    const rows = Math.min(ROUND, ...active.map((i) => cap - used[i]!));
-    const pseudo = Tensor.zeros([active.length, ...inputs.shape.slice(1)]); // perturbedGradients reads only its shape
-    await perturbedGradients(
+  return untilStandardError('smoothgrad', n, size, acc, tol, cap, (active, first, rows) =>
+    perturbedGradients(
       model,
-      pseudo,
+      Tensor.zeros([active.length, ...inputs.shape.slice(1)]), // perturbedGradients reads only its shape
       active.map((i) => targets[i]!),
       rows,
       (j, _s, out) => {
@@ -173,16 +165,11 @@ async function untilConverged(
         streams[i]!.fillNormal(out, 0, sigma[i]!);
         for (let p = 0; p < size; p++) out[p]! += x[i * size + p]!;
       },
-      (j, _s, g, xs) => {
+      (j, s, g, xs) => {
         const i = active[j]!;
-        addSample(acc, i * size, ++used[i]!, size, (p) => attribution(g, xs, p));
+        addSample(acc, i * size, first[j]! + s + 1, size, (p) => attribution(g, xs, p));
       },
       options,
-    );
-    for (const i of active) {
-      const k = used[i]!;
-      if (k >= cap || (k >= ROUND && relativeStandardError(acc.mean, acc.m2, k, i * size, size) <= tol)) done[i] = true;
-    }
-  }
-  return used;
+    ),
+  );
 }
