@@ -76,6 +76,7 @@ test('a small audit of the bundled baseline writes a complete report, refuses to
   assert.deepEqual(map.shape, [8, 64, 64]);
 
   await assert.rejects(runAudit(opts), /already holds a report; use --force/);
+  await assert.rejects(runAudit({ ...opts, force: true, methods: ['saliency', 'random', 'sobel'] }), /--methods: random, sobel are control maps, not explanation methods/);
   // No scale given: the bundled baseline's card says [-1, 1], so the re-run's work is the first run's.
   const second = await runAudit({ ...opts, force: true });
   assert.equal(second.cache.misses, 0, 'the re-run computed nothing');

@@ -18,6 +18,9 @@ import { eigenCam } from './cam/eigencam.js';
 import { scoreCam } from './cam/scorecam.js';
 import { ablationCam } from './cam/ablationcam.js';
 import { occlusion } from './occlusion.js';
+import { randomControl } from './controls/random.js';
+import { sobelControl } from './controls/sobel.js';
+import { constantControl } from './controls/constant.js';
 import { expectedGradients, gradientShap } from './gradient-shap.js';
 import { deconvolution, guidedBackprop } from './guided-backprop.js';
 import { guidedGradCam } from './guided-gradcam.js';
@@ -41,7 +44,7 @@ export interface MethodInfo {
   name: string;
   /** One-line description (reference definition). */
   about: string;
-  family: 'gradient' | 'cam' | 'perturbation' | 'attention';
+  family: 'gradient' | 'cam' | 'perturbation' | 'attention' | 'control';
   /** Whether the map is signed (diverging colormap). */
   signed: boolean;
   /** Whether `layer` applies. */
@@ -262,6 +265,36 @@ export const METHODS: Readonly<Record<string, MethodInfo>> = {
     defaults: {},
     options: {},
     run: attentionRelevance,
+  },
+  random: {
+    name: 'random',
+    about: 'control: uniform random values, mean over channels — knows nothing of the model (Quantus Control Var. Random Uniform)',
+    family: 'control',
+    signed: false,
+    usesLayer: false,
+    defaults: { seed: 0 },
+    options: {},
+    run: randomControl,
+  },
+  sobel: {
+    name: 'sobel',
+    about: 'control: the image\'s rising edges, clip(scipy.ndimage.sobel(x), 0, 1), mean over channels (Quantus Control Var. Sobel Filter)',
+    family: 'control',
+    signed: false,
+    usesLayer: false,
+    defaults: {},
+    options: {},
+    run: sobelControl,
+  },
+  constant: {
+    name: 'constant',
+    about: 'control: the same value everywhere (Quantus Control Var. Constant)',
+    family: 'control',
+    signed: false,
+    usesLayer: false,
+    defaults: { value: 1 },
+    options: { value: "a number, or per image 'black' (min), 'white' (max) or 'mean'" },
+    run: constantControl,
   },
 };
 

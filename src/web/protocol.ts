@@ -11,7 +11,7 @@ import type { SliceAxis } from '../io/nifti.js';
 export interface MethodSummary {
   name: string;
   about: string;
-  family: 'gradient' | 'cam' | 'perturbation' | 'attention';
+  family: 'gradient' | 'cam' | 'perturbation' | 'attention' | 'control';
   signed: boolean;
   usesLayer: boolean;
 }
