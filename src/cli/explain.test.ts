@@ -56,7 +56,7 @@ test('candor explain takes a preprocessed .npy batch as is and explains bad requ
 
   const unknown = run(['--methods', 'saliency,lime', '--out', join(dir, 'o3')]);
   assert.equal(unknown.status, 2);
-  assert.match(unknown.stderr, /unknown method 'lime' \(valid: saliency, gradient, inputxgradient, smoothgrad, ig, gradientshap, .*, rise, rollout, attnrelevance\)/);
+  assert.match(unknown.stderr, /unknown method 'lime' \(valid: saliency, gradient, inputxgradient, smoothgrad, ig, gradientshap, .*, rise, rollout, attnrelevance, random, sobel, constant\)/);
 
   const missing = run(['--input', join(dir, 'nope.npz'), '--methods', 'saliency', '--out', join(dir, 'o4')]);
   assert.equal(missing.status, 2);
