@@ -28,7 +28,7 @@ const optionHelp = (): string =>
 export const EXPLAIN_USAGE = `usage: candor explain --methods M1,M2,... --out DIR [--model m.onnx] [--input SPEC]
        [--scale pm1] [--window C,W] [--axis k] [--resize stretch|pad|crop]
        [--layer L[,L2]] [--target pred|K|NAME|all] [--opt method.key=value ...] [--keep-channels]
-       [--colormap jet] [--diverging-colormap rdbu_r] [--alpha 0.5] [--batch-size N] [--threads N] [--force]
+       [--colormap jet] [--diverging-colormap rdbu_r] [--opacity 0.5] [--batch-size N] [--threads N] [--force]
 
   --methods   comma-separated: ${methodList(METHOD_NAMES)}
   --model     ONNX classifier (default: the bundled baseline models/baseline/small_cnn_pneumoniamnist64.onnx)
@@ -69,7 +69,7 @@ ${optionHelp()}
   --keep-channels  also write DIR/<method>_attributions.npy [N,C,H,W] (methods with per-channel attributions)
   --colormap  for unsigned maps: jet (default), turbo, viridis, inferno, gray; signed maps use
               --diverging-colormap (rdbu_r default, or bwr)
-  --alpha     opacity of the map over the image, 0..1 (default 0.5; --opacity is the same)
+  --opacity   opacity of the map over the image, 0..1 (default 0.5)
 
 Writes DIR/<method>.npy (raw maps [N,H,W], float32), DIR/<method>_<i>.png and DIR/grid.png. For volumes:
 maps [N,D,H,W]; <method>_<i>.png shows three orthogonal planes through the map's maximum and its MIP

@@ -44,7 +44,7 @@ test('candor explain takes a preprocessed .npy batch as is and explains bad requ
   const dir = mkdtempSync(join(tmpdir(), 'candor-explain-'));
   const x = join(dir, 'x.npy');
   writeNpyFileSync(x, new Tensor(Float32Array.from({ length: 64 * 64 }, (_, i) => Math.cos(i * 0.1)), [1, 1, 64, 64]));
-  const ok = run(['--input', x, '--methods', 'gradient', '--target', '1', '--colormap', 'viridis', '--alpha', '0.3', '--out', join(dir, 'o')]);
+  const ok = run(['--input', x, '--methods', 'gradient', '--target', '1', '--colormap', 'viridis', '--opacity', '0.3', '--out', join(dir, 'o')]);
   assert.equal(ok.status, 0, ok.stderr);
   assert.deepEqual(readNpyFileSync(join(dir, 'o', 'gradient.npy')).shape, [1, 64, 64]);
 
@@ -53,6 +53,10 @@ test('candor explain takes a preprocessed .npy batch as is and explains bad requ
   const shape = run(['--input', bad, '--methods', 'saliency', '--out', join(dir, 'o2')]);
   assert.equal(shape.status, 2);
   assert.match(shape.stderr, /shape \[2, 3, 28, 28\] does not fit the model, which takes \[N, 1, 64, 64\]/);
+
+  const alpha = run(['--input', x, '--methods', 'gradient', '--alpha', '0.3', '--out', join(dir, 'o5')]);
+  assert.equal(alpha.status, 2);
+  assert.match(alpha.stderr, /--alpha is not an option of explain: the overlay's opacity is --opacity \(e\.g\. --opacity 0\.3\); --alpha is the miscoverage level of candor conformal/);
 
   const unknown = run(['--methods', 'saliency,lime', '--out', join(dir, 'o3')]);
   assert.equal(unknown.status, 2);

@@ -144,7 +144,7 @@ export function parseTargets(v: string | undefined, k: number, names: readonly s
   return [{ target: t, suffix: '', label: names[t] }];
 }
 
-function parseAlpha(v: string | undefined, flag = '--alpha'): number {
+function parseOpacity(v: string | undefined, flag = '--opacity'): number {
   if (v === undefined) return 0.5;
   const a = Number(v);
   if (!(a >= 0 && a <= 1) || v.trim() === '') throw new UsageError(`${flag} must be a number in [0, 1], got '${v}'`);
@@ -188,8 +188,9 @@ export async function explainCommand(argv: string[]): Promise<void> {
     throw e instanceof UsageError ? e : new UsageError((e as Error).message);
   }
   const out = required(values.out, '--out', EXPLAIN_USAGE);
-  if (values.alpha !== undefined && values.opacity !== undefined) throw new UsageError('give --alpha or --opacity, not both');
-  const viz = { colormap: values.colormap ?? 'jet', divergingColormap: values['diverging-colormap'] ?? 'rdbu_r', alpha: values.opacity !== undefined ? parseAlpha(values.opacity, '--opacity') : parseAlpha(values.alpha) };
+  // one name, one meaning across commands: --alpha is conformal's miscoverage level
+  if (values.alpha !== undefined) throw new UsageError(`--alpha is not an option of explain: the overlay's opacity is --opacity (e.g. --opacity ${values.alpha}); --alpha is the miscoverage level of candor conformal`);
+  const viz = { colormap: values.colormap ?? 'jet', divergingColormap: values['diverging-colormap'] ?? 'rdbu_r', alpha: parseOpacity(values.opacity) };
   const vals = values as Record<string, unknown>;
   const perMethod = await methodOptions(methods, (values.opt as string[] | undefined) ?? [], Object.fromEntries(Object.keys(SHORTCUTS).map((k) => [k, vals[k] as string | undefined])));
   const layer = values.layer === undefined ? undefined : values.layer.includes(',') ? values.layer.split(',').map((l) => l.trim()) : values.layer;
