@@ -148,7 +148,7 @@ export async function gradientShap(model: Model, inputs: Tensor, target: Target,
   const logitsOf = async () => given ?? (await model.forward(inputs, { batchSize: options.batchSize }));
   const about = { stdev, baselines: which instanceof Tensor ? 'tensor' : which, baselineCount: B, images: n, pixels: voxels };
   if (options.tolerance !== undefined) {
-    const r = await gradientShapUntilConverged(model, inputs, targets, base, { ...options, tolerance: options.tolerance, cap: options.samples ?? 256, stdev });
+    const r = await gradientShapUntilConverged(model, inputs, targets, base, { ...options, tolerance: options.tolerance, cap: samples, stdev });
     return {
       method: 'gradientshap',
       attributions: r.attributions,

@@ -434,7 +434,6 @@ export class Model {
     return new Tensor(s, [targets.length, k]);
   }
 
-  /** Release onnxruntime sessions. */
   /**
    * Something built from this model once and kept with it (e.g. the compiled graphs of incremental
    * inference), by key; released by `dispose` when it has a `dispose` method. A build that fails is not kept.
@@ -449,6 +448,7 @@ export class Model {
     return r;
   }
 
+  /** Release onnxruntime sessions and the resources kept with the model. */
   async dispose(): Promise<void> {
     const all = [...this.sessions.values()];
     this.sessions.clear();

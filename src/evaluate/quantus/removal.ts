@@ -9,8 +9,9 @@
 import { Tensor } from '../../tensor/tensor.js';
 import type { Model } from '../../runtime/model.js';
 import { prepareAttributions } from './prepare.js';
+import { namedValue, type NamedValue } from '../../tensor/named-value.js';
 
-export type Baseline = 'black' | 'white' | 'mean' | number;
+export type Baseline = NamedValue;
 
 export interface RemovalOptions {
   /** Elements replaced per step (Quantus `features_in_step`, default 1). */
@@ -45,19 +46,7 @@ export function descending(row: Float64Array): Int32Array {
 }
 
 export function baselineValue(x: Float32Array, baseline: Baseline): number {
-  if (typeof baseline === 'number') return baseline;
-  let lo = Infinity;
-  let hi = -Infinity;
-  let sum = 0;
-  for (const v of x) {
-    lo = Math.min(lo, v);
-    hi = Math.max(hi, v);
-    sum += v;
-  }
-  if (baseline === 'black') return lo;
-  if (baseline === 'white') return hi;
-  if (baseline === 'mean') return sum / x.length;
-  throw new Error(`quantus metrics: unknown baseline '${String(baseline)}' (black, white, mean or a number)`);
+  return namedValue(x, baseline, 'quantus metrics: baseline');
 }
 
 /**
