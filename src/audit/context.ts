@@ -22,6 +22,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { explain, getMethod } from '../explain/registry.js';
 import { Progress } from '../train/progress.js';
 import { digest, keyOf, WorkCache } from './cache.js';
+import type { QueueExecutor } from '../queue/coordinator.js';
 
 export const BUNDLED_MODEL = fileURLToPath(new URL('../../models/baseline/small_cnn_pneumoniamnist64.onnx', import.meta.url));
 
@@ -80,6 +81,10 @@ export interface AuditOptions {
   labels?: string;
   /** 3-D models, NIfTI files read as volumes: their voxel order (default: the card's, else 'ijk'). */
   voxelOrder?: VoxelOrder;
+  /** A work queue (redis://HOST:PORT): maps and sanity-check models are computed by `candor worker`s. */
+  queue?: string;
+  /** The content store the queue's workers share (default .candor-store). */
+  store?: string;
 }
 
 /** The audited images: the test split of the data, or an external test set whole. */
@@ -146,6 +151,10 @@ export class AuditContext {
   readonly exports = new Map<string, Tensor>();
   /** Work shared between tests within one run (sanity-check models, common maps). */
   readonly memo = new Map<string, Promise<unknown>>();
+  /** With --queue: computes maps and sanity-check models on the queue's workers (src/queue). */
+  executor?: QueueExecutor;
+  /** Maps already on their way (prefetchMaps), by cache key. */
+  private readonly inflight = new Map<string, Promise<Tensor>>();
 
   /** Compute once per run (e.g. a sanity-check model needed by several tests). */
   once<T>(key: string, f: () => Promise<T>): Promise<T> {
@@ -273,8 +282,27 @@ export class AuditContext {
    * options, layer). Computed in chunks so progress can be shown.
    */
   async maps(modelId: string, model: Model, images: Tensor, imagesId: string, targets: readonly number[], method: string, purpose: MapPurpose, label?: string): Promise<Tensor> {
-    const options = this.methodOptions(method, purpose);
-    return this.cache.tensor('maps', { modelId, imagesId, targets, method, options }, () => this.computeMaps(model, images, targets, method, purpose, label));
+    const key = { modelId, imagesId, targets: [...targets], method, options: this.methodOptions(method, purpose) };
+    const ahead = this.inflight.get(keyOf(key));
+    if (ahead) return ahead;
+    return this.cache.tensor('maps', key, () => this.computeMaps(model, images, targets, method, purpose, label));
+  }
+
+  /**
+   * With a work queue: put the maps of these methods on the queue now, so that the workers compute them
+   * in parallel while the test reads them one by one (`maps` finds them on their way). Without a queue,
+   * nothing: maps are computed in order when asked for.
+   */
+  prefetchMaps(modelId: string, model: Model, images: Tensor, imagesId: string, targets: readonly number[], methods: readonly string[], purpose: MapPurpose): void {
+    if (!this.executor) return;
+    for (const method of methods) {
+      const key = { modelId, imagesId, targets: [...targets], method, options: this.methodOptions(method, purpose) };
+      const k = keyOf(key);
+      if (this.inflight.has(k)) continue;
+      const p = this.cache.tensor('maps', key, () => this.computeMaps(model, images, targets, method, purpose));
+      p.catch(() => {}); // awaited (and reported) by the test that reads it
+      this.inflight.set(k, p);
+    }
   }
 
   methodOptions(method: string, purpose: MapPurpose): Record<string, unknown> {
@@ -288,6 +316,19 @@ export class AuditContext {
     const chunk = getMethod(method).batchCoupled ? n : 8;
     const bar = label ? this.progress(label, n) : undefined;
     const parts: Tensor[] = [];
+    if (this.executor) {
+      // Every chunk a unit of the queue, all submitted at once (the workers share them out).
+      const ex = this.executor;
+      const starts = Array.from({ length: Math.ceil(n / chunk) }, (_, c) => c * chunk);
+      const got = await Promise.all(starts.map(async (i) => {
+        const j = Math.min(n, i + chunk);
+        const t = await ex.maps(model, images.slice0(i, j), targets.slice(i, j), method, options);
+        bar?.tick(j - i);
+        return t;
+      }));
+      bar?.finish();
+      return Tensor.concat0(got);
+    }
     for (let i = 0; i < n; i += chunk) {
       const j = Math.min(n, i + chunk);
       const a = await explain(model, images.slice0(i, j), method, targets.slice(i, j), options);

@@ -18,6 +18,9 @@ import { cardPreprocessing, describePreprocessing, mergePreprocessing, preproces
 import { personChecklist } from './checklist.js';
 import { AUDIT_TESTS, type AuditTest } from './tests.js';
 import { auditRegion } from './sections/region.js';
+import { getSanityModel } from './sanity-models.js';
+import { QueueExecutor } from '../queue/coordinator.js';
+import { ContentStore, DEFAULT_STORE } from '../queue/store.js';
 
 export interface AuditResult {
   sections: Section[];
@@ -126,8 +129,24 @@ function findingsIndex(model: string, results: { finding: string; slug: string; 
 async function runAuditOnce(opts: AuditOptions & { out: string; force: boolean }, out: string): Promise<AuditResult> {
   const version = candorVersion();
   const ctx = await AuditContext.create(opts, version);
+  try {
+    if (opts.queue) ctx.executor = await QueueExecutor.connect({ url: opts.queue, store: new ContentStore(opts.store ?? DEFAULT_STORE), version, log: (l) => ctx.log(l) });
+    return await runTests(ctx, opts, out);
+  } finally {
+    await ctx.executor?.close();
+    await ctx.subject.model.dispose();
+  }
+}
+
+async function runTests(ctx: AuditContext, opts: AuditOptions & { out: string; force: boolean }, out: string): Promise<AuditResult> {
   // A bad --region is a usage error before any work, not after minutes of it.
   if (opts.region && opts.tests.includes('region')) auditRegion(ctx);
+  if (ctx.executor) {
+    // On a queue the two sanity-check models train at once, each a unit of its own, while the tests start.
+    const needs = (ids: string[]) => ids.some((t) => opts.tests.includes(t));
+    if (needs(['performance', 'data-randomization'])) getSanityModel(ctx, 'random-labels').catch(() => {});
+    if (needs(['performance', 'shortcut'])) getSanityModel(ctx, 'shortcut').catch(() => {});
+  }
   const sections: Section[] = [];
   const checklist: CheckItem[] = [];
   const selected = AUDIT_TESTS.filter((t) => opts.tests.includes(t.id));
@@ -146,7 +165,6 @@ async function runAuditOnce(opts: AuditOptions & { out: string; force: boolean }
   checklist.push(...personChecklist());
   const seconds = (performance.now() - ctx.started) / 1000;
   await writeReport(ctx, out, sections, checklist, seconds);
-  await ctx.subject.model.dispose();
   return { sections, checklist, seconds, cache: { hits: ctx.cache.hits, misses: ctx.cache.misses }, out };
 }
 

@@ -10,9 +10,9 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { buildArchitecture, canonicalArchitecture } from '../train/arch/index.js';
-import { prepareDataAsync } from '../train/prepare.js';
+import { prepareDataAsync, type PrepareOptions } from '../train/prepare.js';
 import { trainModel, type TrainSettings } from '../train/train-model.js';
-import { cardPath, saveModel, type ModelCard } from '../train/card.js';
+import { cardPath, modelFileBytes, saveModelBytes, type ModelCard } from '../train/card.js';
 import type { OptimizerType } from '../train/optim.js';
 import { serializeModel } from '../onnx/proto.js';
 import type { Model as IRModel } from '../onnx/ir.js';
@@ -72,34 +72,30 @@ function architectureOf(ctx: AuditContext): { builder?: string; label: string } 
   return a && canonicalArchitecture(a) ? { builder: a, label: a } : { label: `${ctx.subject.path} (re-initialised)` };
 }
 
-/** A freshly initialised model of the audited architecture. */
-function freshArchitecture(ctx: AuditContext, seed: number): IRModel {
-  const { subject } = ctx;
-  const { builder } = architectureOf(ctx);
-  if (builder) return buildArchitecture(builder, { inChannels: subject.channels, numClasses: subject.model.numClasses, inputSize: subject.size, seed, dropout: 'inference' });
-  return randomizeGroups(subject.model.ir, parameterGroups(subject.model.ir, { maxGroups: Infinity }), seed);
+/**
+ * Everything that determines a sanity-check model, as plain data: trained here, or sent to a worker of a
+ * work queue (src/queue) which trains the same model from it.
+ */
+export interface SanitySpec {
+  kind: SanityKind;
+  /** Cache key (hashes every input below and the candor version). */
+  key: string;
+  trainData: string;
+  prep: PrepareOptions;
+  settings: TrainSettings;
+  /** Name in the card and in messages. */
+  architecture: string;
+  /** candor's builder when the card names one; else the audited graph is re-initialised. */
+  builder?: string;
+  init: { inChannels: number; numClasses: number; inputSize: number; seed: number };
 }
 
-/** Train (or load from the cache) one sanity-check model. */
-export async function sanityModel(ctx: AuditContext, kind: SanityKind, trainData: string): Promise<SanityModel> {
+export function sanitySpec(ctx: AuditContext, kind: SanityKind, trainData: string): SanitySpec {
   const { subject, opts } = ctx;
   const settings = settingsFor(ctx, kind);
-  const architecture = architectureOf(ctx).label;
+  const { builder, label: architecture } = architectureOf(ctx);
   const key = keyOf(ctx.cache.version, kind, subject.id, opts.label ?? null, trainData, subject.size, subject.channels, settings, kind === 'shortcut' ? opts.shortcut : null, architecture, limitFor(ctx, kind) ?? null, opts.window ?? null, opts.frames ?? null, opts.scale ?? 'pm1', opts.axis ?? 'k', opts.resize ?? 'stretch', opts.voxelOrder ?? null, subject.spatial.length === 3 ? 'precise-bn' : null);
-  const path = ctx.cache.path('models', `${kind}-${key}`, '.onnx');
-  if (path && existsSync(path) && existsSync(cardPath(path))) {
-    try {
-      const card = JSON.parse(readFileSync(cardPath(path), 'utf8')) as ModelCard;
-      const bytes = readFileSync(path);
-      const model = modelFromBytes(bytes, { source: path, threads: opts.threads });
-      ctx.log(`  ${kind} model: reusing ${path}`);
-      ctx.cache.hits++;
-      return { kind, model, id: digest(bytes), card, path, seconds: 0 };
-    } catch (e) {
-      ctx.log(`  ${kind} model: cached copy unreadable (${(e as Error).message}); training again`);
-    }
-  }
-  const data = await prepareDataAsync(trainData, {
+  const prep: PrepareOptions = {
     size: subject.size,
     channels: subject.channels,
     seed: opts.seed,
@@ -116,25 +112,71 @@ export async function sanityModel(ctx: AuditContext, kind: SanityKind, trainData
     classNames: opts.label !== undefined ? subject.card?.classes : undefined,
     volumes: subject.spatial.length === 3,
     voxelOrder: opts.voxelOrder,
-  });
-  const ir = freshArchitecture(ctx, opts.seed + (kind === 'random-labels' ? 1 : 2));
+  };
+  const init = { inChannels: subject.channels, numClasses: subject.model.numClasses, inputSize: subject.size, seed: opts.seed + (kind === 'random-labels' ? 1 : 2) };
+  return JSON.parse(JSON.stringify({ kind, key, trainData, prep, settings, architecture, ...(builder ? { builder } : {}), init })) as SanitySpec;
+}
+
+/**
+ * Train a sanity-check model from its spec. `audited` is the audited graph (re-initialised when the
+ * spec names no builder). Returns the trained graph and its card.
+ */
+export async function trainSanity(spec: SanitySpec, audited: IRModel, log: (line: string) => void, bars: boolean): Promise<{ model: IRModel; card: ModelCard }> {
+  const { kind, settings, architecture } = spec;
+  const data = await prepareDataAsync(spec.trainData, spec.prep);
+  const ir = spec.builder
+    ? buildArchitecture(spec.builder, { ...spec.init, dropout: 'inference' })
+    : randomizeGroups(audited, parameterGroups(audited, { maxGroups: Infinity }), spec.init.seed);
   const epochs = kind === 'random-labels' ? `up to ${settings.epochs} epochs (until training accuracy ≥ ${MEMORISED})` : `${settings.epochs} epochs`;
-  ctx.log(`  training the ${kind} model (${architecture}, ${epochs} on ${data.train.images.shape[0]} images${kind === 'shortcut' ? `, artifact ${opts.shortcut}` : ', permuted labels'})…`);
-  const t0 = performance.now();
-  const out = await trainModel({
+  log(`  training the ${kind} model (${architecture}, ${epochs} on ${data.train.images.shape[0]} images${kind === 'shortcut' ? `, artifact ${spec.prep.shortcut}` : ', permuted labels'})…`);
+  return trainModel({
     ...settings,
     model: ir,
     data,
     architecture,
-    dataLabel: trainData,
-    notes: { randomLabels: kind === 'random-labels', shortcut: kind === 'shortcut' ? opts.shortcut : null, purpose: `candor audit ${kind} model` },
-    log: (l) => ctx.log(l),
-    bars: !opts.quiet,
+    dataLabel: spec.trainData,
+    notes: { randomLabels: kind === 'random-labels', shortcut: kind === 'shortcut' ? (spec.prep.shortcut ?? null) : null, purpose: `candor audit ${kind} model` },
+    log,
+    bars,
   });
+}
+
+/** A trained sanity-check model as bytes: the graph as candor loads it (its id) and as its file (with the producer). */
+export interface TrainedBytes {
+  bytes: Uint8Array;
+  file: Uint8Array;
+  card: ModelCard;
+}
+
+export function trainedBytes(out: { model: IRModel; card: ModelCard }): TrainedBytes {
+  return { bytes: serializeModel(out.model), file: modelFileBytes(out.model, out.card), card: out.card };
+}
+
+/** Train (or load from the cache) one sanity-check model: here, or on the run's work queue. */
+export async function sanityModel(ctx: AuditContext, kind: SanityKind, trainData: string): Promise<SanityModel> {
+  const { opts } = ctx;
+  const spec = sanitySpec(ctx, kind, trainData);
+  const path = ctx.cache.path('models', `${kind}-${spec.key}`, '.onnx');
+  if (path && existsSync(path) && existsSync(cardPath(path))) {
+    try {
+      const card = JSON.parse(readFileSync(cardPath(path), 'utf8')) as ModelCard;
+      const bytes = readFileSync(path);
+      const model = modelFromBytes(bytes, { source: path, threads: opts.threads });
+      ctx.log(`  ${kind} model: reusing ${path}`);
+      ctx.cache.hits++;
+      return { kind, model, id: digest(bytes), card, path, seconds: 0 };
+    } catch (e) {
+      ctx.log(`  ${kind} model: cached copy unreadable (${(e as Error).message}); training again`);
+    }
+  }
+  const t0 = performance.now();
+  const out = ctx.executor
+    ? await ctx.executor.trainSanity(spec, ctx.subject.model)
+    : trainedBytes(await trainSanity(spec, ctx.subject.model.ir, (l) => ctx.log(l), !opts.quiet));
   const seconds = (performance.now() - t0) / 1000;
   ctx.cache.misses++;
-  const bytes = serializeModel(out.model);
-  if (path) await saveModel(path, out.model, out.card);
+  const { bytes } = out;
+  if (path) await saveModelBytes(path, out.file, out.card);
   const model = modelFromBytes(bytes, { source: path ?? `${kind} model`, threads: opts.threads });
   return { kind, model, id: digest(bytes), card: out.card, path, seconds };
 }

@@ -21,6 +21,7 @@ export const AUDIT_USAGE = `usage: candor audit [--model m.onnx] [--data pneumon
        [--split test|all] [--scale pm1|unit|imagenet|byte] [--window C,W] [--axis k] [--resize stretch|pad|crop] [--frames first|all] [--strict] [--voxel-order ijk|kji|ras]
        [--epochs-random-labels 60] [--epochs-shortcut 2] [--train-limit N] [--tests ${AUDIT_TEST_IDS.join(',')}]
        [--labels F1,F2] [--seed 0] [--threads N] [--out candor-report] [--force] [--cache .candor-cache | --no-cache]
+       [--queue redis://HOST:PORT] [--store .candor-store]
 
 Runs the explanation stress tests on a sample of test images and writes OUT/index.html (open it in
 a browser; it needs no network), OUT/results.json (every number) and OUT/maps/*.npy (raw maps).
@@ -45,6 +46,9 @@ A multi-label model (one sigmoid per finding; data with a label matrix [N, K], C
 audited one finding at a time, as the binary classifier σ(z_k) of that finding, with its own random-label
 and shortcut models: --labels names the findings (default: every finding with at least 10 positive and
 10 negative test images), each report in OUT/<finding>/ with an index at OUT/index.html.
+--queue redis://HOST:PORT runs the attribution maps and the sanity-check models as units of a BullMQ queue
+taken by \`candor worker\`s (on this machine or others), through the content store --store (a folder every
+worker mounts; default .candor-store); the report is the same as without --queue.
 
 ${PREPROCESS_HELP}`;
 
@@ -79,6 +83,8 @@ export async function auditCommand(argv: string[]): Promise<void> {
       cache: { type: 'string', default: '.candor-cache' },
       'no-cache': { type: 'boolean', default: false },
       quiet: { type: 'boolean', default: false },
+      queue: { type: 'string' },
+      store: { type: 'string', default: '.candor-store' },
       help: { type: 'boolean', short: 'h' },
     },
     AUDIT_USAGE,
@@ -129,6 +135,8 @@ export async function auditCommand(argv: string[]): Promise<void> {
     threads: v.threads ? parseIntArg(v.threads, '--threads', 0) : undefined,
     cacheDir: v['no-cache'] ? undefined : resolve(v.cache!),
     quiet: v.quiet,
+    queue: v.queue,
+    store: v.store,
     out: v.out!,
     force: v.force!,
   });

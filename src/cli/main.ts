@@ -17,6 +17,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; about: 
   shap: { run: async (argv) => (await import('./shap.js')).shapCommand(argv), about: 'SHAP values and plots (.npy, SVG, results.json) for a tabular model or trees trained on a CSV' },
   'synth-volumes': { run: async (argv) => (await import('./synth.js')).synthCommand(argv), about: 'seeded CT-like volumes with planted lung nodules and their masks (.npz, NIfTI): data for 3-D models' },
   serve: { run: async (argv) => (await import('./serve.js')).serveCommand(argv), about: 'the browser workbench on a local server (explanations and the randomization check in the browser)' },
+  worker: { run: async (argv) => (await import('./worker.js')).workerCommand(argv), about: 'run the units of audits submitted with --queue redis://… (BullMQ), until stopped' },
   train: { run: trainCommand, about: 'train a classifier (baseline, random-label or shortcut) and save ONNX + card' },
 };
 

@@ -54,8 +54,17 @@ export function cardPath(modelPath: string): string {
 
 /** Writes model.onnx and model.json atomically, creating the folder if needed. */
 export async function saveModel(path: string, model: Model, card: ModelCard): Promise<void> {
-  const m = { ...model, producerName: 'candor', producerVersion: card.candorVersion };
+  await saveModelBytes(path, modelFileBytes(model, card), card);
+}
+
+/** The bytes of a model file candor writes: the graph with candor as its producer. */
+export function modelFileBytes(model: Model, card: ModelCard): Uint8Array {
+  return serializeModel({ ...model, producerName: 'candor', producerVersion: card.candorVersion });
+}
+
+/** Write a model file's bytes (modelFileBytes) and its card beside it. */
+export async function saveModelBytes(path: string, bytes: Uint8Array, card: ModelCard): Promise<void> {
   await mkdir(dirname(resolve(path)), { recursive: true });
-  await writeFileAtomic(path, serializeModel(m));
+  await writeFileAtomic(path, bytes);
   await writeFileAtomic(cardPath(path), new TextEncoder().encode(JSON.stringify(card, null, 2) + '\n'));
 }

@@ -13,6 +13,7 @@ export function mainMaps(ctx: AuditContext): Promise<MainMaps> {
     const { subject, sample } = ctx;
     const targets = await predictedClasses(ctx, subject.id, subject.model, sample);
     const maps = new Map<string, Tensor>();
+    ctx.prefetchMaps(subject.id, subject.model, sample.images, sample.id, targets, ctx.opts.methods, 'main');
     for (const m of ctx.opts.methods) {
       const t = await ctx.maps(subject.id, subject.model, sample.images, sample.id, targets, m, 'main', `  ${m}`);
       maps.set(m, t);

@@ -41,6 +41,7 @@ export async function compareWithOriginal(
 ): Promise<{ summary: StepSimilarity; maps: Map<string, Tensor> }> {
   const summary: StepSimilarity = {};
   const maps = new Map<string, Tensor>();
+  ctx.prefetchMaps(variant.id, variant.model, sample.images, sample.id, targets, ctx.opts.methods, 'repeated');
   for (const m of ctx.opts.methods) {
     const v = await ctx.maps(variant.id, variant.model, sample.images, sample.id, targets, m, 'repeated');
     maps.set(m, v);
@@ -53,6 +54,7 @@ export async function compareWithOriginal(
 /** Maps of the audited model with the 'repeated' settings, for every method. */
 export async function originalMaps(ctx: AuditContext, sample: Sample, targets: number[]): Promise<Map<string, Tensor>> {
   const out = new Map<string, Tensor>();
+  ctx.prefetchMaps(ctx.subject.id, ctx.subject.model, sample.images, sample.id, targets, ctx.opts.methods, 'repeated');
   for (const m of ctx.opts.methods) out.set(m, await ctx.maps(ctx.subject.id, ctx.subject.model, sample.images, sample.id, targets, m, 'repeated', `  ${m} (original)`));
   return out;
 }

@@ -64,6 +64,8 @@ export async function shortcutSection(ctx: AuditContext): Promise<Section> {
   const area = markerPixels / (markedImages * hw);
   const rows: { method: string; shortcut: ReturnType<typeof meanCI>; audited: ReturnType<typeof meanCI>; pointing: number; enrichment: number; shows: boolean }[] = [];
   const shortcutMaps = new Map<string, Tensor>();
+  ctx.prefetchMaps(S.id, S.model, marked.images, marked.id, targets, ctx.opts.methods, 'main');
+  ctx.prefetchMaps(subject.id, subject.model, marked.images, marked.id, targets, ctx.opts.methods, 'main');
   for (const m of ctx.opts.methods) {
     const mapsS = await ctx.maps(S.id, S.model, marked.images, marked.id, targets, m, 'main', `  ${m} (shortcut model)`);
     const mapsA = await ctx.maps(subject.id, subject.model, marked.images, marked.id, targets, m, 'main', `  ${m} (audited model, marked images)`);

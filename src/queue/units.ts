@@ -1,0 +1,114 @@
+/**
+ * Units of work a queue's workers run: what the audit would compute itself, as plain data whose inputs
+ * are keys of the shared content store (src/queue/store.ts). A unit is deterministic — same inputs,
+ * same candor version, same thread count: same bytes out — so running one twice (a worker killed
+ * mid-unit, a retry) changes nothing, and its id, a hash of everything in it, lets the queue drop a
+ * second submission.
+ */
+import { keyOf } from '../audit/cache.js';
+import { trainedBytes, trainSanity, type SanitySpec } from '../audit/sanity-models.js';
+import type { ModelCard } from '../train/card.js';
+import { explain } from '../explain/registry.js';
+import { serializeModel } from '../onnx/proto.js';
+import type { Model } from '../runtime/model.js';
+import { modelFromBytes } from '../runtime/node.js';
+import type { ContentStore } from './store.js';
+
+/** Attribution maps of one chunk of images: explain(model, images, method, targets, options). */
+export interface MapsUnit {
+  kind: 'maps';
+  /** Store key of the model's graph as candor reads it (serializeModel(model.ir)). */
+  model: string;
+  multiLabel: boolean;
+  /** Store key of the images [n, C, ...spatial] (.npy). */
+  images: string;
+  targets: number[];
+  method: string;
+  options: Record<string, unknown>;
+}
+
+/** One sanity-check model (random labels, shortcut), trained from its spec. */
+export interface SanityUnit {
+  kind: 'sanity-model';
+  /** Store key of the audited graph (re-initialised when the spec names no builder). */
+  audited: string;
+  multiLabel: boolean;
+  spec: SanitySpec;
+}
+
+export type Unit = MapsUnit | SanityUnit;
+
+/** What a unit leaves in the store: keys only. */
+export type UnitResult = { kind: 'maps'; maps: string } | { kind: 'sanity-model'; model: string; file: string; card: string };
+
+/** The unit's id: equal units, equal ids (a job id in the queue). */
+export function unitId(version: string, unit: Unit): string {
+  return `${unit.kind}-${keyOf(version, unit)}`;
+}
+
+/** A one-line description for progress and errors. */
+export function describeUnit(unit: Unit): string {
+  return unit.kind === 'maps' ? `${unit.method} maps of ${unit.targets.length} image${unit.targets.length === 1 ? '' : 's'} (model ${unit.model.slice(0, 12)})` : `training the ${unit.spec.kind} model`;
+}
+
+/** How a graph travels: the graph candor runs (adapted layout and head), re-read without adapting again. */
+export function modelBlob(store: ContentStore, model: Model): string {
+  return store.put(serializeModel(model.ir));
+}
+
+const memo = new WeakMap<Model, { store: string; key: string }>();
+
+/** modelBlob, once per model object and store. */
+export function modelKey(store: ContentStore, model: Model): string {
+  const m = memo.get(model);
+  if (m && m.store === store.dir) return m.key;
+  const key = modelBlob(store, model);
+  memo.set(model, { store: store.dir, key });
+  return key;
+}
+
+/** Models a worker keeps loaded between units (a randomization cascade reuses each variant for every method). */
+export class ModelCache {
+  private readonly models = new Map<string, Model>();
+  constructor(
+    private readonly store: ContentStore,
+    private readonly threads: number | undefined,
+    private readonly capacity = 8,
+  ) {}
+
+  async get(key: string, multiLabel: boolean): Promise<Model> {
+    const hit = this.models.get(key);
+    if (hit) {
+      this.models.delete(key);
+      this.models.set(key, hit);
+      return hit;
+    }
+    const model = modelFromBytes(this.store.get(key), { source: `model ${key.slice(0, 12)} (from the store)`, threads: this.threads, inputLayout: 'nchw', outputHead: 'keep', task: multiLabel ? 'multilabel' : 'single' });
+    this.models.set(key, model);
+    while (this.models.size > this.capacity) {
+      const [oldest, m] = this.models.entries().next().value as [string, Model];
+      this.models.delete(oldest);
+      await m.dispose();
+    }
+    return model;
+  }
+
+  async dispose(): Promise<void> {
+    for (const m of this.models.values()) await m.dispose();
+    this.models.clear();
+  }
+}
+
+/** Run a unit: read its inputs from the store, compute, write the outputs, return their keys. */
+export async function runUnit(unit: Unit, store: ContentStore, models: ModelCache, log: (line: string) => void = () => {}): Promise<UnitResult> {
+  if (unit.kind === 'maps') {
+    const model = await models.get(unit.model, unit.multiLabel);
+    const images = store.getTensor(unit.images);
+    if (images.shape[0] !== unit.targets.length) throw new Error(`maps unit: ${images.shape[0]} images but ${unit.targets.length} targets`);
+    const a = await explain(model, images, unit.method, unit.targets, unit.options);
+    return { kind: 'maps', maps: store.putTensor(a.map) };
+  }
+  const audited = await models.get(unit.audited, unit.multiLabel);
+  const out = trainedBytes(await trainSanity(unit.spec, audited.ir, log, false));
+  return { kind: 'sanity-model', model: store.put(out.bytes), file: store.put(out.file), card: store.putJson(out.card satisfies ModelCard) };
+}
