@@ -34,6 +34,8 @@ import { parse, parseIntArg, required, UsageError } from './args.js';
 import { resolvePreprocessing, describeResolved, resolvedRecord, PREPROCESS_OPTIONS } from './preprocess-args.js';
 import { DEFAULT_COUNT, loadBatch, modelSpec, sourceLabel, type Batch } from './explain-input.js';
 import { EXPLAIN_USAGE } from './explain-usage.js';
+import { QueueExecutor } from '../queue/coordinator.js';
+import { ContentStore, DEFAULT_STORE } from '../queue/store.js';
 
 export { EXPLAIN_USAGE };
 import { loadVolumeBatch, type VolumeBatch } from './volume-input.js';
@@ -173,6 +175,8 @@ export async function explainCommand(argv: string[]): Promise<void> {
       threads: { type: 'string' },
       force: { type: 'boolean' },
       'voxel-order': { type: 'string' },
+      queue: { type: 'string' },
+      store: { type: 'string', default: DEFAULT_STORE },
       help: { type: 'boolean', short: 'h' },
     },
     EXPLAIN_USAGE,
@@ -216,6 +220,7 @@ export async function explainCommand(argv: string[]): Promise<void> {
     batchSize: parseIntArg(values['batch-size'], '--batch-size', 64),
     threads: values.threads ? parseIntArg(values.threads, '--threads', 0) : undefined,
   });
+  let executor: QueueExecutor | undefined;
   try {
     const spec = modelSpec(model, modelPath);
     // the flag, else the order the model was trained with (its card), else the file's own (ijk)
@@ -240,12 +245,16 @@ export async function explainCommand(argv: string[]): Promise<void> {
     const maps = new Map<string, { map: Tensor; signed: boolean; targets: number[] }>();
     const record: Record<string, unknown>[] = [];
     let logits: Tensor | undefined;
+    // With --queue every method × target is a unit of the queue, all submitted now; the outputs are written in order below.
+    if (values.queue) executor = await QueueExecutor.connect({ url: values.queue, store: new ContentStore(values.store!), version: candorVersion(), log: (l) => console.error(`candor explain:${l}`) });
+    const queued = executor ? new Map(methods.flatMap((m) => jobs.map((job) => [m + job.suffix, executor!.explain(model, batch.x, m, job.target, { layer, ...perMethod.get(m) }, !!values['keep-channels'])] as const))) : undefined;
+    for (const p of queued?.values() ?? []) p.catch(() => {}); // awaited in order below
     for (const m of methods) {
       for (const job of jobs) {
         const t0 = performance.now();
         let a;
         try {
-          a = await explain(model, batch.x, m, job.target, { layer, ...perMethod.get(m) });
+          a = queued ? await queued.get(m + job.suffix)! : await explain(model, batch.x, m, job.target, { layer, ...perMethod.get(m) });
         } catch (e) {
           const msg = (e as Error).message;
           // option values of the wrong kind are usage errors, reported as such
@@ -361,6 +370,7 @@ export async function explainCommand(argv: string[]): Promise<void> {
     for (const note of model.adaptations()) console.log(note);
     console.log(`${out}: ${methods.length} method(s) × ${n} image(s) of ${batch.description}; model ${modelPath}`);
   } finally {
+    await executor?.close();
     await model.dispose();
   }
 }

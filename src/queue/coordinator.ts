@@ -17,7 +17,8 @@ import type { SanitySpec, TrainedBytes } from '../audit/sanity-models.js';
 import type { ModelCard } from '../train/card.js';
 import { checkReachable, displayUrl, queueName, redisOptions, WORKER_KEY_PREFIX } from './connection.js';
 import { ContentStore, MissingBlob } from './store.js';
-import { describeUnit, modelKey, unitId, type Unit, type UnitResult } from './units.js';
+import { describeUnit, encodeOptions, modelKey, resultKeys, unitId, type ExplainMeta, type Unit, type UnitResult } from './units.js';
+import type { Attribution, Target } from '../explain/types.js';
 
 /** What a job carries: the unit (keys and small parameters), the store's id, the submitting version. */
 export interface JobData {
@@ -131,8 +132,7 @@ export class QueueExecutor {
   }
 
   private resultPresent(r: UnitResult | undefined): boolean {
-    if (!r) return false;
-    return (r.kind === 'maps' ? [r.maps] : [r.model, r.file, r.card]).every((k) => this.opts.store.has(k));
+    return !!r && resultKeys(r).every((k) => this.opts.store.has(k));
   }
 
   private finished(jobId: string, value: unknown): void {
@@ -200,8 +200,19 @@ export class QueueExecutor {
   /** Maps of one chunk of images, computed by a worker. */
   async maps(model: Model, images: Tensor, targets: readonly number[], method: string, options: Record<string, unknown>): Promise<Tensor> {
     const store = this.opts.store;
-    const unit: Unit = { kind: 'maps', model: modelKey(store, model), multiLabel: model.multiLabel, images: store.putTensor(images), targets: [...targets], method, options: JSON.parse(JSON.stringify(options)) as Record<string, unknown> };
+    const unit: Unit = { kind: 'maps', model: modelKey(store, model), multiLabel: model.multiLabel, images: store.putTensor(images), targets: [...targets], method, options: encodeOptions(store, options) };
     return this.read(unit, (r) => store.getTensor((r as Extract<UnitResult, { kind: 'maps' }>).maps));
+  }
+
+  /** `explain(model, images, method, target, options)` computed by a worker: the Attribution (numeric diagnostics only in `extra`). */
+  async explain(model: Model, images: Tensor, method: string, target: Target, options: Record<string, unknown>, channels: boolean): Promise<Attribution> {
+    const store = this.opts.store;
+    const unit: Unit = { kind: 'explain', model: modelKey(store, model), multiLabel: model.multiLabel, images: store.putTensor(images), target: JSON.parse(JSON.stringify(target)) as Target, method, options: encodeOptions(store, options), channels };
+    return this.read(unit, (r) => {
+      const e = r as Extract<UnitResult, { kind: 'explain' }>;
+      const meta = store.getJson<ExplainMeta>(e.meta);
+      return { method, map: store.getTensor(e.map), logits: store.getTensor(e.logits), ...(e.attributions ? { attributions: store.getTensor(e.attributions) } : {}), signed: meta.signed, targets: meta.targets, extra: meta.extra };
+    });
   }
 
   /** A sanity-check model trained by a worker. */

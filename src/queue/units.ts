@@ -9,10 +9,12 @@ import { keyOf } from '../audit/cache.js';
 import { trainedBytes, trainSanity, type SanitySpec } from '../audit/sanity-models.js';
 import type { ModelCard } from '../train/card.js';
 import { explain } from '../explain/registry.js';
+import type { Target } from '../explain/types.js';
 import { serializeModel } from '../onnx/proto.js';
 import type { Model } from '../runtime/model.js';
 import { modelFromBytes } from '../runtime/node.js';
 import type { ContentStore } from './store.js';
+import { Tensor } from '../tensor/tensor.js';
 
 /** Attribution maps of one chunk of images: explain(model, images, method, targets, options). */
 export interface MapsUnit {
@@ -27,6 +29,19 @@ export interface MapsUnit {
   options: Record<string, unknown>;
 }
 
+/** `candor explain` on a batch: one method and target over all its images, the whole Attribution back. */
+export interface ExplainUnit {
+  kind: 'explain';
+  model: string;
+  multiLabel: boolean;
+  images: string;
+  target: Target;
+  method: string;
+  options: Record<string, unknown>;
+  /** Keep the per-channel attributions (--keep-channels). */
+  channels: boolean;
+}
+
 /** One sanity-check model (random labels, shortcut), trained from its spec. */
 export interface SanityUnit {
   kind: 'sanity-model';
@@ -36,10 +51,27 @@ export interface SanityUnit {
   spec: SanitySpec;
 }
 
-export type Unit = MapsUnit | SanityUnit;
+export type Unit = MapsUnit | ExplainUnit | SanityUnit;
 
 /** What a unit leaves in the store: keys only. */
-export type UnitResult = { kind: 'maps'; maps: string } | { kind: 'sanity-model'; model: string; file: string; card: string };
+export type UnitResult =
+  | { kind: 'maps'; maps: string }
+  | { kind: 'explain'; map: string; logits: string; attributions?: string; meta: string }
+  | { kind: 'sanity-model'; model: string; file: string; card: string };
+
+/** An explain unit's small results: what the Attribution holds beside its tensors (numeric diagnostics only). */
+export interface ExplainMeta {
+  signed: boolean;
+  targets: number[];
+  extra: Record<string, number[] | string | number>;
+}
+
+/** The keys a result points to (all must be in the store for it to count as done). */
+export function resultKeys(r: UnitResult): string[] {
+  if (r.kind === 'maps') return [r.maps];
+  if (r.kind === 'explain') return [r.map, r.logits, r.meta, ...(r.attributions ? [r.attributions] : [])];
+  return [r.model, r.file, r.card];
+}
 
 /** The unit's id: equal units, equal ids (a job id in the queue). */
 export function unitId(version: string, unit: Unit): string {
@@ -48,7 +80,23 @@ export function unitId(version: string, unit: Unit): string {
 
 /** A one-line description for progress and errors. */
 export function describeUnit(unit: Unit): string {
-  return unit.kind === 'maps' ? `${unit.method} maps of ${unit.targets.length} image${unit.targets.length === 1 ? '' : 's'} (model ${unit.model.slice(0, 12)})` : `training the ${unit.spec.kind} model`;
+  if (unit.kind === 'maps') return `${unit.method} maps of ${unit.targets.length} image${unit.targets.length === 1 ? '' : 's'} (model ${unit.model.slice(0, 12)})`;
+  if (unit.kind === 'explain') return `explain ${unit.method} (target ${JSON.stringify(unit.target)}, model ${unit.model.slice(0, 12)})`;
+  return `training the ${unit.spec.kind} model`;
+}
+
+/** Method options as unit data: tensors (a baseline from a .npy) go to the store as { $tensor: key }. */
+export function encodeOptions(store: ContentStore, options: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(options)) {
+    if (v === undefined) continue;
+    out[k] = v instanceof Tensor ? { $tensor: store.putTensor(v) } : (JSON.parse(JSON.stringify(v)) as unknown);
+  }
+  return out;
+}
+
+function decodeOptions(store: ContentStore, options: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(options).map(([k, v]) => [k, v && typeof v === 'object' && '$tensor' in v ? store.getTensor((v as { $tensor: string }).$tensor) : v]));
 }
 
 /** How a graph travels: the graph candor runs (adapted layout and head), re-read without adapting again. */
@@ -105,8 +153,16 @@ export async function runUnit(unit: Unit, store: ContentStore, models: ModelCach
     const model = await models.get(unit.model, unit.multiLabel);
     const images = store.getTensor(unit.images);
     if (images.shape[0] !== unit.targets.length) throw new Error(`maps unit: ${images.shape[0]} images but ${unit.targets.length} targets`);
-    const a = await explain(model, images, unit.method, unit.targets, unit.options);
+    const a = await explain(model, images, unit.method, unit.targets, decodeOptions(store, unit.options));
     return { kind: 'maps', maps: store.putTensor(a.map) };
+  }
+  if (unit.kind === 'explain') {
+    const model = await models.get(unit.model, unit.multiLabel);
+    const a = await explain(model, store.getTensor(unit.images), unit.method, unit.target, decodeOptions(store, unit.options));
+    const extra: ExplainMeta['extra'] = {};
+    for (const [k, v] of Object.entries(a.extra ?? {})) if (typeof v === 'number' || typeof v === 'string' || Array.isArray(v)) extra[k] = v;
+    const meta: ExplainMeta = { signed: a.signed, targets: a.targets, extra };
+    return { kind: 'explain', map: store.putTensor(a.map), logits: store.putTensor(a.logits), ...(unit.channels && a.attributions ? { attributions: store.putTensor(a.attributions) } : {}), meta: store.putJson(meta) };
   }
   const audited = await models.get(unit.audited, unit.multiLabel);
   const out = trainedBytes(await trainSanity(unit.spec, audited.ir, log, false));
