@@ -37,15 +37,18 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<
   }
 }
 
-/** Synchronous twin of {@link writeFileAtomic}. */
-export function writeFileAtomicSync(path: string, bytes: Uint8Array): void {
+/**
+ * Synchronous twin of {@link writeFileAtomic}. `durable: false` skips the fsync: readers still see the whole
+ * file or none (the rename), but a power loss may leave a torn one — for stores that check a hash on read.
+ */
+export function writeFileAtomicSync(path: string, bytes: Uint8Array, durable = true): void {
   const tmp = tempPath(path);
   try {
     const fd = openSync(tmp, 'wx');
     try {
       let off = 0;
       while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
-      fsyncSync(fd);
+      if (durable) fsyncSync(fd);
     } finally {
       closeSync(fd);
     }

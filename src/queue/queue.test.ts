@@ -30,7 +30,8 @@ test('the content store keys blobs by their SHA-256, writes them once, and refus
     assert.deepEqual(s.get(k), bytes);
     assert.equal(new ContentStore(dir).id, s.id, 'a store keeps its id');
     writeFileSync(join(dir, 'blobs', k.slice(0, 2), k.slice(2)), 'a nap');
-    assert.throws(() => s.get(k), /corrupt/);
+    assert.throws(() => s.get(k), (e: Error) => e instanceof MissingBlob && /was corrupt/.test(e.message));
+    assert.equal(s.has(k), false, 'a corrupt blob is removed (its unit is computed again)');
     assert.throws(() => s.get('0'.repeat(64)), MissingBlob);
     assert.throws(() => s.get('../etc/passwd'), /not a SHA-256/);
   } finally {

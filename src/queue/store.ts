@@ -6,7 +6,7 @@
  * volume every machine mounts (NFS, a Kubernetes PersistentVolume) — holds it.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeFileAtomicSync } from '../io/files.js';
 import { encodeNpy, parseNpy } from '../io/npy.js';
@@ -54,7 +54,9 @@ export class ContentStore {
     const p = this.path(hash);
     if (!existsSync(p)) {
       mkdirSync(join(this.dir, 'blobs', hash.slice(0, 2)), { recursive: true });
-      writeFileAtomicSync(p, bytes);
+      // No fsync: the rename makes the blob appear whole or not at all, and a blob torn by a power loss
+      // fails its hash check on read and is computed again (CorruptBlob is a MissingBlob).
+      writeFileAtomicSync(p, bytes, false);
     }
     return hash;
   }
@@ -65,7 +67,10 @@ export class ContentStore {
     if (!existsSync(p)) throw new MissingBlob(hash, this.dir);
     const bytes = new Uint8Array(readFileSync(p));
     const got = sha256(bytes);
-    if (got !== hash) throw new Error(`store ${this.dir}: the blob ${hash} is corrupt (its bytes hash to ${got}); delete ${p} and run again`);
+    if (got !== hash) {
+      rmSync(p, { force: true });
+      throw new CorruptBlob(hash, got, this.dir);
+    }
     return bytes;
   }
 
@@ -86,13 +91,22 @@ export class ContentStore {
   }
 }
 
-/** A key the store does not hold (deleted, or a worker on another store). */
+/** A key the store does not hold (deleted, or a worker on another store): its unit is computed again. */
 export class MissingBlob extends Error {
   constructor(
     readonly hash: string,
     dir: string,
+    message = `store ${dir}: no blob ${hash} (deleted, or this process does not share the coordinator's store: give every worker --store on the same shared volume)`,
   ) {
-    super(`store ${dir}: no blob ${hash} (deleted, or this process does not share the coordinator's store: give every worker --store on the same shared volume)`);
+    super(message);
     this.name = 'MissingBlob';
+  }
+}
+
+/** A blob whose bytes do not hash to its key (torn by a crash, or altered): removed, and treated as missing. */
+export class CorruptBlob extends MissingBlob {
+  constructor(hash: string, got: string, dir: string) {
+    super(hash, dir, `store ${dir}: the blob ${hash} was corrupt (its bytes hash to ${got}); removed, to be computed again`);
+    this.name = 'CorruptBlob';
   }
 }
