@@ -23,7 +23,16 @@ export interface RuleOptions {
   convWeightByConv?: boolean;
   /** Use ScatterElements even where MaxUnpool is exact (non-overlapping windows). */
   maxPoolScatter?: boolean;
+  /**
+   * MaxPool's gradient without MaxPool's Indices output: the first maximum of each window by ArgMax over
+   * its strided taps, the gradient put back by a ConvTranspose with one-hot kernels. For execution
+   * providers that take MaxPool but cannot compute its indices (onnxruntime's WebGPU provider, 1.30).
+   */
+  maxPoolWithoutIndices?: boolean;
 }
+
+/** Rule options every VJP of this process starts from (the device sets them: src/runtime/node.ts setDevice). */
+export const processRuleOptions: RuleOptions = {};
 
 export interface RuleContext {
   readonly node: Node;

@@ -11,7 +11,7 @@
 import { GraphBuilder } from '../onnx/builder.js';
 import { type Dim, type Graph, type Model, type Node, type ValueInfo, A, DataType, cloneModel, constantValues, defaultOpset, describeNode, isFloatType, topoSort } from '../onnx/ir.js';
 import { type ShapeHints, inferShapes } from '../onnx/shape-inference.js';
-import { type Placement, type RuleOptions, type RuleSet, type StridedPlacement, makeContext } from './rule.js';
+import { type Placement, type RuleOptions, type RuleSet, type StridedPlacement, makeContext, processRuleOptions } from './rule.js';
 import { DEFAULT_RULES } from './rules/index.js';
 
 export const VJP_MIN_OPSET = 17;
@@ -134,7 +134,7 @@ export function buildVjp(forward: Model, req: VjpRequest): VjpModel {
     if (dy.every((d) => !d)) continue;
     const rule = n.domain && n.domain !== 'ai.onnx' ? undefined : rules[n.opType];
     if (!rule) throw missingRule(n, source, rules);
-    const ctx = makeContext(n, b, dy, needs, inferred, source, shapeCache, req.ruleOptions, placements, strided);
+    const ctx = makeContext(n, b, dy, needs, inferred, source, shapeCache, { ...processRuleOptions, ...req.ruleOptions }, placements, strided);
     const grads = rule(ctx);
     n.inputs.forEach((inp, i) => {
       const gi = grads[i];

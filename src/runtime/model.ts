@@ -220,6 +220,7 @@ export class Model {
           const session = await this.ort.InferenceSession.create(serializeModel(built.model), opts);
           return { session, vjp: built.vjp };
         } catch (e) {
+          if ((e as Error).name === 'DeviceError') throw e; // the device, not this graph: said in one line
           throw new Error(`${this.source}: onnxruntime could not load the ${key.startsWith('[') ? 'gradient' : key} graph: ${(e as Error).message}`);
         }
       })();

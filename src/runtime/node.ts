@@ -9,6 +9,8 @@ import * as ort from 'onnxruntime-node';
 import type { InferenceSession } from 'onnxruntime-common';
 import { Model, type ModelOptions, type OrtApi } from './model.js';
 import type { OrtSessionApi } from './session.js';
+import { deviceError, providersFor, type Device } from './device.js';
+import { processRuleOptions } from '../autodiff/rule.js';
 
 /**
  * onnxruntime's intra-op threads when the caller sets none: every core this process may use. Left to
@@ -19,15 +21,43 @@ export function defaultThreads(): number {
   return Math.max(1, availableParallelism());
 }
 
+let device: Device = 'cpu';
+
+/** The device every session of this process runs on unless it names its providers (`--device`; CANDOR_DEVICE for worker processes). */
+export function setDevice(d: Device): void {
+  device = d;
+  // onnxruntime 1.30's WebGPU provider takes MaxPool but cannot compute its Indices output
+  processRuleOptions.maxPoolWithoutIndices = d === 'webgpu' ? true : undefined;
+}
+
+export function currentDevice(): Device {
+  return device;
+}
+
 const withThreads = (options?: InferenceSession.SessionOptions): InferenceSession.SessionOptions => ({
   ...options,
   intraOpNumThreads: options?.intraOpNumThreads || defaultThreads(),
+  ...(device !== 'cpu' && !options?.executionProviders ? { executionProviders: providersFor(device) } : {}),
 });
 
-/** onnxruntime-node, with `defaultThreads()` for sessions that do not say how many threads. */
+async function createSession(bytes: Uint8Array, options?: InferenceSession.SessionOptions): Promise<InferenceSession> {
+  try {
+    return await ort.InferenceSession.create(bytes, withThreads(options));
+  } catch (e) {
+    const line = device !== 'cpu' ? deviceError(device, (e as Error).message) : undefined;
+    throw line ? new DeviceError(line) : e;
+  }
+}
+
+/** A device that cannot run here (no adapter, no libraries): one line, said as it is. */
+export class DeviceError extends Error {
+  override name = 'DeviceError';
+}
+
+/** onnxruntime-node, with `defaultThreads()` for sessions that do not say how many threads, on the process's device. */
 export const nodeOrt = {
   Tensor: ort.Tensor,
-  InferenceSession: { create: (bytes: Uint8Array, options?: InferenceSession.SessionOptions) => ort.InferenceSession.create(bytes, withThreads(options)) },
+  InferenceSession: { create: createSession },
 } as unknown as OrtApi & OrtSessionApi;
 
 /**

@@ -25,6 +25,7 @@ export class GraphSession {
     try {
       return new GraphSession(await ort.InferenceSession.create(serializeModel(model), options), ort, opts.source ?? 'graph');
     } catch (e) {
+      if ((e as Error).name === 'DeviceError') throw e; // the device, not this graph: said in one line
       throw new Error(`${opts.source ?? 'graph'}: onnxruntime could not load the graph: ${(e as Error).message}`);
     }
   }

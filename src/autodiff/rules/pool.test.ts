@@ -190,3 +190,30 @@ test('non-overlapping MaxPool: MaxUnpool routes gradients exactly like Indices +
     assert.deepEqual(grads[0], grads[1], `MaxUnpool vs scatter: shape ${shape} kernel ${k}`);
   }
 });
+
+test('MaxPool without Indices (first maximal tap + one-hot ConvTranspose) routes gradients exactly like Indices + ScatterElements, ties, padding, ceil_mode, dilation and volumes included', async () => {
+  const cases: [number[], Record<string, number | number[] | string>][] = [
+    [[2, 3, 9, 8], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }],
+    [[1, 2, 8, 8], { kernel_shape: [2, 2], strides: [2, 2] }],
+    [[1, 2, 9, 7], { kernel_shape: [3, 2], strides: [2, 1], ceil_mode: 1 }],
+    [[1, 2, 10, 9], { kernel_shape: [2, 3], strides: [1, 2], dilations: [2, 1], pads: [0, 1, 1, 0] }],
+    [[1, 2, 8, 8], { kernel_shape: [3, 3], strides: [2, 2], auto_pad: 'SAME_UPPER' }],
+    [[1, 2, 5, 6, 7], { kernel_shape: [3, 3, 3], strides: [2, 2, 2], pads: [1, 1, 1, 1, 1, 1] }],
+    [[2, 3, 11], { kernel_shape: [3], strides: [2] }],
+  ];
+  for (const [shape, attrs] of cases) {
+    const m = pool('MaxPool', shape, attrs);
+    const n = shape.reduce((a, b) => a * b, 1);
+    const x = new Tensor(Float32Array.from({ length: n }, (_, i) => ((i * 7919) % 3 === 0 ? 0 : (i * 104729) % 3)), shape);
+    const y = (await runOnnx(m, { x }))['y0']!;
+    const seed = new Tensor(Float32Array.from({ length: y.size }, (_, i) => 1 + (i % 5)), [...y.shape]);
+    const grads = [];
+    for (const ruleOptions of [{ maxPoolScatter: true }, { maxPoolWithoutIndices: true }]) {
+      const v = buildVjp(m, { wrt: ['x'], ruleOptions });
+      const pools = v.model.graph.nodes.filter((nd) => nd.opType === 'MaxPool');
+      if (ruleOptions.maxPoolWithoutIndices) assert.ok(pools.every((nd) => nd.outputs.length === 1), 'no MaxPool with Indices');
+      grads.push(Array.from((await runOnnx(v.model, { x, [v.seed]: seed }))['grad:x']!.data));
+    }
+    assert.deepEqual(grads[1], grads[0], `shape ${shape} ${JSON.stringify(attrs)}`);
+  }
+});

@@ -33,6 +33,65 @@ function nonOverlapping(c: RuleContext): boolean {
   return k.every((v, i) => s[i] === v) && pads.every((p) => p === 0) && d.every((v) => v === 1) && (auto === 'NOTSET' || auto === 'VALID');
 }
 
+/**
+ * MaxPool's input gradient without its Indices output. The input, padded with −∞ (and at the end as far as
+ * ceil_mode reads), is read at every kernel tap t as a strided Slice [N, C, …Ho]; each window's first tap
+ * equal to its maximum (the taps in row-major order, as MaxPool scans a window) takes dY, as one of K
+ * channels, put back in place by one ConvTranspose whose K kernels are one-hot at their tap, with the Conv
+ * rule's padding — overlapping windows sum, as the scatter-add does. Float arithmetic only: every node runs
+ * on the WebGPU provider. Equal to the Indices form, ties included (pool.test.ts).
+ */
+function maxPoolGradByTaps(c: RuleContext): string {
+  const b = c.b;
+  const x = c.node.inputs[0]!;
+  const y = c.node.outputs[0]!;
+  const r = c.rank(x);
+  const sp = r - 2;
+  const axes = Array.from({ length: sp }, (_, i) => i + 2);
+  const H = c.staticDims(x, axes);
+  const Ho = c.staticDims(y, axes);
+  const k = attrInts(c.node, 'kernel_shape');
+  if (!k) return c.fail('MaxPool without kernel_shape');
+  const s = attrInts(c.node, 'strides') ?? Array(sp).fill(1);
+  const d = attrInts(c.node, 'dilations') ?? Array(sp).fill(1);
+  const pads = resolvePads(c, H, k, s, d);
+  const readEnd = H.map((h, i) => Math.max(0, (Ho[i]! - 1) * s[i]! + (k[i]! - 1) * d[i]! + 1 - h - pads[i]!));
+  const xp = b.op('Pad', [x, b.int64([0, 0, ...pads.slice(0, sp), 0, 0, ...readEnd]), b.float(-Infinity)], { mode: A.s('constant') });
+  const K = k.reduce((p, q) => p * q, 1);
+  const taps: string[] = [];
+  const onehot = new Float32Array(K * K);
+  for (let t = 0; t < K; t++) {
+    const at: number[] = [];
+    let rem = t;
+    for (let i = sp - 1; i >= 0; i--) {
+      at[i] = rem % k[i]!;
+      rem = Math.floor(rem / k[i]!);
+    }
+    const starts = at.map((a, i) => a * d[i]!);
+    taps.push(b.op('Slice', [xp, b.int64(starts), b.int64(starts.map((st, i) => st + (Ho[i]! - 1) * s[i]! + 1)), b.int64(axes), b.int64(s)]));
+    onehot[t * K + t] = 1;
+  }
+  // The first tap equal to the window's maximum, in float arithmetic only (no int64 ArgMax, which the
+  // WebGPU provider leaves to the CPU): sel_t = [x_t = max] · (1 − taken), taken += sel_t.
+  const top = b.op('Max', taps);
+  let taken: string | undefined;
+  const routedTaps: string[] = [];
+  for (const tap of taps) {
+    const eq = b.op('Cast', [b.op('Equal', [tap, top])], { to: A.i(DataType.FLOAT) });
+    const sel = taken ? b.op('Mul', [eq, b.op('Sub', [b.float(1), taken])]) : eq;
+    taken = taken ? b.op('Add', [taken, sel]) : sel;
+    routedTaps.push(b.op('Unsqueeze', [b.op('Mul', [sel, c.dy[0]!]), b.int64([0])]));
+  }
+  const routed = b.op('Concat', routedTaps, { axis: A.i(0) });
+  const perm = [1, 2, 0, ...axes.map((a) => a + 1)];
+  const channels = b.op('Reshape', [b.op('Transpose', [routed], { perm: A.ints(perm) }), b.int64([-1, K, ...Ho])]);
+  const kernels = b.initializer('maxpool_tap_kernels', DataType.FLOAT, [K, 1, ...k], onehot);
+  const { padEnd, tail } = transposedPadding(H, Ho, k, s, d, pads);
+  let dx = b.op('ConvTranspose', [channels, kernels], { strides: A.ints(s), dilations: A.ints(d), kernel_shape: A.ints(k), pads: A.ints([...pads.slice(0, sp), ...padEnd]) });
+  if (tail.some((t) => t > 0)) dx = b.op('Pad', [dx, b.int64([0, 0, ...Array(sp).fill(0), 0, 0, ...tail])], { mode: A.s('constant') });
+  return b.op('Reshape', [dx, c.shapeTensor(x)]);
+}
+
 export const poolRules: RuleSet = {
   /**
    * Re-emit the MaxPool with its Indices output and scatter-add dY at those (flattened) indices.
@@ -41,6 +100,7 @@ export const poolRules: RuleSet = {
   MaxPool: (c) => {
     const x = c.node.inputs[0]!;
     if (attrInt(c.node, 'storage_order', 0) !== 0) c.fail('MaxPool with storage_order=1 is not supported');
+    if (c.options.maxPoolWithoutIndices) return [maxPoolGradByTaps(c)];
     const b = c.b;
     const attrs = { ...c.node.attrs };
     const [, idx] = b.node('MaxPool', [x], attrs, 2);

@@ -1,0 +1,90 @@
+/**
+ * Which execution provider runs each node of candor's graphs on a device. onnxruntime decides it when a
+ * session is created and says so only in its own verbose log (on the process's stderr, out of reach of
+ * JavaScript), so the graphs are written to files and a child process creates their sessions with
+ * verbose logging; its "Node placements" report is read back per graph.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { serializeModel } from '../onnx/proto.js';
+import type { Model as IRModel } from '../onnx/ir.js';
+import { providersFor, type Device } from './device.js';
+
+export interface Placement {
+  graph: string;
+  nodes: number;
+  /** Provider (e.g. WebGpuExecutionProvider) → op type → count. */
+  byProvider: Record<string, Record<string, number>>;
+  /** The session could not be created (the message), when it could not. */
+  error?: string;
+}
+
+/** Node placements of graphs on a device, from onnxruntime's own report. */
+export async function placements(graphs: { name: string; model: IRModel }[], device: Device, script: { execArgv: string[]; entry: string }): Promise<Placement[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'candor-placement-'));
+  try {
+    const files = graphs.map((g, i) => {
+      const f = join(dir, `${i}.onnx`);
+      writeFileSync(f, serializeModel(g.model));
+      return f;
+    });
+    const out = await new Promise<string>((resolve) => {
+      const p = spawn(process.execPath, [...script.execArgv, script.entry, 'devices', '--placement-child', device, ...files], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let text = '';
+      p.stdout!.on('data', (d: Buffer) => (text += d.toString()));
+      p.stderr!.on('data', (d: Buffer) => (text += d.toString()));
+      p.once('exit', () => resolve(text));
+    });
+    return graphs.map((g, i) => parsePlacement(g.name, out, i));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The child: create each graph's session on the device with verbose logging, marking where each begins. */
+export async function placementChild(device: Device, files: string[]): Promise<void> {
+  const ort = await import('onnxruntime-node');
+  const { readFileSync } = await import('node:fs');
+  for (const [i, f] of files.entries()) {
+    process.stderr.write(`@@candor-graph ${i}\n`);
+    try {
+      const s = await ort.InferenceSession.create(readFileSync(f), { executionProviders: providersFor(device), logSeverityLevel: 0, logVerbosityLevel: 0, graphOptimizationLevel: 'all' });
+      await s.release();
+    } catch (e) {
+      process.stderr.write(`@@candor-error ${i} ${(e as Error).message.split('\n')[0]}\n`);
+    }
+  }
+  process.stderr.write(`@@candor-graph end\n`);
+}
+
+function parsePlacement(name: string, log: string, i: number): Placement {
+  const start = log.indexOf(`@@candor-graph ${i}\n`);
+  const end = log.indexOf('@@candor-graph ', start + 1);
+  const part = start < 0 ? '' : log.slice(start, end < 0 ? undefined : end);
+  const err = new RegExp(`@@candor-error ${i} (.*)`).exec(part)?.[1];
+  const byProvider: Record<string, Record<string, number>> = {};
+  let nodes = 0;
+  const lines = part.split('\n');
+  for (let j = 0; j < lines.length; j++) {
+    const all = /All nodes placed on \[(\w+)\]\. Number of nodes: (\d+)/.exec(lines[j]!);
+    if (all) {
+      byProvider[all[1]!] = { '(all)': Number(all[2]) };
+      nodes += Number(all[2]);
+      continue;
+    }
+    const some = /Node\(s\) placed on \[(\w+)\]\. Number of nodes: (\d+)/.exec(lines[j]!);
+    if (!some) continue;
+    const ops: Record<string, number> = {};
+    const n = Number(some[2]);
+    nodes += n;
+    // followed by one line per node: "  OpType (node name)"
+    for (let k = 1; k <= n && j + k < lines.length; k++) {
+      const m = /VerifyEachNodeIsAssignedToAnEp\]\s+(\w+) \(/.exec(lines[j + k]!);
+      if (m) ops[m[1]!] = (ops[m[1]!] ?? 0) + 1;
+    }
+    byProvider[some[1]!] = ops;
+  }
+  return { graph: name, nodes, byProvider, ...(err ? { error: err } : {}) };
+}
