@@ -149,7 +149,8 @@ export class QueueExecutor {
     const p = this.pending.get(jobId);
     if (!p) return;
     this.pending.delete(jobId);
-    p.reject(new Error(`queue: ${describeUnit(p.unit)} failed after ${this.opts.attempts ?? 3} attempts (job ${jobId}): ${reason}`));
+    const n = this.opts.attempts ?? 3;
+    p.reject(new Error(`queue: ${describeUnit(p.unit)} failed after ${n} attempt${n === 1 ? '' : 's'} (job ${jobId}): ${reason}`));
   }
 
   /** Catch what events missed (a reconnection) and jobs Redis lost (a restart without persistence). */

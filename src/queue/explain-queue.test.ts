@@ -95,3 +95,28 @@ test('a coordinator says so when the only workers connected run another candor v
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a unit that fails on every attempt stops the run with the unit and its error, never silently', { skip: redisSkip, timeout: 120_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'candor-failing-'));
+  const redis = await startRedis();
+  const worker = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), 'worker', '--queue', redis.url, '--store', join(dir, 'store'), '--threads', '1'], {
+    cwd: repoRoot,
+    env: { ...process.env, CANDOR_TEST_FAIL_FIRST_ATTEMPT: 'explain saliency' },
+    stdio: 'ignore',
+  });
+  try {
+    const { loadModel } = await import('../runtime/node.js');
+    const { BUNDLED_MODEL } = await import('../audit/context.js');
+    const { Tensor } = await import('../tensor/tensor.js');
+    const model = loadModel(BUNDLED_MODEL, { threads: 1 });
+    const ex = await QueueExecutor.connect({ url: redis.url, store: new ContentStore(join(dir, 'store')), version: candorVersion(), log: () => {}, attempts: 1 });
+    const x = new Tensor(new Float32Array(2 * 64 * 64).fill(0.1), [2, 1, 64, 64]);
+    await assert.rejects(ex.explain(model, x, 'saliency', 'pred', {}, false), /queue: explain saliency \(target "pred", model [0-9a-f]{12}\) failed after 1 attempt \(job explain-[0-9a-f]{16}\): injected failure/);
+    await ex.close();
+    await model.dispose();
+  } finally {
+    worker.kill('SIGKILL');
+    await redis.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

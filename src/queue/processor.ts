@@ -7,10 +7,13 @@
  */
 import type { SandboxedJob } from 'bullmq';
 import { candorVersion } from '../train/card.js';
+import { parseDevice } from '../runtime/device.js';
+import { setDevice } from '../runtime/node.js';
 import { ContentStore } from './store.js';
 import { ModelCache, runUnit, describeUnit, type UnitResult } from './units.js';
 import type { JobData } from './coordinator.js';
 
+if (process.env.CANDOR_DEVICE) setDevice(parseDevice(process.env.CANDOR_DEVICE));
 const store = new ContentStore(process.env.CANDOR_STORE ?? '.candor-store');
 const threads = process.env.CANDOR_THREADS ? Number(process.env.CANDOR_THREADS) : undefined;
 const models = new ModelCache(store, threads);
