@@ -48,10 +48,13 @@ interface Pending {
 export class QueueExecutor {
   private readonly pending = new Map<string, Pending>();
   private done = 0;
+  /** Seconds the workers spent computing this run's units (their own measure). */
+  computeSeconds = 0;
   private submitted = 0;
   private sweepTimer?: NodeJS.Timeout;
   private lastStatus = 0;
   private down = false;
+  private sweeping = false;
 
   private constructor(
     private readonly opts: QueueRunOptions,
@@ -141,6 +144,7 @@ export class QueueExecutor {
     const r = (typeof value === 'string' ? JSON.parse(value) : value) as UnitResult;
     this.pending.delete(jobId);
     this.done++;
+    this.computeSeconds += r.seconds ?? 0;
     p.resolve(r);
     this.status();
   }
@@ -155,6 +159,16 @@ export class QueueExecutor {
 
   /** Catch what events missed (a reconnection) and jobs Redis lost (a restart without persistence). */
   private async sweep(): Promise<void> {
+    if (this.sweeping) return;
+    this.sweeping = true;
+    try {
+      await this.sweepOnce();
+    } finally {
+      this.sweeping = false;
+    }
+  }
+
+  private async sweepOnce(): Promise<void> {
     for (const p of [...this.pending.values()].filter((x) => x.submitted)) {
       const job = await Job.fromId(this.queue, p.id);
       if (!job) {

@@ -54,10 +54,14 @@ export interface SanityUnit {
 export type Unit = MapsUnit | ExplainUnit | SanityUnit;
 
 /** What a unit leaves in the store: keys only. */
-export type UnitResult =
+export type UnitResult = (
   | { kind: 'maps'; maps: string }
   | { kind: 'explain'; map: string; logits: string; attributions?: string; meta: string }
-  | { kind: 'sanity-model'; model: string; file: string; card: string };
+  | { kind: 'sanity-model'; model: string; file: string; card: string }
+) & {
+  /** Seconds the worker spent computing the unit (not part of the result). */
+  seconds?: number;
+};
 
 /** An explain unit's small results: what the Attribution holds beside its tensors (numeric diagnostics only). */
 export interface ExplainMeta {
@@ -120,7 +124,8 @@ export class ModelCache {
   private readonly models = new Map<string, Model>();
   constructor(
     private readonly store: ContentStore,
-    private readonly threads: number | undefined,
+    /** onnxruntime threads of the models (and of training, where the unit does not fix them). */
+    readonly threads: number | undefined,
     private readonly capacity = 8,
   ) {}
 
@@ -165,6 +170,8 @@ export async function runUnit(unit: Unit, store: ContentStore, models: ModelCach
     return { kind: 'explain', map: store.putTensor(a.map), logits: store.putTensor(a.logits), ...(unit.channels && a.attributions ? { attributions: store.putTensor(a.attributions) } : {}), meta: store.putJson(meta) };
   }
   const audited = await models.get(unit.audited, unit.multiLabel);
-  const out = trainedBytes(await trainSanity(unit.spec, audited.ir, log, false));
+  // The submitter's --threads when it gave one (the same bytes as its own run), else this worker's.
+  const spec = { ...unit.spec, settings: { ...unit.spec.settings, threads: unit.spec.settings.threads ?? models.threads } };
+  const out = trainedBytes(await trainSanity(spec, audited.ir, log, false));
   return { kind: 'sanity-model', model: store.put(out.bytes), file: store.put(out.file), card: store.putJson(out.card satisfies ModelCard) };
 }
