@@ -45,17 +45,19 @@ for (const m of METHODS) {
   const chunk = getMethod(m).batchCoupled ? N : 8;
   for (let i = 0; i < sample.indices.length; i += chunk) planned.push({ method: m, from: i, to: Math.min(sample.indices.length, i + chunk), options: ctx.methodOptions(m, 'main') });
 }
-function unitsIn(store: ContentStore): MapsUnit[] {
-  const model = modelKey(store, subject.model);
-  return planned.map((p) => ({ kind: 'maps', model, multiLabel: false, images: store.putTensor(sample.images.slice0(p.from, p.to)), targets: targets.slice(p.from, p.to), method: p.method, options: JSON.parse(JSON.stringify(p.options)) as Record<string, unknown> }));
+async function unitsIn(store: ContentStore): Promise<MapsUnit[]> {
+  const model = await modelKey(store, subject.model);
+  const out: MapsUnit[] = [];
+  for (const p of planned) out.push({ kind: 'maps', model, multiLabel: false, images: await store.putTensor(sample.images.slice0(p.from, p.to)), targets: targets.slice(p.from, p.to), method: p.method, options: JSON.parse(JSON.stringify(p.options)) as Record<string, unknown> });
+  return out;
 }
 console.log(`\ncandor work-queue benchmark — the default audit's explain units: ${METHODS.join(', ')} on ${sample.indices.length} images, chunks of 8: ${planned.length} units`);
 
 // 1. Directly, in this process (the best of REPEAT runs, as the queue runs below).
 const REPEAT = Number(process.env.BENCH_QUEUE_REPEAT ?? 2);
-const directStore = new ContentStore(join(dir, 'direct'));
+const directStore = await ContentStore.open(join(dir, 'direct'));
 const models = new ModelCache(directStore, 1);
-const units = unitsIn(directStore);
+const units = await unitsIn(directStore);
 let direct = Infinity;
 let perMethod = new Map<string, number>();
 for (let r = 0; r < REPEAT; r++) {
@@ -83,14 +85,14 @@ function startWorker(url: string, store: string, threads: number): Promise<Child
 async function onQueue(workers: number, threads: number): Promise<{ wall: number; compute: number }> {
   const redis = await startRedis();
   const storeDir = mkdtempSync(join(dir, `store-${workers}x${threads}-`));
-  const store = new ContentStore(storeDir);
+  const store = await ContentStore.open(storeDir);
   const procs = await Promise.all(Array.from({ length: workers }, () => startWorker(redis.url, storeDir, threads)));
-  const qunits = unitsIn(store);
+  const qunits = await unitsIn(store);
   const ex = await QueueExecutor.connect({ url: redis.url, store, version, log: () => {} });
   // Warm-up, off the clock: a worker forks its unit process and loads onnxruntime and the model on its
   // first unit (once per worker's life). One small unit per worker, each slower to start than to hand out.
   const w0 = performance.now();
-  await Promise.all(Array.from({ length: workers }, (_, i) => ex.run({ ...qunits[0]!, images: store.putTensor(sample.images.slice0(i, i + 1)), targets: targets.slice(i, i + 1) })));
+  await Promise.all(Array.from({ length: workers }, async (_, i) => ex.run({ ...qunits[0]!, images: await store.putTensor(sample.images.slice0(i, i + 1)), targets: targets.slice(i, i + 1) })));
   warmups.push((performance.now() - w0) / 1000);
   const c0 = ex.computeSeconds;
   const t = performance.now();

@@ -130,7 +130,7 @@ async function runAuditOnce(opts: AuditOptions & { out: string; force: boolean }
   const version = candorVersion();
   const ctx = await AuditContext.create(opts, version);
   try {
-    if (opts.queue) ctx.executor = await QueueExecutor.connect({ url: opts.queue, store: new ContentStore(opts.store ?? DEFAULT_STORE), version, log: (l) => ctx.log(l) });
+    if (opts.queue) ctx.executor = await QueueExecutor.connect({ url: opts.queue, store: await ContentStore.open(opts.store ?? DEFAULT_STORE), version, log: (l) => ctx.log(l) });
     return await runTests(ctx, opts, out);
   } finally {
     await ctx.executor?.close();

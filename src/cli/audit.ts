@@ -21,7 +21,7 @@ export const AUDIT_USAGE = `usage: candor audit [--model m.onnx] [--data pneumon
        [--split test|all] [--scale pm1|unit|imagenet|byte] [--window C,W] [--axis k] [--resize stretch|pad|crop] [--frames first|all] [--strict] [--voxel-order ijk|kji|ras]
        [--epochs-random-labels 60] [--epochs-shortcut 2] [--train-limit N] [--tests ${AUDIT_TEST_IDS.join(',')}]
        [--labels F1,F2] [--seed 0] [--threads N] [--out candor-report] [--force] [--cache .candor-cache | --no-cache]
-       [--queue redis://HOST:PORT] [--store .candor-store]
+       [--queue redis://HOST:PORT] [--store .candor-store|s3://BUCKET/PREFIX]
 
 Runs the explanation stress tests on a sample of test images and writes OUT/index.html (open it in
 a browser; it needs no network), OUT/results.json (every number) and OUT/maps/*.npy (raw maps).
@@ -48,7 +48,7 @@ and shortcut models: --labels names the findings (default: every finding with at
 10 negative test images), each report in OUT/<finding>/ with an index at OUT/index.html.
 --queue redis://HOST:PORT runs the attribution maps and the sanity-check models as units of a BullMQ queue
 taken by \`candor worker\`s (on this machine or others), through the content store --store (a folder every
-worker mounts; default .candor-store); the report is the same as without --queue.
+worker mounts, default .candor-store, or s3://BUCKET/PREFIX); the report is the same as without --queue.
 
 ${PREPROCESS_HELP}`;
 

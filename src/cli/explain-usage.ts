@@ -29,7 +29,7 @@ export const EXPLAIN_USAGE = `usage: candor explain --methods M1,M2,... --out DI
        [--scale pm1] [--window C,W] [--axis k] [--resize stretch|pad|crop]
        [--layer L[,L2]] [--target pred|K|NAME|all] [--opt method.key=value ...] [--keep-channels]
        [--colormap jet] [--diverging-colormap rdbu_r] [--opacity 0.5] [--batch-size N] [--threads N] [--force]
-       [--queue redis://HOST:PORT] [--store .candor-store]
+       [--queue redis://HOST:PORT] [--store .candor-store|s3://BUCKET/PREFIX]
 
   --methods   comma-separated: ${methodList(METHOD_NAMES)}
   --model     ONNX classifier (default: the bundled baseline models/baseline/small_cnn_pneumoniamnist64.onnx)
@@ -72,8 +72,8 @@ ${optionHelp()}
               --diverging-colormap (rdbu_r default, or bwr)
   --opacity   opacity of the map over the image, 0..1 (default 0.5)
   --queue     redis://HOST:PORT: every method × target is a unit of the BullMQ queue taken by \`candor worker\`s,
-              all submitted at once, through the content store --store (a folder the workers share; default
-              .candor-store); the outputs are the same as without --queue
+              all submitted at once, through the content store --store (a folder the workers share, default
+              .candor-store, or s3://BUCKET/PREFIX); the outputs are the same as without --queue
 
 Writes DIR/<method>.npy (raw maps [N,H,W], float32), DIR/<method>_<i>.png and DIR/grid.png. For volumes:
 maps [N,D,H,W]; <method>_<i>.png shows three orthogonal planes through the map's maximum and its MIP

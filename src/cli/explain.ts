@@ -246,7 +246,7 @@ export async function explainCommand(argv: string[]): Promise<void> {
     const record: Record<string, unknown>[] = [];
     let logits: Tensor | undefined;
     // With --queue every method × target is a unit of the queue, all submitted now; the outputs are written in order below.
-    if (values.queue) executor = await QueueExecutor.connect({ url: values.queue, store: new ContentStore(values.store!), version: candorVersion(), log: (l) => console.error(`candor explain:${l}`) });
+    if (values.queue) executor = await QueueExecutor.connect({ url: values.queue, store: await ContentStore.open(values.store!), version: candorVersion(), log: (l) => console.error(`candor explain:${l}`) });
     const queued = executor ? new Map(methods.flatMap((m) => jobs.map((job) => [m + job.suffix, executor!.explain(model, batch.x, m, job.target, { layer, ...perMethod.get(m) }, !!values['keep-channels'])] as const))) : undefined;
     for (const p of queued?.values() ?? []) p.catch(() => {}); // awaited in order below
     for (const m of methods) {

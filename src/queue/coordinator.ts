@@ -82,7 +82,7 @@ export class QueueExecutor {
     events.on('completed', ({ jobId, returnvalue }) => ex.finished(jobId, returnvalue as unknown));
     events.on('failed', ({ jobId, failedReason }) => ex.failed(jobId, failedReason));
     ex.sweepTimer = setInterval(() => void ex.sweep().catch(() => {}), 2000);
-    opts.log(`  queue: ${displayUrl(opts.url)} (queue ${name}), store ${opts.store.dir}`);
+    opts.log(`  queue: ${displayUrl(opts.url)} (queue ${name}), store ${opts.store.location}`);
     await ex.reportWorkers(true);
     return ex;
   }
@@ -117,7 +117,7 @@ export class QueueExecutor {
     if (job) {
       const state = await job.getState();
       if (state === 'completed') {
-        if (this.resultPresent(job.returnvalue as UnitResult)) return this.finished(id, job.returnvalue);
+        if (await this.resultPresent(job.returnvalue as UnitResult)) return this.finished(id, job.returnvalue);
         await job.remove(); // its results left the store: compute again
       } else if (state === 'failed') {
         await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
@@ -134,8 +134,10 @@ export class QueueExecutor {
     });
   }
 
-  private resultPresent(r: UnitResult | undefined): boolean {
-    return !!r && resultKeys(r).every((k) => this.opts.store.has(k));
+  private async resultPresent(r: UnitResult | undefined): Promise<boolean> {
+    if (!r) return false;
+    for (const k of resultKeys(r)) if (!(await this.opts.store.has(k))) return false;
+    return true;
   }
 
   private finished(jobId: string, value: unknown): void {
@@ -198,7 +200,7 @@ export class QueueExecutor {
     const mine = ws.filter((w) => w.version === this.opts.version);
     const others = ws.filter((w) => w.version !== this.opts.version);
     if (!mine.length) {
-      this.opts.log(`  queue: no candor ${this.opts.version} worker is connected${others.length ? ` (connected: ${others.length} of candor ${[...new Set(others.map((w) => w.version))].join(', ')}, which do not take this version's units)` : ''}; start one with: candor worker --queue ${displayUrl(this.opts.url)} --store ${this.opts.store.dir}`);
+      this.opts.log(`  queue: no candor ${this.opts.version} worker is connected${others.length ? ` (connected: ${others.length} of candor ${[...new Set(others.map((w) => w.version))].join(', ')}, which do not take this version's units)` : ''}; start one with: candor worker --queue ${displayUrl(this.opts.url)} --store ${this.opts.store.location}`);
     } else if (!first) this.status(true);
     else this.opts.log(`  queue: ${mine.length} worker${mine.length > 1 ? 's' : ''} connected (${mine.map((w) => `${w.host}, ${w.threads ?? 'all'} threads`).join('; ')})`);
   }
@@ -215,37 +217,37 @@ export class QueueExecutor {
   /** Maps of one chunk of images, computed by a worker. */
   async maps(model: Model, images: Tensor, targets: readonly number[], method: string, options: Record<string, unknown>): Promise<Tensor> {
     const store = this.opts.store;
-    const unit: Unit = { kind: 'maps', model: modelKey(store, model), multiLabel: model.multiLabel, images: store.putTensor(images), targets: [...targets], method, options: encodeOptions(store, options) };
+    const unit: Unit = { kind: 'maps', model: await modelKey(store, model), multiLabel: model.multiLabel, images: await store.putTensor(images), targets: [...targets], method, options: await encodeOptions(store, options) };
     return this.read(unit, (r) => store.getTensor((r as Extract<UnitResult, { kind: 'maps' }>).maps));
   }
 
   /** `explain(model, images, method, target, options)` computed by a worker: the Attribution (numeric diagnostics only in `extra`). */
   async explain(model: Model, images: Tensor, method: string, target: Target, options: Record<string, unknown>, channels: boolean): Promise<Attribution> {
     const store = this.opts.store;
-    const unit: Unit = { kind: 'explain', model: modelKey(store, model), multiLabel: model.multiLabel, images: store.putTensor(images), target: JSON.parse(JSON.stringify(target)) as Target, method, options: encodeOptions(store, options), channels };
-    return this.read(unit, (r) => {
+    const unit: Unit = { kind: 'explain', model: await modelKey(store, model), multiLabel: model.multiLabel, images: await store.putTensor(images), target: JSON.parse(JSON.stringify(target)) as Target, method, options: await encodeOptions(store, options), channels };
+    return this.read(unit, async (r) => {
       const e = r as Extract<UnitResult, { kind: 'explain' }>;
-      const meta = store.getJson<ExplainMeta>(e.meta);
-      return { method, map: store.getTensor(e.map), logits: store.getTensor(e.logits), ...(e.attributions ? { attributions: store.getTensor(e.attributions) } : {}), signed: meta.signed, targets: meta.targets, extra: meta.extra };
+      const meta = await store.getJson<ExplainMeta>(e.meta);
+      return { method, map: await store.getTensor(e.map), logits: await store.getTensor(e.logits), ...(e.attributions ? { attributions: await store.getTensor(e.attributions) } : {}), signed: meta.signed, targets: meta.targets, extra: meta.extra };
     });
   }
 
   /** A sanity-check model trained by a worker. */
   async trainSanity(spec: SanitySpec, audited: Model): Promise<TrainedBytes> {
     const store = this.opts.store;
-    const unit: Unit = { kind: 'sanity-model', audited: modelKey(store, audited), multiLabel: audited.multiLabel, spec };
+    const unit: Unit = { kind: 'sanity-model', audited: await modelKey(store, audited), multiLabel: audited.multiLabel, spec };
     this.opts.log(`  ${spec.kind} model: training on a worker of the queue…`);
-    return this.read(unit, (r) => {
+    return this.read(unit, async (r) => {
       const s = r as Extract<UnitResult, { kind: 'sanity-model' }>;
-      return { bytes: store.get(s.model), file: store.get(s.file), card: store.getJson<ModelCard>(s.card) };
+      return { bytes: await store.get(s.model), file: await store.get(s.file), card: await store.getJson<ModelCard>(s.card) };
     });
   }
 
   /** Run a unit and read its result; a result that left the store since (deleted) is computed again once. */
-  private async read<T>(unit: Unit, get: (r: UnitResult) => T): Promise<T> {
+  private async read<T>(unit: Unit, get: (r: UnitResult) => Promise<T>): Promise<T> {
     const r = await this.run(unit);
     try {
-      return get(r);
+      return await get(r);
     } catch (e) {
       if (!(e instanceof MissingBlob)) throw e;
       const job = await Job.fromId(this.queue, unitId(this.opts.version, unit));

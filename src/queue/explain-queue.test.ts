@@ -12,13 +12,14 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { repoRoot } from '../testing/paths.js';
 import { redisSkip, startRedis } from '../testing/redis-server.js';
+import { startS3 } from '../testing/s3-server.js';
 import { candorVersion } from '../train/card.js';
 import { QueueExecutor } from './coordinator.js';
 import { redisOptions, WORKER_KEY_PREFIX } from './connection.js';
 import { ContentStore } from './store.js';
 
-function candor(args: string[], onLine?: (line: string) => void): { proc: ChildProcess; done: Promise<{ code: number | null; out: string }> } {
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+function candor(args: string[], onLine?: (line: string) => void, env: Record<string, string> = {}): { proc: ChildProcess; done: Promise<{ code: number | null; out: string }> } {
+  const proc = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), ...args], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const read = (d: Buffer) => {
     out += d.toString();
@@ -77,6 +78,30 @@ test('explain --queue writes the same maps and numbers as explain, also when Red
   }
 });
 
+test('explain --queue with the store on S3 (s3://bucket/prefix) writes the same maps and numbers as explain', { skip: redisSkip, timeout: 180_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'candor-explain-s3-'));
+  const redis = await startRedis();
+  const s3 = await startS3();
+  let worker: ReturnType<typeof candor> | undefined;
+  try {
+    const args = ['--methods', 'saliency,gradcam,ig', '--input', 'pneumoniamnist:test:0-4', '--threads', '1', '--opt', 'ig.steps=16'];
+    const ref = candor(['explain', ...args, '--out', join(dir, 'ref')]);
+    assert.equal((await ref.done).code, 0);
+    worker = candor(['worker', '--queue', redis.url, '--store', 's3://candor-store/e2e', '--threads', '1'], undefined, s3.env);
+    const r = await candor(['explain', ...args, '--out', join(dir, 'queued'), '--queue', redis.url, '--store', 's3://candor-store/e2e'], undefined, s3.env).done;
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, /store s3:\/\/candor-store\/e2e/);
+    const [a, b] = [outputs(join(dir, 'ref')), outputs(join(dir, 'queued'))];
+    for (const [f, bytes] of a.files) assert.ok(bytes.equals(b.files.get(f)!), `${f} byte for byte`);
+    assert.deepEqual(b.json, a.json);
+  } finally {
+    worker?.proc.kill('SIGKILL');
+    await redis.stop();
+    await s3.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('a coordinator says so when the only workers connected run another candor version', { skip: redisSkip }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'candor-version-'));
   const redis = await startRedis();
@@ -85,7 +110,7 @@ test('a coordinator says so when the only workers connected run another candor v
     await client.set(`${WORKER_KEY_PREFIX}elsewhere:1`, JSON.stringify({ version: '0.0.1-old', host: 'elsewhere:1', threads: 2 }), 'EX', 30);
     client.disconnect();
     const lines: string[] = [];
-    const ex = await QueueExecutor.connect({ url: redis.url, store: new ContentStore(join(dir, 'store')), version: candorVersion(), log: (l) => lines.push(l) });
+    const ex = await QueueExecutor.connect({ url: redis.url, store: await ContentStore.open(join(dir, 'store')), version: candorVersion(), log: (l) => lines.push(l) });
     await ex.close();
     const line = lines.find((l) => l.includes('no candor'));
     assert.ok(line, lines.join('\n'));
@@ -109,7 +134,7 @@ test('a unit that fails on every attempt stops the run with the unit and its err
     const { BUNDLED_MODEL } = await import('../audit/context.js');
     const { Tensor } = await import('../tensor/tensor.js');
     const model = loadModel(BUNDLED_MODEL, { threads: 1 });
-    const ex = await QueueExecutor.connect({ url: redis.url, store: new ContentStore(join(dir, 'store')), version: candorVersion(), log: () => {}, attempts: 1 });
+    const ex = await QueueExecutor.connect({ url: redis.url, store: await ContentStore.open(join(dir, 'store')), version: candorVersion(), log: () => {}, attempts: 1 });
     const x = new Tensor(new Float32Array(2 * 64 * 64).fill(0.1), [2, 1, 64, 64]);
     await assert.rejects(ex.explain(model, x, 'saliency', 'pred', {}, false), /queue: explain saliency \(target "pred", model [0-9a-f]{12}\) failed after 1 attempt \(job explain-[0-9a-f]{16}\): injected failure/);
     await ex.close();

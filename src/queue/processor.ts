@@ -14,7 +14,7 @@ import { ModelCache, runUnit, describeUnit, type UnitResult } from './units.js';
 import type { JobData } from './coordinator.js';
 
 if (process.env.CANDOR_DEVICE) setDevice(parseDevice(process.env.CANDOR_DEVICE));
-const store = new ContentStore(process.env.CANDOR_STORE ?? '.candor-store');
+const store = await ContentStore.open(process.env.CANDOR_STORE ?? '.candor-store');
 const threads = process.env.CANDOR_THREADS ? Number(process.env.CANDOR_THREADS) : undefined;
 const models = new ModelCache(store, threads);
 const version = candorVersion();
@@ -24,7 +24,7 @@ process.on('disconnect', () => process.exit(1));
 export default async function processUnit(job: SandboxedJob<JobData, UnitResult>): Promise<UnitResult> {
   const { unit, store: storeId, version: submitted } = job.data;
   if (submitted !== version) throw new Error(`this worker runs candor ${version}; the unit was submitted by candor ${submitted}`);
-  if (storeId !== store.id) throw new Error(`this worker's store ${store.dir} is not the coordinator's (ids ${store.id} ≠ ${storeId}): give the worker --store on the volume the coordinator writes to`);
+  if (storeId !== store.id) throw new Error(`this worker's store ${store.location} is not the coordinator's (ids ${store.id} ≠ ${storeId}): give the worker --store on the volume or bucket the coordinator writes to`);
   // Fault injection for the queue's tests: the first attempt of matching units throws.
   const fail = process.env.CANDOR_TEST_FAIL_FIRST_ATTEMPT;
   if (fail && job.attemptsMade === 0 && describeUnit(unit).includes(fail)) throw new Error(`injected failure (CANDOR_TEST_FAIL_FIRST_ATTEMPT=${fail})`);

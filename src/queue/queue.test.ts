@@ -15,27 +15,59 @@ import { runAudit } from '../audit/run.js';
 import { candorVersion } from '../train/card.js';
 import { repoRoot } from '../testing/paths.js';
 import { freePort, redisSkip, startRedis } from '../testing/redis-server.js';
+import { startS3 } from '../testing/s3-server.js';
 import { checkReachable, queueName, redisOptions } from './connection.js';
 import { ContentStore, MissingBlob, sha256 } from './store.js';
 import { unitId, type Unit } from './units.js';
+import { Tensor } from '../tensor/tensor.js';
 
-test('the content store keys blobs by their SHA-256, writes them once, and refuses a corrupt or missing one', () => {
+/** A store's contract, on a folder and on S3: keys are SHA-256, writing twice is a no-op, a corrupt blob is removed. */
+async function storeContract(s: ContentStore, corrupt: (hash: string) => Promise<void>): Promise<void> {
+  const bytes = new TextEncoder().encode('a map');
+  const k = await s.put(bytes);
+  assert.equal(k, sha256(bytes));
+  assert.equal(await s.put(bytes), k);
+  assert.deepEqual(await s.get(k), bytes);
+  const t = new Tensor(Float32Array.from([1, 2, 3, 4, 5, 6]), [2, 3]);
+  assert.deepEqual(Array.from((await s.getTensor(await s.putTensor(t))).data), [1, 2, 3, 4, 5, 6]);
+  await corrupt(k);
+  await assert.rejects(s.get(k), (e: Error) => e instanceof MissingBlob && /was corrupt/.test(e.message));
+  assert.equal(await s.has(k), false, 'a corrupt blob is removed (its unit is computed again)');
+  await assert.rejects(s.get('0'.repeat(64)), MissingBlob);
+  await assert.rejects(s.get('../etc/passwd'), /not a SHA-256/);
+}
+
+test('the content store in a folder keys blobs by their SHA-256, writes them once, and refuses a corrupt or missing one', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'candor-store-'));
   try {
-    const s = new ContentStore(dir);
-    const bytes = new TextEncoder().encode('a map');
-    const k = s.put(bytes);
-    assert.equal(k, sha256(bytes));
-    assert.equal(s.put(bytes), k);
-    assert.deepEqual(s.get(k), bytes);
-    assert.equal(new ContentStore(dir).id, s.id, 'a store keeps its id');
-    writeFileSync(join(dir, 'blobs', k.slice(0, 2), k.slice(2)), 'a nap');
-    assert.throws(() => s.get(k), (e: Error) => e instanceof MissingBlob && /was corrupt/.test(e.message));
-    assert.equal(s.has(k), false, 'a corrupt blob is removed (its unit is computed again)');
-    assert.throws(() => s.get('0'.repeat(64)), MissingBlob);
-    assert.throws(() => s.get('../etc/passwd'), /not a SHA-256/);
+    const s = await ContentStore.open(dir);
+    assert.equal((await ContentStore.open(dir)).id, s.id, 'a store keeps its id');
+    await storeContract(s, async (k) => writeFileSync(join(dir, 'blobs', k.slice(0, 2), k.slice(2)), 'a nap'));
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the content store on S3 (s3://bucket/prefix, an S3-compatible server on 127.0.0.1) keeps the same contract, and a wrong bucket is one clear line', async () => {
+  const s3 = await startS3();
+  const env = s3.env;
+  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, env);
+  try {
+    const s = await ContentStore.open('s3://candor-store/runs/a');
+    assert.equal(s.location, 's3://candor-store/runs/a');
+    assert.equal((await ContentStore.open('s3://candor-store/runs/a/')).id, s.id, 'a store keeps its id');
+    assert.notEqual((await ContentStore.open('s3://candor-store/runs/b')).id, s.id, 'another prefix is another store');
+    await storeContract(s, async (k) => {
+      await (s.backend as { write(n: string, b: Uint8Array): Promise<void> }).write(`blobs/${k.slice(0, 2)}/${k.slice(2)}`, new TextEncoder().encode('a nap'));
+    });
+    await assert.rejects(ContentStore.open('s3://no-such-bucket'), /--store s3:\/\/no-such-bucket: cannot read the bucket \(NoSuchBucket/);
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+    await s3.stop();
   }
 });
 

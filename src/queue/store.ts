@@ -1,9 +1,12 @@
 /**
  * The content-addressed store a work queue's coordinator and workers share: every blob (model bytes,
- * image chunks, maps, trained models) lives under the SHA-256 of its bytes, written atomically
- * (temporary file, then rename) and checked against that hash when read, so a torn or altered file is
- * an error, never a wrong result. The queue carries only these hashes. A directory — local disk, or a
- * volume every machine mounts (NFS, a Kubernetes PersistentVolume) — holds it.
+ * image chunks, maps, trained models) lives under the SHA-256 of its bytes, appears whole or not at all
+ * (a rename into place; an S3 PUT), and is checked against that hash when read, so a torn or altered blob
+ * is removed and computed again, never a wrong result. The queue carries only these hashes.
+ *
+ * Two places hold it: a directory (`--store DIR`, the default: local disk, or a volume every machine
+ * mounts — NFS, a Kubernetes ReadWriteMany volume), or S3-compatible object storage (`--store
+ * s3://BUCKET/PREFIX`, ./s3-store.ts: AWS S3, MinIO, Ceph…).
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -21,73 +24,114 @@ export function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-export class ContentStore {
-  readonly dir: string;
-  /** A random id written when the store is created: coordinator and workers check they share one store. */
-  readonly id: string;
+/** Where blobs are kept: a directory or an S3 bucket. */
+export interface BlobBackend {
+  /** For messages: the folder or s3:// URL. */
+  readonly location: string;
+  /** Bytes under a name, or undefined when absent. */
+  read(name: string): Promise<Uint8Array | undefined>;
+  /** Store bytes under a name, appearing whole or not at all. */
+  write(name: string, bytes: Uint8Array): Promise<void>;
+  exists(name: string): Promise<boolean>;
+  remove(name: string): Promise<void>;
+}
 
-  constructor(dir: string) {
-    this.dir = resolve(dir);
-    if (existsSync(this.dir) && !statSync(this.dir).isDirectory()) throw new Error(`--store ${dir}: not a directory`);
-    mkdirSync(join(this.dir, 'blobs'), { recursive: true });
-    const idFile = join(this.dir, 'store.json');
-    if (!existsSync(idFile)) writeFileAtomicSync(idFile, new TextEncoder().encode(JSON.stringify({ id: randomUUID(), created: new Date().toISOString() })));
+export class ContentStore {
+  private constructor(
+    readonly backend: BlobBackend,
+    /** A random id written when the store is created: coordinator and workers check they share one store. */
+    readonly id: string,
+  ) {}
+
+  /** The store at `spec`: a folder, or s3://BUCKET[/PREFIX] (created with its id when new). */
+  static async open(spec: string): Promise<ContentStore> {
+    const backend = /^s3:\/\//i.test(spec) ? await (await import('./s3-store.js')).S3Backend.open(spec) : new DirBackend(spec);
+    let raw = await backend.read('store.json');
+    if (!raw) {
+      await backend.write('store.json', new TextEncoder().encode(JSON.stringify({ id: randomUUID(), created: new Date().toISOString() })));
+      raw = await backend.read('store.json');
+    }
     try {
-      this.id = (JSON.parse(readFileSync(idFile, 'utf8')) as { id: string }).id;
+      return new ContentStore(backend, (JSON.parse(new TextDecoder().decode(raw)) as { id: string }).id);
     } catch (e) {
-      throw new Error(`${idFile}: unreadable (${(e as Error).message}); it identifies the store — remove it only if no worker uses this store`);
+      throw new Error(`${backend.location}/store.json: unreadable (${(e as Error).message}); it identifies the store — remove it only if no worker uses this store`);
     }
   }
 
-  private path(hash: string): string {
-    if (!HASH.test(hash)) throw new Error(`store: '${hash}' is not a SHA-256 content key`);
-    return join(this.dir, 'blobs', hash.slice(0, 2), hash.slice(2));
+  /** For messages and for `--store` of a worker command line. */
+  get location(): string {
+    return this.backend.location;
   }
 
-  has(hash: string): boolean {
-    return existsSync(this.path(hash));
+  private name(hash: string): string {
+    if (!HASH.test(hash)) throw new Error(`store: '${hash}' is not a SHA-256 content key`);
+    return `blobs/${hash.slice(0, 2)}/${hash.slice(2)}`;
+  }
+
+  has(hash: string): Promise<boolean> {
+    return this.backend.exists(this.name(hash));
   }
 
   /** Store bytes; returns their key. Writing what is already there is a no-op. */
-  put(bytes: Uint8Array): string {
+  async put(bytes: Uint8Array): Promise<string> {
     const hash = sha256(bytes);
-    const p = this.path(hash);
-    if (!existsSync(p)) {
-      mkdirSync(join(this.dir, 'blobs', hash.slice(0, 2)), { recursive: true });
-      // No fsync: the rename makes the blob appear whole or not at all, and a blob torn by a power loss
-      // fails its hash check on read and is computed again (CorruptBlob is a MissingBlob).
-      writeFileAtomicSync(p, bytes, false);
-    }
+    const name = this.name(hash);
+    if (!(await this.backend.exists(name))) await this.backend.write(name, bytes);
     return hash;
   }
 
   /** The bytes under a key, checked against it. */
-  get(hash: string): Uint8Array {
-    const p = this.path(hash);
-    if (!existsSync(p)) throw new MissingBlob(hash, this.dir);
-    const bytes = new Uint8Array(readFileSync(p));
+  async get(hash: string): Promise<Uint8Array> {
+    const name = this.name(hash);
+    const bytes = await this.backend.read(name);
+    if (!bytes) throw new MissingBlob(hash, this.location);
     const got = sha256(bytes);
     if (got !== hash) {
-      rmSync(p, { force: true });
-      throw new CorruptBlob(hash, got, this.dir);
+      await this.backend.remove(name);
+      throw new CorruptBlob(hash, got, this.location);
     }
     return bytes;
   }
 
-  putTensor(t: Tensor): string {
+  putTensor(t: Tensor): Promise<string> {
     return this.put(encodeNpy(t));
   }
 
-  getTensor(hash: string): Tensor {
-    return parseNpy(this.get(hash), `store blob ${hash}`) as Tensor;
+  async getTensor(hash: string): Promise<Tensor> {
+    return parseNpy(await this.get(hash), `store blob ${hash}`) as Tensor;
   }
 
-  putJson(v: unknown): string {
+  putJson(v: unknown): Promise<string> {
     return this.put(new TextEncoder().encode(JSON.stringify(v)));
   }
 
-  getJson<T>(hash: string): T {
-    return JSON.parse(new TextDecoder().decode(this.get(hash))) as T;
+  async getJson<T>(hash: string): Promise<T> {
+    return JSON.parse(new TextDecoder().decode(await this.get(hash))) as T;
+  }
+}
+
+/** A folder: blobs/ab/cdef… files, renamed into place (no fsync: a blob torn by a power loss fails its hash). */
+class DirBackend implements BlobBackend {
+  readonly location: string;
+  constructor(dir: string) {
+    this.location = resolve(dir);
+    if (existsSync(this.location) && !statSync(this.location).isDirectory()) throw new Error(`--store ${dir}: not a directory`);
+    mkdirSync(join(this.location, 'blobs'), { recursive: true });
+  }
+  async read(name: string): Promise<Uint8Array | undefined> {
+    const p = join(this.location, name);
+    return existsSync(p) ? new Uint8Array(readFileSync(p)) : undefined;
+  }
+  async write(name: string, bytes: Uint8Array): Promise<void> {
+    const p = join(this.location, name);
+    mkdirSync(join(p, '..'), { recursive: true });
+    writeFileAtomicSync(p, bytes, false);
+  }
+  async exists(name: string): Promise<boolean> {
+    return existsSync(join(this.location, name));
+  }
+  async remove(name: string): Promise<void> {
+    rmSync(join(this.location, name), { force: true });
   }
 }
 
@@ -95,8 +139,8 @@ export class ContentStore {
 export class MissingBlob extends Error {
   constructor(
     readonly hash: string,
-    dir: string,
-    message = `store ${dir}: no blob ${hash} (deleted, or this process does not share the coordinator's store: give every worker --store on the same shared volume)`,
+    location: string,
+    message = `store ${location}: no blob ${hash} (deleted, or this process does not share the coordinator's store: give every worker --store on the same shared volume or bucket)`,
   ) {
     super(message);
     this.name = 'MissingBlob';
@@ -105,8 +149,8 @@ export class MissingBlob extends Error {
 
 /** A blob whose bytes do not hash to its key (torn by a crash, or altered): removed, and treated as missing. */
 export class CorruptBlob extends MissingBlob {
-  constructor(hash: string, got: string, dir: string) {
-    super(hash, dir, `store ${dir}: the blob ${hash} was corrupt (its bytes hash to ${got}); removed, to be computed again`);
+  constructor(hash: string, got: string, location: string) {
+    super(hash, location, `store ${location}: the blob ${hash} was corrupt (its bytes hash to ${got}); removed, to be computed again`);
     this.name = 'CorruptBlob';
   }
 }

@@ -90,32 +90,34 @@ export function describeUnit(unit: Unit): string {
 }
 
 /** Method options as unit data: tensors (a baseline from a .npy) go to the store as { $tensor: key }. */
-export function encodeOptions(store: ContentStore, options: Record<string, unknown>): Record<string, unknown> {
+export async function encodeOptions(store: ContentStore, options: Record<string, unknown>): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(options)) {
     if (v === undefined) continue;
-    out[k] = v instanceof Tensor ? { $tensor: store.putTensor(v) } : (JSON.parse(JSON.stringify(v)) as unknown);
+    out[k] = v instanceof Tensor ? { $tensor: await store.putTensor(v) } : (JSON.parse(JSON.stringify(v)) as unknown);
   }
   return out;
 }
 
-function decodeOptions(store: ContentStore, options: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(options).map(([k, v]) => [k, v && typeof v === 'object' && '$tensor' in v ? store.getTensor((v as { $tensor: string }).$tensor) : v]));
+async function decodeOptions(store: ContentStore, options: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(options)) out[k] = v && typeof v === 'object' && '$tensor' in v ? await store.getTensor((v as { $tensor: string }).$tensor) : v;
+  return out;
 }
 
 /** How a graph travels: the graph candor runs (adapted layout and head), re-read without adapting again. */
-export function modelBlob(store: ContentStore, model: Model): string {
+export function modelBlob(store: ContentStore, model: Model): Promise<string> {
   return store.put(serializeModel(model.ir));
 }
 
-const memo = new WeakMap<Model, { store: string; key: string }>();
+const memo = new WeakMap<Model, { store: string; key: Promise<string> }>();
 
 /** modelBlob, once per model object and store. */
-export function modelKey(store: ContentStore, model: Model): string {
+export function modelKey(store: ContentStore, model: Model): Promise<string> {
   const m = memo.get(model);
-  if (m && m.store === store.dir) return m.key;
+  if (m && m.store === store.id) return m.key;
   const key = modelBlob(store, model);
-  memo.set(model, { store: store.dir, key });
+  memo.set(model, { store: store.id, key });
   return key;
 }
 
@@ -136,7 +138,7 @@ export class ModelCache {
       this.models.set(key, hit);
       return hit;
     }
-    const model = modelFromBytes(this.store.get(key), { source: `model ${key.slice(0, 12)} (from the store)`, threads: this.threads, inputLayout: 'nchw', outputHead: 'keep', task: multiLabel ? 'multilabel' : 'single' });
+    const model = modelFromBytes(await this.store.get(key), { source: `model ${key.slice(0, 12)} (from the store)`, threads: this.threads, inputLayout: 'nchw', outputHead: 'keep', task: multiLabel ? 'multilabel' : 'single' });
     this.models.set(key, model);
     while (this.models.size > this.capacity) {
       const [oldest, m] = this.models.entries().next().value as [string, Model];
@@ -156,22 +158,22 @@ export class ModelCache {
 export async function runUnit(unit: Unit, store: ContentStore, models: ModelCache, log: (line: string) => void = () => {}): Promise<UnitResult> {
   if (unit.kind === 'maps') {
     const model = await models.get(unit.model, unit.multiLabel);
-    const images = store.getTensor(unit.images);
+    const images = await store.getTensor(unit.images);
     if (images.shape[0] !== unit.targets.length) throw new Error(`maps unit: ${images.shape[0]} images but ${unit.targets.length} targets`);
-    const a = await explain(model, images, unit.method, unit.targets, decodeOptions(store, unit.options));
-    return { kind: 'maps', maps: store.putTensor(a.map) };
+    const a = await explain(model, images, unit.method, unit.targets, await decodeOptions(store, unit.options));
+    return { kind: 'maps', maps: await store.putTensor(a.map) };
   }
   if (unit.kind === 'explain') {
     const model = await models.get(unit.model, unit.multiLabel);
-    const a = await explain(model, store.getTensor(unit.images), unit.method, unit.target, decodeOptions(store, unit.options));
+    const a = await explain(model, await store.getTensor(unit.images), unit.method, unit.target, await decodeOptions(store, unit.options));
     const extra: ExplainMeta['extra'] = {};
     for (const [k, v] of Object.entries(a.extra ?? {})) if (typeof v === 'number' || typeof v === 'string' || Array.isArray(v)) extra[k] = v;
     const meta: ExplainMeta = { signed: a.signed, targets: a.targets, extra };
-    return { kind: 'explain', map: store.putTensor(a.map), logits: store.putTensor(a.logits), ...(unit.channels && a.attributions ? { attributions: store.putTensor(a.attributions) } : {}), meta: store.putJson(meta) };
+    return { kind: 'explain', map: await store.putTensor(a.map), logits: await store.putTensor(a.logits), ...(unit.channels && a.attributions ? { attributions: await store.putTensor(a.attributions) } : {}), meta: await store.putJson(meta) };
   }
   const audited = await models.get(unit.audited, unit.multiLabel);
   // The submitter's --threads when it gave one (the same bytes as its own run), else this worker's.
   const spec = { ...unit.spec, settings: { ...unit.spec.settings, threads: unit.spec.settings.threads ?? models.threads } };
   const out = trainedBytes(await trainSanity(spec, audited.ir, log, false));
-  return { kind: 'sanity-model', model: store.put(out.bytes), file: store.put(out.file), card: store.putJson(out.card satisfies ModelCard) };
+  return { kind: 'sanity-model', model: await store.put(out.bytes), file: await store.put(out.file), card: await store.putJson(out.card satisfies ModelCard) };
 }

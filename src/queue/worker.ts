@@ -26,8 +26,8 @@ export interface WorkerOptions {
 export async function runWorker(o: WorkerOptions): Promise<{ stop: (force?: boolean) => Promise<void>; closed: Promise<void> }> {
   const version = candorVersion();
   await checkReachable(o.url);
-  const store = new ContentStore(o.store);
-  process.env.CANDOR_STORE = store.dir;
+  const store = await ContentStore.open(o.store);
+  process.env.CANDOR_STORE = store.location;
   if (o.threads) process.env.CANDOR_THREADS = String(o.threads);
   const here = fileURLToPath(import.meta.url);
   const processor = here.replace(/worker\.(ts|js)$/, (_m, ext: string) => `processor.${ext}`);
@@ -60,7 +60,7 @@ export async function runWorker(o: WorkerOptions): Promise<{ stop: (force?: bool
   worker.on('completed', (job) => o.log(`worker: done in ${((performance.now() - (started.get(job.id!) ?? performance.now())) / 1000).toFixed(2)} s (job ${job.id})`));
   worker.on('failed', (job, err) => o.log(`worker: ${job ? `job ${job.id}` : 'a job'} failed: ${err.message}`));
   await worker.waitUntilReady();
-  o.log(`worker: candor ${version} on ${displayUrl(o.url)} (queue ${name}), store ${store.dir}, ${o.threads ?? 'all'} threads; waiting for units`);
+  o.log(`worker: candor ${version} on ${displayUrl(o.url)} (queue ${name}), store ${store.location}, ${o.threads ?? 'all'} threads; waiting for units`);
   let resolveClosed!: () => void;
   const closed = new Promise<void>((r) => (resolveClosed = r));
   let stopping = false;

@@ -66,7 +66,7 @@ test('a queue unit computed by a worker on WebGPU (software Vulkan) equals the C
   const model = loadModel(BUNDLED_MODEL, { threads: 1 });
   try {
     const images = (await loadBatch('pneumoniamnist:test:0-2', { channels: 1, height: 64, width: 64 }, DEFAULT_PREPROCESSING)).x;
-    const ex = await QueueExecutor.connect({ url: redis.url, store: new ContentStore(join(dir, 'store')), version: candorVersion(), log: () => {} });
+    const ex = await QueueExecutor.connect({ url: redis.url, store: await ContentStore.open(join(dir, 'store')), version: candorVersion(), log: () => {} });
     for (const method of ['saliency', 'gradcam']) {
       const gpu = await ex.maps(model, images, [0, 1], method, {});
       const cpu = (await explain(model, images, method, [0, 1], {})).map;
