@@ -101,7 +101,12 @@ export class QueueExecutor {
     let entry!: Pending;
     const p = new Promise<UnitResult>((resolve, reject) => this.pending.set(id, (entry = { id, unit, resolve, reject, submitted: false })));
     this.submitted++;
-    await this.submit(id, unit);
+    try {
+      await this.submit(id, unit);
+    } catch (e) {
+      this.pending.delete(id);
+      entry.reject(e as Error);
+    }
     entry.submitted = true;
     return p;
   }

@@ -33,7 +33,7 @@ test('devices parse, map to onnxruntime providers, and say in one line what is m
   assert.deepEqual(providersFor('cpu'), ['cpu']);
   assert.deepEqual(providersFor('webgpu'), ['webgpu', 'cpu']);
   assert.match(deviceError('webgpu', 'Failed to get a WebGPU adapter: No supported adapters')!, /no WebGPU adapter .*VK_ICD_FILENAMES/);
-  assert.match(deviceError('cuda', 'OrtSessionOptionsAppendExecutionProvider_Cuda: Failed to load shared library')!, /ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node.*CUDA 12 and cuDNN 9/);
+  assert.match(deviceError('cuda', 'OrtSessionOptionsAppendExecutionProvider_Cuda: Failed to load shared library')!, /ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules\/onnxruntime-node\/script\/install\.js.*CUDA 12 and cuDNN 9/);
   assert.equal(deviceError('cuda', 'a graph error'), undefined);
 });
 

@@ -29,7 +29,7 @@ export function deviceError(device: Device, message: string): string | undefined
     return (
       "--device cuda: onnxruntime's CUDA provider is not usable here (" +
       (/providers_(shared|cuda)/.test(message) || /Failed to load shared library/.test(message) ? 'its libraries are not installed' : message.split('\n')[0]!.slice(0, 160)) +
-      '): install them with ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node (needs the network), with CUDA 12 and cuDNN 9 on the library path'
+      '): install them with ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js (needs the network), with CUDA 12 and cuDNN 9 on the library path'
     );
   }
   return undefined;
