@@ -59,6 +59,14 @@ after(async () => {
 test('the page explains the bundled baseline like the CLI engine does (Grad-CAM, Integrated Gradients, randomization)', { skip }, async () => {
   await page.click('#use-baseline');
   await idle();
+  // candor serve makes the page cross-origin isolated, so onnxruntime-web runs threaded wasm, and the page says so.
+  assert.equal(await page.evaluate(() => globalThis.crossOriginIsolated), true);
+  const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+  const engine = await page.locator('#backend').textContent();
+  const threads = Number(/wasm, (\d+) threads?\)/.exec(engine ?? '')?.[1]);
+  console.log(`# ${engine} (${cores} cores)`);
+  assert.equal(threads, Math.min(4, cores), `the engine line: ${engine}`);
+  if (cores >= 2) assert.ok(threads >= 2, `wasm threads: ${threads}`);
   const sample = page.locator('#samples button').first();
   const sampleUrl = await sample.locator('img').getAttribute('src');
   await sample.click();
@@ -378,6 +386,35 @@ test('a Vision Transformer in the page: token-layer Grad-CAM, attention rollout 
   console.log(`# ViT, max |browser − node| / max |node|: ${errors.join(', ')}`);
   await page.screenshot({ path: join(ARTIFACTS, 'workbench-vit.png'), fullPage: true });
   await model.dispose();
+});
+
+test('opened without cross-origin isolation (no COOP/COEP headers), the page still explains, on one wasm thread, and says why', { skip }, async () => {
+  const plain = await wb.ctx.newPage();
+  const errs: string[] = [];
+  plain.on('pageerror', (e) => errs.push(e.message));
+  try {
+    await plain.route('**/*', async (route) => {
+      const r = await route.fetch();
+      const headers = { ...r.headers() };
+      delete headers['cross-origin-opener-policy'];
+      delete headers['cross-origin-embedder-policy'];
+      await route.fulfill({ response: r, headers });
+    });
+    await plain.goto(srv.url);
+    await plain.evaluate(() => window.candor.ready);
+    assert.equal(await plain.evaluate(() => globalThis.crossOriginIsolated), false);
+    await plain.click('#use-baseline');
+    await pageIdle(plain);
+    assert.match((await plain.locator('#backend').textContent()) ?? '', /\(wasm, 1 thread\) — one thread: this page is not cross-origin isolated \(open it with candor serve/);
+    await plain.locator('#samples button').first().click();
+    await pageIdle(plain);
+    await plain.click('#run');
+    await plain.locator('canvas[data-method="gradcam"][data-variant="original"]').waitFor();
+    await pageIdle(plain);
+    assert.deepEqual(errs, []);
+  } finally {
+    await plain.close();
+  }
 });
 
 test('the page made no request to another origin and logged no errors', { skip }, () => {

@@ -73,11 +73,15 @@ const redraw = (): void => {
 
 // ------------------------------------------------------------------------------------ model
 
+/** Why the engine runs on one thread, when it does (said beside the engine line). */
+let engineNote = '';
+
 async function openModel(bytes: ArrayBuffer, name: string, card?: ModelCard): Promise<void> {
   status(`Loading ${name}…`);
   const m = await client.request({ type: 'loadModel', bytes, name, card }, { transfer: [bytes] });
   for (const img of m.reopened ?? []) replaceSummary(img);
   state.model = m;
+  $('backend').textContent = `Engine: ${m.engine}${engineNote}.`;
   state.results.clear();
   state.predictions = {};
   state.randomizedGroups = undefined;
@@ -397,11 +401,14 @@ async function loadSamples(): Promise<void> {
 }
 
 async function init(): Promise<void> {
-  // One wasm thread: the worker itself keeps the page responsive, and threaded wasm would need extra
-  // worker scripts spawned by onnxruntime-web (more moving parts under the strict CSP) for little gain on small models.
-  const info = await client.request({ type: 'init', wasmBase: new URL('ort/', location.href).href, threads: 1 });
+  // Threaded wasm needs SharedArrayBuffer, which a browser grants only to a cross-origin-isolated page
+  // (`candor serve` sends COOP/COEP); opened otherwise (a file, another server) the page runs on one thread and says so.
+  const isolated = globalThis.crossOriginIsolated === true;
+  const threads = isolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;
+  const info = await client.request({ type: 'init', wasmBase: new URL('ort/', location.href).href, threads });
   state.methods = info.methods;
-  $('backend').textContent = `Engine: ${info.backend}.`;
+  engineNote = isolated ? '' : ' — one thread: this page is not cross-origin isolated (open it with candor serve for one thread per core)';
+  $('backend').textContent = `Engine: ${info.backend}${engineNote}.`;
   const defaults = new Set(['gradcam', 'ig']);
   $('methods').replaceChildren(...info.methods.map((m) => el('label', { title: m.about }, el('input', { type: 'checkbox', value: m.name, checked: defaults.has(m.name) }), ` ${m.name}`)));
   const cmaps = COLORMAP_NAMES.map((c) => ({ value: c, label: c }));

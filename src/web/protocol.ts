@@ -26,6 +26,8 @@ export interface ModelCard {
 
 export interface ModelSummary {
   name: string;
+  /** The engine as it runs once a session exists (onnxruntime-web may fall back to one thread). */
+  engine: string;
   numClasses: number;
   classNames: string[];
   /** Model input [C,H,W] the images are resized to ([C,D,H,W] volumes for a 3-D model). */

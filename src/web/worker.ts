@@ -81,7 +81,7 @@ function modelSummary(model: Model, name: string, card: ModelCard | undefined): 
     warnings.push((e as Error).message);
   }
   const window = pre.window ? ([pre.window[0], pre.window[1]] as [number, number]) : undefined;
-  const summary: ModelSummary = { name, numClasses: model.numClasses, classNames, channels, depth, height, width, scale, resize, window, axis: pre.axis, layers: model.layers(), defaultLayer, parameterGroups: groups, warnings };
+  const summary: ModelSummary = { name, engine: engineLine(), numClasses: model.numClasses, classNames, channels, depth, height, width, scale, resize, window, axis: pre.axis, layers: model.layers(), defaultLayer, parameterGroups: groups, warnings };
   return { summary, spec: { channels, depth, height, width, scale, resize } };
 }
 
@@ -135,6 +135,12 @@ function applyModelDefaults(entry: DecodedEntry): void {
   if (entry.nifti && m.axis !== entry.nifti.layout.axis) setEntryPosition(entry, { axis: m.axis });
 }
 
+/** onnxruntime-web's backend and its wasm threads as configured (after a session: as it runs). */
+function engineLine(): string {
+  const n = Number(ort.env.wasm.numThreads ?? 1);
+  return `onnxruntime-web ${ort.env.versions.web ?? ''} (wasm, ${n} thread${n > 1 ? 's' : ''})`;
+}
+
 function modelFor(variant: Variant): Model {
   const l = need(loaded, 'open a model first');
   return variant === 'original' ? l.model : need(l.randomized, 'run the randomization check first');
@@ -149,7 +155,7 @@ const handlers: { [K in Request['type']]: (req: RequestOf<K>, id: number) => Pro
     ort.env.wasm.proxy = false;
     ort.env.logLevel = 'error';
     const methods = Object.values(METHODS).map(({ name, about, family, signed, usesLayer }) => ({ name, about, family, signed, usesLayer }));
-    return { methods, backend: `onnxruntime-web ${ort.env.versions.web ?? ''} (wasm, ${req.threads} thread${req.threads > 1 ? 's' : ''})` };
+    return { methods, backend: engineLine() };
   },
 
   async loadModel(req) {
