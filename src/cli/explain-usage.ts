@@ -28,7 +28,8 @@ const optionHelp = (): string =>
 export const EXPLAIN_USAGE = `usage: candor explain --methods M1,M2,... --out DIR [--model m.onnx] [--input SPEC]
        [--scale pm1] [--window C,W] [--axis k] [--resize stretch|pad|crop]
        [--layer L[,L2]] [--target pred|K|NAME|all] [--opt method.key=value ...] [--keep-channels]
-       [--colormap jet] [--diverging-colormap rdbu_r] [--opacity 0.5] [--batch-size N] [--threads N] [--force]
+       [--colormap jet] [--diverging-colormap rdbu_r] [--opacity 0.5] [--normalize each|shared|none] [--clip 99]
+       [--batch-size N] [--threads N] [--force]
        [--queue redis://HOST:PORT] [--store .candor-store|s3://BUCKET/PREFIX]
 
   --methods   comma-separated: ${methodList(METHOD_NAMES)}
@@ -71,6 +72,11 @@ ${optionHelp()}
   --colormap  for unsigned maps: jet (default), turbo, viridis, inferno, gray; signed maps use
               --diverging-colormap (rdbu_r default, or bwr)
   --opacity   opacity of the map over the image, 0..1 (default 0.5)
+  --normalize how maps become colours (figures only; the .npy maps are raw): each (default) every map on its
+              own range, shared one range per method over all images (compare images), none raw values
+              (signed maps on [−1, 1], unsigned on [0, 1])
+  --clip      the values holding the top (100 − clip) % of the attribution mass saturate (Captum's outlier
+              threshold): 99 (default), 98 as Captum's visualize_image_attr, 100 the plain maximum
   --queue     redis://HOST:PORT: every method × target is a unit of the BullMQ queue taken by \`candor worker\`s,
               all submitted at once, through the content store --store (a folder the workers share, default
               .candor-store, or s3://BUCKET/PREFIX); the outputs are the same as without --queue

@@ -7,6 +7,7 @@
  *    or NiiVue; with --voxel-order ras, on the RAS+ reorientation of that grid, with its affine.
  * The grid figure shows each volume's MIP with every method's MIP beside it.
  */
+import type { DisplayRange } from '../viz/display-scale.js';
 import { join } from 'node:path';
 import { Tensor } from '../tensor/tensor.js';
 import { writeFileAtomic } from '../io/files.js';
@@ -40,12 +41,12 @@ export function volumeFigure(batch: VolumeBatch, i: number, map: Float32Array, s
 }
 
 /** One grid row per volume: its MIP, and each method's MIP (panels: method, map, signed, titles). */
-export function volumeGridRow(batch: VolumeBatch, i: number, title: string[], panels: { map: Float32Array; signed: boolean; title: string[] }[]): GridRow {
+export function volumeGridRow(batch: VolumeBatch, i: number, title: string[], panels: { map: Float32Array; signed: boolean; title: string[]; range?: DisplayRange }[]): GridRow {
   const g = geometryOf(batch, i);
   const img = firstChannel(batch, i);
   const out: GridPanel[] = panels.map((p) => {
     const mip = volumeViews(img, p.map, g, p.signed)[3]!;
-    return { map: mip.map, signed: p.signed, title: p.title };
+    return { map: mip.map, signed: p.signed, title: p.title, range: p.range };
   });
   const base = volumeViews(img, panels[0]?.map ?? new Float32Array(img.length), g, false)[3]!;
   return { image: base.image, title: [...title, base.title[0]!], panels: out };

@@ -215,3 +215,28 @@ test('explain.json records the model, every image\'s source, predictions, target
   }
   await model.dispose();
 });
+
+test('--normalize and --clip choose how maps become colours (recorded in explain.json), the .npy maps stay raw, bad values are usage errors', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'candor-explain-display-'));
+  const overlays = (normalize: string, clip: string) => {
+    const out = join(dir, `${normalize}-${clip}`);
+    const r = run(['--input', 'pneumoniamnist:test:0-2', '--methods', 'saliency', '--normalize', normalize, '--clip', clip, '--out', out]);
+    assert.equal(r.status, 0, r.stderr);
+    const j = JSON.parse(readFileSync(join(out, 'explain.json'), 'utf8')) as { display: { normalize: string; clip: number } };
+    assert.deepEqual([j.display.normalize, j.display.clip], [normalize, Number(clip)]);
+    return { npy: readFileSync(join(out, 'saliency.npy')), png: [0, 1].map((i) => decodePng(readFileSync(join(out, `saliency_${i}.png`))).tensor.data) };
+  };
+  const each99 = overlays('each', '99');
+  const each100 = overlays('each', '100');
+  const shared = overlays('shared', '100');
+  assert.ok(each99.npy.equals(each100.npy) && each99.npy.equals(shared.npy), 'the raw maps do not depend on the display');
+  const differ = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).some((v, i) => v !== b[i]);
+  assert.ok(differ(each99.png[0]!, each100.png[0]!), 'clipping at 99 % of the mass changes the colours');
+  // one range for both images: at least one of them is shown differently than on its own range
+  assert.ok(differ(shared.png[0]!, each100.png[0]!) || differ(shared.png[1]!, each100.png[1]!));
+  for (const [flag, value, msg] of [['--normalize', 'global', /--normalize must be each/], ['--clip', '0', /--clip must be a percentage in \(0, 100\]/], ['--clip', '101', /--clip must be/]] as const) {
+    const r = run(['--input', 'pneumoniamnist:test:0-1', '--methods', 'saliency', flag, value, '--out', join(dir, 'bad')]);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, msg);
+  }
+});

@@ -29,6 +29,7 @@ import { getMethod, parseMethods, explain, optionNames } from '../explain/regist
 import type { Target } from '../explain/types.js';
 import { getColormap } from '../viz/colormap.js';
 import { overlayPng } from '../viz/overlay.js';
+import { DEFAULT_CLIP, rangeOf, rawRange, type DisplayNormalize, type DisplayRange } from '../viz/display-scale.js';
 import { gridPng, type GridRow } from '../viz/grid.js';
 import { parse, parseIntArg, required, UsageError } from './args.js';
 import { resolvePreprocessing, describeResolved, resolvedRecord, PREPROCESS_OPTIONS } from './preprocess-args.js';
@@ -166,6 +167,8 @@ export async function explainCommand(argv: string[]): Promise<void> {
       'diverging-colormap': { type: 'string' },
       alpha: { type: 'string' },
       opacity: { type: 'string' },
+      normalize: { type: 'string' },
+      clip: { type: 'string' },
       out: { type: 'string' },
       opt: { type: 'string', multiple: true },
       ...PREPROCESS_OPTIONS,
@@ -194,7 +197,12 @@ export async function explainCommand(argv: string[]): Promise<void> {
   const out = required(values.out, '--out', EXPLAIN_USAGE);
   // one name, one meaning across commands: --alpha is conformal's miscoverage level
   if (values.alpha !== undefined) throw new UsageError(`--alpha is not an option of explain: the overlay's opacity is --opacity (e.g. --opacity ${values.alpha}); --alpha is the miscoverage level of candor conformal`);
-  const viz = { colormap: values.colormap ?? 'jet', divergingColormap: values['diverging-colormap'] ?? 'rdbu_r', alpha: parseOpacity(values.opacity) };
+  const normalize = (values.normalize ?? 'each') as DisplayNormalize;
+  if (!['each', 'shared', 'none'].includes(normalize)) throw new UsageError(`--normalize must be each (every map on its own range), shared (one range per method over all images) or none (raw values), got '${values.normalize}'`);
+  const clip = values.clip === undefined ? DEFAULT_CLIP : Number(values.clip);
+  if (!(clip > 0 && clip <= 100) || values.clip?.trim() === '') throw new UsageError(`--clip must be a percentage in (0, 100] (the share of attribution mass below saturation: 99 default, 98 as Captum, 100 = the maximum), got '${values.clip}'`);
+  const viz = { colormap: values.colormap ?? 'jet', divergingColormap: values['diverging-colormap'] ?? 'rdbu_r', alpha: parseOpacity(values.opacity), clip, normalize };
+  const rangeFor = (map: Tensor, signed: boolean): DisplayRange | undefined => (normalize === 'shared' ? rangeOf([map.data], signed, clip) : normalize === 'none' ? rawRange(signed) : undefined);
   const vals = values as Record<string, unknown>;
   const perMethod = await methodOptions(methods, (values.opt as string[] | undefined) ?? [], Object.fromEntries(Object.keys(SHORTCUTS).map((k) => [k, vals[k] as string | undefined])));
   const layer = values.layer === undefined ? undefined : values.layer.includes(',') ? values.layer.split(',').map((l) => l.trim()) : values.layer;
@@ -242,7 +250,7 @@ export async function explainCommand(argv: string[]): Promise<void> {
     if (values.layer && !methods.some((m) => getMethod(m).usesLayer)) console.warn(`candor explain: --layer ignored (no CAM method among ${methods.join(', ')})`);
 
     mkdirSync(out, { recursive: true });
-    const maps = new Map<string, { map: Tensor; signed: boolean; targets: number[] }>();
+    const maps = new Map<string, { map: Tensor; signed: boolean; targets: number[]; range?: DisplayRange }>();
     const record: Record<string, unknown>[] = [];
     let logits: Tensor | undefined;
     // With --queue every method × target is a unit of the queue, all submitted now; the outputs are written in order below.
@@ -263,7 +271,8 @@ export async function explainCommand(argv: string[]): Promise<void> {
         }
         logits ??= a.logits;
         const key = m + job.suffix;
-        maps.set(key, { map: a.map, signed: a.signed, targets: a.targets });
+        const range = rangeFor(a.map, a.signed);
+        maps.set(key, { map: a.map, signed: a.signed, targets: a.targets, range });
         await writeNpyFile(join(out, `${key}.npy`), a.map);
         if (values['keep-channels']) {
           if (a.attributions) await writeNpyFile(join(out, `${key}_attributions.npy`), a.attributions);
@@ -272,13 +281,13 @@ export async function explainCommand(argv: string[]): Promise<void> {
         const niftiFiles = vbatch ? await writeVolumeNifti(out, key, vbatch, a.map, m) : [];
         for (let i = 0; i < n; i++) {
           if (vbatch) {
-            const fig = volumeFigure(vbatch, i, a.map.data.slice(i * vox, (i + 1) * vox) as Float32Array, a.signed, [sourceLabel(batch.sources[i]!), m], viz);
+            const fig = volumeFigure(vbatch, i, a.map.data.slice(i * vox, (i + 1) * vox) as Float32Array, a.signed, [sourceLabel(batch.sources[i]!), m], { ...viz, range });
             await writeFileAtomic(join(out, `${key}_${i}.png`), fig);
             continue;
           }
           const img = new Tensor(batch.display.data.slice(i * c * h * w, (i + 1) * c * h * w), [c, h, w]);
           const map = new Tensor(a.map.data.slice(i * h * w, (i + 1) * h * w), [h, w]);
-          await writeFileAtomic(join(out, `${key}_${i}.png`), overlayPng(img, map, { ...viz, signed: a.signed }));
+          await writeFileAtomic(join(out, `${key}_${i}.png`), overlayPng(img, map, { ...viz, signed: a.signed, range }));
         }
         record.push({
           method: m,
@@ -316,7 +325,7 @@ export async function explainCommand(argv: string[]): Promise<void> {
           jobs.map((job) => {
             const r = maps.get(m + job.suffix)!;
             const tl = r.targets[i]!;
-            return { map: r.map.data.slice(i * vox, (i + 1) * vox) as Float32Array, signed: r.signed, title: job.target === 'pred' && !model.multiLabel ? [m] : [m, `CLASS ${classNames[tl] ?? tl}`] };
+            return { map: r.map.data.slice(i * vox, (i + 1) * vox) as Float32Array, signed: r.signed, range: r.range, title: job.target === 'pred' && !model.multiLabel ? [m] : [m, `CLASS ${classNames[tl] ?? tl}`] };
           }),
         );
         rows.push(volumeGridRow(vbatch, i, title, panels));
@@ -330,7 +339,7 @@ export async function explainCommand(argv: string[]): Promise<void> {
             const r = maps.get(m + job.suffix)!;
             const tl = r.targets[i]!;
             const label = model.multiLabel ? `LABEL ${classNames[tl] ?? tl} ${p[tl]!.toFixed(2)}` : `CLASS ${classNames[tl] ?? tl}`;
-            return { map: new Tensor(r.map.data.slice(i * h * w, (i + 1) * h * w), [h, w]), signed: r.signed, title: job.target === 'pred' && !model.multiLabel ? [m] : [m, label] };
+            return { map: new Tensor(r.map.data.slice(i * h * w, (i + 1) * h * w), [h, w]), signed: r.signed, range: r.range, title: job.target === 'pred' && !model.multiLabel ? [m] : [m, label] };
           }),
         ),
       });
@@ -365,6 +374,7 @@ export async function explainCommand(argv: string[]): Promise<void> {
         probabilities: Array.from(probs.data.subarray(i * k, (i + 1) * k)),
       })),
       maps: record,
+      display: { normalize, clip, definition: 'src/viz/display-scale.ts: signed 0.5 + clip(m/t, −1, 1)/2, unsigned clip((m − min)/t, 0, 1); t = the value below which clip % of the attribution mass lies (Captum visualize_image_attr outlier threshold); shared: one t per method over all images; none: t = 1, min = 0' },
     };
     await writeFileAtomic(join(out, 'explain.json'), new TextEncoder().encode(JSON.stringify(explainJson, null, 1) + '\n'));
     for (const note of model.adaptations()) console.log(note);

@@ -11,6 +11,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { GLYPH_HEIGHT, GLYPH_WIDTH, glyphRows } from '../data/font.js';
 import { encodePng } from '../io/image.js';
 import type { Colormap } from './colormap.js';
+import { DEFAULT_CLIP, type DisplayNormalize, type DisplayRange } from './display-scale.js';
 import { imageToRgb, overlay, overlayColormap, type OverlayOptions } from './overlay.js';
 
 const GW = GLYPH_WIDTH;
@@ -83,6 +84,8 @@ export interface GridPanel {
   title?: readonly string[];
   /** Underlay of this panel when it is not the row's image (a volume's plane through this map's maximum); same size. */
   image?: Tensor;
+  /** A display range shared with other panels (--normalize shared|none); default the grid's, else the map's own. */
+  range?: DisplayRange;
 }
 
 export interface GridRow {
@@ -100,6 +103,8 @@ export interface GridOptions extends Omit<OverlayOptions, 'signed'> {
   textScale?: number;
   /** Gap between panels (default 6). */
   gap?: number;
+  /** How the panels' ranges were chosen (for the colorbar's labels; the ranges themselves are on the panels). */
+  normalize?: DisplayNormalize;
 }
 
 /** Lines of title drawn over every panel (the maximum over the grid). */
@@ -157,7 +162,7 @@ export function renderGrid(rows: readonly GridRow[], opts: GridOptions = {}): Te
         const u = imageToRgb(p.image);
         if (u.h !== h || u.w !== w) throw new Error(`grid: panel ${pi} of row ${ri} has a ${u.h}×${u.w} underlay, the images are ${h}×${w}`);
       }
-      const o = overlay(under, p.map, { ...opts, signed: p.signed });
+      const o = overlay(under, p.map, { ...opts, signed: p.signed, range: p.range ?? opts.range });
       cv.blit(o.data, h, w, x, y0 + nTitle * lineH, scale);
     });
   });
@@ -173,9 +178,13 @@ export function renderGrid(rows: readonly GridRow[], opts: GridOptions = {}): Te
       const col: [number, number, number] = [u.cmap.lut[i]!, u.cmap.lut[i + 1]!, u.cmap.lut[i + 2]!];
       for (let r = 0; r < barH; r++) cv.set(x0 + c, y + r, col);
     }
+    // The ends: raw values (--normalize none), else the saturation threshold (display-scale.ts): P99 is the
+    // value below which 99 % of the attribution mass lies, MAX when nothing is clipped.
+    const clip = opts.clip ?? DEFAULT_CLIP;
+    const top = opts.normalize === 'none' ? '1' : clip >= 100 ? 'MAX' : `P${clip}`;
     const labels: [string, number][] = u.signed
-      ? [['-MAX', 0], ['0', 0.5], ['+MAX', 1]]
-      : [['MIN', 0], ['MAX', 1]];
+      ? [[`-${top}`, 0], ['0', 0.5], [`+${top}`, 1]]
+      : [[opts.normalize === 'none' ? '0' : 'MIN', 0], [top, 1]];
     for (const [t, f] of labels) {
       const tw = textWidth(t, ts);
       const x = Math.round(x0 + f * bw - f * tw);

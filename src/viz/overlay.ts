@@ -2,9 +2,8 @@
  * Overlays: an image blended with a colormapped attribution map (DESIGN.md §3: normalisation is a
  * display step only; the raw maps are stored separately).
  *
- *   unsigned map: m' = (m − min) / (max − min) per image (a constant map shows as 0)
- *   signed map:   m' = 0.5 + m / (2·max|m|), symmetric so 0 sits at the diverging map's centre
- *                 (an all-zero map shows as 0.5)
+ *   display values m' in [0,1]: src/viz/display-scale.ts (min–max or symmetric about 0, with Captum's
+ *   outlier threshold: the largest values holding the last 1 % of the attribution mass saturate)
  *   overlay = (1 − α)·image + α·colormap(m'),  α = opacity of the map (default 0.5)
  *
  * Images are [C,H,W] (or [H,W]) floats in [0,1], C = 1 (grayscale, repeated) or 3 (RGB); the result
@@ -13,6 +12,7 @@
 import { Tensor } from '../tensor/tensor.js';
 import { encodePng } from '../io/image.js';
 import { type Colormap, DEFAULT_DIVERGING, DEFAULT_SEQUENTIAL, applyColormap, getColormap } from './colormap.js';
+import { DEFAULT_CLIP, normalizeWith, rangeOf, type DisplayRange } from './display-scale.js';
 
 export interface OverlayOptions {
   /** Colormap for unsigned maps (default 'jet'). */
@@ -23,29 +23,15 @@ export interface OverlayOptions {
   alpha?: number;
   /** Whether the map is signed (symmetric normalisation, diverging colormap). Default false. */
   signed?: boolean;
+  /** Percent of the attribution mass below saturation (src/viz/display-scale.ts; default 99, Captum's 98, 100 = max). */
+  clip?: number;
+  /** A range shared with other maps (--normalize shared); default the map's own. */
+  range?: DisplayRange;
 }
 
-/** Display normalisation of one map to [0,1] (see the file comment). */
-export function normalizeForDisplay(map: ArrayLike<number>, signed: boolean): Float32Array {
-  const n = map.length;
-  const out = new Float32Array(n);
-  if (signed) {
-    let m = 0;
-    for (let i = 0; i < n; i++) if (Number.isFinite(map[i]!)) m = Math.max(m, Math.abs(map[i]!));
-    for (let i = 0; i < n; i++) out[i] = m > 0 ? 0.5 + map[i]! / (2 * m) : 0.5;
-  } else {
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (let i = 0; i < n; i++) {
-      const v = map[i]!;
-      if (!Number.isFinite(v)) continue;
-      if (v < lo) lo = v;
-      if (v > hi) hi = v;
-    }
-    const d = hi - lo;
-    for (let i = 0; i < n; i++) out[i] = d > 0 ? (map[i]! - lo) / d : 0;
-  }
-  return out;
+/** Display normalisation of one map to [0,1] on its own range (src/viz/display-scale.ts). */
+export function normalizeForDisplay(map: ArrayLike<number>, signed: boolean, clip = DEFAULT_CLIP): Float32Array {
+  return normalizeWith(map, rangeOf([map], signed, clip));
 }
 
 /** Image [C,H,W] / [1,C,H,W] / [H,W] → its height, width and planar RGB (gray repeated). */
@@ -93,7 +79,7 @@ export function overlayColormap(opts: OverlayOptions = {}): Colormap {
 /** Map [H,W] (or [1,H,W]) → normalised and colormapped RGB [3,H,W] (no image). */
 export function colorizeMap(map: Tensor, opts: OverlayOptions = {}): Tensor {
   const [h, w] = mapSize(map);
-  return new Tensor(applyColormap(normalizeForDisplay(map.data, !!opts.signed), overlayColormap(opts)), [3, h, w]);
+  return new Tensor(applyColormap(opts.range ? normalizeWith(map.data, opts.range) : normalizeForDisplay(map.data, !!opts.signed, opts.clip), overlayColormap(opts)), [3, h, w]);
 }
 
 function mapSize(map: Tensor): [number, number] {

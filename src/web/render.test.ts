@@ -18,10 +18,10 @@ test("per-map normalisation is the CLI's display normalisation", () => {
 });
 
 test('per-method normalisation shares one scale between the trained and randomized maps of a method', () => {
-  const r = displayRanges(maps, 'method');
-  assert.deepEqual(r[0], { signed: false, lo: 0, hi: 4 });
+  const r = displayRanges(maps, 'method', 100);
+  assert.deepEqual(r[0], { signed: false, lo: 0, t: 4 });
   assert.equal(r[0], r[2]);
-  assert.deepEqual(r[1], { signed: true, lo: 0, hi: 4 });
+  assert.deepEqual(r[1], { signed: true, lo: 0, t: 4 });
   // the fainter randomized Grad-CAM stays fainter
   assert.deepEqual(Array.from(normalizeWith(maps[2]!.map, r[2]!)), [0, 0.125, 0.25, 0.25]);
   assert.deepEqual(Array.from(normalizeWith(maps[1]!.map, r[1]!)), [0.375, 0.5625, 0.75, 0.5]);
@@ -29,8 +29,8 @@ test('per-method normalisation shares one scale between the trained and randomiz
 
 test('shared normalisation uses one scale for all unsigned maps and one for all signed maps', () => {
   const all: MapLike[] = [...maps, { method: 'saliency', map: [0, 8, 0, 0], signed: false }];
-  const r = displayRanges(all, 'shared');
-  assert.deepEqual(r[0], { signed: false, lo: 0, hi: 8 });
+  const r = displayRanges(all, 'shared', 100);
+  assert.deepEqual(r[0], { signed: false, lo: 0, t: 8 });
   assert.equal(r[0], r[4]);
   assert.equal(r[1], r[3]);
 });

@@ -1,64 +1,12 @@
 /**
- * Display of raw maps (pure; no DOM): display ranges under the three normalisation modes, overlay
- * pixels (RGBA for an ImageData) and the rank correlation shown beside the randomization check.
- *
- *   unsigned: m' = (m − lo) / (hi − lo)        signed: m' = 0.5 + m / (2·max|m|)
- * with lo/hi/max|m| taken from the map itself ('map'), from every map of the same method across the
- * original and randomized models ('method', what the sanity check needs: a randomized map that is
- * merely fainter stays fainter), or from every map of the same kind on screen ('shared').
- * With 'map' mode the result equals src/viz/overlay.ts normalizeForDisplay.
+ * Display of raw maps (pure; no DOM): overlay pixels (RGBA for an ImageData) and the rank correlation
+ * shown beside the randomization check. Display ranges and normalisation are src/viz/display-scale.ts,
+ * the same as the CLI's and the report's ('map', 'method' or 'shared' ranges, Captum's outlier threshold).
  */
 import { applyColormap, getColormap } from '../viz/colormap.js';
+import { normalizeWith, type DisplayRange } from '../viz/display-scale.js';
 
-export type NormMode = 'map' | 'method' | 'shared';
-
-export interface MapLike {
-  method: string;
-  map: ArrayLike<number>;
-  signed: boolean;
-}
-
-export interface DisplayRange {
-  signed: boolean;
-  lo: number;
-  hi: number;
-}
-
-function extent(map: ArrayLike<number>, signed: boolean, r?: DisplayRange): DisplayRange {
-  const out = r ?? { signed, lo: signed ? 0 : Infinity, hi: signed ? 0 : -Infinity };
-  for (let i = 0; i < map.length; i++) {
-    const v = map[i]!;
-    if (!Number.isFinite(v)) continue;
-    if (signed) out.hi = Math.max(out.hi, Math.abs(v));
-    else {
-      if (v < out.lo) out.lo = v;
-      if (v > out.hi) out.hi = v;
-    }
-  }
-  return out;
-}
-
-/** The display range of each map (same order as `maps`) under a normalisation mode. */
-export function displayRanges(maps: readonly MapLike[], mode: NormMode): DisplayRange[] {
-  const key = (m: MapLike) => (mode === 'map' ? '' : mode === 'method' ? `${m.method}|${m.signed}` : `${m.signed}`);
-  if (mode === 'map') return maps.map((m) => extent(m.map, m.signed));
-  const groups = new Map<string, DisplayRange>();
-  for (const m of maps) groups.set(key(m), extent(m.map, m.signed, groups.get(key(m))));
-  return maps.map((m) => groups.get(key(m))!);
-}
-
-/** Map values → [0,1] with a display range (see the file comment). */
-export function normalizeWith(map: ArrayLike<number>, r: DisplayRange): Float32Array {
-  const out = new Float32Array(map.length);
-  if (r.signed) {
-    const m = r.hi;
-    for (let i = 0; i < map.length; i++) out[i] = m > 0 ? 0.5 + map[i]! / (2 * m) : 0.5;
-  } else {
-    const d = r.hi - r.lo;
-    for (let i = 0; i < map.length; i++) out[i] = d > 0 ? (map[i]! - r.lo) / d : 0;
-  }
-  return out;
-}
+export { DEFAULT_CLIP, displayRanges, normalizeWith, type DisplayRange, type MapLike, type NormMode } from '../viz/display-scale.js';
 
 /**
  * RGBA pixels of (1 − α)·image + α·colormap(m'). `image` is [C,H,W] in [0,1] (C = 1 or 3) or null
