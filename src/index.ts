@@ -5,6 +5,8 @@
  *   candor/audit     the audit as a function           candor/trust     clinical metrics, calibration, conformal
  *   candor/data      datasets, transforms, shortcuts   candor/io        .npy/.npz, images, DICOM, NIfTI, CSV
  *   candor/tabular   tree ensembles, TreeSHAP, KernelSHAP
+ *
+ * @packageDocumentation
  */
 export { loadModel, modelFromBytes, defaultThreads } from './runtime/node.js';
 export { Model, type ModelOptions } from './runtime/model.js';

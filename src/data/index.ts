@@ -1,4 +1,8 @@
-/** The data layer: datasets, loaders, transforms, augmentation, shortcut injection, label randomization. */
+/**
+ * The data layer: datasets, loaders, transforms, augmentation, shortcut injection, label randomization.
+ *
+ * @packageDocumentation
+ */
 export * from './dataset.js';
 export * from './medmnist.js';
 export * from './image-folder.js';

@@ -1,6 +1,8 @@
 /**
  * `candor/evaluate`: tests of explanations — deletion/insertion and faithfulness correlation, ROAD,
  * robustness, localisation against masks, map similarity, and Quantus' metrics.
+ *
+ * @packageDocumentation
  */
 export * from './faithfulness.js';
 export * from './road.js';

@@ -1,6 +1,8 @@
 /**
  * `candor/explain`: every attribution method, by name through `explain` (registry.ts) or as its own
  * function, and the types they share.
+ *
+ * @packageDocumentation
  */
 export { explain, METHODS, METHOD_NAMES, getMethod, parseMethods, NotApplicableError, type MethodInfo, type MethodOptions } from './registry.js';
 export type { Attribution, ExplainOptions, Target } from './types.js';

@@ -1,4 +1,8 @@
-/** `candor/io`: the readers and writers — .npy/.npz, PNG/JPEG, DICOM (files and series), NIfTI, CSV. */
+/**
+ * `candor/io`: the readers and writers — .npy/.npz, PNG/JPEG, DICOM (files and series), NIfTI, CSV.
+ *
+ * @packageDocumentation
+ */
 export * from './npy.js';
 export * from './npz.js';
 export * from './files.js';

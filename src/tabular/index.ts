@@ -1,4 +1,8 @@
-/** Tabular explanations: tree-ensemble loaders, TreeSHAP (path-dependent, interventional, interactions), KernelSHAP, plots, the report section. */
+/**
+ * Tabular explanations: tree-ensemble loaders, TreeSHAP (path-dependent, interventional, interactions), KernelSHAP, plots, the report section.
+ *
+ * @packageDocumentation
+ */
 export { type TreeEnsemble, type Tree, predict, predictMargin, coversFromData, withCovers, hasCovers, marginLabel } from './ensemble.js';
 export { parseXgboostJson } from './xgboost.js';
 export { parseLightgbmText } from './lightgbm.js';

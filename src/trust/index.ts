@@ -1,4 +1,8 @@
-/** `candor/trust`: clinical metrics with intervals, calibration, uncertainty and conformal prediction. */
+/**
+ * `candor/trust`: clinical metrics with intervals, calibration, uncertainty and conformal prediction.
+ *
+ * @packageDocumentation
+ */
 export * from './clinical.js';
 export * from './curves.js';
 export * from './delong.js';
