@@ -35,7 +35,7 @@ export async function placements(graphs: { name: string; model: IRModel }[], dev
       let text = '';
       p.stdout!.on('data', (d: Buffer) => (text += d.toString()));
       p.stderr!.on('data', (d: Buffer) => (text += d.toString()));
-      p.once('exit', () => resolve(text));
+      p.once('close', () => resolve(text)); // 'close': after the pipes are drained ('exit' can come first)
     });
     return graphs.map((g, i) => parsePlacement(g.name, out, i));
   } finally {
@@ -86,5 +86,6 @@ function parsePlacement(name: string, log: string, i: number): Placement {
     }
     byProvider[some[1]!] = ops;
   }
-  return { graph: name, nodes, byProvider, ...(err ? { error: err } : {}) };
+  const missing = !err && nodes === 0 ? 'onnxruntime reported no placement for this graph' : undefined;
+  return { graph: name, nodes, byProvider, ...(err || missing ? { error: err ?? missing } : {}) };
 }

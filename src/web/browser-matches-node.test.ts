@@ -6,7 +6,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -127,9 +127,22 @@ test('the page explains the bundled baseline like the CLI engine does (Grad-CAM,
   const nr = await explain(randomized, x, 'gradcam', gc.target);
   assert.ok(relError(rnd.map, nr.map.data) < 1e-4, 'randomized Grad-CAM differs from Node');
 
+  // Rows say what each model predicts and how sure; the sample's true label shows; colorbars say what the ends mean.
+  const labels = await page.locator('.rowlabel').allTextContents();
+  assert.match(labels[0]!, /^Trained model: predicts \S+ \(p = [01]\.\d\d\)$/);
+  assert.match(labels[1]!, /^Randomized weights \(sanity check\): predicts \S+ \(p = [01]\.\d\d\)$/);
+  const truth = await sample.locator('.truth').textContent();
+  assert.ok(truth && truth.length > 0, 'the sample thumbnail shows its true label');
+  assert.equal(await page.locator('.gridrow figure figcaption').first().textContent(), `input (true: ${truth})`);
+  const bars = await page.locator('figure.colorbar figcaption').allTextContents();
+  assert.ok(bars.length >= 1 && bars.every((b) => /saturate \(P99\)/.test(b)), `colorbars: ${bars.join(' | ')}`);
+
   const [fig] = await Promise.all([page.waitForEvent('download'), page.click('#export-png')]);
   const figBytes = readFileSync((await fig.path())!);
   assert.deepEqual([...figBytes.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47]);
+  // title, 2 rows (TITLE + PANEL + CAPTION + GAP each), then one block per colorbar (BAR + 48)
+  assert.equal(figBytes.readUInt32BE(20), 20 + 12 + 2 * (20 + 192 + 30 + 12) + bars.length * (12 + 48), 'the exported figure holds the colorbars');
+  writeFileSync(join(ARTIFACTS, 'workbench-figure.png'), figBytes);
   await page.screenshot({ path: join(ARTIFACTS, 'workbench-baseline.png'), fullPage: true });
   await model.dispose();
   await randomized.dispose();

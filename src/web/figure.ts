@@ -1,12 +1,14 @@
 /** The figure export: the grid drawn onto one canvas with titles, as a PNG. */
 import { imageRgba, overlayRgba } from './render.js';
-import { caption, rangesFor, ROW_LABELS } from './grid.js';
+import { caption, colorbarRgba, colorbars, rangesFor, rowLabel } from './grid.js';
 import { resultRows, type WorkbenchState } from './state.js';
 
 const PANEL = 192;
 const GAP = 12;
 const TITLE = 20;
 const CAPTION = 30;
+const BAR = 12;
+const BAR_BLOCK = BAR + 48;
 
 function drawPixels(ctx: CanvasRenderingContext2D, rgba: Uint8ClampedArray, w: number, h: number, x: number, y: number): void {
   const tile = document.createElement('canvas');
@@ -38,9 +40,10 @@ export function figureCanvas(state: WorkbenchState, title: string): HTMLCanvasEl
   const rows = resultRows(state);
   if (!p || !rows.length) return null;
   const cols = 1 + Math.max(...rows.map((r) => r.maps.length));
+  const bars = colorbars(state);
   const c = document.createElement('canvas');
   c.width = GAP + cols * (PANEL + GAP);
-  c.height = TITLE + GAP + rows.length * (TITLE + PANEL + CAPTION + GAP);
+  c.height = TITLE + GAP + rows.length * (TITLE + PANEL + CAPTION + GAP) + bars.length * BAR_BLOCK;
   const ctx = c.getContext('2d')!;
   ctx.fillStyle = '#fff';
   ctx.fillRect(0, 0, c.width, c.height);
@@ -53,15 +56,35 @@ export function figureCanvas(state: WorkbenchState, title: string): HTMLCanvasEl
   rows.forEach((row, i) => {
     const y0 = TITLE + GAP + i * (TITLE + PANEL + CAPTION + GAP);
     ctx.font = 'bold 12px sans-serif';
-    ctx.fillText(ROW_LABELS[row.variant], GAP, y0 + 13);
+    ctx.fillText(rowLabel(state, row.variant), GAP, y0 + 13);
     drawPixels(ctx, imageRgba(p.display, p.channels, n), p.width, p.height, GAP, y0 + TITLE);
     ctx.font = '11px sans-serif';
     ctx.fillText('input', GAP, y0 + TITLE + PANEL + 13);
     row.maps.forEach((r, j) => {
       const x = GAP + (j + 1) * (PANEL + GAP);
       drawPixels(ctx, overlayRgba(p.display, p.channels, r.map, ranges.get(r)!, r.signed ? diverging : colormap, alpha), r.width, r.height, x, y0 + TITLE);
-      wrap(ctx, caption(state, r), x, y0 + TITLE + PANEL + 13, PANEL);
+      wrap(ctx, caption(state, r, { timing: false }), x, y0 + TITLE + PANEL + 13, PANEL);
     });
+  });
+  // Colorbars: the colormap, tick labels at its ends (and centre), what the ends mean.
+  const x0 = GAP + PANEL + GAP;
+  const bw = c.width - x0 - GAP;
+  bars.forEach((b, k) => {
+    const y = TITLE + GAP + rows.length * (TITLE + PANEL + CAPTION + GAP) + k * BAR_BLOCK;
+    const strip = document.createElement('canvas');
+    strip.width = 256;
+    strip.height = 1;
+    strip.getContext('2d')!.putImageData(new ImageData(colorbarRgba(b.colormap, 256) as Uint8ClampedArray<ArrayBuffer>, 256, 1), 0, 0);
+    ctx.imageSmoothingEnabled = true;
+    ctx.drawImage(strip, x0, y, bw, BAR);
+    ctx.font = '11px sans-serif';
+    ctx.fillStyle = '#1d2430';
+    ctx.fillText(b.colormap, GAP, y + BAR - 2);
+    for (const [t, f] of b.labels) {
+      const w = ctx.measureText(t).width;
+      ctx.fillText(t, x0 + f * bw - f * w, y + BAR + 13);
+    }
+    wrap(ctx, b.note, GAP, y + BAR + 28, c.width - 2 * GAP);
   });
   return c;
 }

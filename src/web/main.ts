@@ -114,12 +114,13 @@ function thumbButton(img: ImageSummary, content: Node | string): HTMLButtonEleme
   return b;
 }
 
-async function addImage(bytes: ArrayBuffer, name: string, thumb?: string): Promise<number> {
+async function addImage(bytes: ArrayBuffer, name: string, thumb?: string, label?: string): Promise<number> {
   const img = await client.request({ type: 'loadImage', bytes, name }, { transfer: [bytes] });
   state.images.push(img);
+  if (label !== undefined) state.trueLabels.set(img.id, label);
   const w = windowOf(img);
   if (w) fileWindows.set(img.id, { center: w.center, width: w.width });
-  const content = thumb ? el('img', { src: thumb, alt: name }) : el('span', { class: 'name' }, name);
+  const content = thumb ? el('span', { class: 'sample' }, el('img', { src: thumb, alt: name }), ...(label !== undefined ? [el('span', { class: 'truth' }, label)] : [])) : el('span', { class: 'name' }, name);
   $(thumb ? 'samples' : 'images').append(thumbButton(img, content));
   return img.id;
 }
@@ -348,7 +349,8 @@ function stem(): string {
 
 async function exportPng(): Promise<void> {
   const img = state.images.find((i) => i.id === state.current);
-  const c = figureCanvas(state, `${state.model?.name ?? ''} — ${img?.name ?? ''}`);
+  const truth = img ? state.trueLabels.get(img.id) : undefined;
+  const c = figureCanvas(state, `${state.model?.name ?? ''} — ${img?.name ?? ''}${truth !== undefined ? ` (true: ${truth})` : ''}`);
   if (c) download(await canvasPng(c), `${stem()}.png`);
 }
 
@@ -396,8 +398,8 @@ async function setPosition(pos: { slice?: number; frame?: number; axis?: SliceAx
 }
 
 async function loadSamples(): Promise<void> {
-  const list = (await (await fetch('samples/index.json')).json()) as { name: string; url: string }[];
-  for (const s of list) await addImage(await (await fetch(s.url)).arrayBuffer(), s.name, s.url);
+  const list = (await (await fetch('samples/index.json')).json()) as { name: string; url: string; label?: string }[];
+  for (const s of list) await addImage(await (await fetch(s.url)).arrayBuffer(), s.name, s.url, s.label);
 }
 
 async function init(): Promise<void> {

@@ -25,6 +25,8 @@ export interface WorkbenchState {
   /** Volumes (3-D models): the voxel [d, h, w] the three planes go through, and the map shown (a result key). */
   cursor?: number[];
   volumeMap?: string;
+  /** True labels of images that come with one (the bundled samples), by image id. */
+  trueLabels: Map<number, string>;
 }
 
 export const resultKey = (variant: Variant, method: string) => `${variant}/${method}`;
@@ -36,6 +38,7 @@ export function newState(): WorkbenchState {
     predictions: {},
     results: new Map(),
     shownAfterMs: {},
+    trueLabels: new Map(),
     display: { alpha: 0.5, colormap: 'jet', diverging: 'rdbu_r', norm: 'map' },
   };
 }
