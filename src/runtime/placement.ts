@@ -2,7 +2,7 @@
  * Which execution provider runs each node of candor's graphs on a device. onnxruntime decides it when a
  * session is created and says so only in its own verbose log (on the process's stderr, out of reach of
  * JavaScript), so the graphs are written to files and a child process creates their sessions with
- * verbose logging; its "Node placements" report is read back per graph.
+ * verbose logging (one per graph); its "Node placements" report is read back.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,23 +21,33 @@ export interface Placement {
   error?: string;
 }
 
-/** Node placements of graphs on a device, from onnxruntime's own report. */
+/** Node placements of graphs on a device, from onnxruntime's own report (one child process per graph). */
 export async function placements(graphs: { name: string; model: IRModel }[], device: Device, script: { execArgv: string[]; entry: string }): Promise<Placement[]> {
   const dir = mkdtempSync(join(tmpdir(), 'candor-placement-'));
-  try {
-    const files = graphs.map((g, i) => {
-      const f = join(dir, `${i}.onnx`);
-      writeFileSync(f, serializeModel(g.model));
-      return f;
-    });
-    const out = await new Promise<string>((resolve) => {
-      const p = spawn(process.execPath, [...script.execArgv, script.entry, 'devices', '--placement-child', device, ...files], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = (file: string) =>
+    new Promise<{ text: string; ended: string }>((resolve) => {
+      const p = spawn(process.execPath, [...script.execArgv, script.entry, 'devices', '--placement-child', device, file], { stdio: ['ignore', 'pipe', 'pipe'] });
       let text = '';
       p.stdout!.on('data', (d: Buffer) => (text += d.toString()));
       p.stderr!.on('data', (d: Buffer) => (text += d.toString()));
-      p.once('close', () => resolve(text)); // 'close': after the pipes are drained ('exit' can come first)
+      // 'close': after the pipes are drained ('exit' can come first)
+      p.once('close', (code, signal) => resolve({ text, ended: signal ? `signal ${signal}` : `exit code ${code}` }));
     });
-    return graphs.map((g, i) => parsePlacement(g.name, out, i));
+  try {
+    const out: Placement[] = [];
+    for (const [i, g] of graphs.entries()) {
+      const file = join(dir, `${i}.onnx`);
+      writeFileSync(file, serializeModel(g.model));
+      // A child that dies before reporting (seen rarely under load with the WebGPU provider) is tried once more.
+      let run = await child(file);
+      if (!run.text.includes('@@candor-graph end')) run = await child(file);
+      const p = parsePlacement(g.name, run.text, 0);
+      if (!run.text.includes('@@candor-graph end')) {
+        const tail = run.text.split('\n').filter((l) => l && !/^\S+ \S+ \[[IV]:/.test(l) && !l.startsWith('@@')).slice(-3).join(' / ');
+        out.push({ ...p, error: `the placement process ended (${run.ended}) before reporting${tail ? `: ${tail}` : ''}` });
+      } else out.push(p);
+    }
+    return out;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
