@@ -32,10 +32,11 @@ export async function devicesCommand(argv: string[]): Promise<void> {
     const c = typeof model.inputShape[1] === 'number' ? model.inputShape[1] : 1;
     const inputShapes = { [model.inputName]: [1, c, ...spatial] };
     const layer = model.resolveLayer();
+    const layerName = model.layers().find((l) => l.tensor === layer)?.module ?? layer;
     const graphs = [
       { name: 'forward', model: model.ir },
       { name: 'input gradient (VJP)', model: buildVjp(model.ir, { wrt: [model.inputName], source: path, inputShapes }).model },
-      { name: `Grad-CAM (${layer})`, model: buildVjp(model.ir, { wrt: [layer], expose: [layer], source: path, inputShapes }).model },
+      { name: `Grad-CAM (${layerName})`, model: buildVjp(model.ir, { wrt: [layer], expose: [layer], source: path, inputShapes }).model },
     ];
     try {
       graphs.push({ name: 'training', model: buildTrainingGraph(model.ir, { task: model.multiLabel ? 'multi' : 'single', imageShape: [c, ...spatial], source: path }).model });

@@ -38,10 +38,13 @@ export async function placements(graphs: { name: string; model: IRModel }[], dev
     for (const [i, g] of graphs.entries()) {
       const file = join(dir, `${i}.onnx`);
       writeFileSync(file, serializeModel(g.model));
-      // A child that dies before reporting (seen rarely under load with the WebGPU provider) is tried once more.
+      // A child that ends without onnxruntime's report (a crash) is tried again, up to three times in all.
       let run = await child(file);
-      if (!run.text.includes('@@candor-graph end')) run = await child(file);
-      const p = parsePlacement(g.name, run.text, 0);
+      let p = parsePlacement(g.name, run.text, 0);
+      for (let attempt = 1; attempt < 3 && p.error && !run.text.includes('@@candor-error'); attempt++) {
+        run = await child(file);
+        p = parsePlacement(g.name, run.text, 0);
+      }
       if (!run.text.includes('@@candor-graph end')) {
         const tail = run.text.split('\n').filter((l) => l && !/^\S+ \S+ \[[IV]:/.test(l) && !l.startsWith('@@')).slice(-3).join(' / ');
         out.push({ ...p, error: `the placement process ended (${run.ended}) before reporting${tail ? `: ${tail}` : ''}` });
@@ -69,10 +72,12 @@ export async function placementChild(device: Device, files: string[]): Promise<v
   process.stderr.write(`@@candor-graph end\n`);
 }
 
+/**
+ * One graph's placements from its child's whole output. Not cut at the markers: onnxruntime writes its log
+ * through a buffered stream, so its lines can arrive after the markers the child writes directly.
+ */
 function parsePlacement(name: string, log: string, i: number): Placement {
-  const start = log.indexOf(`@@candor-graph ${i}\n`);
-  const end = log.indexOf('@@candor-graph ', start + 1);
-  const part = start < 0 ? '' : log.slice(start, end < 0 ? undefined : end);
+  const part = log;
   const err = new RegExp(`@@candor-error ${i} (.*)`).exec(part)?.[1];
   const byProvider: Record<string, Record<string, number>> = {};
   let nodes = 0;

@@ -59,6 +59,8 @@ after(async () => {
 test('the page explains the bundled baseline like the CLI engine does (Grad-CAM, Integrated Gradients, randomization)', { skip }, async () => {
   await page.click('#use-baseline');
   await idle();
+  // the default CAM layer by its module path, as PyTorch names it (not the ONNX tensor name)
+  assert.match((await page.locator('#layer option[value="auto"]').textContent()) ?? '', /^auto \([\w.]+\)$/);
   // candor serve makes the page cross-origin isolated, so onnxruntime-web runs threaded wasm, and the page says so.
   assert.equal(await page.evaluate(() => globalThis.crossOriginIsolated), true);
   const cores = await page.evaluate(() => navigator.hardwareConcurrency);

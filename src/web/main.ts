@@ -90,7 +90,9 @@ async function openModel(bytes: ArrayBuffer, name: string, card?: ModelCard): Pr
   options($<HTMLSelectElement>('scale'), Object.entries(SCALES).map(([value, label]) => ({ value, label })), m.scale);
   options($<HTMLSelectElement>('resize'), Object.entries(RESIZES).map(([value, label]) => ({ value, label })), m.resize);
   options($<HTMLSelectElement>('target'), [{ value: 'pred', label: 'predicted class' }, ...m.classNames.map((c, i) => ({ value: String(i), label: `${i}: ${c}` }))], 'pred');
-  options($<HTMLSelectElement>('layer'), [{ value: 'auto', label: `auto (${m.defaultLayer ?? 'none'})` }, ...m.layers.map((l) => ({ value: l.tensor, label: `${l.module ?? l.tensor} [${l.shape.join('×')}]` }))], 'auto');
+  // Layers by module path (features.9), as PyTorch names them, the tensor name only where no module is known.
+  const autoLayer = m.layers.find((l) => l.tensor === m.defaultLayer);
+  options($<HTMLSelectElement>('layer'), [{ value: 'auto', label: `auto (${autoLayer?.module ?? m.defaultLayer ?? 'none'})` }, ...m.layers.map((l) => ({ value: l.tensor, label: `${l.module ?? l.tensor} [${l.shape.join('×')}]` }))], 'auto');
   status(`Model ready: ${m.name}`);
   if (state.current !== undefined) await showImage(state.current);
 }
