@@ -37,7 +37,7 @@ export async function runWorker(o: WorkerOptions): Promise<{ stop: (force?: bool
   const worker = new Worker<JobData, UnitResult>(name, processor, { connection, concurrency: 1, lockDuration: lockMs, stalledInterval: Math.max(1000, lockMs / 2), maxStalledCount: 3 });
   const redis = new Redis(connection);
   const key = `${WORKER_KEY_PREFIX}${workerHost()}`;
-  const beat = () => void redis.set(key, JSON.stringify({ version, host: workerHost(), threads: o.threads ?? null, since: new Date().toISOString() }), 'EX', 30).catch(() => {});
+  const beat = () => void redis.set(key, JSON.stringify({ version, host: workerHost(), threads: o.threads ?? null, seen: new Date().toISOString() }), 'EX', 30).catch(() => {});
   beat();
   const beating = setInterval(beat, 10_000);
   let down = false;
@@ -57,8 +57,13 @@ export async function runWorker(o: WorkerOptions): Promise<{ stop: (force?: bool
     started.set(job.id!, performance.now());
     o.log(`worker: ${describeUnit(job.data.unit)} (job ${job.id}, attempt ${job.attemptsMade + 1})`);
   });
-  worker.on('completed', (job) => o.log(`worker: done in ${((performance.now() - (started.get(job.id!) ?? performance.now())) / 1000).toFixed(2)} s (job ${job.id})`));
-  worker.on('failed', (job, err) => o.log(`worker: ${job ? `job ${job.id}` : 'a job'} failed: ${err.message}`));
+  const took = (id: string | undefined) => {
+    const t0 = id === undefined ? undefined : started.get(id);
+    if (id !== undefined) started.delete(id);
+    return t0 === undefined ? '' : ` after ${((performance.now() - t0) / 1000).toFixed(2)} s`;
+  };
+  worker.on('completed', (job) => o.log(`worker: done${took(job.id)} (job ${job.id})`));
+  worker.on('failed', (job, err) => o.log(`worker: ${job ? `job ${job.id}` : 'a job'} failed${took(job?.id)}: ${err.message}`));
   await worker.waitUntilReady();
   o.log(`worker: candor ${version} on ${displayUrl(o.url)} (queue ${name}), store ${store.location}, ${o.threads ?? 'all'} threads; waiting for units`);
   let resolveClosed!: () => void;

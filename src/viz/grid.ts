@@ -23,6 +23,31 @@ export function textWidth(text: string, scale = 1): number {
   return n === 0 ? 0 : (n * (GW + 1) - 1) * scale;
 }
 
+/**
+ * `text` broken into lines no wider than `maxWidth` at `scale`: at spaces, a word longer than a line split
+ * across lines — never cut short (titles used to be: 'TRUE PNEUM').
+ */
+export function wrapText(text: string, maxWidth: number, scale = 1): string[] {
+  const perLine = Math.max(1, Math.floor((maxWidth / scale + 1) / (GW + 1)));
+  const lines: string[] = [];
+  let line = '';
+  for (let word of text.split(/\s+/).filter(Boolean)) {
+    while ([...word].length > perLine) {
+      if (line) (lines.push(line), (line = ''));
+      lines.push([...word].slice(0, perLine).join(''));
+      word = [...word].slice(perLine).join('');
+    }
+    if (!word) continue;
+    const next = line ? `${line} ${word}` : word;
+    if ([...next].length > perLine) {
+      lines.push(line);
+      line = word;
+    } else line = next;
+  }
+  if (line) lines.push(line);
+  return lines.length ? lines : [''];
+}
+
 /** An RGB canvas [3,H,W], white by default, with blitting and text. */
 export class Canvas {
   readonly data: Float32Array;
@@ -107,12 +132,17 @@ export interface GridOptions extends Omit<OverlayOptions, 'signed'> {
   normalize?: DisplayNormalize;
 }
 
-/** Lines of title drawn over every panel (the maximum over the grid). */
-function titleLines(rows: readonly GridRow[]): number {
+/** Title lines wrapped to the panel width. */
+function wrapped(lines: readonly string[] | undefined, width: number, scale: number): string[] {
+  return (lines ?? []).flatMap((t) => wrapText(t, width, scale));
+}
+
+/** Lines of title drawn over every panel, wrapped to the panel width (the maximum over the grid). */
+function titleLines(rows: readonly GridRow[], width: number, scale: number): number {
   let m = 0;
   for (const r of rows) {
-    m = Math.max(m, r.title?.length ?? 0);
-    for (const p of r.panels) m = Math.max(m, p.title?.length ?? 0);
+    m = Math.max(m, wrapped(r.title, width, scale).length);
+    for (const p of r.panels) m = Math.max(m, wrapped(p.title, width, scale).length);
   }
   return m;
 }
@@ -129,7 +159,7 @@ export function renderGrid(rows: readonly GridRow[], opts: GridOptions = {}): Te
   const scale = Math.max(1, Math.ceil((opts.minPanel ?? 128) / w));
   const pw = w * scale;
   const ph = h * scale;
-  const nTitle = titleLines(rows);
+  const nTitle = titleLines(rows, pw, ts);
   const rowH = nTitle * lineH + ph;
 
   // Colormaps used, in order of first use (one colorbar each).
@@ -150,8 +180,7 @@ export function renderGrid(rows: readonly GridRow[], opts: GridOptions = {}): Te
     const img = imageToRgb(row.image);
     if (img.h !== h || img.w !== w) throw new Error(`grid: image ${ri} is ${img.h}×${img.w}, the first is ${h}×${w}`);
     const y0 = gap + ri * (rowH + gap);
-    const drawTitle = (lines: readonly string[] | undefined, x: number) =>
-      (lines ?? []).forEach((t, k) => cv.text(t, x, y0 + k * lineH, ts, pw));
+    const drawTitle = (lines: readonly string[] | undefined, x: number) => wrapped(lines, pw, ts).forEach((t, k) => cv.text(t, x, y0 + k * lineH, ts, pw));
     drawTitle(row.title, gap);
     cv.blit(img.rgb, h, w, gap, y0 + nTitle * lineH, scale);
     row.panels.forEach((p, pi) => {
