@@ -28,7 +28,7 @@ const optionHelp = (): string =>
 export const EXPLAIN_USAGE = `usage: candor explain --methods M1,M2,... --out DIR [--model m.onnx] [--input SPEC]
        [--scale pm1] [--window C,W] [--axis k] [--resize stretch|pad|crop]
        [--layer L[,L2]] [--target pred|K|NAME|all] [--opt method.key=value ...] [--keep-channels]
-       [--colormap jet] [--diverging-colormap rdbu_r] [--opacity 0.5] [--normalize each|shared|none] [--clip 99]
+       [--colormap jet] [--diverging-colormap rdbu_r] [--opacity 0.5] [--normalize each|shared|none] [--clip 99] [--panel-size 256]
        [--batch-size N] [--threads N] [--force]
        [--queue redis://HOST:PORT] [--store .candor-store|s3://BUCKET/PREFIX]
 
@@ -75,6 +75,9 @@ ${optionHelp()}
   --normalize how maps become colours (figures only; the .npy maps are raw): each (default) every map on its
               own range, shared one range per method over all images (compare images), none raw values
               (signed maps on [−1, 1], unsigned on [0, 1])
+  --panel-size  overlays and grid panels at least this many pixels wide (default 256), upscaled from the
+              model's resolution by an integer factor, nearest neighbour (each map pixel a block: nothing
+              interpolated that the model did not compute)
   --clip      the values holding the top (100 − clip) % of the attribution mass saturate (Captum's outlier
               threshold): 99 (default), 98 as Captum's visualize_image_attr, 100 the plain maximum
   --queue     redis://HOST:PORT: every method × target is a unit of the BullMQ queue taken by \`candor worker\`s,

@@ -58,9 +58,9 @@ test('explain a NIfTI volume with a 3-D model: maps [1,16,32,32], four-view figu
     }
     assert.ok(worst < 1e-6, `${m}: NIfTI vs resampled map ${worst}`);
   }
-  // four views (axial, coronal, sagittal, MIP) × (image + map) at 128 px, with a colorbar
+  // four views (axial, coronal, sagittal, MIP) × (image + map), views of 128 px drawn at the default --panel-size 256, with a colorbar
   const fig = decodePng(readFileSync(join(out, 'gradcam_0.png'))).tensor;
-  assert.equal(fig.shape[2], 6 + 2 * (128 + 6));
+  assert.equal(fig.shape[2], 6 + 2 * (256 + 6));
   const rec = JSON.parse(readFileSync(join(out, 'explain.json'), 'utf8'));
   assert.equal(rec.model.input.depth, 16);
   assert.equal(rec.input.voxelOrder, 'ijk');

@@ -25,14 +25,23 @@ test('candor explain on the bundled baseline: maps, overlays and grid for 2 imag
     assert.equal(t.dtype, 'float32');
     assert.deepEqual(t.shape, [2, 64, 64]);
     assert.ok((t.data as Float32Array).every((v) => Number.isFinite(v) && v >= 0), `${m} map is finite and non-negative`);
-    assert.deepEqual(decodePng(readFileSync(join(out, `${m}_1.png`))).tensor.shape, [3, 64, 64]);
+    // overlays at the default --panel-size 256: the 64×64 map upscaled ×4, nearest
+    assert.deepEqual(decodePng(readFileSync(join(out, `${m}_1.png`))).tensor.shape, [3, 256, 256]);
   }
   // CAM maps are min–max scaled per image (pytorch-grad-cam)
   const cam = readNpyFileSync(join(out, 'gradcam.npy')).data as Float32Array;
   assert.ok(Math.abs(Math.max(...cam.subarray(0, 4096)) - 1) < 1e-5);
-  // grid: 2 rows × (image + 2 panels) of 128 px, 3 title lines (source, true class, prediction), one colorbar (jet)
+  // grid: 2 rows × (image + 2 panels) of 256 px, 3 title lines (source, true class, prediction), one colorbar (jet)
   const grid = decodePng(readFileSync(join(out, 'grid.png'))).tensor;
-  assert.deepEqual(grid.shape, [3, 6 + 2 * (30 + 128 + 6) + 26, 6 + 3 * (128 + 6)]);
+  assert.deepEqual(grid.shape, [3, 6 + 2 * (30 + 256 + 6) + 26, 6 + 3 * (256 + 6)]);
+  // each overlay pixel is a 4×4 block of one colour (nearest upscaling: nothing interpolated)
+  const ov = decodePng(readFileSync(join(out, 'saliency_0.png'))).tensor;
+  for (const [y, x] of [[0, 0], [100, 37], [255, 255]] as const) {
+    for (let c = 0; c < 3; c++) assert.equal(ov.data[c * 65536 + y * 256 + x], ov.data[c * 65536 + (y - (y % 4)) * 256 + (x - (x % 4))]);
+  }
+  const small = run(['--input', 'pneumoniamnist:test:0-1', '--methods', 'saliency', '--panel-size', '64', '--out', join(out, '..', 'small')]);
+  assert.equal(small.status, 0, small.stderr);
+  assert.deepEqual(decodePng(readFileSync(join(out, '..', 'small', 'saliency_0.png'))).tensor.shape, [3, 64, 64]);
 
   // never overwrite a non-empty --out without --force
   const again = run(['--input', 'pneumoniamnist:test:0-1', '--methods', 'saliency', '--out', out]);

@@ -169,6 +169,7 @@ export async function explainCommand(argv: string[]): Promise<void> {
       opacity: { type: 'string' },
       normalize: { type: 'string' },
       clip: { type: 'string' },
+      'panel-size': { type: 'string' },
       out: { type: 'string' },
       opt: { type: 'string', multiple: true },
       ...PREPROCESS_OPTIONS,
@@ -201,7 +202,9 @@ export async function explainCommand(argv: string[]): Promise<void> {
   if (!['each', 'shared', 'none'].includes(normalize)) throw new UsageError(`--normalize must be each (every map on its own range), shared (one range per method over all images) or none (raw values), got '${values.normalize}'`);
   const clip = values.clip === undefined ? DEFAULT_CLIP : Number(values.clip);
   if (!(clip > 0 && clip <= 100) || values.clip?.trim() === '') throw new UsageError(`--clip must be a percentage in (0, 100] (the share of attribution mass below saturation: 99 default, 98 as Captum, 100 = the maximum), got '${values.clip}'`);
-  const viz = { colormap: values.colormap ?? 'jet', divergingColormap: values['diverging-colormap'] ?? 'rdbu_r', alpha: parseOpacity(values.opacity), clip, normalize };
+  const panel = parseIntArg(values['panel-size'], '--panel-size', 256);
+  if (panel < 16 || panel > 4096) throw new UsageError(`--panel-size must be between 16 and 4096 pixels, got ${panel}`);
+  const viz = { colormap: values.colormap ?? 'jet', divergingColormap: values['diverging-colormap'] ?? 'rdbu_r', alpha: parseOpacity(values.opacity), clip, normalize, minPanel: panel };
   const rangeFor = (map: Tensor, signed: boolean): DisplayRange | undefined => (normalize === 'shared' ? rangeOf([map.data], signed, clip) : normalize === 'none' ? rawRange(signed) : undefined);
   const vals = values as Record<string, unknown>;
   const perMethod = await methodOptions(methods, (values.opt as string[] | undefined) ?? [], Object.fromEntries(Object.keys(SHORTCUTS).map((k) => [k, vals[k] as string | undefined])));
@@ -287,7 +290,7 @@ export async function explainCommand(argv: string[]): Promise<void> {
           }
           const img = new Tensor(batch.display.data.slice(i * c * h * w, (i + 1) * c * h * w), [c, h, w]);
           const map = new Tensor(a.map.data.slice(i * h * w, (i + 1) * h * w), [h, w]);
-          await writeFileAtomic(join(out, `${key}_${i}.png`), overlayPng(img, map, { ...viz, signed: a.signed, range }));
+          await writeFileAtomic(join(out, `${key}_${i}.png`), overlayPng(img, map, { ...viz, signed: a.signed, range, minSize: panel }));
         }
         record.push({
           method: m,
@@ -374,7 +377,7 @@ export async function explainCommand(argv: string[]): Promise<void> {
         probabilities: Array.from(probs.data.subarray(i * k, (i + 1) * k)),
       })),
       maps: record,
-      display: { normalize, clip, definition: 'src/viz/display-scale.ts: signed 0.5 + clip(m/t, −1, 1)/2, unsigned clip((m − min)/t, 0, 1); t = the value below which clip % of the attribution mass lies (Captum visualize_image_attr outlier threshold); shared: one t per method over all images; none: t = 1, min = 0' },
+      display: { normalize, clip, panelSize: panel, upscaling: 'nearest (integer factor: each map pixel a block, nothing interpolated)', definition: 'src/viz/display-scale.ts: signed 0.5 + clip(m/t, −1, 1)/2, unsigned clip((m − min)/t, 0, 1); t = the value below which clip % of the attribution mass lies (Captum visualize_image_attr outlier threshold); shared: one t per method over all images; none: t = 1, min = 0' },
     };
     await writeFileAtomic(join(out, 'explain.json'), new TextEncoder().encode(JSON.stringify(explainJson, null, 1) + '\n'));
     for (const note of model.adaptations()) console.log(note);

@@ -101,7 +101,27 @@ export function overlay(image: Tensor, map: Tensor, opts: OverlayOptions = {}): 
   return new Tensor(out, [3, h, w]);
 }
 
-/** `overlay` encoded as an 8-bit RGB PNG. */
-export function overlayPng(image: Tensor, map: Tensor, opts: OverlayOptions = {}): Uint8Array {
-  return encodePng(overlay(image, map, opts));
+/** Planar RGB [3,h,w] upscaled by an integer factor, nearest neighbour (each pixel a factor×factor block). */
+export function upscaleNearest(rgb: Tensor, factor: number): Tensor {
+  if (!Number.isInteger(factor) || factor < 1) throw new Error(`upscale: the factor must be a positive integer, got ${factor}`);
+  if (factor === 1) return rgb;
+  const [c, h, w] = rgb.shape as [number, number, number];
+  const H = h * factor;
+  const W = w * factor;
+  const out = new Float32Array(c * H * W);
+  for (let k = 0; k < c; k++) {
+    for (let y = 0; y < H; y++) {
+      const src = k * h * w + Math.floor(y / factor) * w;
+      const dst = k * H * W + y * W;
+      for (let x = 0; x < W; x++) out[dst + x] = rgb.data[src + Math.floor(x / factor)]!;
+    }
+  }
+  return new Tensor(out, [c, H, W]);
+}
+
+/** `overlay` encoded as an 8-bit RGB PNG, upscaled (nearest) so that it is at least `minSize` pixels wide. */
+export function overlayPng(image: Tensor, map: Tensor, opts: OverlayOptions & { minSize?: number } = {}): Uint8Array {
+  const o = overlay(image, map, opts);
+  const w = o.shape[2]!;
+  return encodePng(upscaleNearest(o, Math.max(1, Math.ceil((opts.minSize ?? w) / w))));
 }
