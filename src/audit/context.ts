@@ -282,10 +282,15 @@ export class AuditContext {
    * options, layer). Computed in chunks so progress can be shown.
    */
   async maps(modelId: string, model: Model, images: Tensor, imagesId: string, targets: readonly number[], method: string, purpose: MapPurpose, label?: string): Promise<Tensor> {
-    const key = { modelId, imagesId, targets: [...targets], method, options: this.methodOptions(method, purpose) };
-    const ahead = this.inflight.get(keyOf(key));
+    const key = this.mapsKey(modelId, imagesId, targets, method, purpose);
+    const ahead = this.executor && this.inflight.get(keyOf(key));
     if (ahead) return ahead;
     return this.cache.tensor('maps', key, () => this.computeMaps(model, images, targets, method, purpose, label));
+  }
+
+  /** What determines a map computation: its cache key's parts. */
+  private mapsKey(modelId: string, imagesId: string, targets: readonly number[], method: string, purpose: MapPurpose) {
+    return { modelId, imagesId, targets: [...targets], method, options: this.methodOptions(method, purpose) };
   }
 
   /**
@@ -296,7 +301,7 @@ export class AuditContext {
   prefetchMaps(modelId: string, model: Model, images: Tensor, imagesId: string, targets: readonly number[], methods: readonly string[], purpose: MapPurpose): void {
     if (!this.executor) return;
     for (const method of methods) {
-      const key = { modelId, imagesId, targets: [...targets], method, options: this.methodOptions(method, purpose) };
+      const key = this.mapsKey(modelId, imagesId, targets, method, purpose);
       const k = keyOf(key);
       if (this.inflight.has(k)) continue;
       const p = this.cache.tensor('maps', key, () => this.computeMaps(model, images, targets, method, purpose));

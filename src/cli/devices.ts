@@ -20,7 +20,7 @@ provider and which fall back to the CPU provider (by op type). --device is every
 here it is required. Default model: the bundled baseline.`;
 
 export async function devicesCommand(argv: string[]): Promise<void> {
-  if (argv[0] === '--placement-child') return placementChild(parseDevice(argv[1]!), argv.slice(2));
+  if (argv[0] === '--placement-child') return placementChild(parseDevice(argv[1]!), argv[2]!);
   const { values: v } = parse(argv, { model: { type: 'string' } }, DEVICES_USAGE);
   const device = currentDevice();
   if (device === 'cpu') throw new Error(`give --device ${DEVICES.filter((d) => d !== 'cpu').join(' or ')}: on the CPU every node runs on the CPU provider`);

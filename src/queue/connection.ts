@@ -3,6 +3,7 @@
  * so a wrong address is one clear line rather than a wait; after that, connections retry for ever, so a
  * run survives Redis restarting (it resumes when Redis is back, and says so).
  */
+import { hostname } from 'node:os';
 import { Redis } from 'ioredis';
 
 /** Connection settings for ioredis and BullMQ. */
@@ -21,6 +22,11 @@ export interface QueueConnection {
 /** Queue names carry candor's version: a worker of another version never takes (or computes) a unit. */
 export function queueName(version: string): string {
   return `candor-${version.replace(/[^0-9A-Za-z.-]/g, '_')}`;
+}
+
+/** This machine's name and process, for worker heartbeats. */
+export function workerHost(): string {
+  return `${hostname()}:${process.pid}`;
 }
 
 /** Key of a worker's heartbeat (expires when it stops renewing it). */

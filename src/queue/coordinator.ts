@@ -8,7 +8,6 @@
  * check moves it back); units are deterministic, so a unit run twice gives the same bytes. A unit that
  * throws is retried with backoff, and after its last attempt the run stops with the unit and its error.
  */
-import { hostname } from 'node:os';
 import { Job, Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Model } from '../runtime/model.js';
@@ -17,7 +16,7 @@ import type { SanitySpec, TrainedBytes } from '../audit/sanity-models.js';
 import type { ModelCard } from '../train/card.js';
 import { checkReachable, displayUrl, queueName, redisOptions, WORKER_KEY_PREFIX } from './connection.js';
 import { ContentStore, MissingBlob } from './store.js';
-import { describeUnit, encodeOptions, modelKey, resultKeys, unitId, type ExplainMeta, type Unit, type UnitResult } from './units.js';
+import { describeUnit, encodeOptions, modelKey, resultKeys, tensorKey, unitId, type ExplainMeta, type Unit, type UnitResult } from './units.js';
 import type { Attribution, Target } from '../explain/types.js';
 
 /** What a job carries: the unit (keys and small parameters), the store's id, the submitting version. */
@@ -39,6 +38,8 @@ export interface QueueRunOptions {
 interface Pending {
   id: string;
   unit: Unit;
+  /** What every caller of `run` for this unit awaits. */
+  promise: Promise<UnitResult>;
   resolve: (r: UnitResult) => void;
   reject: (e: Error) => void;
   /** Its job was added (the sweep checks only these). */
@@ -97,24 +98,19 @@ export class QueueExecutor {
   async run(unit: Unit): Promise<UnitResult> {
     const id = unitId(this.opts.version, unit);
     const existing = this.pending.get(id);
-    if (existing) return new Promise((resolve, reject) => this.chain(existing, resolve, reject));
-    let entry!: Pending;
-    const p = new Promise<UnitResult>((resolve, reject) => this.pending.set(id, (entry = { id, unit, resolve, reject, submitted: false })));
+    if (existing) return existing.promise;
+    const entry = { id, unit, submitted: false } as Pending;
+    entry.promise = new Promise<UnitResult>((resolve, reject) => Object.assign(entry, { resolve, reject }));
+    this.pending.set(id, entry);
     this.submitted++;
     try {
       await this.submit(id, unit);
+      entry.submitted = true;
     } catch (e) {
       this.pending.delete(id);
       entry.reject(e as Error);
     }
-    entry.submitted = true;
-    return p;
-  }
-
-  private chain(p: Pending, resolve: (r: UnitResult) => void, reject: (e: Error) => void): void {
-    const [r0, j0] = [p.resolve, p.reject];
-    p.resolve = (r) => (r0(r), resolve(r));
-    p.reject = (e) => (j0(e), reject(e));
+    return entry.promise;
   }
 
   private async submit(id: string, unit: Unit): Promise<void> {
@@ -229,7 +225,7 @@ export class QueueExecutor {
   /** `explain(model, images, method, target, options)` computed by a worker: the Attribution (numeric diagnostics only in `extra`). */
   async explain(model: Model, images: Tensor, method: string, target: Target, options: Record<string, unknown>, channels: boolean): Promise<Attribution> {
     const store = this.opts.store;
-    const unit: Unit = { kind: 'explain', model: await modelKey(store, model), multiLabel: model.multiLabel, images: await store.putTensor(images), target: JSON.parse(JSON.stringify(target)) as Target, method, options: await encodeOptions(store, options), channels };
+    const unit: Unit = { kind: 'explain', model: await modelKey(store, model), multiLabel: model.multiLabel, images: await tensorKey(store, images), target: JSON.parse(JSON.stringify(target)) as Target, method, options: await encodeOptions(store, options), channels };
     return this.read(unit, async (r) => {
       const e = r as Extract<UnitResult, { kind: 'explain' }>;
       const meta = await store.getJson<ExplainMeta>(e.meta);
@@ -266,9 +262,4 @@ export class QueueExecutor {
     await Promise.allSettled([this.queue.close(), this.events.close()]);
     this.redis.disconnect();
   }
-}
-
-/** This machine's name, for worker heartbeats. */
-export function workerHost(): string {
-  return `${hostname()}:${process.pid}`;
 }

@@ -110,15 +110,25 @@ export function modelBlob(store: ContentStore, model: Model): Promise<string> {
   return store.put(serializeModel(model.ir));
 }
 
-const memo = new WeakMap<Model, { store: string; key: Promise<string> }>();
+const memo = new WeakMap<object, { store: string; key: Promise<string> }>();
+
+/** Store `value` once per object and store (the batch `candor explain` sends with every method × target). */
+function once(store: ContentStore, value: object, put: () => Promise<string>): Promise<string> {
+  const m = memo.get(value);
+  if (m && m.store === store.id) return m.key;
+  const key = put();
+  memo.set(value, { store: store.id, key });
+  return key;
+}
+
+/** A tensor's store key, once per tensor object and store. */
+export function tensorKey(store: ContentStore, t: Tensor): Promise<string> {
+  return once(store, t, () => store.putTensor(t));
+}
 
 /** modelBlob, once per model object and store. */
 export function modelKey(store: ContentStore, model: Model): Promise<string> {
-  const m = memo.get(model);
-  if (m && m.store === store.id) return m.key;
-  const key = modelBlob(store, model);
-  memo.set(model, { store: store.id, key });
-  return key;
+  return once(store, model, () => modelBlob(store, model));
 }
 
 /** Models a worker keeps loaded between units (a randomization cascade reuses each variant for every method). */

@@ -8,8 +8,8 @@ import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { fileURLToPath } from 'node:url';
 import { candorVersion } from '../train/card.js';
-import { checkReachable, displayUrl, queueName, redisOptions, WORKER_KEY_PREFIX } from './connection.js';
-import { workerHost, type JobData } from './coordinator.js';
+import { checkReachable, displayUrl, queueName, redisOptions, WORKER_KEY_PREFIX, workerHost } from './connection.js';
+import type { JobData } from './coordinator.js';
 import { ContentStore } from './store.js';
 import { describeUnit, type UnitResult } from './units.js';
 

@@ -40,10 +40,10 @@ export async function placements(graphs: { name: string; model: IRModel }[], dev
       writeFileSync(file, serializeModel(g.model));
       // A child that ends without onnxruntime's report (a crash) is tried again, up to three times in all.
       let run = await child(file);
-      let p = parsePlacement(g.name, run.text, 0);
+      let p = parsePlacement(g.name, run.text);
       for (let attempt = 1; attempt < 3 && p.error && !run.text.includes('@@candor-error'); attempt++) {
         run = await child(file);
-        p = parsePlacement(g.name, run.text, 0);
+        p = parsePlacement(g.name, run.text);
       }
       if (!run.text.includes('@@candor-graph end')) {
         const tail = run.text.split('\n').filter((l) => l && !/^\S+ \S+ \[[IV]:/.test(l) && !l.startsWith('@@')).slice(-3).join(' / ');
@@ -56,32 +56,28 @@ export async function placements(graphs: { name: string; model: IRModel }[], dev
   }
 }
 
-/** The child: create each graph's session on the device with verbose logging, marking where each begins. */
-export async function placementChild(device: Device, files: string[]): Promise<void> {
+/** The child: create one graph's session on the device with verbose logging, then say it got to the end. */
+export async function placementChild(device: Device, file: string): Promise<void> {
   const ort = await import('onnxruntime-node');
   const { readFileSync } = await import('node:fs');
-  for (const [i, f] of files.entries()) {
-    process.stderr.write(`@@candor-graph ${i}\n`);
-    try {
-      const s = await ort.InferenceSession.create(readFileSync(f), { executionProviders: providersFor(device), logSeverityLevel: 0, logVerbosityLevel: 0, graphOptimizationLevel: 'all' });
-      await s.release();
-    } catch (e) {
-      process.stderr.write(`@@candor-error ${i} ${(e as Error).message.split('\n')[0]}\n`);
-    }
+  try {
+    const s = await ort.InferenceSession.create(readFileSync(file), { executionProviders: providersFor(device), logSeverityLevel: 0, logVerbosityLevel: 0, graphOptimizationLevel: 'all' });
+    await s.release();
+  } catch (e) {
+    process.stderr.write(`@@candor-error ${(e as Error).message.split('\n')[0]}\n`);
   }
   process.stderr.write(`@@candor-graph end\n`);
 }
 
 /**
- * One graph's placements from its child's whole output. Not cut at the markers: onnxruntime writes its log
+ * One graph's placements from its child's whole output, not cut at markers: onnxruntime writes its log
  * through a buffered stream, so its lines can arrive after the markers the child writes directly.
  */
-function parsePlacement(name: string, log: string, i: number): Placement {
-  const part = log;
-  const err = new RegExp(`@@candor-error ${i} (.*)`).exec(part)?.[1];
+function parsePlacement(name: string, log: string): Placement {
+  const err = /@@candor-error (.*)/.exec(log)?.[1];
   const byProvider: Record<string, Record<string, number>> = {};
   let nodes = 0;
-  const lines = part.split('\n');
+  const lines = log.split('\n');
   for (let j = 0; j < lines.length; j++) {
     const all = /All nodes placed on \[(\w+)\]\. Number of nodes: (\d+)/.exec(lines[j]!);
     if (all) {

@@ -92,7 +92,11 @@ export function displayRanges(maps: readonly MapLike[], mode: NormMode, clip = D
   if (mode === 'map') return maps.map((m) => rangeOf([m.map], m.signed, clip));
   const key = (m: MapLike) => (mode === 'method' ? `${m.method}|${m.signed}` : `${m.signed}`);
   const groups = new Map<string, MapLike[]>();
-  for (const m of maps) groups.set(key(m), [...(groups.get(key(m)) ?? []), m]);
+  for (const m of maps) {
+    const g = groups.get(key(m));
+    if (g) g.push(m);
+    else groups.set(key(m), [m]);
+  }
   const ranges = new Map([...groups].map(([k, g]) => [k, rangeOf(g.map((m) => m.map), g[0]!.signed, clip)]));
   return maps.map((m) => ranges.get(key(m))!);
 }
