@@ -15,6 +15,12 @@ import { xGradCam } from './cam/xgradcam.js';
 import { layerCam } from './cam/layercam.js';
 import { hiResCam } from './cam/hirescam.js';
 import { eigenCam } from './cam/eigencam.js';
+import { gradCamElementWise } from './cam/gradcam-elementwise.js';
+import { eigenGradCam } from './cam/eigengradcam.js';
+import { kpcaCam } from './cam/kpcacam.js';
+import { fem } from './cam/fem.js';
+import { finerCam } from './cam/finercam.js';
+import { fullGrad } from './cam/fullgrad.js';
 import { scoreCam } from './cam/scorecam.js';
 import { ablationCam } from './cam/ablationcam.js';
 import { occlusion } from './occlusion.js';
@@ -205,6 +211,20 @@ export const METHODS: Readonly<Record<string, MethodInfo>> = {
   layercam: cam('layercam', 'LayerCAM (pytorch-grad-cam LayerCAM)', layerCam),
   hirescam: cam('hirescam', 'HiResCAM (pytorch-grad-cam HiResCAM)', hiResCam),
   eigencam: cam('eigencam', 'Eigen-CAM, first principal component of the activations (pytorch-grad-cam EigenCAM)', eigenCam),
+  gradcamelementwise: cam('gradcamelementwise', 'Grad-CAM element-wise, Σ_k ReLU(G_k ⊙ A_k) (pytorch-grad-cam GradCAMElementWise)', gradCamElementWise),
+  eigengradcam: cam('eigengradcam', 'EigenGrad-CAM, first principal component of G ⊙ A (pytorch-grad-cam EigenGradCAM)', eigenGradCam),
+  kpcacam: cam('kpcacam', 'KPCA-CAM, first kernel principal component of the activations (pytorch-grad-cam KPCA_CAM)', kpcaCam, {
+    kernel: 'sigmoid | rbf | poly | linear | cosine (scikit-learn kernels)',
+    gamma: 'kernel coefficient (default 1/channels)',
+    coef0: 'sigmoid/poly offset',
+    degree: 'poly degree',
+  }, { kernel: 'sigmoid', coef0: 1, degree: 3 }),
+  fem: cam('fem', 'FEM, channels weighted by the share of positions above mean + k·σ (pytorch-grad-cam FEM)', fem, { k: 'threshold in standard deviations' }, { k: 2 }),
+  finercam: cam('finercam', 'FinerCAM, Grad-CAM of the target against its most similar classes (pytorch-grad-cam FinerCAM)', finerCam, {
+    alpha: 'weight of the comparison classes',
+    comparisons: 'ranks of the comparison classes by |logit − target logit| (1 = closest), comma-separated',
+  }, { alpha: 1, comparisons: '1,2,3' }),
+  fullgrad: { ...cam('fullgrad', 'FullGrad, input-gradient plus bias-gradient terms of every Conv/BatchNorm layer (pytorch-grad-cam FullGrad)', fullGrad), usesLayer: false, defaults: {}, options: {} },
   scorecam: cam('scorecam', 'Score-CAM, channels weighted by the score of the input masked with them (pytorch-grad-cam ScoreCAM)', scoreCam, {
     variant: 'pytorch-grad-cam (logits, softmax over channels) | paper (probability increase over a baseline) | tf-keras-vis (probabilities, no softmax)',
     topChannels: 'Faster-Score-CAM: score only the N channels of largest activation variance',

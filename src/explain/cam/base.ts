@@ -65,17 +65,28 @@ export interface CamContext {
   voxels: number;
   /** The target logit y_c of this image. */
   logit: number;
+  /** The explainer's options (method-specific ones such as FEM's `k` included). */
+  options: Readonly<Record<string, unknown>>;
 }
 
-/** A CAM method: exactly one of `channelWeights`, `pixelWeights`, `cam`. */
+/** A CAM method: exactly one of `channelWeights`, `pixelWeights`, `weighted`, `cam`. */
 export interface CamMethod {
   name: string;
   /** Whether the method uses the gradients (false: a forward-only pass would do). */
   usesGradients: boolean;
+  /**
+   * The cotangent on the logits [N, classes] whose VJP gives the gradients G (default: one-hot of the
+   * targets, i.e. G = ∂y_c/∂A). FinerCAM's weighted difference of logits is one.
+   */
+  seed?(logits: Tensor, targets: readonly number[], options: Readonly<Record<string, unknown>>): Tensor;
+  /** Check the method's own options before any work (throw a one-line error naming the option). */
+  validate?(options: Readonly<Record<string, unknown>>, numClasses: number): void;
   /** Channel weights w [K]: cam = Σ_k w_k A_k. */
   channelWeights?(c: CamContext): Float64Array;
   /** Per-pixel weights W [K·h·w]: cam = Σ_k W_k ⊙ A_k. */
   pixelWeights?(c: CamContext): Float64Array;
+  /** The weighted activations [K·h·w] themselves: cam = Σ_k of them (eigenSmooth: their first component). */
+  weighted?(c: CamContext): Float32Array;
   /** The map [h·w] itself (before ReLU). */
   cam?(c: CamContext): Float64Array;
 }
@@ -127,6 +138,13 @@ function validLayers(model: Model): string {
 function camOf(method: CamMethod, c: CamContext, eigenSmooth = false): Float64Array {
   const hw = c.voxels;
   if (method.cam) return method.cam(c);
+  if (method.weighted) {
+    const weighted = method.weighted(c);
+    if (eigenSmooth) return firstComponentProjection(weighted, c.k, hw);
+    const out = new Float64Array(hw);
+    for (let i = 0; i < c.k * hw; i++) out[i % hw]! += weighted[i]!;
+    return out;
+  }
   if (eigenSmooth) {
     const weighted = new Float32Array(c.k * hw);
     if (method.channelWeights) {
@@ -167,7 +185,7 @@ export function camFromTensors(
   layers: readonly { activations: Tensor; grads: Tensor }[],
   logits: readonly number[],
   size: readonly number[],
-  opts: { eigenSmooth?: boolean } = {},
+  opts: { eigenSmooth?: boolean; options?: Readonly<Record<string, unknown>> } = {},
 ): { map: Tensor; raw: Tensor[] } {
   const HW = size.reduce((a, b) => a * b, 1);
   const n = logits.length;
@@ -182,7 +200,7 @@ export function camFromTensors(
     const scaled = new Float32Array(n * hw);
     for (let i = 0; i < n; i++) {
       const off = i * k! * hw;
-      const c: CamContext = { a: A.data.subarray(off, off + k! * hw), g: G.data.subarray(off, off + k! * hw), k: k!, spatial, voxels: hw, logit: logits[i]! };
+      const c: CamContext = { a: A.data.subarray(off, off + k! * hw), g: G.data.subarray(off, off + k! * hw), k: k!, spatial, voxels: hw, logit: logits[i]!, options: opts.options ?? {} };
       const m = camOf(method, c, opts.eigenSmooth);
       for (let p = 0; p < hw; p++) raw[i * hw + p] = m[p]! > 0 ? m[p]! : 0;
       const s = raw.slice(i * hw, (i + 1) * hw);
@@ -210,11 +228,14 @@ export function camExplainer(method: CamMethod): Explainer<CamOptions> {
     if (inputs.shape.length !== 4 && inputs.shape.length !== 5) throw new Error(`${method.name}: inputs must be [N,C,H,W] or [N,C,D,H,W], got [${inputs.shape}]`);
     model.checkInput(inputs);
     await model.learnShapes(inputs.shape.slice(1));
+    const own = options as Readonly<Record<string, unknown>>;
+    method.validate?.(own, model.numClasses);
     const { given, tensors, layouts } = resolveCamLayers(model, options.layer, inputs.shape.slice(2));
-    // A predicted-class target needs the logits first; otherwise the VJP call computes them.
-    const pre = target === 'pred' ? await resolveTargets(model, inputs, target) : undefined;
+    // A predicted-class target, or a seed built from the logits, needs the logits first; otherwise the VJP call computes them.
+    const pre = target === 'pred' || method.seed ? await resolveTargets(model, inputs, target) : undefined;
     const targets = pre?.targets ?? (await resolveTargets(model, inputs, target, Tensor.zeros([inputs.shape[0]!, model.numClasses]))).targets;
-    const r = await model.vjp(inputs, { seed: model.oneHot(targets), layers: tensors, inputGrad: false, batchSize: options.batchSize });
+    const seed = method.seed ? method.seed(pre!.logits, targets, own) : model.oneHot(targets);
+    const r = await model.vjp(inputs, { seed, layers: tensors, inputGrad: false, batchSize: options.batchSize });
     const k = model.numClasses;
     const targetLogits = targets.map((t, i) => r.logits.data[i * k + t]!);
     const layers = tensors.map((t, i) => {
@@ -222,7 +243,7 @@ export function camExplainer(method: CamMethod): Explainer<CamOptions> {
       if (activations.shape.length !== inputs.shape.length) throw new Error(`${model.source}: layer '${t}' has shape [${activations.shape}], not ${inputs.shape.length}-D like the input`);
       return { activations, grads: foldToGrid(r.layerGrads.get(t)!, layouts[i]!) };
     });
-    const { map, raw } = camFromTensors(method, layers, targetLogits, inputs.shape.slice(2), { eigenSmooth: options.eigenSmooth });
+    const { map, raw } = camFromTensors(method, layers, targetLogits, inputs.shape.slice(2), { eigenSmooth: options.eigenSmooth, options: own });
     const extra: NonNullable<Attribution['extra']> = { layers: given.join(','), raw: raw[0]! };
     if (raw.length > 1) given.forEach((l, i) => (extra[`raw:${l}`] = raw[i]!));
     if (options.eigenSmooth) extra.eigenSmooth = 1;

@@ -50,7 +50,7 @@ test('eigen_smooth: the cam is the first principal component of the weighted act
   const g = Float32Array.from({ length: K * hw }, (_, i) => Math.cos(i * 0.29) * 0.5 + 0.1);
   const layers = [{ activations: new Tensor(a, [1, K, h, w]), grads: new Tensor(g, [1, K, h, w]) }];
   for (const [method, weighted] of [
-    [gradCamMethod, (() => { const wk = gradCamMethod.channelWeights!({ a, g, k: K, spatial: [h, w], voxels: hw, logit: 0 }); return Float64Array.from(a, (v, i) => v * wk[Math.floor(i / hw)]!); })()],
+    [gradCamMethod, (() => { const wk = gradCamMethod.channelWeights!({ a, g, k: K, spatial: [h, w], voxels: hw, logit: 0, options: {} }); return Float64Array.from(a, (v, i) => v * wk[Math.floor(i / hw)]!); })()],
     [hiResCamMethod, Float64Array.from(a, (v, i) => v * g[i]!)],
   ] as const) {
     const { raw } = camFromTensors(method, layers, [0], [8, 10], { eigenSmooth: true });

@@ -209,7 +209,7 @@ test('Grad-CAM++ weights follow α = G²/(2G² + ΣA·G³ + 1e-6), w = Σ ReLU(G
   // channel 1: A = [0.5, 0.5], G = [0, 1]: ΣA = 1; α = 0 where G = 0; α₁ = 1/(2 + 1) → w₁ = 1/3
   const a = Float32Array.from([1, 3, 0.5, 0.5]);
   const g = Float32Array.from([2, -1, 0, 1]);
-  const wts = gradCamPlusPlusMethod.channelWeights!({ a, g, k: 2, spatial: [1, 2], voxels: 2, logit: 0 });
+  const wts = gradCamPlusPlusMethod.channelWeights!({ a, g, k: 2, spatial: [1, 2], voxels: 2, logit: 0, options: {} });
   assert.ok(Math.abs(wts[0]! - 4 / (40 + 1e-6) * 2) < 1e-12 && Math.abs(wts[0]! - 0.2) < 1e-7);
   assert.ok(Math.abs(wts[1]! - 1 / (3 + 1e-6)) < 1e-12 && Math.abs(wts[1]! - 1 / 3) < 1e-6);
   const { map, raw } = camFromTensors(gradCamPlusPlusMethod, [{ activations: new Tensor(a, [1, 2, 1, 2]), grads: new Tensor(g, [1, 2, 1, 2]) }], [0], [1, 2]);
