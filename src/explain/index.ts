@@ -33,6 +33,8 @@ export { kpcaCam } from './cam/kpcacam.js';
 export { fem } from './cam/fem.js';
 export { finerCam } from './cam/finercam.js';
 export { fullGrad, biasLayers } from './cam/fullgrad.js';
+export { lime } from './lime.js';
+export { shapleySampling } from './shapley-sampling.js';
 export { scoreCam } from './cam/scorecam.js';
 export { ablationCam } from './cam/ablationcam.js';
 export { IncrementalForward } from './incremental/run.js';

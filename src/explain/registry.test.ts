@@ -10,13 +10,13 @@ import { gradCam } from './cam/gradcam.js';
 const BASELINE = fileURLToPath(new URL('../../models/baseline/small_cnn_pneumoniamnist64.onnx', import.meta.url));
 
 test('every method is registered; unknown names list the valid ones', () => {
-  const all = ['saliency', 'gradient', 'inputxgradient', 'smoothgrad', 'ig', 'gradientshap', 'expectedgradients', 'guidedbackprop', 'deconvolution', 'guidedgradcam', 'lrp', 'deeplift', 'deepliftshap', 'gradcam', 'gradcampp', 'xgradcam', 'layercam', 'hirescam', 'eigencam', 'gradcamelementwise', 'eigengradcam', 'kpcacam', 'fem', 'finercam', 'fullgrad', 'scorecam', 'ablationcam', 'occlusion', 'featureablation', 'rise', 'rollout', 'attnrelevance', 'random', 'sobel', 'constant'];
+  const all = ['saliency', 'gradient', 'inputxgradient', 'smoothgrad', 'ig', 'gradientshap', 'expectedgradients', 'guidedbackprop', 'deconvolution', 'guidedgradcam', 'lrp', 'deeplift', 'deepliftshap', 'gradcam', 'gradcampp', 'xgradcam', 'layercam', 'hirescam', 'eigencam', 'gradcamelementwise', 'eigengradcam', 'kpcacam', 'fem', 'finercam', 'fullgrad', 'scorecam', 'ablationcam', 'occlusion', 'featureablation', 'lime', 'shapley', 'rise', 'rollout', 'attnrelevance', 'random', 'sobel', 'constant'];
   assert.deepEqual(METHOD_NAMES, all);
   for (const n of METHOD_NAMES) assert.equal(getMethod(n).name, n);
   assert.equal(getMethod('GradCAM').name, 'gradcam');
   assert.equal(getMethod('ig').signed, true);
   assert.equal(getMethod('gradcam').usesLayer, true);
-  assert.throws(() => getMethod('lime'), new RegExp(`unknown method 'lime' \\(valid: ${all.join(', ')}\\)`));
+  assert.throws(() => getMethod('lrp2'), new RegExp(`unknown method 'lrp2' \\(valid: ${all.join(', ')}\\)`));
   for (const n of METHOD_NAMES) {
     const m = getMethod(n);
     assert.ok(m.about.length > 10 && typeof m.options === 'object', n);
@@ -24,7 +24,7 @@ test('every method is registered; unknown names list the valid ones', () => {
   }
   assert.deepEqual(parseMethods('gradcam, IG,gradcam,,saliency'), ['gradcam', 'ig', 'saliency']);
   assert.throws(() => parseMethods(' , '), /no methods given \(valid: saliency/);
-  assert.throws(() => parseMethods('saliency,lime'), /unknown method 'lime'/);
+  assert.throws(() => parseMethods('saliency,lrp2'), /unknown method 'lrp2'/);
 });
 
 test('explain() runs a method by name with its defaults', async () => {

@@ -32,6 +32,8 @@ import { deconvolution, guidedBackprop } from './guided-backprop.js';
 import { guidedGradCam } from './guided-gradcam.js';
 import { featureAblation } from './feature-ablation.js';
 import { rise } from './rise.js';
+import { lime } from './lime.js';
+import { shapleySampling } from './shapley-sampling.js';
 import { lrp } from './lrp.js';
 import { deepLift } from './deeplift.js';
 import { deepLiftShap } from './deeplift-shap.js';
@@ -222,8 +224,8 @@ export const METHODS: Readonly<Record<string, MethodInfo>> = {
   fem: cam('fem', 'FEM, channels weighted by the share of positions above mean + k·σ (pytorch-grad-cam FEM)', fem, { k: 'threshold in standard deviations' }, { k: 2 }),
   finercam: cam('finercam', 'FinerCAM, Grad-CAM of the target against its most similar classes (pytorch-grad-cam FinerCAM)', finerCam, {
     alpha: 'weight of the comparison classes',
-    comparisons: 'ranks of the comparison classes by |logit − target logit| (1 = closest), comma-separated',
-  }, { alpha: 1, comparisons: '1,2,3' }),
+    comparisons: 'ranks of the comparison classes by |logit − target logit| (1 = closest), comma-separated (default 1,2,3, or as many as the model has other classes)',
+  }, { alpha: 1 }),
   fullgrad: { ...cam('fullgrad', 'FullGrad, input-gradient plus bias-gradient terms of every Conv/BatchNorm layer (pytorch-grad-cam FullGrad)', fullGrad), usesLayer: false, defaults: {}, options: {} },
   scorecam: cam('scorecam', 'Score-CAM, channels weighted by the score of the input masked with them (pytorch-grad-cam ScoreCAM)', scoreCam, {
     variant: 'pytorch-grad-cam (logits, softmax over channels) | paper (probability increase over a baseline) | tf-keras-vis (probabilities, no softmax)',
@@ -255,6 +257,26 @@ export const METHODS: Readonly<Record<string, MethodInfo>> = {
     defaults: { mask: 'grid', cell: 8, baseline: 0 },
     options: { mask: 'grid | slic (2-D only) | a .npy file of integer feature ids of the spatial extent ([H,W] or [D,H,W]) or [N|1,C|1,...spatial]', cell: 'grid cell size in pixels (voxels per axis for volumes; C or CD,CH,CW)', segments: 'SLIC: approximate number of superpixels', compactness: 'SLIC: spatial weight', baseline: 'value written into an ablated feature', incremental: 'grid masks: auto | true | false, as for occlusion' },
     run: featureAblation,
+  },
+  lime: {
+    name: 'lime',
+    about: 'LIME: weighted Lasso of the target logit on random subsets of superpixels (Captum Lime)',
+    family: 'perturbation',
+    signed: true,
+    usesLayer: false,
+    defaults: { samples: 50, segments: 64, baseline: 0, alpha: 0.01, kernelWidth: 1, distance: 'cosine', seed: 0 },
+    options: { samples: 'perturbed samples per image', mask: 'slic (default in 2-D) | grid (default in 3-D) | a .npy file of integer feature ids, as featureablation', cell: 'grid cell size', segments: 'SLIC: approximate number of superpixels', compactness: 'SLIC: spatial weight', baseline: 'value of a removed feature', alpha: 'Lasso regularisation', kernelWidth: 'width of the exponential similarity kernel', distance: 'cosine | euclidean distance between the input and a perturbed image' },
+    run: lime,
+  },
+  shapley: {
+    name: 'shapley',
+    about: 'Shapley values of superpixels: mean marginal contribution over random orderings (Captum ShapleyValueSampling; exact: ShapleyValues)',
+    family: 'perturbation',
+    signed: true,
+    usesLayer: false,
+    defaults: { samples: 25, exact: false, segments: 64, baseline: 0, seed: 0 },
+    options: { samples: 'random orderings per image', exact: 'true: every coalition (2^F passes, F ≤ 16 features)', mask: 'slic (default in 2-D) | grid (default in 3-D) | a .npy file of integer feature ids, as featureablation', cell: 'grid cell size', segments: 'SLIC: approximate number of superpixels', compactness: 'SLIC: spatial weight', baseline: 'value of a removed feature' },
+    run: shapleySampling,
   },
   rise: {
     name: 'rise',

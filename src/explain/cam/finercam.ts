@@ -12,17 +12,17 @@
  *   ∂S/∂y_m = [m∈J] p_m − p_m S,                                   S = Σ_j p_j,
  *   ∂T/∂y_m = (∂N/∂y_m (S + ε) − N ∂S/∂y_m) / (S + ε)².
  * Target 'pred' takes n = the predicted class (pytorch-grad-cam's default); a given class is its `target_idx`.
- * Options: `alpha` (default 1), `comparisons` (ranks, default 1,2,3; the model needs more classes than the
- * largest rank).
+ * Options: `alpha` (default 1), `comparisons` (ranks, default 1,2,3 — as many of them as the model has
+ * other classes, so a binary model compares with its other class; given ranks must exist).
  */
 import { Tensor } from '../../tensor/tensor.js';
 import { type CamMethod, camExplainer } from './base.js';
 import { gradCamMethod } from './gradcam.js';
 
-function settings(options: Readonly<Record<string, unknown>>): { alpha: number; ranks: number[] } {
+function settings(options: Readonly<Record<string, unknown>>, numClasses: number): { alpha: number; ranks: number[] } {
   const alpha = options.alpha === undefined ? 1 : Number(options.alpha);
   const c = options.comparisons;
-  const ranks = c === undefined ? [1, 2, 3] : Array.isArray(c) ? c.map(Number) : String(c).split(',').map((s) => Number(s.trim()));
+  const ranks = c === undefined ? [1, 2, 3].filter((r) => r < numClasses) : Array.isArray(c) ? c.map(Number) : String(c).split(',').map((s) => Number(s.trim()));
   return { alpha, ranks };
 }
 
@@ -63,15 +63,16 @@ export const finerCamMethod: CamMethod = {
   ...gradCamMethod,
   name: 'finercam',
   validate(options, numClasses) {
-    const { alpha, ranks } = settings(options);
+    if (numClasses < 2) throw new Error(`finercam: the model has ${numClasses} output; FinerCAM compares the target with other classes`);
+    const { alpha, ranks } = settings(options, numClasses);
     if (!Number.isFinite(alpha)) throw new Error(`finercam: option alpha must be a number, got '${String(options.alpha)}'`);
     if (!ranks.length || ranks.some((r) => !Number.isInteger(r) || r < 1)) throw new Error(`finercam: option comparisons must be ranks ≥ 1 (1 = the class closest to the target), got '${String(options.comparisons)}'`);
     const top = Math.max(...ranks);
     if (top >= numClasses) throw new Error(`finercam: comparison rank ${top} needs at least ${top + 1} classes; the model has ${numClasses} (set comparisons to ranks below ${numClasses}, e.g. --opt finercam.comparisons=1)`);
   },
   seed(logits, targets, options) {
-    const { alpha, ranks } = settings(options);
     const K = logits.shape[1]!;
+    const { alpha, ranks } = settings(options, K);
     const out = new Float32Array(targets.length * K);
     targets.forEach((n, i) => {
       const y = logits.data.subarray(i * K, (i + 1) * K);

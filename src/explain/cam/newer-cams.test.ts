@@ -1,5 +1,5 @@
 /**
- * pytorch-grad-cam's newer CAMs against pytorch-grad-cam itself (fixtures/make_newer_cam_fixtures.py: its
+ * pytorch-grad-cam's newer CAMs against pytorch-grad-cam itself (../fixtures/make_newer_fixtures.py: its
  * source run in Python on a 6-class CNN whose ONNX export is the model here): Grad-CAM element-wise, KPCA-CAM (sigmoid and rbf kernels), FEM (k = 2 and 1), FinerCAM (defaults,
  * alpha 0.6 with two comparisons, a given target), FullGrad (whose BatchNorm term the export folds into a Conv),
  * for the predicted class and, where the method uses it, a given class per image.
@@ -16,11 +16,11 @@ import { biasLayers } from './fullgrad.js';
 import { comparisonClasses, finerCotangent } from './finercam.js';
 import { topEigenpair } from './kpcacam.js';
 
-const here = (f: string) => fileURLToPath(new URL(`./fixtures/${f}`, import.meta.url));
-const fx = readNpzFileSync(here('newer_cam_fixtures.npz'));
+const here = (f: string) => fileURLToPath(new URL(`../fixtures/${f}`, import.meta.url));
+const fx = readNpzFileSync(here('newer_fixtures.npz'));
 const get = (k: string): Tensor => {
   const t = fx.get(k) as Tensor | undefined;
-  if (!t) throw new Error(`newer_cam_fixtures.npz has no '${k}'`);
+  if (!t) throw new Error(`newer_fixtures.npz has no '${k}'`);
   return t;
 };
 const x = get('input');
@@ -55,7 +55,7 @@ const CASES: [method: string, key: string, opts: Record<string, unknown>, target
 ];
 
 test('the newer CAMs equal pytorch-grad-cam’s maps on the same model and images', async (t) => {
-  const model = loadModel(here('newer_cam_cnn.onnx'));
+  const model = loadModel(here('newer_cnn.onnx'));
   try {
     for (const [method, key, opts, targets, maxErr] of CASES) {
       for (const tg of targets) {
@@ -74,7 +74,7 @@ test('the newer CAMs equal pytorch-grad-cam’s maps on the same model and image
  * arbitrary singular-vector sign happens to agree, the final map equals pytorch-grad-cam's.
  */
 async function checkProjection(method: string, opts: Record<string, unknown>, key: string, weighting: (g: number, a: number) => number, t: { diagnostic(s: string): void }): Promise<void> {
-  const model = loadModel(here('newer_cam_cnn.onnx'));
+  const model = loadModel(here('newer_cnn.onnx'));
   try {
     const proj = get(`${key}_projection`);
     const A = get('block3_activation');
@@ -139,7 +139,7 @@ test('FinerCAM’s cotangent is the gradient of its weighted-difference target (
 });
 
 test('FullGrad finds the export’s bias layers, the folded BatchNorm among them; bad options of the new CAMs are one-line errors', async () => {
-  const model = loadModel(here('newer_cam_cnn.onnx'));
+  const model = loadModel(here('newer_cnn.onnx'));
   try {
     const layers = biasLayers(model);
     assert.equal(layers.length, 3, layers.map((l) => l.tensor).join(', '));
