@@ -12,3 +12,5 @@ export * from './selectivity.js';
 export { paddingFor } from './patch-removal.js';
 export * from './non-sensitivity.js';
 export * from './sufficiency.js';
+export * from './robustness.js';
+export * from './random-logit.js';
