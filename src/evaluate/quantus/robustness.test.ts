@@ -54,6 +54,7 @@ test('Quantus’ robustness metrics and RandomLogit: equal to Quantus on its own
     same('relative_input_stability', await relativeStability('input', model, x, a, y, grad, { samples: 30, nanWhenPredictionChanges: false, noise: np(6) }), 2e-3, t);
     same('relative_input_stability_nan', await relativeStability('input', model, x, a, y, grad, { samples: 30, noise: np(6) }), 2e-3, t);
     same('relative_output_stability', await relativeStability('output', model, x, a, y, grad, { samples: 30, nanWhenPredictionChanges: false, noise: np(7) }), 2e-3, t);
+    same('relative_representation_stability', await relativeStability('representation', model, x, a, y, grad, { samples: 30, layer: '3', nanWhenPredictionChanges: false, noise: np(8) }), 2e-3, t);
     same('random_logit', (await randomLogit(model, x, a, y, grad, { noise: np(42) })).scores, 1e-4, t);
     same('random_logit_seed3', (await randomLogit(model, x, a, y, grad, { noise: np(3), abs: true })).scores, 1e-4, t);
   } finally {

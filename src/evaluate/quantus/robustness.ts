@@ -18,10 +18,10 @@
  *     n = 5 values of the flattened map (its first values, not its largest); per image, the share of the other
  *     images with the same label whose predicted class is also the same: Σ_j [ŷ_j = ŷ_i][l_j = l_i] /
  *     (Σ_j [l_j = l_i] + 1e-9), j ≠ i; normalise true, abs true.
- *   Relative input / output stability (Agarwal et al. 2022): x' = x + U[0.02, 0.2] per element (Quantus' default:
+ *   Relative input / output / representation stability (Agarwal et al. 2022): x' = x + U[0.02, 0.2] per element (Quantus' default:
  *     its lower bound 0.02 with upper bound 0.2, so the noise is positive), e = (a − a')/(a + ε[a = 0]),
  *     RIS = ‖e‖ / max(‖(x − x')/(x + ε[x = 0])‖, ε), ROS = ‖e‖ / max(‖logits(x) − logits(x')‖, ε), ε = 1e-6 (a zero
- *     denominator becomes ε); max over 200 samples, and a sample whose prediction changes makes the image NaN
+ *     denominator becomes ε); RRS the same with a layer's output in place of x; max over 200 samples, and a sample whose prediction changes makes the image NaN
  *     (Quantus' return_nan_when_prediction_changes, default true there); normalise false, abs false.
  * Noise: candor's seeded generator by default; `noise` takes any source of uniform and normal draws (the tests pass
  * NumPy's legacy generator and reproduce Quantus' draws). Draws are taken for the whole batch at each sample, in
@@ -206,15 +206,36 @@ function relativeChange(u: ArrayLike<number>, v: ArrayLike<number>, eps: number)
   return Math.sqrt(s);
 }
 
-/** Quantus' RelativeInputStability ('input') or RelativeOutputStability ('output') per image. */
-export async function relativeStability(kind: 'input' | 'output', model: Model, x: Tensor, a: Tensor, targets: readonly number[], explain: QuantusExplain, o: RelativeStabilityOptions = {}): Promise<number[]> {
+/**
+ * Quantus' RelativeInputStability ('input'), RelativeOutputStability ('output') or RelativeRepresentationStability
+ * ('representation': the output of `layer`, a tensor name or module path, flattened — Quantus' layer_names with
+ * one layer; its default, every layer concatenated, depends on PyTorch's module list and is not offered) per image.
+ */
+export async function relativeStability(kind: 'input' | 'output' | 'representation', model: Model, x: Tensor, a: Tensor, targets: readonly number[], explain: QuantusExplain, o: RelativeStabilityOptions & { layer?: string } = {}): Promise<number[]> {
   const b = batchOf(x, a, targets, `relative ${kind} stability`);
   if (o.normalise) throw new Error(`relative ${kind} stability: normalise is not offered (Quantus normalises these by an average second-moment estimate); pass prepared attributions instead`);
+  if (kind === 'representation' && !o.layer) throw new Error('relative representation stability: name the layer whose output is compared (layer: a tensor name or module path)');
   const eps = o.epsMin ?? 1e-6;
   const strict = o.nanWhenPredictionChanges ?? true;
-  const rows = await noiseLoop(model, x, a, targets, explain, b, o, uniformDraw(o.lowerBound ?? 0.02, o.upperBound ?? 0.2), strict, kind === 'output', (_i, ai, api, xi, xpi, li, lpi) => {
+  const hidden = async (inputs: Tensor): Promise<Tensor> => {
+    const layer = model.resolveLayer(o.layer);
+    const r = await model.vjp(inputs, { seed: Tensor.zeros([inputs.shape[0]!, model.numClasses]), layers: [layer], inputGrad: false, batchSize: o.batchSize });
+    return r.activations.get(layer)!;
+  };
+  const h0 = kind === 'representation' ? await hidden(x) : undefined;
+  const hs = h0 ? h0.data.length / b.n : 0;
+  let hp: Tensor | undefined;
+  const explainAndHide: QuantusExplain = async (inputs, t) => {
+    if (h0) hp = await hidden(inputs);
+    return explain(inputs, t);
+  };
+  const rows = await noiseLoop(model, x, a, targets, explainAndHide, b, o, uniformDraw(o.lowerBound ?? 0.02, o.upperBound ?? 0.2), strict, kind === 'output', (i, ai, api, xi, xpi, li, lpi) => {
     const num = relativeChange(ai, api, eps);
-    let den = kind === 'input' ? relativeChange(xi, xpi, eps) : norm2(Array.from(li, (v, j) => Math.fround(v - lpi[j]!)));
+    let den = kind === 'input'
+      ? relativeChange(xi, xpi, eps)
+      : kind === 'output'
+        ? norm2(Array.from(li, (v, j) => Math.fround(v - lpi[j]!)))
+        : relativeChange(h0!.data.subarray(i * hs, (i + 1) * hs), hp!.data.subarray(i * hs, (i + 1) * hs), eps);
     if (den === 0) den = eps;
     return num / den;
   });
