@@ -21,3 +21,4 @@ export * from './irof.js';
 export * from './completeness.js';
 export * from './focus.js';
 export * from './input-invariance.js';
+export * from './efficient-mprt.js';
