@@ -22,3 +22,4 @@ export * from './completeness.js';
 export * from './focus.js';
 export * from './input-invariance.js';
 export * from './efficient-mprt.js';
+export * from './monotonicity.js';

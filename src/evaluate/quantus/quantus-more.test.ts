@@ -98,3 +98,29 @@ test('InputInvariance equals Quantus (which leaves the first element unshifted);
     assert.deepEqual(await inputInvariance(model, x, y, ai, ixg), [false, false, false, false]);
   });
 });
+
+test('Monotonicity (AIX360’s definition): a linear model’s own contributions w·(x − baseline) are monotonic, a shuffled map is not', async () => {
+  const { linearModel } = await import('../fixtures/linear-model.js');
+  const { monotonicity } = await import('./monotonicity.js');
+  const { model, W } = linearModel(1, 4, 4, 2, 21);
+  try {
+    const xs = new Tensor(Float32Array.from({ length: 2 * 16 }, (_, i) => Math.sin(i * 1.7) * 2), [2, 1, 4, 4]);
+    const targets = [0, 1];
+    // contribution of each element to the logit difference (target − other), revealed alone on the baseline
+    const contrib = new Float32Array(32);
+    for (let i = 0; i < 2; i++) {
+      const img = xs.data.subarray(i * 16, (i + 1) * 16);
+      const base = Math.min(...img);
+      for (let p = 0; p < 16; p++) contrib[i * 16 + p] = (W[targets[i]! * 16 + p]! - W[(1 - targets[i]!) * 16 + p]!) * (img[p]! - base);
+    }
+    const good = await monotonicity(model, xs, targets, contrib, { abs: false });
+    assert.deepEqual(good.monotonic, [true, true]);
+    assert.deepEqual(good.monotoneShare, [1, 1]);
+    const shuffled = Float32Array.from(contrib, (_, q) => contrib[(q * 7) % 32]!);
+    const bad = await monotonicity(model, xs, targets, shuffled, { abs: false });
+    assert.deepEqual(bad.monotonic, [false, false]);
+    assert.ok(bad.monotoneShare.every((s) => s < 1));
+  } finally {
+    await model.dispose();
+  }
+});
