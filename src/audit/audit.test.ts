@@ -74,6 +74,13 @@ test('a small audit of the bundled baseline writes a complete report, refuses to
   assert.ok((html.match(/<svg/g)?.length ?? 0) >= 8, 'charts are inline SVG');
   const map = parseNpy(readFileSync(join(out, 'maps', 'audited_model_saliency.npy')));
   assert.deepEqual(map.shape, [8, 64, 64]);
+  // the metrics section scores the controls beside the methods, every metric for each
+  const metrics = results.sections.metrics;
+  assert.deepEqual(metrics.controls, ['random', 'sobel', 'constant']);
+  for (const [id, m] of Object.entries(metrics.metrics as Record<string, { scores: Record<string, unknown> }>)) {
+    assert.deepEqual(Object.keys(m.scores).sort(), ['constant', 'gradcam', 'random', 'saliency', 'sobel'], id);
+  }
+  assert.ok(first.checklist.some((c) => c.id === 'metrics-controls'));
 
   await assert.rejects(runAudit(opts), /already holds a report; use --force/);
   await assert.rejects(runAudit({ ...opts, force: true, methods: ['saliency', 'random', 'sobel'] }), /--methods: random, sobel are control maps, not explanation methods/);

@@ -180,8 +180,8 @@ export class AuditContext {
     const controls = opts.methods.filter((m) => getMethod(m).family === 'control');
     if (controls.length) {
       // A control scored like a method would turn the checks' verdicts (a random map is the same after weight
-      // randomization by construction): controls belong beside the methods, which the audit does not do yet.
-      throw new Error(`--methods: ${controls.join(', ')} ${controls.length > 1 ? 'are control maps' : 'is a control map'}, not explanation methods; the audit does not read controls beside the methods yet — compare them with candor explain`);
+      // randomization by construction): the metrics section scores the controls beside the methods instead.
+      throw new Error(`--methods: ${controls.join(', ')} ${controls.length > 1 ? 'are control maps' : 'is a control map'}, not explanation methods; the audit's metrics section already scores the random, Sobel and constant controls beside the methods`);
     }
     const path = opts.model ?? BUNDLED_MODEL;
     if (!existsSync(path)) throw new Error(`${path}: no such model file`);

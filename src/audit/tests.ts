@@ -11,6 +11,7 @@ import { stabilitySection } from './sections/stability.js';
 import { agreementSection } from './sections/agreement.js';
 import { auditTrustSection } from './sections/trust.js';
 import { regionSection } from './sections/region.js';
+import { metricsSection } from './sections/metrics.js';
 
 export interface AuditTest {
   id: string;
@@ -36,6 +37,7 @@ export const AUDIT_TESTS: readonly AuditTest[] = [
   { id: 'region', title: 'Attribution inside your region', question: 'How much attribution falls in a region you name (lesion, organ, confounder)?', skip: (ctx) => (ctx.opts.region ? undefined : 'no --region given (box:x,y,w,h or a mask .npy)'), run: regionSection },
   { id: 'faithfulness', title: 'Faithfulness: deletion, insertion and ROAD', question: 'Do the pixels the maps rank first actually drive the prediction?', run: faithfulnessSection },
   { id: 'stability', title: 'Stability under small noise', question: 'Are the maps stable under small noise that does not change the prediction?', run: stabilitySection },
+  { id: 'metrics', title: 'Quantus metrics by family, against control maps', question: 'Do the methods score better than maps that know nothing about the model?', run: metricsSection },
   { id: 'agreement', title: 'Agreement between methods', question: 'Do the methods tell the same story about the same image?', run: agreementSection },
   { id: 'trust', title: 'Trust beyond heatmaps', question: 'Is the model accurate, calibrated and appropriately uncertain?', run: auditTrustSection },
 ];

@@ -74,3 +74,18 @@ test('faithfulness: when blurring the whole image barely moves the probability, 
   assert.equal(faithfulnessVerdict(0.5, [{ del: true, ins: false }, { del: false, ins: false }]), 'warn');
   assert.equal(faithfulnessVerdict(0.5, [{ del: true, ins: true }]), 'pass');
 });
+
+test('metrics against controls: intervals must not overlap; pass needs every method above every control on half the faithfulness metrics; too few images is "not meaningful"', async () => {
+  const { beats, controlsVerdict } = await import('./sections/metrics.js');
+  const def = { id: 'x', name: 'x', family: 'faithfulness' as const, higherIsBetter: true, about: '' };
+  const ci = (mean: number, lo: number, hi: number, n = 10) => ({ mean, lo, hi, n, dropped: 0, level: 0.95, method: 't' as const });
+  assert.equal(beats(def, ci(0.5, 0.4, 0.6), ci(0.1, 0, 0.2)), true);
+  assert.equal(beats(def, ci(0.5, 0.15, 0.6), ci(0.1, 0, 0.2)), false, 'overlapping intervals');
+  assert.equal(beats({ ...def, higherIsBetter: false }, ci(0.1, 0, 0.2), ci(0.5, 0.4, 0.6)), true);
+  assert.equal(beats(def, ci(NaN, NaN, NaN), ci(0.1, 0, 0.2)), false, 'an unmeasured score beats nothing');
+  assert.equal(controlsVerdict(16, [4, 5], 7), 'pass');
+  assert.equal(controlsVerdict(16, [4, 1], 7), 'warn');
+  assert.equal(controlsVerdict(16, [0, 0], 7), 'fail');
+  assert.equal(controlsVerdict(2, [7, 7], 7), 'not meaningful');
+  assert.equal(controlsVerdict(16, [], 7), 'not meaningful');
+});
