@@ -41,6 +41,9 @@ test('work cache keys ignore object key order but not values, and a corrupt entr
 test('a small audit of the bundled baseline writes a complete report, refuses to overwrite it, and reuses its work', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'candor-audit-'));
   const out = join(dir, 'report');
+  // ground-truth boxes for the localisation benchmark: a .npz has no files, so test-split rows, model pixels
+  const boxesCsv = join(dir, 'boxes.csv');
+  writeFileSync(boxesCsv, ['row,x,y,w,h', ...Array.from({ length: 624 }, (_, r) => `${r},${16 + (r % 3)},20,20,24`)].join('\n'));
   const opts = {
     data: 'pneumoniamnist',
     methods: ['saliency', 'gradcam'],
@@ -49,6 +52,7 @@ test('a small audit of the bundled baseline writes a complete report, refuses to
     nStability: 4,
     shortcut: 'corner:8',
     region: 'box:24,20,16,24',
+    masks: boxesCsv,
     epochs: { randomLabels: 1, shortcut: 1 },
     trainLimit: 200,
     tests: [...AUDIT_TEST_IDS],
@@ -81,6 +85,8 @@ test('a small audit of the bundled baseline writes a complete report, refuses to
     assert.deepEqual(Object.keys(m.scores).sort(), ['constant', 'gradcam', 'random', 'saliency', 'sobel'], id);
   }
   assert.ok(first.checklist.some((c) => c.id === 'metrics-controls'));
+  assert.equal(results.sections.localisation.scored, 8);
+  assert.match(results.sections.localisation.masks, /boxes of .*boxes\.csv/);
 
   await assert.rejects(runAudit(opts), /already holds a report; use --force/);
   await assert.rejects(runAudit({ ...opts, force: true, methods: ['saliency', 'random', 'sobel'] }), /--methods: random, sobel are control maps, not explanation methods/);

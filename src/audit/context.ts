@@ -59,6 +59,8 @@ export interface AuditOptions {
   nStability: number;
   /** A region of interest for the localization test: box:x,y,w,h or a mask .npy. */
   region?: string;
+  /** Ground-truth lesion masks for the localisation benchmark (see ground-truth.ts). */
+  masks?: string;
   /** Artifact of the shortcut experiment. */
   shortcut: string;
   /** Pixel values the model expects (default 'pm1', [-1, 1], as candor trains; see scaleInput). */

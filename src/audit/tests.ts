@@ -12,6 +12,7 @@ import { agreementSection } from './sections/agreement.js';
 import { auditTrustSection } from './sections/trust.js';
 import { regionSection } from './sections/region.js';
 import { metricsSection } from './sections/metrics.js';
+import { localisationSection } from './sections/localisation.js';
 
 export interface AuditTest {
   id: string;
@@ -35,6 +36,7 @@ export const AUDIT_TESTS: readonly AuditTest[] = [
   { id: 'data-randomization', title: 'Data randomization (labels permuted)', question: 'Do the maps differ for a model trained on randomized labels?', run: dataRandomizationSection },
   { id: 'shortcut', title: 'Shortcut experiment: a planted marker', question: 'Do the explanations reveal a shortcut the model uses?', run: shortcutSection },
   { id: 'region', title: 'Attribution inside your region', question: 'How much attribution falls in a region you name (lesion, organ, confounder)?', skip: (ctx) => (ctx.opts.region ? undefined : 'no --region given (box:x,y,w,h or a mask .npy)'), run: regionSection },
+  { id: 'localisation', title: 'Localisation against ground-truth lesions', question: 'Do the maps point at the lesions?', skip: (ctx) => (ctx.opts.masks ? undefined : 'no --masks given (lesion masks: the data’s own, a folder of mask images, a CSV of boxes, or a mask .npy)'), run: localisationSection },
   { id: 'faithfulness', title: 'Faithfulness: deletion, insertion and ROAD', question: 'Do the pixels the maps rank first actually drive the prediction?', run: faithfulnessSection },
   { id: 'stability', title: 'Stability under small noise', question: 'Are the maps stable under small noise that does not change the prediction?', run: stabilitySection },
   { id: 'metrics', title: 'Quantus metrics by family, against control maps', question: 'Do the methods score better than maps that know nothing about the model?', run: metricsSection },

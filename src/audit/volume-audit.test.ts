@@ -99,6 +99,7 @@ test('a small audit of a 3-D CNN on planted-lesion volumes runs every test and w
     nStability: 3,
     shortcut: 'corner:16',
     region: 'masks',
+    masks: 'masks',
     epochs: { randomLabels: 1, shortcut: 1 },
     tests: [...AUDIT_TEST_IDS],
     seed: 0,
@@ -115,6 +116,11 @@ test('a small audit of a 3-D CNN on planted-lesion volumes runs every test and w
   assert.ok(Math.abs(results.sections.shortcut.markerArea - 27 / 1728) < 1e-9, `marker area ${results.sections.shortcut.markerArea}`);
   assert.match(results.sections.region.region, /test_masks/);
   assert.ok(results.sections.region.area > 0 && results.sections.region.area < 0.1);
+  // the localisation benchmark on the planted nodules: the negatives' empty masks are left out
+  const loc = results.sections.localisation;
+  assert.equal(loc.scored + loc.empty, 4);
+  assert.ok(loc.scored >= 1 && loc.chanceAuprc.mean > 0 && loc.chanceAuprc.mean < 0.1);
+  assert.deepEqual(loc.methods.map((m: { method: string }) => m.method), ['saliency', 'occlusion', 'gradcam', 'random', 'sobel', 'constant']);
   assert.deepEqual(results.sections.faithfulness.road, { notRun: 'volumes: no 3-D noisy linear imputation' });
   const html = readFileSync(join(out, 'index.html'), 'utf8');
   assert.match(html, /ROAD \(Rong et al\. 2022\) was not run/);

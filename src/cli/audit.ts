@@ -18,6 +18,7 @@ export const DEFAULT_AUDIT_METHODS = 'saliency,smoothgrad,ig,occlusion,gradcam,g
 export const AUDIT_USAGE = `usage: candor audit [--model m.onnx] [--data pneumoniamnist|file.npz|image-folder|labels.csv]
        [--train-data D] [--layer L] [--methods ${DEFAULT_AUDIT_METHODS}]
        [--n 100] [--n-randomization 24] [--n-stability 24] [--shortcut corner:8] [--region box:x,y,w,h|mask.npy|masks]
+       [--masks masks|MASK_DIR|boxes.csv|mask.npy]
        [--split test|all] [--scale pm1|unit|imagenet|byte] [--window C,W] [--axis k] [--resize stretch|pad|crop] [--frames first|all] [--strict] [--voxel-order ijk|kji|ras]
        [--epochs-random-labels 60] [--epochs-shortcut 2] [--train-limit N] [--tests ${AUDIT_TEST_IDS.join(',')}]
        [--labels F1,F2] [--seed 0] [--threads N] [--out candor-report] [--force] [--cache .candor-cache | --no-cache]
@@ -35,7 +36,11 @@ drawn; a .npz with only test_images is one): the sanity-check models then train 
 required, and recalibration is fitted on its validation split. Preprocessing (below) comes from the
 model card unless a flag says otherwise; the sanity-check models are trained with the same. --region names a lesion, organ or confounder (pixels of the model input; a mask
 .npy is [H,W] for every image or [N_test,H,W] per test image; 'masks': the data's own <split>_masks, as
-candor synth-volumes writes) for the localization test.
+candor synth-volumes writes) for the localization test. --masks gives ground-truth lesions for the localisation
+benchmark (mIoU after Otsu's and a tuned threshold, hit rate, AUPRC, against chance and the control maps):
+'masks' (the data's own, as for --region; NIfTI segmentations listed in masks.csv for a CSV of volumes), a
+folder of mask images named as the data's images (taken through the same resize), a CSV of boxes
+(file,x,y,w,h in the image file's pixels; for a .npz, row,x,y,w,h in model-input pixels), or a mask .npy.
 A 3-D model (input [N,C,D,H,W]) is audited on volumes (a MedMNIST-3D-style .npz: --data from candor
 synth-volumes, or OrganMNIST3D and its kin): the shortcut marker is a cube (corner:S) or a slab (stripe:W),
 a box region is box:x,y,z,w,h,d, figures show each map's three orthogonal planes through its maximum and
@@ -66,6 +71,7 @@ export async function auditCommand(argv: string[]): Promise<void> {
       'n-stability': { type: 'string', default: '24' },
       shortcut: { type: 'string', default: 'corner:8' },
       region: { type: 'string' },
+      masks: { type: 'string' },
       labels: { type: 'string' },
       ...PREPROCESS_OPTIONS,
       split: { type: 'string' },
@@ -119,6 +125,7 @@ export async function auditCommand(argv: string[]): Promise<void> {
     nStability: parseIntArg(v['n-stability'], '--n-stability', 24),
     shortcut: v.shortcut!,
     region: v.region,
+    masks: v.masks,
     labels: v.labels,
     voxelOrder: v['voxel-order'] === undefined ? undefined : parseVoxelOrder(v['voxel-order'], true),
     window: v.window === undefined ? undefined : parseWindow(v.window),

@@ -37,7 +37,7 @@ import { mainMaps } from './main-maps.js';
  *    data are audited whole (--split all); for a CSV of NIfTI volumes, `masks.csv` beside it (file,mask rows,
  *    paths relative to it, as `candor synth-volumes --nifti` writes), matched to the test volumes by file.
  */
-export function regionMasks(spec: string, testRows: Int32Array, testCount: number, spatial: readonly number[], data?: { path: string; whole: boolean; origins?: readonly string[] }): { masks: Tensor<Uint8Array>; description: string } {
+export function regionMasks(spec: string, testRows: Int32Array, testCount: number, spatial: readonly number[], data?: { path: string; whole: boolean; origins?: readonly string[] }, flag = '--region'): { masks: Tensor<Uint8Array>; description: string } {
   const n = testRows.length;
   const rank = spatial.length;
   const hw = spatial.reduce((a, b) => a * b, 1);
@@ -46,24 +46,24 @@ export function regionMasks(spec: string, testRows: Int32Array, testCount: numbe
   const box = /^box:(\d+(?:,\d+)*)$/.exec(spec.trim());
   if (box) {
     const v = box[1]!.split(',').map(Number);
-    if (v.length !== 2 * rank) throw new Error(`--region ${spec}: a box on ${rank === 3 ? 'volumes is box:x,y,z,w,h,d' : 'images is box:x,y,w,h'} (the model takes ${dims})`);
+    if (v.length !== 2 * rank) throw new Error(`${flag} ${spec}: a box on ${rank === 3 ? 'volumes is box:x,y,z,w,h,d' : 'images is box:x,y,w,h'} (the model takes ${dims})`);
     // origin and extent per axis, in array order (…, y, x)
     const origin = v.slice(0, rank).reverse();
     const extent = v.slice(rank).reverse();
     origin.forEach((o, a) => {
-      if (extent[a]! < 1 || o + extent[a]! > spatial[a]!) throw new Error(`--region ${spec}: the box must lie inside the ${dims} model input`);
+      if (extent[a]! < 1 || o + extent[a]! > spatial[a]!) throw new Error(`${flag} ${spec}: the box must lie inside the ${dims} model input`);
     });
     for (let i = 0; i < n; i++) forEachRun(spatial, origin, extent, (offset, length) => out.fill(1, i * hw + offset, i * hw + offset + length));
     const names = ['x', 'y', 'z'].slice(0, rank);
     return { masks: new Tensor(out, [n, ...spatial]), description: `box ${names.map((nm, k) => `${nm} ${v[k]}`).join(', ')}, ${v.slice(rank).join('×')} ${rank === 3 ? 'voxels' : 'px'}` };
   }
   if (spec.trim() === 'masks') {
-    if (data && /\.csv$/i.test(data.path)) return csvMasks(data.path, testRows, spatial, data.origins);
-    if (!data || !/\.npz$/i.test(data.path)) throw new Error(`--region masks reads the data's own masks: <split>_masks of a .npz, or masks.csv (file,mask) beside a CSV of NIfTI volumes; the data are ${data?.path ?? 'neither'}`);
+    if (data && /\.csv$/i.test(data.path)) return csvMasks(data.path, testRows, spatial, data.origins, flag);
+    if (!data || !/\.npz$/i.test(data.path)) throw new Error(`${flag} masks reads the data's own masks: <split>_masks of a .npz, or masks.csv (file,mask) beside a CSV of NIfTI volumes; the data are ${data?.path ?? 'neither'}`);
     const npz = openNpzFileSync(data.path);
     const splits = data.whole ? ['train', 'val', 'test'].filter((k) => npz.has(`${k}_images`)) : ['test'];
     const missing = splits.filter((k) => !npz.has(`${k}_masks`));
-    if (missing.length) throw new Error(`${data.path}: --region masks needs ${missing.map((k) => `${k}_masks`).join(', ')} (one mask per image, as candor synth-volumes writes), not found (arrays: ${npz.keys.join(', ')})`);
+    if (missing.length) throw new Error(`${data.path}: ${flag} masks needs ${missing.map((k) => `${k}_masks`).join(', ')} (one mask per image, as candor synth-volumes writes), not found (arrays: ${npz.keys.join(', ')})`);
     const parts = splits.map((k) => npz.get(`${k}_masks`) as Tensor);
     const total = parts.reduce((a, t) => a + t.shape[0]!, 0);
     if (total !== testCount) throw new Error(`${data.path}: ${splits.map((k) => `${k}_masks`).join(' + ')} hold ${total} masks for ${testCount} audited images`);
@@ -80,7 +80,7 @@ export function regionMasks(spec: string, testRows: Int32Array, testCount: numbe
     }
     return { masks: new Tensor(out, [n, ...spatial]), description: `the data's own masks (${splits.map((k) => `${k}_masks`).join(' + ')} of ${data.path.split(/[\\/]/).pop()})` };
   }
-  if (!spec.endsWith('.npy')) throw new Error(`--region must be ${rank === 3 ? 'box:x,y,z,w,h,d' : 'box:x,y,w,h'}, a .npy mask or 'masks' (the data's own), got '${spec}'`);
+  if (!spec.endsWith('.npy')) throw new Error(`${flag} must be ${rank === 3 ? 'box:x,y,z,w,h,d' : 'box:x,y,w,h'}, a .npy mask or 'masks' (the data's own), got '${spec}'`);
   if (!existsSync(spec)) throw new Error(`${spec}: no such mask file`);
   const m = readNpyFileSync(spec);
   const s = m.shape;
@@ -96,11 +96,11 @@ export function regionMasks(spec: string, testRows: Int32Array, testCount: numbe
 }
 
 /** masks.csv beside a CSV of volumes: each sampled test volume's mask NIfTI, on the model's grid. */
-function csvMasks(csv: string, testRows: Int32Array, spatial: readonly number[], origins?: readonly string[]): { masks: Tensor<Uint8Array>; description: string } {
+function csvMasks(csv: string, testRows: Int32Array, spatial: readonly number[], origins: readonly string[] | undefined, flag: string): { masks: Tensor<Uint8Array>; description: string } {
   const file = join(dirname(csv), 'masks.csv');
-  if (!existsSync(file)) throw new Error(`--region masks: ${file} not found (a CSV of file,mask rows naming each volume's mask, as candor synth-volumes --nifti writes)`);
-  if (!origins) throw new Error(`--region masks: the data ${csv} do not record which file each volume came from`);
-  if (spatial.length !== 3) throw new Error(`--region masks with ${file}: mask files are NIfTI volumes, for a 3-D model`);
+  if (!existsSync(file)) throw new Error(`${flag} masks: ${file} not found (a CSV of file,mask rows naming each volume's mask, as candor synth-volumes --nifti writes)`);
+  if (!origins) throw new Error(`${flag} masks: the data ${csv} do not record which file each volume came from`);
+  if (spatial.length !== 3) throw new Error(`${flag} masks with ${file}: mask files are NIfTI volumes, for a 3-D model`);
   const byFile = new Map<string, string>();
   readUtf8File(file).split(/\r?\n/).forEach((line, i) => {
     const f = splitCsvLine(line);
