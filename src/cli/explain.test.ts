@@ -67,9 +67,9 @@ test('candor explain takes a preprocessed .npy batch as is and explains bad requ
   assert.equal(alpha.status, 2);
   assert.match(alpha.stderr, /--alpha is not an option of explain: the overlay's opacity is --opacity \(e\.g\. --opacity 0\.3\); --alpha is the miscoverage level of candor conformal/);
 
-  const unknown = run(['--methods', 'saliency,lime', '--out', join(dir, 'o3')]);
+  const unknown = run(['--methods', 'saliency,lrp2', '--out', join(dir, 'o3')]);
   assert.equal(unknown.status, 2);
-  assert.match(unknown.stderr, /unknown method 'lime' \(valid: saliency, gradient, inputxgradient, smoothgrad, ig, gradientshap, .*, rise, rollout, attnrelevance, random, sobel, constant\)/);
+  assert.match(unknown.stderr, /unknown method 'lrp2' \(valid: saliency, gradient, inputxgradient, smoothgrad, ig, gradientshap, .*, rise, rollout, attnrelevance, random, sobel, constant\)/);
 
   const missing = run(['--input', join(dir, 'nope.npz'), '--methods', 'saliency', '--out', join(dir, 'o4')]);
   assert.equal(missing.status, 2);
@@ -122,7 +122,7 @@ test('candor explain: bad method options and inputs are clear errors listing wha
   const cases: [string[], RegExp][] = [
     [['--methods', 'ig', '--opt', 'ig.stpes=3'], /ig has no option 'stpes' \(valid: batchSize, seed, steps, method, baseline/],
     [['--methods', 'ig', '--opt', 'gradcam.layer=x'], /method 'gradcam' is not among --methods \(ig\)/],
-    [['--methods', 'ig', '--opt', 'lime.x=1'], /unknown method 'lime' \(valid: saliency/],
+    [['--methods', 'ig', '--opt', 'lrp2.x=1'], /unknown method 'lrp2' \(valid: saliency/],
     [['--methods', 'saliency', '--opt', 'steps=3'], /no method among saliency takes 'steps'/],
     [['--methods', 'saliency', '--ig-steps', '3'], /--ig-steps applies to ig, which is not among --methods/],
     [['--methods', 'ig', '--opt', 'ig.method=simpson'], /unknown method 'simpson' \(valid: riemann_left/],
@@ -152,7 +152,7 @@ test('candor explain: bad method options and inputs are clear errors listing wha
   const help = lines.join('\n');
   assert.match(help, /gradientshap: samples \[50\], stdev \[0\], baselines \[uniform\]/);
   assert.match(help, /scorecam: .*variant \[pytorch-grad-cam\]/);
-  const r = run(['--methods', 'lime', '--out', join(dir, 'cli')]);
+  const r = run(['--methods', 'lrp2', '--out', join(dir, 'cli')]);
   assert.equal(r.status, 2, 'the command exits with status 2 on a usage error');
 });
 
