@@ -13,6 +13,12 @@ import {
   sensitivityN, sparseness,
 } from '../evaluate/quantus/index.js';
 
+/** The control maps scored beside the methods: they know nothing about the model. */
+export const CONTROLS = ['random', 'sobel', 'constant'] as const;
+
+/** The metrics the workbench scores for one image (cheap: no re-explaining beyond one other class). */
+export const WORKBENCH_METRICS: readonly string[] = ['faithfulness-estimate', 'pixel-flipping', 'region-perturbation', 'selectivity', 'random-logit', 'sparseness', 'complexity'];
+
 export type Family = 'faithfulness' | 'robustness' | 'randomisation' | 'complexity';
 
 export interface MetricDef {

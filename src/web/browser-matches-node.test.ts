@@ -16,6 +16,7 @@ import { CHROMIUM, openWorkbench, pageIdle, relError, type WorkbenchPage } from 
 import { loadModel } from '../runtime/node.js';
 import { explain } from '../explain/registry.js';
 import { parameterGroups, randomizeGroups } from '../audit/randomize.js';
+import { METRICS, WORKBENCH_METRICS, computeMetric } from '../audit/metric-suite.js';
 import { decodePng, encodePng } from '../io/image.js';
 import { readNpz } from '../io/npz.js';
 import { decodeFile, windowFrame } from './decode.js';
@@ -138,6 +139,30 @@ test('the page explains the bundled baseline like the CLI engine does (Grad-CAM,
   assert.equal(await page.locator('.gridrow figure figcaption').first().textContent(), `input (true: ${truth})`);
   const bars = await page.locator('figure.colorbar figcaption').allTextContents();
   assert.ok(bars.length >= 1 && bars.every((b) => /saturate \(P99\)/.test(b)), `colorbars: ${bars.join(' | ')}`);
+
+  // Scores against the control maps: the same Quantus metrics as Node's, for Grad-CAM and each control.
+  await page.click('#score');
+  await idle();
+  const table = await page.locator('table.scores').innerText();
+  assert.match(table, /faithfulness/i);
+  assert.match(table, /random \(control\)/);
+  const nodeScores = async (name: string) => {
+    const a = await explain(model, x, name, gc.target);
+    const defs = METRICS.filter((d) => WORKBENCH_METRICS.includes(d.id));
+    return Promise.all(defs.map(async (d) => (await computeMetric(d, { model, randomized: model, images: x, targets: a.targets, maps: a.map, explainOn: async (m, imgs, t) => (await explain(m, imgs, name, [...t])).map, seed: 0 }))[0]!));
+  };
+  const pageScores = await page.evaluate(() => {
+    const rows = [...document.querySelectorAll('table.scores tr')].filter((r) => r.querySelectorAll('td').length);
+    return rows.map((r) => [...r.querySelectorAll('td')].map((c) => c.textContent ?? ''));
+  });
+  for (const [col, name] of [[1, 'gradcam'], [2, 'random'], [3, 'sobel']] as const) {
+    const want = await nodeScores(name);
+    pageScores.forEach((row, k) => {
+      const got = Number.parseFloat(row[col]!);
+      if (!Number.isFinite(want[k]!)) return assert.match(row[col]!, /n\/a/);
+      assert.ok(Math.abs(got - want[k]!) <= 0.002 * Math.max(1, Math.abs(want[k]!)), `${name}, ${row[0]}: page ${row[col]} vs Node ${want[k]}`);
+    });
+  }
 
   const [fig] = await Promise.all([page.waitForEvent('download'), page.click('#export-png')]);
   const figBytes = readFileSync((await fig.path())!);

@@ -39,6 +39,7 @@ function setBusy(delta: number): void {
   document.body.dataset.state = busy > 0 ? 'busy' : 'ready';
   $<HTMLButtonElement>('run').disabled = busy > 0 || !state.model || state.current === undefined;
   $<HTMLButtonElement>('sanity').disabled = busy > 0 || !state.model || state.current === undefined || !state.model.parameterGroups;
+  $<HTMLButtonElement>('score').disabled = busy > 0 || !state.model || state.current === undefined;
   const done = state.results.size > 0;
   $<HTMLButtonElement>('export-png').disabled = !done;
   $<HTMLButtonElement>('export-npz').disabled = !done;
@@ -83,6 +84,7 @@ async function openModel(bytes: ArrayBuffer, name: string, card?: ModelCard): Pr
   state.model = m;
   $('backend').textContent = `Engine: ${m.engine}${engineNote}.`;
   state.results.clear();
+  $('scores').replaceChildren();
   state.predictions = {};
   state.randomizedGroups = undefined;
   const info = [`${m.name}: input ${m.channels}×${m.depth !== undefined ? `${m.depth}×` : ''}${m.height}×${m.width}${m.depth !== undefined ? ' (volumes: open a NIfTI file, or the files of a DICOM series together)' : ''}, ${m.numClasses} classes (${m.classNames.join(', ')}), ${m.layers.length} layers`];
@@ -247,6 +249,7 @@ async function showImage(id: number): Promise<void> {
   showPosition(img);
   inputVersion++;
   state.results.clear();
+  $('scores').replaceChildren();
   state.predictions = {};
   state.shownAfterMs = {};
   state.cursor = undefined;
@@ -340,6 +343,44 @@ async function sanityCheck(clickedAt: number): Promise<void> {
   await predict('randomized');
   await explainAll('randomized', clickedAt);
   status(`Randomized ${state.randomizedGroups.length} layer groups (${state.randomizedGroups.join(', ')}); maps that survive this are not explaining the model.`);
+}
+
+/** Quantus metrics of the chosen methods' maps of this image beside the control maps, grouped by family. */
+async function scoreAgainstControls(): Promise<void> {
+  const image = state.current!;
+  const t = $<HTMLSelectElement>('target').value;
+  const layer = $<HTMLSelectElement>('layer').value;
+  const methods = selectedMethods();
+  if (!methods.length) throw new Error('choose at least one method');
+  const bar = el('progress', { max: 1, value: 0 });
+  $('progress').replaceChildren('Scoring the maps and the control maps… ', bar);
+  const s = await client.request(
+    { type: 'score', image, methods, target: t === 'pred' ? 'pred' : Number(t), layer: layer === 'auto' ? undefined : layer },
+    { progress: (done, total) => ((bar.max = total), (bar.value = done)) },
+  );
+  if (state.current !== image) return;
+  $('progress').replaceChildren(`${methods.length} method${methods.length > 1 ? 's' : ''} scored`);
+  const fmt = (v: number) => (Number.isFinite(v) ? (Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(3)) : 'n/a');
+  const head = el('tr', {}, el('th', {}, 'metric'), ...methods.map((m) => el('th', {}, m)), ...s.controls.map((c) => el('th', { class: 'control' }, `${c} (control)`)));
+  const rows: HTMLTableRowElement[] = [];
+  let family = '';
+  s.metrics.forEach((m, k) => {
+    if (m.family !== family) {
+      family = m.family;
+      rows.push(el('tr', {}, el('th', { colspan: String(1 + methods.length + s.controls.length), class: 'family' }, family)));
+    }
+    const better = (v: number, w: number) => (m.higherIsBetter ? v > w : v < w);
+    const cells = methods.map((name) => {
+      const v = s.values[name]![k]!;
+      const beats = Number.isFinite(v) && s.controls.every((c) => !Number.isFinite(s.values[c]![k]!) || better(v, s.values[c]![k]!));
+      return el('td', { title: beats ? 'better than every control map on this image' : '' }, `${fmt(v)}${beats ? ' ✓' : ''}`);
+    });
+    rows.push(el('tr', {}, el('td', { title: m.about }, `${m.name} ${m.higherIsBetter ? '↑' : '↓'}`), ...cells, ...s.controls.map((c) => el('td', { class: 'control' }, fmt(s.values[c]![k]!)))));
+  });
+  $('scores').replaceChildren(
+    el('table', { class: 'scores' }, head, ...rows),
+    el('p', { class: 'info' }, 'One image: values without intervals (✓: better than every control map here). Quantus’ definitions; candor audit scores many images with 95% intervals. A metric a control map wins does not reward knowing the model.'),
+  );
 }
 
 // ------------------------------------------------------------------------------------ export
@@ -491,6 +532,7 @@ async function init(): Promise<void> {
     const t0 = performance.now();
     void task('Randomization check', () => sanityCheck(t0));
   });
+  $('score').addEventListener('click', () => void task('Scoring against controls', scoreAgainstControls));
   $('export-png').addEventListener('click', () => void task('Exporting the figure', exportPng));
   $('export-npz').addEventListener('click', () => exportNpz());
   await loadSamples();

@@ -164,7 +164,9 @@ export type Request =
   | { type: 'prepare'; image: number }
   | { type: 'predict'; image: number; variant: Variant }
   | { type: 'explain'; image: number; method: string; target: number | 'pred'; layer?: string; variant: Variant }
-  | { type: 'randomize'; seed: number };
+  | { type: 'randomize'; seed: number }
+  /** Quantus metrics of the methods' maps of one image, beside the control maps (audit/metric-suite.ts). */
+  | { type: 'score'; image: number; methods: string[]; target: number | 'pred'; layer?: string };
 
 export interface Responses {
   init: { methods: MethodSummary[]; backend: string };
@@ -179,6 +181,14 @@ export interface Responses {
   predict: Prediction;
   explain: MapResult;
   randomize: { groups: string[]; seed: number };
+  score: Scores;
+}
+
+export interface Scores {
+  metrics: { id: string; name: string; family: string; higherIsBetter: boolean; about: string }[];
+  /** Per method and control map, one value per metric (NaN where undefined, e.g. a constant map's correlation). */
+  values: Record<string, number[]>;
+  controls: string[];
 }
 
 export type RequestOf<T extends Request['type']> = Extract<Request, { type: T }>;

@@ -9,6 +9,7 @@ import { Model, type OrtApi } from '../runtime/model.js';
 import { Tensor } from '../tensor/tensor.js';
 import { explain, METHODS } from '../explain/registry.js';
 import { parameterGroups, randomizeGroups } from '../audit/randomize.js';
+import { CONTROLS, METRICS, WORKBENCH_METRICS, computeMetric } from '../audit/metric-suite.js';
 import { decodeFile, setEntryPosition, setEntryWindow, type DecodedEntry } from './decode.js';
 import { cardInput, prepareInput, softmaxRow, type InputSpec } from './preprocess.js';
 import { DEFAULT_PREPROCESSING, mergePreprocessing, PreprocessLog } from '../data/preprocessing.js';
@@ -267,6 +268,27 @@ const handlers: { [K in Request['type']]: (req: RequestOf<K>, id: number) => Pro
     }
     const r: MapResult = { method: a.method, variant: req.variant, map: Float32Array.from(a.map.data), depth, height, width, signed: a.signed, target: a.targets[0]!, ms, extra };
     return r;
+  },
+
+  async score(req, id) {
+    const l = need(loaded, 'open a model first');
+    const { x } = inputFor(req.image);
+    const defs = METRICS.filter((d) => WORKBENCH_METRICS.includes(d.id) && !(d.imagesOnly && x.shape.length === 5));
+    const names = [...req.methods, ...CONTROLS];
+    const values: Record<string, number[]> = {};
+    let done = 0;
+    for (const name of names) {
+      const opts = { layer: req.layer };
+      const a = await explain(l.model, x, name, req.target, opts);
+      const explainOn = async (m: Model, imgs: Tensor, t: readonly number[]) => (await explain(m, imgs, name, [...t], opts)).map;
+      values[name] = [];
+      for (const def of defs) {
+        const v = await computeMetric(def, { model: l.model, randomized: l.model, images: x, targets: a.targets, maps: a.map, explainOn, seed: 0 });
+        values[name].push(v[0]!);
+        post({ id, kind: 'progress', done: ++done, total: names.length * defs.length });
+      }
+    }
+    return { metrics: defs.map(({ id: mid, name, family, higherIsBetter, about }) => ({ id: mid, name, family, higherIsBetter, about })), values, controls: [...CONTROLS] };
   },
 
   async randomize(req) {

@@ -16,7 +16,7 @@ import { groundTruthMasks } from '../ground-truth.js';
 import { barChart } from '../figures.js';
 import { mainMaps } from './main-maps.js';
 import { MIN_COUNTED } from './model-randomization.js';
-import { CONTROLS } from './metrics.js';
+import { CONTROLS } from '../metric-suite.js';
 
 interface Row {
   method: string;

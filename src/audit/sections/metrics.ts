@@ -13,11 +13,10 @@ import type { Model } from '../../runtime/model.js';
 import type { CheckItem, Section } from '../../report/types.js';
 import type { AuditContext } from '../context.js';
 import { parameterGroups, randomizeGroups } from '../randomize.js';
-import { METRICS, computeMetric, type MetricDef } from '../metric-suite.js';
+import { CONTROLS, METRICS, computeMetric, type MetricDef } from '../metric-suite.js';
 import { mainMaps } from './main-maps.js';
 import { MIN_COUNTED } from './model-randomization.js';
 
-export const CONTROLS = ['random', 'sobel', 'constant'] as const;
 const SUBSET = 16;
 
 interface Score {
