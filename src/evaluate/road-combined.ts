@@ -27,6 +27,8 @@ import { Rng } from '../tensor/rng.js';
 import { resolveTargets, type Target } from '../explain/types.js';
 import { checkImagesAndMaps, runPerturbed, scoreOf, type MetricOptions, type ScoreKind } from './perturb.js';
 import { noisyLinearImpute } from './road.js';
+import { pearson } from './correlation.js';
+import { std } from './stats.js';
 
 export interface RoadCombinedOptions extends MetricOptions {
   /** Percentiles (default 10, 20, …, 90). */
@@ -127,26 +129,14 @@ export interface ArccResult {
   targets: number[];
 }
 
-/** pytorch-grad-cam's Pearson: sample covariance over sample standard deviations, 1e-8 added below. */
+/**
+ * pytorch-grad-cam's Pearson (`batch_pearson_coherency`): sample covariance over the product of the sample
+ * standard deviations plus 1e-8, i.e. r · s/(s + 1e-8) with s = σ_a σ_b; 0 when a map is constant.
+ */
 export function coherencyPearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  const n = a.length;
-  let ma = 0;
-  let mb = 0;
-  for (let i = 0; i < n; i++) {
-    ma += a[i]!;
-    mb += b[i]!;
-  }
-  ma /= n;
-  mb /= n;
-  let cov = 0;
-  let va = 0;
-  let vb = 0;
-  for (let i = 0; i < n; i++) {
-    cov += (a[i]! - ma) * (b[i]! - mb);
-    va += (a[i]! - ma) ** 2;
-    vb += (b[i]! - mb) ** 2;
-  }
-  return cov / (n - 1) / (Math.sqrt(va / (n - 1)) * Math.sqrt(vb / (n - 1)) + 1e-8);
+  const r = pearson(a, b);
+  const s = std(a) * std(b);
+  return Number.isNaN(r) ? 0 : (r * s) / (s + 1e-8);
 }
 
 /**
