@@ -4,7 +4,8 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import { displayImage } from '../viz/overlay.js';
-import { gridPng, type GridRow } from '../viz/grid.js';
+import type { GridRow } from '../viz/grid.js';
+import { gridSvg } from '../viz/grid-svg.js';
 import { volumeViews } from '../viz/volume-views.js';
 import type { Affine } from '../io/nifti.js';
 import type { VegaLiteSpec } from '../report/types.js';
@@ -33,14 +34,14 @@ export interface GridCell {
  * and the maximum-intensity projection along the first axis (viz/volume-views.ts) —, each panel over
  * the image's plane through that map's maximum, titled with the plane and slice.
  */
-export function mapsGrid(images: Tensor, rows: { index: number; title: string[]; cells: GridCell[] }[], minPanel = 96, affines?: readonly (number[][] | null)[]): Uint8Array {
-  if (images.shape.length === 5) return gridPng(volumeGridRows(images, rows, affines), { minPanel });
+export function mapsGrid(images: Tensor, rows: { index: number; title: string[]; cells: GridCell[] }[], minPanel = 96, affines?: readonly (number[][] | null)[]): string {
+  if (images.shape.length === 5) return gridSvg(volumeGridRows(images, rows, affines), { minPanel });
   const gridRows: GridRow[] = rows.map((r) => ({
     image: imageAt(images, r.index),
     title: r.title,
     panels: r.cells.map((c) => ({ map: mapAt(c.maps, r.index), signed: c.signed, title: c.title })),
   }));
-  return gridPng(gridRows, { minPanel });
+  return gridSvg(gridRows, { minPanel });
 }
 
 /** Channel 0 of volume i of [N,C,D,H,W] in the models' [-1, 1] scale, in [0, 1]. */
@@ -76,10 +77,9 @@ export function volumeGridRows(images: Tensor, rows: { index: number; title: str
   return out;
 }
 
-/** Upper-case, short label for the grid's bitmap font. */
-export function gridLabel(s: string, max = 14): string {
-  const u = s.toUpperCase();
-  return u.length > max ? u.slice(0, max - 1) + '.' : u;
+/** A grid title as given: the SVG figures draw real text and wrap it to the panel (never cut short). */
+export function gridLabel(s: string, _max = 14): string {
+  return s;
 }
 
 /** Mean with an interval per x and series: points, error bars, lines. */

@@ -12,7 +12,9 @@ import { join } from 'node:path';
 import { Tensor } from '../tensor/tensor.js';
 import { writeFileAtomic } from '../io/files.js';
 import { affineOnGrid, mapNifti } from '../data/volume.js';
-import { gridPng, type GridOptions, type GridPanel, type GridRow } from '../viz/grid.js';
+import type { GridOptions, GridPanel, GridRow } from '../viz/grid.js';
+import { gridSvg } from '../viz/grid-svg.js';
+import { svgToPng } from '../viz/rasterize.js';
 import { volumeViews, type VolumeGeometry } from '../viz/volume-views.js';
 import type { VolumeBatch } from './volume-input.js';
 
@@ -37,7 +39,7 @@ function firstChannel(batch: VolumeBatch, i: number): Float32Array {
 export function volumeFigure(batch: VolumeBatch, i: number, map: Float32Array, signed: boolean, title: string[], viz: GridOptions): Uint8Array {
   const views = volumeViews(firstChannel(batch, i), map, geometryOf(batch, i), signed);
   const rows: GridRow[] = views.map((v, k) => ({ image: v.image, title: k === 0 ? [...title, ...v.title] : v.title, panels: [{ map: v.map, signed, title: [v.plane] }] }));
-  return gridPng(rows, viz);
+  return svgToPng(gridSvg(rows, viz));
 }
 
 /** One grid row per volume: its MIP, and each method's MIP (panels: method, map, signed, titles). */

@@ -41,7 +41,7 @@ test('explain a NIfTI volume with a 3-D model: maps [1,16,32,32], four-view figu
   assert.match(r.stderr, /whole volumes, voxel order ijk/);
   assert.match(r.stderr, /resampled 40×36×20 → 16×32×32 voxels .*voxel size 0\.8 × 0\.8 × 2 → 2 × 0\.9 × 1\.25 mm — the aspect ratio changed/);
   assert.match(r.stderr, /one channel repeated into the model's 2/);
-  assert.deepEqual(readdirSync(out).sort(), ['explain.json', 'gradcam.npy', 'gradcam_0.nii.gz', 'gradcam_0.png', 'grid.png', 'saliency.npy', 'saliency_0.nii.gz', 'saliency_0.png']);
+  assert.deepEqual(readdirSync(out).sort(), ['explain.json', 'gradcam.npy', 'gradcam_0.nii.gz', 'gradcam_0.png', 'grid.png', 'grid.svg', 'saliency.npy', 'saliency_0.nii.gz', 'saliency_0.png']);
   for (const m of ['gradcam', 'saliency']) {
     const map = readNpyFileSync(join(out, `${m}.npy`)) as Tensor;
     assert.deepEqual(map.shape, [1, 16, 32, 32]);
@@ -60,7 +60,7 @@ test('explain a NIfTI volume with a 3-D model: maps [1,16,32,32], four-view figu
   }
   // four views (axial, coronal, sagittal, MIP) × (image + map), views of 128 px drawn at the default --panel-size 256, with a colorbar
   const fig = decodePng(readFileSync(join(out, 'gradcam_0.png'))).tensor;
-  assert.equal(fig.shape[2], 6 + 2 * (256 + 6));
+  assert.equal(fig.shape[2], 8 + 2 * (256 + 8));
   const rec = JSON.parse(readFileSync(join(out, 'explain.json'), 'utf8'));
   assert.equal(rec.model.input.depth, 16);
   assert.equal(rec.input.voxelOrder, 'ijk');

@@ -19,7 +19,7 @@ test('candor explain on the bundled baseline: maps, overlays and grid for 2 imag
   const out = join(mkdtempSync(join(tmpdir(), 'candor-explain-')), 'out');
   const r = run(['--input', 'pneumoniamnist:test:0-2', '--methods', 'saliency,gradcam', '--out', out]);
   assert.equal(r.status, 0, r.stderr);
-  assert.deepEqual(readdirSync(out).sort(), ['explain.json', 'gradcam.npy', 'gradcam_0.png', 'gradcam_1.png', 'grid.png', 'saliency.npy', 'saliency_0.png', 'saliency_1.png']);
+  assert.deepEqual(readdirSync(out).sort(), ['explain.json', 'gradcam.npy', 'gradcam_0.png', 'gradcam_1.png', 'grid.png', 'grid.svg', 'saliency.npy', 'saliency_0.png', 'saliency_1.png']);
   for (const m of ['saliency', 'gradcam']) {
     const t = readNpyFileSync(join(out, `${m}.npy`));
     assert.equal(t.dtype, 'float32');
@@ -31,9 +31,12 @@ test('candor explain on the bundled baseline: maps, overlays and grid for 2 imag
   // CAM maps are min–max scaled per image (pytorch-grad-cam)
   const cam = readNpyFileSync(join(out, 'gradcam.npy')).data as Float32Array;
   assert.ok(Math.abs(Math.max(...cam.subarray(0, 4096)) - 1) < 1e-5);
-  // grid: 2 rows × (image + 2 panels) of 256 px, 3 title lines (source, true class, prediction), one colorbar (jet)
+  // grid: 2 rows × (image + 2 panels) of 256 px, 3 title lines of 16 px (source, true class, prediction), gaps of
+  // 8, one colorbar block (12 + 16 + 8: saliency and Grad-CAM are both unsigned, jet); the SVG holds the titles as text
   const grid = decodePng(readFileSync(join(out, 'grid.png'))).tensor;
-  assert.deepEqual(grid.shape, [3, 6 + 2 * (30 + 256 + 6) + 26, 6 + 3 * (256 + 6)]);
+  assert.deepEqual(grid.shape, [3, 8 + 2 * (48 + 256 + 8) + 36, 8 + 3 * (256 + 8)]);
+  const svg = readFileSync(join(out, 'grid.svg'), 'utf8');
+  for (const t of ['saliency', 'gradcam', 'jet']) assert.match(svg, new RegExp(`<text [^>]*>${t}</text>`));
   // each overlay pixel is a 4×4 block of one colour (nearest upscaling: nothing interpolated)
   const ov = decodePng(readFileSync(join(out, 'saliency_0.png'))).tensor;
   for (const [y, x] of [[0, 0], [100, 37], [255, 255]] as const) {

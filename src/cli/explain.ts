@@ -13,7 +13,8 @@
  *
  * Writes into --out: `<method>.npy` (raw maps [N,H,W], float32), with --keep-channels also
  * `<method>_attributions.npy` ([N,C,H,W], methods that have per-channel attributions),
- * `<method>_<i>.png` (overlays, i counting from 0 within the batch) and `grid.png`.
+ * `<method>_<i>.png` (overlays, i counting from 0 within the batch), `grid.svg` (the figure with real text)
+ * and `grid.png` (the same rasterised by resvg).
  */
 import { checkOutputDir } from '../io/out-dir.js';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
@@ -30,7 +31,9 @@ import type { Target } from '../explain/types.js';
 import { getColormap } from '../viz/colormap.js';
 import { overlayPng } from '../viz/overlay.js';
 import { DEFAULT_CLIP, rangeOf, rawRange, type DisplayNormalize, type DisplayRange } from '../viz/display-scale.js';
-import { gridPng, type GridRow } from '../viz/grid.js';
+import type { GridRow } from '../viz/grid.js';
+import { gridSvg } from '../viz/grid-svg.js';
+import { svgToPng } from '../viz/rasterize.js';
 import { parse, parseIntArg, required, UsageError } from './args.js';
 import { resolvePreprocessing, describeResolved, resolvedRecord, PREPROCESS_OPTIONS } from './preprocess-args.js';
 import { DEFAULT_COUNT, loadBatch, modelSpec, sourceLabel, type Batch } from './explain-input.js';
@@ -347,7 +350,10 @@ export async function explainCommand(argv: string[]): Promise<void> {
         ),
       });
     }
-    await writeFileAtomic(join(out, 'grid.png'), gridPng(rows, viz));
+    // the figure as SVG with real text (for papers and slides), and rasterised with the bundled font
+    const svg = gridSvg(rows, viz);
+    await writeFileAtomic(join(out, 'grid.svg'), new TextEncoder().encode(svg));
+    await writeFileAtomic(join(out, 'grid.png'), svgToPng(svg));
     // The record behind every number: what was explained, from where, by which model, with which options.
     const bytes = readFileSync(modelPath);
     const explainJson = {

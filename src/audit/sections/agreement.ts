@@ -84,7 +84,7 @@ export async function agreementSection(ctx: AuditContext): Promise<Section> {
       id: 'agreement-flagged',
       title: 'Images where the methods disagree most',
       caption: `Mean pairwise agreement of each row: ${show.map((s) => `${s.v.toFixed(2)} (${originOf(ctx, sample.indices[s.i]!)})`).join(', ')}.`,
-      png: mapsGrid(sample.images, show.map(({ i }) => ({ index: i, title: [`TRUE ${gridLabel(subject.classes[sample.labels[i]!]!, 10)}`, `TARGET ${gridLabel(subject.classes[targets[i]!]!, 10)}`], cells: methods.map((m) => ({ maps: maps.get(m)!, signed: getMethod(m).signed, title: [gridLabel(m)] })) })), 96, sample.affines),
+      svg: mapsGrid(sample.images, show.map(({ i }) => ({ index: i, title: [`TRUE ${gridLabel(subject.classes[sample.labels[i]!]!, 10)}`, `TARGET ${gridLabel(subject.classes[targets[i]!]!, 10)}`], cells: methods.map((m) => ({ maps: maps.get(m)!, signed: getMethod(m).signed, title: [gridLabel(m)] })) })), 96, sample.affines),
     });
   }
   return {

@@ -44,7 +44,7 @@ export async function dataRandomizationSection(ctx: AuditContext): Promise<Secti
     },
   ];
   const show = Math.min(3, sample.indices.length);
-  const png = mapsGrid(
+  const svg = mapsGrid(
     sample.images,
     Array.from({ length: show }, (_, i) => ({
       index: i,
@@ -73,7 +73,7 @@ export async function dataRandomizationSection(ctx: AuditContext): Promise<Secti
         caption: 'Mean over images with 95% intervals. Low values mean the method is sensitive to what the model learned from its labels.',
         spec: barChart({ title: '', values: methods.flatMap((m) => (['spearmanAbs', 'ssim', 'hog'] as const).map((k) => ({ group: m, bar: MEASURE_LABEL[k], value: summary[m]![k].mean, lo: summary[m]![k].lo, hi: summary[m]![k].hi }))), yTitle: 'similarity', groupTitle: 'method', barTitle: 'measure' }),
       },
-      { id: 'data-randomization-grid', title: 'Maps of the trained and the random-label model', caption: 'For each method: the trained model’s map, then the random-label model’s map of the same image and class.', png },
+      { id: 'data-randomization-grid', title: 'Maps of the trained and the random-label model', caption: 'For each method: the trained model’s map, then the random-label model’s map of the same image and class.', svg },
     ],
     tables: [
       {

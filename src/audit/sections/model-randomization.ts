@@ -157,7 +157,7 @@ export async function modelRandomizationSection(ctx: AuditContext): Promise<Sect
     ...exampleMaps.map((mm, si) => ({ maps: mm.get(methods[mi]!)!, signed: getMethod(methods[mi]!).signed, title: ['TO ' + gridLabel(order[si]!, 12), ''] })),
   ];
   // mapsGrid draws one image per row; here each row is a method on the same image (index 0).
-  const png = mapsGrid(sample.images, methods.map((m, mi) => ({ index: 0, title: [gridLabel(m), `TRUE ${gridLabel(subject.classes[sample.labels[0]!]!, 10)}`], cells: cells(mi) })), 96, sample.affines);
+  const svg = mapsGrid(sample.images, methods.map((m, mi) => ({ index: 0, title: [gridLabel(m), `TRUE ${gridLabel(subject.classes[sample.labels[0]!]!, 10)}`], cells: cells(mi) })), 96, sample.affines);
 
   const summaryText = [
     `Each method explained ${sample.indices.length} test images with the trained model and again with copies whose weights were re-initialised (PyTorch's default initialisation): cascading from the output layer down to the input (${groups.length} steps), and one layer at a time. Similarity to the original map is averaged over images, with 95% intervals.`,
@@ -184,7 +184,7 @@ export async function modelRandomizationSection(ctx: AuditContext): Promise<Sect
         caption: 'Each point re-initialises only that layer. Layers whose randomization barely changes the maps are not what the maps show.',
         spec: intervalChart({ title: '', values: chartValues(independent.map((c) => ({ label: c.layer, summary: c.summary })), ['spearmanAbs', 'ssim']), xTitle: 'layer randomized', yTitle: 'similarity', xOrder: groups.map((g) => g.name), facetTitle: 'measure' }),
       },
-      { id: 'model-randomization-example', title: 'One image through the cascade', caption: 'Rows: methods. Columns: the original model, then the model randomized down to each layer (output first).', png },
+      { id: 'model-randomization-example', title: 'One image through the cascade', caption: 'Rows: methods. Columns: the original model, then the model randomized down to each layer (output first).', svg },
     ],
     tables: [
       {

@@ -20,7 +20,7 @@ export async function overviewSection(ctx: AuditContext): Promise<Section> {
   for (let c = 0; c < k; c++) pick.push(...indices(sample.labels, (i) => sample.labels[i] === c && targets[i] === c).slice(0, 2));
   const wrong = indices(sample.labels, (i) => sample.labels[i] !== targets[i]);
   pick.push(...wrong.slice(0, 2));
-  const png = mapsGrid(
+  const svg = mapsGrid(
     sample.images,
     pick.map((i) => ({
       index: i,
@@ -40,7 +40,7 @@ export async function overviewSection(ctx: AuditContext): Promise<Section> {
       `Images are given to the model as ${describeScale(ctx.opts.scale ?? 'pm1')} (--scale ${ctx.opts.scale ?? 'pm1'}); a model that expects other pixel values (ImageNet mean/std, [0, 1], Keras' [0, 255]) needs the matching --scale, or every number below is about the wrong input.`,
       ...subject.model.adaptations(),
     ],
-    figures: [{ id: 'overview-grid', title: 'Explanations of the audited model', caption: 'Rows: test images with true class, prediction and its probability. Columns: the image, then one overlay per method.', png }],
+    figures: [{ id: 'overview-grid', title: 'Explanations of the audited model', caption: 'Rows: test images with true class, prediction and its probability. Columns: the image, then one overlay per method.', svg }],
     tables: [{ caption: 'Methods', columns: ['method', 'definition', 'signed'], rows: ctx.opts.methods.map((m) => [m, getMethod(m).about, getMethod(m).signed ? 'yes' : 'no']) }],
     results: { shown: pick.map((i) => sample.indices[i]!), methods: ctx.opts.methods },
   };

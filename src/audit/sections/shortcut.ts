@@ -108,7 +108,7 @@ export async function shortcutSection(ctx: AuditContext): Promise<Section> {
   ];
 
   const show = Math.min(4, sample.indices.length);
-  const png = mapsGrid(
+  const svg = mapsGrid(
     marked.images,
     Array.from({ length: show }, (_, i) => ({
       index: i,
@@ -150,7 +150,7 @@ export async function shortcutSection(ctx: AuditContext): Promise<Section> {
           rule: { y: area, label: 'marker area' },
         }),
       },
-      { id: 'shortcut-grid', title: 'The shortcut model explained on marked images', caption: 'Each row: a marked test image, its true class and the shortcut model’s prediction; then one overlay per method.', png },
+      { id: 'shortcut-grid', title: 'The shortcut model explained on marked images', caption: 'Each row: a marked test image, its true class and the shortcut model’s prediction; then one overlay per method.', svg },
     ],
     tables: [
       {
