@@ -40,3 +40,17 @@ test('the grid’s titles and colorbar labels are SVG text; resvg renders them w
   for (let y = 8; y < 20; y++) for (let x = 8; x < 60; x++) if (png.data[y * W + x]! < 0.5) dark++;
   assert.ok(dark > 20, `the title drew ${dark} dark pixels`);
 });
+
+test('grid layout: rows of the image and its panels, integer upscaling, the colorbars below; errors', () => {
+  const ramp = (n: number) => new Tensor(Float32Array.from({ length: n * n }, (_, i) => i / (n * n - 1)), [1, n, n]);
+  const rows = [0, 1].map((i) => ({ image: ramp(32), title: [`true normal`, `pred pneumonia 0.${i}7`], panels: [{ map: ramp(32).reshape([32, 32]), signed: false, title: ['saliency'] }, { map: ramp(32).reshape([32, 32]), signed: true, title: ['ig'] }] }));
+  const svg = gridSvg(rows, { minPanel: 64 });
+  // panels ×2 = 64 px; gap 8; titles of 16-px lines (true normal / pred / pneumonia 0.07: 3 lines at 64 px);
+  // 2 colorbars (jet, rdbu_r) of 12 + 16 + 8
+  const [w, h] = svg.match(/width="(\d+)" height="(\d+)"/)!.slice(1).map(Number);
+  assert.equal(w, 8 + 3 * (64 + 8));
+  const lines = Math.max(...rows.map((r) => r.title.flatMap((t) => wrapSvgText(t, 64, 12)).length));
+  assert.equal(h, 8 + 2 * (lines * 16 + 64 + 8) + 2 * (12 + 16 + 8));
+  assert.throws(() => gridSvg([]), /no rows/);
+  assert.throws(() => gridSvg([rows[0]!, { image: ramp(16), panels: [] }]), /image 1 is 16×16, the first is 32×32/);
+});
