@@ -64,6 +64,8 @@ export interface SuiteInputs {
   /** The method's maps of other inputs / models, for the same targets. */
   explainOn: (model: Model, images: Tensor, targets: readonly number[]) => Promise<Tensor>;
   seed: number;
+  /** IROF's superpixels of the images (they do not depend on the method: computed once, irofSegments). */
+  segments?: Tensor;
 }
 
 /** Per-image values (or one value for a batch-level metric) of one metric. */
@@ -81,7 +83,7 @@ export async function computeMetric(def: MetricDef, s: SuiteInputs): Promise<num
     case 'pixel-flipping': return (await pixelFlipping(model, x, targets, a.data, { featuresInStep: group(32) })).auc;
     case 'region-perturbation': return (await regionPerturbation(model, x, targets, a.data, { patchSize: patch })).auc;
     case 'selectivity': return (await selectivity(model, x, targets, a.data, { patchSize: patch })).auc;
-    case 'irof': return irof(model, x, targets, a.data);
+    case 'irof': return irof(model, x, targets, a.data, { segments: s.segments });
     case 'infidelity': return infidelity(model, x, targets, a.data, { patchSizes: [side % patch === 0 ? patch : 1] });
     case 'monotonicity-correlation': return monotonicityCorrelation(model, x, targets, a.data, { featuresInStep: group(16), samples: 5, seed });
     case 'sensitivity-n': return [(await sensitivityN(model, x, targets, a.data, { featuresInStep: group(32) })).mean];

@@ -15,6 +15,7 @@ import type { AuditContext } from '../context.js';
 import { parameterGroups, randomizeGroups } from '../randomize.js';
 import { CONTROLS, METRICS, computeMetric, type MetricDef } from '../metric-suite.js';
 import { mainMaps } from './main-maps.js';
+import { irofSegments } from '../../evaluate/quantus/irof.js';
 import { MIN_COUNTED } from './model-randomization.js';
 
 const SUBSET = 16;
@@ -47,6 +48,7 @@ export async function metricsSection(ctx: AuditContext): Promise<Section> {
   const methods = [...ctx.opts.methods.map((m) => ({ name: m, control: false })), ...CONTROLS.map((m) => ({ name: m, control: true }))];
   const groups = parameterGroups(subject.model.ir, { source: subject.path });
   let randomized: Model | undefined;
+  let segments: Tensor | undefined;
   const scores = new Map<string, Score[]>(defs.map((d) => [d.id, []]));
   const raw: Record<string, Record<string, number[]>> = {};
   // seconds spent computing each metric in this run (0 when every score came from the cache)
@@ -61,7 +63,8 @@ export async function metricsSection(ctx: AuditContext): Promise<Section> {
           randomized ??= subject.model.derive(randomizeGroups(subject.model.ir, groups, ctx.opts.seed), `${subject.path} (every layer randomized)`);
           const explainOn = (model: Model, images: Tensor, t: readonly number[]) => ctx.computeMaps(model, images, t, m.name, 'repeated');
           const t0 = performance.now();
-          const v = await computeMetric(def, { model: subject.model, randomized, images: sub.images, targets, maps: a, explainOn, seed: ctx.opts.seed });
+          if (def.id === 'irof') segments ??= irofSegments(sub.images);
+          const v = await computeMetric(def, { model: subject.model, randomized, images: sub.images, targets, maps: a, explainOn, seed: ctx.opts.seed, segments });
           seconds.set(def.id, seconds.get(def.id)! + (performance.now() - t0) / 1000);
           return v;
         });

@@ -21,6 +21,14 @@ export interface IrofOptions extends Omit<RemovalOptions, 'featuresInStep' | 'ba
   segments?: Tensor;
 }
 
+/** candor's default superpixels for IROF: SLIC with ~100 segments per image, [N, H, W] (compute once per batch). */
+export function irofSegments(x: Tensor): Tensor {
+  const [n, c, h, w] = x.shape as [number, number, number, number];
+  const out = new Float32Array(n * h * w);
+  for (let i = 0; i < n; i++) out.set(slic((x.data as Float32Array).subarray(i * c * h * w, (i + 1) * c * h * w), c, h, w, { segments: 100 }), i * h * w);
+  return new Tensor(out, [n, h, w]);
+}
+
 export async function irof(model: Model, x: Tensor, targets: readonly number[], a: ArrayLike<number>, opts: IrofOptions = {}): Promise<number[]> {
   if (x.shape.length !== 4) throw new Error(`irof: superpixels need images [N, C, H, W], got [${x.shape.join(', ')}]`);
   const [n, c, h, w] = x.shape as [number, number, number, number];
@@ -28,14 +36,9 @@ export async function irof(model: Model, x: Tensor, targets: readonly number[], 
   const size = c * hw;
   const xs = x.data as Float32Array;
   const rows = broadcastRows(a, x, { abs: opts.abs ?? false, normalise: opts.normalise });
-  let segs: Int32Array;
-  if (opts.segments) {
-    if (opts.segments.data.length !== n * hw) throw new Error(`irof: segments must be [${n}, ${h}, ${w}], got [${opts.segments.shape.join(', ')}]`);
-    segs = Int32Array.from(opts.segments.data, (v) => v);
-  } else {
-    segs = new Int32Array(n * hw);
-    for (let i = 0; i < n; i++) segs.set(slic(xs.subarray(i * size, (i + 1) * size), c, h, w, { segments: 100 }), i * hw);
-  }
+  const given = opts.segments ?? irofSegments(x);
+  if (given.data.length !== n * hw) throw new Error(`irof: segments must be [${n}, ${h}, ${w}], got [${given.shape.join(', ')}]`);
+  const segs = Int32Array.from(given.data, (v) => v);
   // per image: segment ids 0 … T−1 ordered by mean attribution, highest first
   const orders = Array.from({ length: n }, (_, i) => {
     const ids = segs.subarray(i * hw, (i + 1) * hw);
