@@ -6,6 +6,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { displayImage } from '../viz/overlay.js';
 import type { GridRow } from '../viz/grid.js';
 import { gridSvg } from '../viz/grid-svg.js';
+import { rangeOf, type DisplayRange } from '../viz/display-scale.js';
 import { volumeViews } from '../viz/volume-views.js';
 import type { Affine } from '../io/nifti.js';
 import type { VegaLiteSpec } from '../report/types.js';
@@ -26,6 +27,13 @@ export interface GridCell {
   maps: Tensor;
   signed: boolean;
   title: string[];
+  /**
+   * Cells of a row with the same group share one colour scale (their maps' values together, clipped as each map's
+   * own would be), so that maps compared side by side — a model and its randomized copies — are drawn on one scale:
+   * a map that fades is seen to fade. Without a group each map has its own scale. (Images only; volumes' views keep
+   * their own.)
+   */
+  group?: string;
 }
 
 /**
@@ -36,12 +44,30 @@ export interface GridCell {
  */
 export function mapsGrid(images: Tensor, rows: { index: number; title: string[]; cells: GridCell[] }[], minPanel = 96, affines?: readonly (number[][] | null)[]): string {
   if (images.shape.length === 5) return gridSvg(volumeGridRows(images, rows, affines), { minPanel });
-  const gridRows: GridRow[] = rows.map((r) => ({
-    image: imageAt(images, r.index),
-    title: r.title,
-    panels: r.cells.map((c) => ({ map: mapAt(c.maps, r.index), signed: c.signed, title: c.title })),
-  }));
+  const gridRows: GridRow[] = rows.map((r) => {
+    const maps = r.cells.map((c) => mapAt(c.maps, r.index));
+    const ranges = groupRanges(r.cells, maps);
+    return {
+      image: imageAt(images, r.index),
+      title: r.title,
+      panels: r.cells.map((c, ci) => ({ map: maps[ci]!, signed: c.signed, title: c.title, ...(ranges[ci] ? { range: ranges[ci] } : {}) })),
+    };
+  });
   return gridSvg(gridRows, { minPanel });
+}
+
+/** Per cell, the colour scale it shares with the other cells of its group in the row (undefined: its own). */
+export function groupRanges(cells: readonly GridCell[], maps: readonly Tensor[]): (DisplayRange | undefined)[] {
+  const shared = new Map<string, DisplayRange>();
+  return cells.map((c) => {
+    if (c.group === undefined) return undefined;
+    let r = shared.get(c.group);
+    if (!r) {
+      r = rangeOf(cells.flatMap((d, di) => (d.group === c.group ? [maps[di]!.data] : [])), c.signed);
+      shared.set(c.group, r);
+    }
+    return r;
+  });
 }
 
 /** Channel 0 of volume i of [N,C,D,H,W] in the models' [-1, 1] scale, in [0, 1]. */

@@ -50,8 +50,8 @@ export async function dataRandomizationSection(ctx: AuditContext): Promise<Secti
       index: i,
       title: [`TRUE ${gridLabel(subject.classes[sample.labels[i]!]!, 10)}`, `TARGET ${gridLabel(subject.classes[targets[i]!]!, 10)}`],
       cells: methods.flatMap((m) => [
-        { maps: original.get(m)!, signed: getMethod(m).signed, title: [gridLabel(m), 'TRAINED'] },
-        { maps: maps.get(m)!, signed: getMethod(m).signed, title: [gridLabel(m), 'RANDOM LABELS'] },
+        { maps: original.get(m)!, signed: getMethod(m).signed, title: [gridLabel(m), 'TRAINED'], group: m },
+        { maps: maps.get(m)!, signed: getMethod(m).signed, title: [gridLabel(m), 'RANDOM LABELS'], group: m },
       ]),
     })),
     64,
@@ -73,7 +73,7 @@ export async function dataRandomizationSection(ctx: AuditContext): Promise<Secti
         caption: 'Mean over images with 95% intervals. Low values mean the method is sensitive to what the model learned from its labels.',
         spec: barChart({ title: '', values: methods.flatMap((m) => (['spearmanAbs', 'ssim', 'hog'] as const).map((k) => ({ group: m, bar: MEASURE_LABEL[k], value: summary[m]![k].mean, lo: summary[m]![k].lo, hi: summary[m]![k].hi }))), yTitle: 'similarity', groupTitle: 'method', barTitle: 'measure' }),
       },
-      { id: 'data-randomization-grid', title: 'Maps of the trained and the random-label model', caption: 'For each method: the trained model’s map, then the random-label model’s map of the same image and class.', svg },
+      { id: 'data-randomization-grid', title: 'Maps of the trained and the random-label model', caption: 'For each method: the trained model’s map, then the random-label model’s map of the same image and class, the two on one colour scale (their values together, P99-clipped), so a weaker map looks weaker.', svg },
     ],
     tables: [
       {

@@ -153,8 +153,8 @@ export async function modelRandomizationSection(ctx: AuditContext): Promise<Sect
 
   // Example figure: the first image, each method down the rows, randomization steps across.
   const cells = (mi: number) => [
-    { maps: original.get(methods[mi]!)!, signed: getMethod(methods[mi]!).signed, title: [gridLabel(methods[mi]!), 'ORIGINAL'] },
-    ...exampleMaps.map((mm, si) => ({ maps: mm.get(methods[mi]!)!, signed: getMethod(methods[mi]!).signed, title: ['TO ' + gridLabel(order[si]!, 12), ''] })),
+    { maps: original.get(methods[mi]!)!, signed: getMethod(methods[mi]!).signed, title: [gridLabel(methods[mi]!), 'ORIGINAL'], group: methods[mi]! },
+    ...exampleMaps.map((mm, si) => ({ maps: mm.get(methods[mi]!)!, signed: getMethod(methods[mi]!).signed, title: ['TO ' + gridLabel(order[si]!, 12), ''], group: methods[mi]! })),
   ];
   // mapsGrid draws one image per row; here each row is a method on the same image (index 0).
   const svg = mapsGrid(sample.images, methods.map((m, mi) => ({ index: 0, title: [gridLabel(m), `TRUE ${gridLabel(subject.classes[sample.labels[0]!]!, 10)}`], cells: cells(mi) })), 96, sample.affines);
@@ -184,7 +184,7 @@ export async function modelRandomizationSection(ctx: AuditContext): Promise<Sect
         caption: 'Each point re-initialises only that layer. Layers whose randomization barely changes the maps are not what the maps show.',
         spec: intervalChart({ title: '', values: chartValues(independent.map((c) => ({ label: c.layer, summary: c.summary })), ['spearmanAbs', 'ssim']), xTitle: 'layer randomized', yTitle: 'similarity', xOrder: groups.map((g) => g.name), facetTitle: 'measure' }),
       },
-      { id: 'model-randomization-example', title: 'One image through the cascade', caption: 'Rows: methods. Columns: the original model, then the model randomized down to each layer (output first).', svg },
+      { id: 'model-randomization-example', title: 'One image through the cascade', caption: 'Rows: methods. Columns: the original model, then the model randomized down to each layer (output first); each row on one colour scale (its maps’ values together, P99-clipped), so a map that fades is seen to fade. CAMs are min–max scaled per map by their definition.', svg },
     ],
     tables: [
       {
