@@ -33,6 +33,7 @@ export { kpcaCam } from './cam/kpcacam.js';
 export { fem } from './cam/fem.js';
 export { finerCam } from './cam/finercam.js';
 export { fullGrad, biasLayers } from './cam/fullgrad.js';
+export { deepFeatureFactorization } from './cam/dff.js';
 export { lime } from './lime.js';
 export { shapleySampling } from './shapley-sampling.js';
 export { scoreCam } from './cam/scorecam.js';

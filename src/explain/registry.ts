@@ -21,6 +21,7 @@ import { kpcaCam } from './cam/kpcacam.js';
 import { fem } from './cam/fem.js';
 import { finerCam } from './cam/finercam.js';
 import { fullGrad } from './cam/fullgrad.js';
+import { deepFeatureFactorization } from './cam/dff.js';
 import { scoreCam } from './cam/scorecam.js';
 import { ablationCam } from './cam/ablationcam.js';
 import { occlusion } from './occlusion.js';
@@ -226,6 +227,11 @@ export const METHODS: Readonly<Record<string, MethodInfo>> = {
     alpha: 'weight of the comparison classes',
     comparisons: 'ranks of the comparison classes by |logit − target logit| (1 = closest), comma-separated (default 1,2,3, or as many as the model has other classes)',
   }, { alpha: 1 }),
+  dff: {
+    ...cam('dff', 'Deep Feature Factorization: NMF concepts of the layer’s activations, the target class’s best concept (pytorch-grad-cam DeepFeatureFactorization)', deepFeatureFactorization, { components: 'number of NMF concepts' }, { components: 5 }),
+    options: { components: 'number of NMF concepts' },
+    batchCoupled: true,
+  },
   fullgrad: { ...cam('fullgrad', 'FullGrad, input-gradient plus bias-gradient terms of every Conv/BatchNorm layer (pytorch-grad-cam FullGrad)', fullGrad), usesLayer: false, defaults: {}, options: {} },
   scorecam: cam('scorecam', 'Score-CAM, channels weighted by the score of the input masked with them (pytorch-grad-cam ScoreCAM)', scoreCam, {
     variant: 'pytorch-grad-cam (logits, softmax over channels) | paper (probability increase over a baseline) | tf-keras-vis (probabilities, no softmax)',

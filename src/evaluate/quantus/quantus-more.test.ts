@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { loadModel } from '../../runtime/node.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { explain } from '../../explain/registry.js';
-import { NumpyRandomState } from '../../testing/numpy-random.js';
+import { NumpyRandomState } from '../../tensor/numpy-random.js';
 import { sensitivityN } from './sensitivity-n.js';
 import { infidelity } from './infidelity.js';
 import { monotonicityCorrelation } from './monotonicity-correlation.js';

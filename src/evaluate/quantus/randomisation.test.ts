@@ -11,7 +11,7 @@ import { loadModel } from '../../runtime/node.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { explain } from '../../explain/registry.js';
 import type { Model } from '../../runtime/model.js';
-import { NumpyRandomState } from '../../testing/numpy-random.js';
+import { NumpyRandomState } from '../../tensor/numpy-random.js';
 import { countEntropy, efficientMprt, numpyHistogram, smoothMprt } from './efficient-mprt.js';
 
 const fixture = (f: string) => fileURLToPath(new URL(`./fixtures/${f}`, import.meta.url));

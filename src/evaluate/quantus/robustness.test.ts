@@ -1,7 +1,7 @@
 /**
  * Quantus' robustness family and RandomLogit against Quantus itself (fixtures/make_quantus_robustness_fixtures.py:
  * the seeded CNN, the plain gradient as the method, NumPy's global generator seeded before each metric). candor
- * replays the same draws through a NumPy-compatible generator (testing/numpy-random.ts), so even the noise-based
+ * replays the same draws through a NumPy-compatible generator (tensor/numpy-random.ts), so even the noise-based
  * scores are compared value for value; candor computes the gradient with its own engine.
  */
 import { test } from 'node:test';
@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { loadModel } from '../../runtime/node.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { explain } from '../../explain/registry.js';
-import { NumpyRandomState } from '../../testing/numpy-random.js';
+import { NumpyRandomState } from '../../tensor/numpy-random.js';
 import { consistency, continuity, localLipschitzEstimate, quantusSensitivity, relativeStability, translateX } from './robustness.js';
 import { randomLogit } from './random-logit.js';
 

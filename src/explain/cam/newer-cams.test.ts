@@ -174,3 +174,36 @@ test('KPCA-CAM’s eigen-solver beyond 600 positions (power iteration) finds the
   for (let p = 0; p < n; p++) err = Math.max(err, Math.abs(vector[p]! - sign * col[p]!));
   assert.ok(err < 1e-6, `eigenvector error ${err}`);
 });
+
+test('Deep Feature Factorization equals pytorch-grad-cam’s: the NMF concepts’ maps and their logits through the model’s head', async (t) => {
+  const { deepFeatureFactorization } = await import('./dff.js');
+  const model = loadModel(here('newer_cnn.onnx'));
+  try {
+    const r = await deepFeatureFactorization(model, x, 'pred', { layer: 'block3', components: 5 });
+    const concepts = r.extra!.concepts as Tensor;
+    const ref = get('dff_explanations');
+    assert.deepEqual(concepts.shape, ref.shape);
+    let err = 0;
+    for (let q = 0; q < ref.data.length; q++) err = Math.max(err, Math.abs(concepts.data[q]! - ref.data[q]!));
+    const lg = r.extra!.conceptLogits as Tensor;
+    const refLg = get('dff_concept_outputs');
+    let lerr = 0;
+    let scale = 0;
+    for (let q = 0; q < refLg.data.length; q++) {
+      lerr = Math.max(lerr, Math.abs(lg.data[q]! - refLg.data[q]!));
+      scale = Math.max(scale, Math.abs(refLg.data[q]!));
+    }
+    t.diagnostic(`concept maps max |Δ| ${err.toExponential(2)}; concept logits max |Δ| ${lerr.toExponential(2)} of ${scale.toFixed(2)}; NMF iterations ${r.extra!.nmfIterations}`);
+    assert.ok(err < 1e-3, `concept maps differ by ${err}`);
+    assert.ok(lerr < 1e-4 * scale, `concept logits differ by ${lerr}`);
+    // the map of each image is its target class's best concept
+    const chosen = r.extra!.concept as number[];
+    chosen.forEach((a, i) => {
+      for (let b = 0; b < 5; b++) assert.ok(refLg.data[b * 6 + r.targets[i]!]! <= refLg.data[a * 6 + r.targets[i]!]! + 1e-6);
+      assert.deepEqual(Array.from(r.map.data.subarray(i * HW, (i + 1) * HW)), Array.from(concepts.data.subarray((i * 5 + a) * HW, (i * 5 + a + 1) * HW)));
+    });
+    await assert.rejects(deepFeatureFactorization(model, x, 'pred', { layer: 'block3', components: 33 }), /components must be an integer in \[1, 32\]/);
+  } finally {
+    await model.dispose();
+  }
+});

@@ -1,8 +1,9 @@
 /**
- * NumPy's legacy global generator (`np.random.seed(s)`, then `np.random.uniform`, `normal`, `randint`) —
- * MT19937 seeded by init_genrand, 53-bit doubles from two 32-bit draws, polar Box–Muller with one cached
- * deviate, masked rejection for bounded integers — so that tests can feed candor's metrics the very noise
- * Quantus drew and compare scores exactly. Test-only: candor's own randomness is `tensor/rng.ts`.
+ * NumPy's legacy generator (`np.random.RandomState(s)` / `np.random.seed(s)`, then `uniform`, `normal` /
+ * `standard_normal`, `randint`) — MT19937 seeded by init_genrand, 53-bit doubles from two 32-bit draws, polar
+ * Box–Muller with one cached deviate, masked rejection for bounded integers. Used where a reference draws from it
+ * and candor must draw the same: scikit-learn's NMF initialisation (Deep Feature Factorization), and in the tests,
+ * the noise Quantus drew. candor's own randomness is `tensor/rng.ts`.
  */
 export class NumpyRandomState {
   private mt = new Uint32Array(624);
