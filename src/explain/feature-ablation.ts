@@ -26,6 +26,7 @@ import { targetsOf } from './saliency.js';
 import { gridMaskNd, slic } from './superpixels.js';
 import { forEachRun, perAxis, product } from './boxes.js';
 import { boxedLogits } from './incremental/boxed-logits.js';
+import { imageFeatures } from './coalitions.js';
 
 const CHUNK_FLOATS = 1 << 23;
 const MASKS = ['grid', 'slic'] as const;
@@ -131,15 +132,9 @@ async function ablateFeatures(model: Model, inputs: Tensor, ids: Int32Array, log
   const work: { img: number; pos: Int32Array }[] = [];
   const featuresPerImage: number[] = [];
   for (let i = 0; i < n; i++) {
-    const groups = new Map<number, number[]>();
-    for (let p = 0; p < size; p++) {
-      const id = ids[i * size + p]!;
-      let g = groups.get(id);
-      if (!g) groups.set(id, (g = []));
-      g.push(p);
-    }
-    featuresPerImage.push(groups.size);
-    for (const id of [...groups.keys()].sort((a, b) => a - b)) work.push({ img: i, pos: Int32Array.from(groups.get(id)!) });
+    const f = imageFeatures(ids, i, size);
+    featuresPerImage.push(f.ids.length);
+    for (const pos of f.positions) work.push({ img: i, pos });
   }
   const x = inputs.data as Float32Array;
   const total = work.length;
