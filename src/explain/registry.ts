@@ -228,8 +228,8 @@ export const METHODS: Readonly<Record<string, MethodInfo>> = {
     comparisons: 'ranks of the comparison classes by |logit − target logit| (1 = closest), comma-separated (default 1,2,3, or as many as the model has other classes)',
   }, { alpha: 1 }),
   dff: {
-    ...cam('dff', 'Deep Feature Factorization: NMF concepts of the layer’s activations, the target class’s best concept (pytorch-grad-cam DeepFeatureFactorization)', deepFeatureFactorization, { components: 'number of NMF concepts' }, { components: 5 }),
-    options: { components: 'number of NMF concepts' },
+    ...cam('dff', 'Deep Feature Factorization: NMF concepts of the layer’s activations, the target class’s best concept (pytorch-grad-cam DeepFeatureFactorization)', deepFeatureFactorization),
+    options: { components: 'number of NMF concepts (default 5, or the layer’s channels if fewer)' },
     batchCoupled: true,
   },
   fullgrad: { ...cam('fullgrad', 'FullGrad, input-gradient plus bias-gradient terms of every Conv/BatchNorm layer (pytorch-grad-cam FullGrad)', fullGrad), usesLayer: false, defaults: {}, options: {} },

@@ -10,7 +10,7 @@
  * set to it — for a global-pooling head, exactly the head applied to the signature), giving each concept's logits.
  * The map of an image is the concept with the largest logit for its target class; `extra.concepts` holds every
  * concept map [N, k, H, W], `extra.conceptLogits` [k, classes] and `extra.concept` the concept chosen per image.
- * Unsigned. Options: `components` (default 5, pytorch-grad-cam's `dff` default; at most the number of channels).
+ * Unsigned. Options: `components` (default 5, pytorch-grad-cam's `dff` default, or the layer's channels if fewer).
  * Note: NMF couples the batch — an image's concepts depend on the other images of the call.
  */
 import { Tensor } from '../../tensor/tensor.js';
@@ -38,7 +38,7 @@ export async function deepFeatureFactorization(model: Model, inputs: Tensor, tar
   const A = foldToGrid(r.activations.get(tensors[0]!)!, layouts[0]!);
   const [n, C, ...s] = A.shape as number[];
   const hw = s.reduce((a, b) => a * b, 1);
-  const k = options.components ?? 5;
+  const k = options.components ?? Math.min(5, C!);
   if (!Number.isInteger(k) || k < 1 || k > C!) throw new Error(`dff: components must be an integer in [1, ${C}] (the layer's channels), got ${String(options.components)}`);
   // X [C, N·hw], each channel shifted by its minimum
   const m = n! * hw;
