@@ -89,3 +89,29 @@ test('metrics against controls: intervals must not overlap; pass needs every met
   assert.equal(controlsVerdict(2, [7, 7], 7), 'not meaningful');
   assert.equal(controlsVerdict(16, [], 7), 'not meaningful');
 });
+
+test('degenerate runs: the metrics and localisation checks say "not meaningful" when the model does not react to removing the image or every map is constant', async () => {
+  const { controlsVerdict } = await import('./sections/metrics.js');
+  const { localisationVerdict } = await import('./sections/localisation.js');
+  assert.equal(controlsVerdict(16, [4, 5], 7, 0.02), 'not meaningful', 'a model whose output does not move when the image is removed');
+  assert.equal(controlsVerdict(16, [4, 5], 7, 0.5), 'pass');
+  assert.equal(localisationVerdict(10, []), 'not meaningful', 'every method’s maps constant');
+  assert.equal(localisationVerdict(2, [true]), 'not meaningful');
+  assert.equal(localisationVerdict(10, [true, false]), 'warn');
+});
+
+test('a model that learned nothing (zero weights): the metrics and localisation checks are "not meaningful", with the reason', async () => {
+  const { writeFileSync } = await import('node:fs');
+  const { linearClassifierIR } = await import('../testing/linear-model.js');
+  const { serializeModel } = await import('../onnx/proto.js');
+  const dir = mkdtempSync(join(tmpdir(), 'candor-dead-model-'));
+  const model = join(dir, 'dead.onnx');
+  writeFileSync(model, serializeModel(linearClassifierIR(1, 64, 64, 2, new Float32Array(2 * 64 * 64), Float32Array.from([0.3, -0.3]))));
+  const r = await runAudit({ model, data: 'pneumoniamnist', scale: 'pm1', methods: ['saliency'], n: 4, nRandomization: 2, nStability: 2, shortcut: 'corner:8', masks: 'box:20,20,16,16', epochs: { randomLabels: 1, shortcut: 1 }, tests: ['metrics', 'localisation'], seed: 0, quiet: true, out: join(dir, 'report'), force: false });
+  for (const id of ['metrics-controls', 'localisation']) {
+    const c = r.checklist.find((x) => x.id === id)!;
+    assert.equal(c.verdict, 'not meaningful', `${id}: ${JSON.stringify(c)}`);
+    assert.match(c.why, /Not meaningful: (setting the whole image|every method gave constant maps)/);
+    assert.match(c.value!, /saliency: not measured \(its maps are constant\)/);
+  }
+});

@@ -8,7 +8,7 @@
  * checklist counts only the faithfulness metrics, where a control should lose.
  */
 import { meanCI, formatCI, type MeanCI } from '../../evaluate/stats.js';
-import type { Tensor } from '../../tensor/tensor.js';
+import { Tensor } from '../../tensor/tensor.js';
 import type { Model } from '../../runtime/model.js';
 import type { CheckItem, Section } from '../../report/types.js';
 import type { AuditContext } from '../context.js';
@@ -17,6 +17,7 @@ import { CONTROLS, METRICS, computeMetric, type MetricDef } from '../metric-suit
 import { mainMaps } from './main-maps.js';
 import { irofSegments } from '../../evaluate/quantus/irof.js';
 import { MIN_COUNTED } from './model-randomization.js';
+import { MIN_ROOM } from './faithfulness.js';
 
 const SUBSET = 16;
 
@@ -53,10 +54,15 @@ export async function metricsSection(ctx: AuditContext): Promise<Section> {
   const raw: Record<string, Record<string, number[]>> = {};
   // seconds spent computing each metric in this run (0 when every score came from the cache)
   const seconds = new Map<string, number>(defs.map((d) => [d.id, 0]));
+  // Preconditions: the model's output must react to removing the image (else no removal order can beat another),
+  // and a method's maps must vary (a constant map ranks nothing): otherwise the comparison is not meaningful.
+  const room = await removalRoom(subject.model, sub.images, targets);
+  const constant = new Set<string>();
   const bar = ctx.progress('  metrics', methods.length * defs.length, 'score');
   try {
     for (const m of methods) {
       const a: Tensor = m.control ? await ctx.maps(subject.id, subject.model, sub.images, sub.id, targets, m.name, 'main') : maps.get(m.name)!.slice0(0, k);
+      if (!m.control && allConstant(a, k)) constant.add(m.name);
       raw[m.name] = {};
       for (const def of defs) {
         const values = await ctx.cache.json('quantus-metric', { model: subject.id, images: sub.id, targets, method: m.name, maps: a.data, metric: def.id, seed: ctx.opts.seed }, async () => {
@@ -96,18 +102,23 @@ export async function metricsSection(ctx: AuditContext): Promise<Section> {
     };
   });
   const faith = perMetric.filter((p) => p.def.family === 'faithfulness' && !p.def.batchLevel);
-  const perMethod = ctx.opts.methods.map((m) => ({ method: m, wins: faith.filter((p) => p.aboveControls.includes(m)).length }));
+  const perMethod = ctx.opts.methods.map((m) => ({ method: m, constant: constant.has(m), wins: faith.filter((p) => p.aboveControls.includes(m)).length }));
   const half = Math.ceil(faith.length / 2);
-  const verdict = controlsVerdict(k, perMethod.map((p) => p.wins), faith.length);
+  const measured = perMethod.filter((p) => !p.constant);
+  const verdict = controlsVerdict(k, measured.map((p) => p.wins), faith.length, room);
   const checks: CheckItem[] = [{
     id: 'metrics-controls',
     question: 'Do the methods score better than maps that know nothing about the model?',
     verdict,
-    value: perMethod.map((p) => `${p.method}: better than every control on ${p.wins} of ${faith.length} faithfulness metrics`).join('; '),
+    value: perMethod.map((p) => (p.constant ? `${p.method}: not measured (its maps are constant)` : `${p.method}: better than every control on ${p.wins} of ${faith.length} faithfulness metrics`)).join('; ') + `; removing the image changes the class probability by ${room.toFixed(3)}`,
     threshold: `better than the best of the random, Sobel and constant control maps (95% intervals not overlapping) on at least ${half} of the ${faith.length} faithfulness metrics`,
     why: k < MIN_COUNTED
       ? `Not meaningful: only ${k} test image(s) were scored; intervals need ${MIN_COUNTED} or more.`
-      : 'A faithfulness score is only evidence when it beats a map that ignores the model (Quantus’ control maps; Hedström et al. 2023): otherwise the metric, not the method, produced it.',
+      : !(room >= MIN_ROOM)
+        ? `Not meaningful: setting the whole image to its minimum changes the class probability by only ${room.toFixed(3)} on average (less than ${MIN_ROOM}), so no removal order can beat another on this model.`
+        : !measured.length
+          ? 'Not meaningful: every method gave constant maps on these images, which rank nothing.'
+          : 'A faithfulness score is only evidence when it beats a map that ignores the model (Quantus’ control maps; Hedström et al. 2023): otherwise the metric, not the method, produced it.',
     section: 'metrics',
   }];
 
@@ -160,12 +171,46 @@ export async function metricsSection(ctx: AuditContext): Promise<Section> {
 
 /**
  * pass: every method beats every control on at least half of the faithfulness metrics; warn: some method on
- * some metric; fail: none on any; not meaningful: fewer than 3 images scored (no intervals) or no metric.
+ * some metric; fail: none on any; not meaningful: fewer than 3 images scored (no intervals), no metric, no method
+ * with varying maps (`wins` holds only those), or a model whose output barely reacts to removing the image (`room`).
  */
-export function controlsVerdict(images: number, wins: readonly number[], metrics: number): CheckItem['verdict'] {
-  if (images < MIN_COUNTED || metrics === 0 || !wins.length) return 'not meaningful';
+export function controlsVerdict(images: number, wins: readonly number[], metrics: number, room = Infinity): CheckItem['verdict'] {
+  if (images < MIN_COUNTED || metrics === 0 || !wins.length || !(room >= MIN_ROOM)) return 'not meaningful';
   const half = Math.ceil(metrics / 2);
   return wins.every((w) => w >= half) ? 'pass' : wins.some((w) => w > 0) ? 'warn' : 'fail';
+}
+
+/** Whether every one of the first `k` maps is constant (or not finite): such maps rank nothing. */
+export function allConstant(a: Tensor, k: number): boolean {
+  const v = a.data.length / a.shape[0]!;
+  for (let i = 0; i < k; i++) {
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let p = i * v; p < (i + 1) * v; p++) {
+      lo = Math.min(lo, a.data[p]!);
+      hi = Math.max(hi, a.data[p]!);
+    }
+    if (hi > lo) return false;
+  }
+  return true;
+}
+
+/** Mean |p_t(x) − p_t(x₀)| over the images, x₀ every element at the image's minimum (the removal metrics' baseline). */
+async function removalRoom(model: Model, images: Tensor, targets: readonly number[]): Promise<number> {
+  const n = images.shape[0]!;
+  const per = images.data.length / n;
+  const black = new Float32Array(images.data.length);
+  for (let i = 0; i < n; i++) {
+    let lo = Infinity;
+    for (let p = i * per; p < (i + 1) * per; p++) lo = Math.min(lo, images.data[p]!);
+    black.fill(lo, i * per, (i + 1) * per);
+  }
+  const p0 = model.probabilities(await model.forward(images));
+  const p1 = model.probabilities(await model.forward(new Tensor(black, images.shape)));
+  const K = p0.shape[1]!;
+  let s = 0;
+  targets.forEach((t, i) => (s += Math.abs(p0.data[i * K + t]! - p1.data[i * K + t]!)));
+  return s / n;
 }
 
 function fmt(ci: MeanCI, def: MetricDef): string {
