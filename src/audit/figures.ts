@@ -103,10 +103,6 @@ export function volumeGridRows(images: Tensor, rows: { index: number; title: str
   return out;
 }
 
-/** A grid title as given: the SVG figures draw real text and wrap it to the panel (never cut short). */
-export function gridLabel(s: string, _max = 14): string {
-  return s;
-}
 
 /** Mean with an interval per x and series: points, error bars, lines. */
 export function intervalChart(opts: {

@@ -7,18 +7,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { loadModel } from '../runtime/node.js';
-import { readNpzFileSync } from '../io/files.js';
+import { npzFixture } from '../testing/npz-fixture.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { explain } from '../explain/registry.js';
 import { arcc, numpyPercentile, roadCombined } from './road-combined.js';
 
 const here = (f: string) => fileURLToPath(new URL(`../explain/fixtures/${f}`, import.meta.url));
-const fx = readNpzFileSync(here('newer_fixtures.npz'));
-const get = (k: string): Tensor => {
-  const t = fx.get(k) as Tensor | undefined;
-  if (!t) throw new Error(`newer_fixtures.npz has no '${k}'`);
-  return t;
-};
+const get = npzFixture(here('newer_fixtures.npz'));
 
 test('numpyPercentile interpolates linearly between order statistics as np.percentile', () => {
   assert.equal(numpyPercentile([1, 2, 3, 4], 50), 2.5);

@@ -17,7 +17,7 @@
 import type { Model } from '../runtime/model.js';
 import { attentionMaps } from '../runtime/tokens.js';
 import { attentionNotApplicable } from './attention/maps.js';
-import { tailModel } from './cam/ablationcam.js';
+import { tailModel } from './cam/tail.js';
 
 const RELU_RULES = new Set(['guidedbackprop', 'deconvolution', 'guidedgradcam']);
 const RULE_BASED = new Set(['lrp', 'deeplift', 'deepliftshap']);

@@ -7,7 +7,6 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import type { Model } from '../runtime/model.js';
-
 const CHUNK_FLOATS = 1 << 23;
 
 /** One image's features: the distinct ids in ascending order and the positions (within [C,...spatial]) of each. */

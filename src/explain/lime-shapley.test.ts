@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { loadModel } from '../runtime/node.js';
-import { readNpzFileSync } from '../io/files.js';
+import { npzFixture } from '../testing/npz-fixture.js';
 import { Tensor } from '../tensor/tensor.js';
 import { pearson } from '../evaluate/correlation.js';
 import { explain } from './registry.js';
@@ -17,12 +17,7 @@ import { lassoFit } from './lasso.js';
 import { gridMaskNd } from './superpixels.js';
 
 const here = (f: string) => fileURLToPath(new URL(`./fixtures/${f}`, import.meta.url));
-const fx = readNpzFileSync(here('newer_fixtures.npz'));
-const get = (k: string): Tensor => {
-  const t = fx.get(k) as Tensor | undefined;
-  if (!t) throw new Error(`newer_fixtures.npz has no '${k}'`);
-  return t;
-};
+const get = npzFixture(here('newer_fixtures.npz'));
 const x = get('input');
 const n = x.shape[0]!;
 const size = 3 * 32 * 32;

@@ -16,22 +16,15 @@
 import { Tensor } from '../tensor/tensor.js';
 import { Rng } from '../tensor/rng.js';
 import type { Model } from '../runtime/model.js';
-import { type Attribution, type ExplainOptions, type Target, batchLayout, reduceChannels } from './types.js';
+import { type Attribution, type Target, batchLayout, reduceChannels } from './types.js';
 import { targetsOf } from './saliency.js';
-import { type FeatureAblationOptions, featureMask } from './feature-ablation.js';
+import { type CoalitionOptions, coalitionFeatures } from './coalition-features.js';
 import { coalitionLogits, imageFeatures } from './coalitions.js';
 import { lassoFit } from './lasso.js';
 
-export interface LimeOptions extends ExplainOptions {
+export interface LimeOptions extends CoalitionOptions {
   /** Perturbed samples per image (default 50, Captum's). */
   samples?: number;
-  /** Features: as feature ablation (default 'slic' in 2-D, 'grid' in 3-D). */
-  mask?: FeatureAblationOptions['mask'];
-  cell?: FeatureAblationOptions['cell'];
-  segments?: number;
-  compactness?: number;
-  /** Value of a removed feature (default 0). */
-  baseline?: number;
   /** Lasso regularisation (default 0.01). */
   alpha?: number;
   /** Similarity kernel width (default 1) and distance (default 'cosine'). */
@@ -59,13 +52,12 @@ export function limeDesign(rng: Rng, samples: number, features: number): Uint8Ar
 export async function lime(model: Model, inputs: Tensor, target: Target, options: LimeOptions = {}): Promise<Attribution> {
   check(options);
   const { n } = batchLayout(inputs.shape);
-  const mask = options.mask ?? (inputs.shape.length === 4 ? 'slic' : 'grid');
-  const ids = featureMask(inputs, { ...options, mask });
+  const { ids, mask } = coalitionFeatures(inputs, options);
   const size = inputs.data.length / n;
   const S = options.samples ?? 50;
   const designs = Array.from({ length: n }, (_, i) => limeDesign(new Rng(options.seed ?? 0).fork(`lime-image-${i}`), S, imageFeatures(ids, i, size).ids.length));
   const r = await limeWithDesigns(model, inputs, target, ids, designs, options);
-  r.extra!.mask = mask instanceof Tensor ? 'tensor' : mask;
+  r.extra!.mask = mask;
   return r;
 }
 

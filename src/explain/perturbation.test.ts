@@ -23,7 +23,8 @@ import { hasFixture, fixturePath } from '../testing/paths.js';
 import { maxAbsDiff, randn } from '../testing/gradcheck.js';
 import { occlusion } from './occlusion.js';
 import { scoreCam, scoreCamMask } from './cam/scorecam.js';
-import { ablationCam, tailModel } from './cam/ablationcam.js';
+import { ablationCam } from './cam/ablationcam.js';
+import { tailModel } from './cam/tail.js';
 
 const f32 = (name: string, dims: number[], v: ArrayLike<number>): TensorData => ({ name, dataType: DataType.FLOAT, dims, data: Float32Array.from(v) });
 

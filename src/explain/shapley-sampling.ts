@@ -17,22 +17,16 @@
 import { Tensor } from '../tensor/tensor.js';
 import { Rng } from '../tensor/rng.js';
 import type { Model } from '../runtime/model.js';
-import { type Attribution, type ExplainOptions, type Target, batchLayout, reduceChannels } from './types.js';
+import { type Attribution, type Target, batchLayout, reduceChannels } from './types.js';
 import { targetsOf } from './saliency.js';
-import { type FeatureAblationOptions, featureMask } from './feature-ablation.js';
+import { type CoalitionOptions, coalitionFeatures } from './coalition-features.js';
 import { type ImageFeatures, coalitionLogits, imageFeatures } from './coalitions.js';
 
-export interface ShapleyOptions extends ExplainOptions {
+export interface ShapleyOptions extends CoalitionOptions {
   /** Random orderings per image (default 25). */
   samples?: number;
   /** Every coalition instead of sampled orderings (F ≤ 16). */
   exact?: boolean;
-  mask?: FeatureAblationOptions['mask'];
-  cell?: FeatureAblationOptions['cell'];
-  segments?: number;
-  compactness?: number;
-  /** Value of a feature not in the coalition (default 0). */
-  baseline?: number;
 }
 
 const MAX_EXACT = 16;
@@ -60,8 +54,7 @@ export async function shapleySampling(model: Model, inputs: Tensor, target: Targ
   const samples = options.samples ?? 25;
   if (!Number.isInteger(samples) || samples < 1) throw new Error(`shapley: samples must be an integer ≥ 1, got ${String(options.samples)}`);
   const { n } = batchLayout(inputs.shape);
-  const mask = options.mask ?? (inputs.shape.length === 4 ? 'slic' : 'grid');
-  const ids = featureMask(inputs, { ...options, mask });
+  const { ids, mask } = coalitionFeatures(inputs, options);
   const size = inputs.data.length / n;
   const feats = Array.from({ length: n }, (_, i) => imageFeatures(ids, i, size));
   if (options.exact) {
@@ -91,7 +84,7 @@ export async function shapleySampling(model: Model, inputs: Tensor, target: Targ
     gaps.push(Math.abs(sum - (full - phi.empty)));
   }
   const attributions = new Tensor(attr, inputs.shape);
-  const extra: NonNullable<Attribution['extra']> = { features: feats.map((f) => f.ids.length), passes, efficiencyGap: gaps, baseline: fill, mask: mask instanceof Tensor ? 'tensor' : mask };
+  const extra: NonNullable<Attribution['extra']> = { features: feats.map((f) => f.ids.length), passes, efficiencyGap: gaps, baseline: fill, mask };
   if (!options.exact) extra.samples = samples;
   return { method: 'shapley', attributions, map: reduceChannels(attributions, 'sum'), signed: true, targets, logits, extra };
 }

@@ -11,7 +11,7 @@ import type { CheckItem, Section } from '../../report/types.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { AuditContext } from '../context.js';
 import { MIN_COUNTED } from './model-randomization.js';
-import { gridLabel, mapsGrid } from '../figures.js';
+import { mapsGrid } from '../figures.js';
 import { mainMaps } from './main-maps.js';
 
 /** Images whose mean pairwise agreement is below this are flagged. */
@@ -84,7 +84,7 @@ export async function agreementSection(ctx: AuditContext): Promise<Section> {
       id: 'agreement-flagged',
       title: 'Images where the methods disagree most',
       caption: `Mean pairwise agreement of each row: ${show.map((s) => `${s.v.toFixed(2)} (${originOf(ctx, sample.indices[s.i]!)})`).join(', ')}.`,
-      svg: mapsGrid(sample.images, show.map(({ i }) => ({ index: i, title: [`TRUE ${gridLabel(subject.classes[sample.labels[i]!]!, 10)}`, `TARGET ${gridLabel(subject.classes[targets[i]!]!, 10)}`], cells: methods.map((m) => ({ maps: maps.get(m)!, signed: getMethod(m).signed, title: [gridLabel(m)] })) })), 96, sample.affines),
+      svg: mapsGrid(sample.images, show.map(({ i }) => ({ index: i, title: [`TRUE ${subject.classes[sample.labels[i]!]!}`, `TARGET ${subject.classes[targets[i]!]!}`], cells: methods.map((m) => ({ maps: maps.get(m)!, signed: getMethod(m).signed, title: [m] })) })), 96, sample.affines),
     });
   }
   return {

@@ -8,7 +8,7 @@ import { formatCI } from '../../evaluate/stats.js';
 import { getMethod } from '../../explain/registry.js';
 import type { CheckItem, Section } from '../../report/types.js';
 import type { AuditContext } from '../context.js';
-import { barChart, gridLabel, mapsGrid } from '../figures.js';
+import { barChart, mapsGrid } from '../figures.js';
 import { predictedClasses } from '../predictions.js';
 import { getSanityModel, MEMORISED } from '../sanity-models.js';
 import { randomLabelsPrecondition } from '../preconditions.js';
@@ -48,10 +48,10 @@ export async function dataRandomizationSection(ctx: AuditContext): Promise<Secti
     sample.images,
     Array.from({ length: show }, (_, i) => ({
       index: i,
-      title: [`TRUE ${gridLabel(subject.classes[sample.labels[i]!]!, 10)}`, `TARGET ${gridLabel(subject.classes[targets[i]!]!, 10)}`],
+      title: [`TRUE ${subject.classes[sample.labels[i]!]!}`, `TARGET ${subject.classes[targets[i]!]!}`],
       cells: methods.flatMap((m) => [
-        { maps: original.get(m)!, signed: getMethod(m).signed, title: [gridLabel(m), 'TRAINED'], group: m },
-        { maps: maps.get(m)!, signed: getMethod(m).signed, title: [gridLabel(m), 'RANDOM LABELS'], group: m },
+        { maps: original.get(m)!, signed: getMethod(m).signed, title: [m, 'TRAINED'], group: m },
+        { maps: maps.get(m)!, signed: getMethod(m).signed, title: [m, 'RANDOM LABELS'], group: m },
       ]),
     })),
     64,

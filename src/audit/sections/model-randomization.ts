@@ -12,7 +12,7 @@ import type { CheckItem, Section } from '../../report/types.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { AuditContext, Sample } from '../context.js';
 import { cascadingSteps, parameterGroups, randomizeGroups, type ParamGroup } from '../randomize.js';
-import { gridLabel, intervalChart, mapsGrid } from '../figures.js';
+import { intervalChart, mapsGrid } from '../figures.js';
 import { predictedClasses } from '../predictions.js';
 import { keyOf } from '../cache.js';
 
@@ -153,11 +153,11 @@ export async function modelRandomizationSection(ctx: AuditContext): Promise<Sect
 
   // Example figure: the first image, each method down the rows, randomization steps across.
   const cells = (mi: number) => [
-    { maps: original.get(methods[mi]!)!, signed: getMethod(methods[mi]!).signed, title: [gridLabel(methods[mi]!), 'ORIGINAL'], group: methods[mi]! },
-    ...exampleMaps.map((mm, si) => ({ maps: mm.get(methods[mi]!)!, signed: getMethod(methods[mi]!).signed, title: ['TO ' + gridLabel(order[si]!, 12), ''], group: methods[mi]! })),
+    { maps: original.get(methods[mi]!)!, signed: getMethod(methods[mi]!).signed, title: [methods[mi]!, 'ORIGINAL'], group: methods[mi]! },
+    ...exampleMaps.map((mm, si) => ({ maps: mm.get(methods[mi]!)!, signed: getMethod(methods[mi]!).signed, title: ['TO ' + order[si]!, ''], group: methods[mi]! })),
   ];
   // mapsGrid draws one image per row; here each row is a method on the same image (index 0).
-  const svg = mapsGrid(sample.images, methods.map((m, mi) => ({ index: 0, title: [gridLabel(m), `TRUE ${gridLabel(subject.classes[sample.labels[0]!]!, 10)}`], cells: cells(mi) })), 96, sample.affines);
+  const svg = mapsGrid(sample.images, methods.map((m, mi) => ({ index: 0, title: [m, `TRUE ${subject.classes[sample.labels[0]!]!}`], cells: cells(mi) })), 96, sample.affines);
 
   const summaryText = [
     `Each method explained ${sample.indices.length} test images with the trained model and again with copies whose weights were re-initialised (PyTorch's default initialisation): cascading from the output layer down to the input (${groups.length} steps), and one layer at a time. Similarity to the original map is averaged over images, with 95% intervals.`,

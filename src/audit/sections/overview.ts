@@ -5,7 +5,7 @@
 import { getMethod } from '../../explain/registry.js';
 import type { Section } from '../../report/types.js';
 import type { AuditContext } from '../context.js';
-import { gridLabel, mapsGrid } from '../figures.js';
+import { mapsGrid } from '../figures.js';
 import { probabilities } from '../predictions.js';
 import { mainMaps } from './main-maps.js';
 import { describeScale } from '../../data/transforms.js';
@@ -24,8 +24,8 @@ export async function overviewSection(ctx: AuditContext): Promise<Section> {
     sample.images,
     pick.map((i) => ({
       index: i,
-      title: [`TRUE ${gridLabel(subject.classes[sample.labels[i]!]!, 10)}`, `PRED ${gridLabel(subject.classes[targets[i]!]!, 10)} ${p[i * k + targets[i]!]!.toFixed(2)}`],
-      cells: ctx.opts.methods.map((m) => ({ maps: maps.get(m)!, signed: getMethod(m).signed, title: [gridLabel(m)] })),
+      title: [`TRUE ${subject.classes[sample.labels[i]!]!}`, `PRED ${subject.classes[targets[i]!]!} ${p[i * k + targets[i]!]!.toFixed(2)}`],
+      cells: ctx.opts.methods.map((m) => ({ maps: maps.get(m)!, signed: getMethod(m).signed, title: [m] })),
     })),
     96,
     sample.affines,

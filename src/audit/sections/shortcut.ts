@@ -12,7 +12,7 @@ import { getMethod } from '../../explain/registry.js';
 import type { CheckItem, Section } from '../../report/types.js';
 import { Tensor } from '../../tensor/tensor.js';
 import type { AuditContext } from '../context.js';
-import { barChart, gridLabel, mapsGrid } from '../figures.js';
+import { barChart, mapsGrid } from '../figures.js';
 import { markedSample } from '../marked.js';
 import { probabilities } from '../predictions.js';
 import { getSanityModel } from '../sanity-models.js';
@@ -112,8 +112,8 @@ export async function shortcutSection(ctx: AuditContext): Promise<Section> {
     marked.images,
     Array.from({ length: show }, (_, i) => ({
       index: i,
-      title: [`TRUE ${gridLabel(subject.classes[sample.labels[i]!]!, 10)}`, `PRED ${gridLabel(subject.classes[targets[i]!]!, 10)} ${pMarked[i * k + targets[i]!]!.toFixed(2)}`],
-      cells: ctx.opts.methods.map((m) => ({ maps: shortcutMaps.get(m)!, signed: getMethod(m).signed, title: [gridLabel(m)] })),
+      title: [`TRUE ${subject.classes[sample.labels[i]!]!}`, `PRED ${subject.classes[targets[i]!]!} ${pMarked[i * k + targets[i]!]!.toFixed(2)}`],
+      cells: ctx.opts.methods.map((m) => ({ maps: shortcutMaps.get(m)!, signed: getMethod(m).signed, title: [m] })),
     })),
     96,
     sample.affines,

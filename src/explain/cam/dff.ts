@@ -19,7 +19,7 @@ import { resize } from '../../data/resize.js';
 import { type Attribution, type Target, resolveTargets, sameShape } from '../types.js';
 import { type CamOptions, resolveCamLayers, scaleCam } from './base.js';
 import { foldToGrid } from './fold.js';
-import { tailModel } from './ablationcam.js';
+import { tailModel } from './tail.js';
 import { nmf } from '../nmf.js';
 
 export interface DffOptions extends CamOptions {

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { loadModel } from '../../runtime/node.js';
-import { readNpzFileSync } from '../../io/files.js';
+import { npzFixture } from '../../testing/npz-fixture.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { pearson } from '../../evaluate/correlation.js';
 import { explain } from '../registry.js';
@@ -17,12 +17,7 @@ import { comparisonClasses, finerCotangent } from './finercam.js';
 import { topEigenpair } from './kpcacam.js';
 
 const here = (f: string) => fileURLToPath(new URL(`../fixtures/${f}`, import.meta.url));
-const fx = readNpzFileSync(here('newer_fixtures.npz'));
-const get = (k: string): Tensor => {
-  const t = fx.get(k) as Tensor | undefined;
-  if (!t) throw new Error(`newer_fixtures.npz has no '${k}'`);
-  return t;
-};
+const get = npzFixture(here('newer_fixtures.npz'));
 const x = get('input');
 const given = Array.from(get('given_targets').data as unknown as Int32Array);
 const n = x.shape[0]!;
