@@ -34,6 +34,7 @@ export { fem } from './cam/fem.js';
 export { finerCam } from './cam/finercam.js';
 export { fullGrad, biasLayers } from './cam/fullgrad.js';
 export { deepFeatureFactorization } from './cam/dff.js';
+export { shapleyCam, hessianVectorProduct } from './cam/shapleycam.js';
 export { lime } from './lime.js';
 export { shapleySampling } from './shapley-sampling.js';
 export { scoreCam } from './cam/scorecam.js';

@@ -10,7 +10,7 @@ import { gradCam } from './cam/gradcam.js';
 const BASELINE = fileURLToPath(new URL('../../models/baseline/small_cnn_pneumoniamnist64.onnx', import.meta.url));
 
 test('every method is registered; unknown names list the valid ones', () => {
-  const all = ['saliency', 'gradient', 'inputxgradient', 'smoothgrad', 'ig', 'gradientshap', 'expectedgradients', 'guidedbackprop', 'deconvolution', 'guidedgradcam', 'lrp', 'deeplift', 'deepliftshap', 'gradcam', 'gradcampp', 'xgradcam', 'layercam', 'hirescam', 'eigencam', 'gradcamelementwise', 'eigengradcam', 'kpcacam', 'fem', 'finercam', 'dff', 'fullgrad', 'scorecam', 'ablationcam', 'occlusion', 'featureablation', 'lime', 'shapley', 'rise', 'rollout', 'attnrelevance', 'random', 'sobel', 'constant'];
+  const all = ['saliency', 'gradient', 'inputxgradient', 'smoothgrad', 'ig', 'gradientshap', 'expectedgradients', 'guidedbackprop', 'deconvolution', 'guidedgradcam', 'lrp', 'deeplift', 'deepliftshap', 'gradcam', 'gradcampp', 'xgradcam', 'layercam', 'hirescam', 'eigencam', 'gradcamelementwise', 'eigengradcam', 'kpcacam', 'fem', 'finercam', 'shapleycam', 'dff', 'fullgrad', 'scorecam', 'ablationcam', 'occlusion', 'featureablation', 'lime', 'shapley', 'rise', 'rollout', 'attnrelevance', 'random', 'sobel', 'constant'];
   assert.deepEqual(METHOD_NAMES, all);
   for (const n of METHOD_NAMES) assert.equal(getMethod(n).name, n);
   assert.equal(getMethod('GradCAM').name, 'gradcam');

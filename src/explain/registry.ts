@@ -22,6 +22,7 @@ import { fem } from './cam/fem.js';
 import { finerCam } from './cam/finercam.js';
 import { fullGrad } from './cam/fullgrad.js';
 import { deepFeatureFactorization } from './cam/dff.js';
+import { shapleyCam } from './cam/shapleycam.js';
 import { scoreCam } from './cam/scorecam.js';
 import { ablationCam } from './cam/ablationcam.js';
 import { occlusion } from './occlusion.js';
@@ -227,6 +228,9 @@ export const METHODS: Readonly<Record<string, MethodInfo>> = {
     alpha: 'weight of the comparison classes',
     comparisons: 'ranks of the comparison classes by |logit − target logit| (1 = closest), comma-separated (default 1,2,3, or as many as the model has other classes)',
   }, { alpha: 1 }),
+  shapleycam: cam('shapleycam', 'ShapleyCAM, Grad-CAM with the gradient corrected by ½ of the Hessian-vector product H·A (pytorch-grad-cam ShapleyCAM)', shapleyCam, {
+    score: "rest (the paper's ReST, logit − cross-entropy) | logit (the raw logit: equal to Grad-CAM after a ReLU/max-pool/linear tail)",
+  }, { score: 'rest' }),
   dff: {
     ...cam('dff', 'Deep Feature Factorization: NMF concepts of the layer’s activations, the target class’s best concept (pytorch-grad-cam DeepFeatureFactorization)', deepFeatureFactorization),
     options: { components: 'number of NMF concepts (default 5, or the layer’s channels if fewer)' },

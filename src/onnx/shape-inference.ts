@@ -382,6 +382,16 @@ export function inferShapes(graph: Graph, hints?: ShapeHints): Inferred {
         if (!reps || !xs) return [{ elemType: xt, shape: null }];
         return [{ elemType: xt, shape: xs.map((d, i) => (typeof d === 'number' && typeof reps[i] === 'number' ? d * (reps[i] as number) : null)) }];
       }
+      case 'MaxUnpool': {
+        const target = node.inputs[2] ? v(node.inputs[2]) : undefined;
+        if (target) return [{ elemType: xt, shape: target }];
+        const k = attrInts(node, 'kernel_shape');
+        const st = attrInts(node, 'strides') ?? k?.map(() => 1);
+        const pads = attrInts(node, 'pads') ?? k?.map(() => 0).concat(k.map(() => 0));
+        if (!xs || !k) return [{ elemType: xt, shape: null }];
+        const sp = k.length;
+        return [{ elemType: xt, shape: xs.map((d, i) => (i < 2 ? d : typeof d === 'number' ? (d - 1) * st![i - 2]! + k[i - 2]! - pads![i - 2]! - pads![i - 2 + sp]! : null)) }];
+      }
       case 'ConstantOfShape': {
         const t = attrTensor(node, 'value');
         const target = v(x);
@@ -430,7 +440,8 @@ export function inferShapes(graph: Graph, hints?: ShapeHints): Inferred {
         const out = [...xs];
         axes.forEach((ax, k) => {
           const d = out[ax];
-          out[ax] = typeof d === 'number' ? d + (pads[k] as number) + (pads[k + axes.length] as number) : null;
+          const add = (pads[k] as number) + (pads[k + axes.length] as number);
+          out[ax] = typeof d === 'number' ? d + add : add === 0 ? d! : null; // an unpadded symbolic axis keeps its symbol
         });
         return [{ elemType: xt, shape: out }];
       }

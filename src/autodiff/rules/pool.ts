@@ -119,6 +119,16 @@ export const poolRules: RuleSet = {
     return [b.op('Reshape', [scattered, c.shapeTensor(x)])];
   },
   /**
+   * MaxUnpool(X, I, shape) writes X[j] at the flat index I[j] of a zero tensor (the MaxPool rule emits it for
+   * non-overlapping windows); its backward reads those positions back: dX = Gather(flatten(dY), I). Needed when
+   * a VJP graph is differentiated again (src/autodiff/hvp.ts).
+   */
+  MaxUnpool: (c) => {
+    if (!c.needs[0]) return [];
+    const b = c.b;
+    return [b.op('Gather', [b.op('Reshape', [c.dy[0]!, b.int64([-1])]), c.node.inputs[1]!], { axis: A.i(0) })];
+  },
+  /**
    * dX = ConvTranspose(dY / count) with a ones kernel, on [N·C, 1, …] so C need not be static;
    * the count map (static spatial shape) is a constant; pads as in the Conv rule.
    */
