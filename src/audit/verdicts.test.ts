@@ -115,3 +115,18 @@ test('a model that learned nothing (zero weights): the metrics and localisation 
     assert.match(c.value!, /saliency: not measured \(its maps are constant\)/);
   }
 });
+
+test('control maps: a method is "as similar as a control" only when its interval reaches a measured control’s; the faithfulness sentence names which control each curve beats', async () => {
+  const { asSimilarAsAControl } = await import('./sections/model-randomization.js');
+  const { controlSentence } = await import('./sections/faithfulness.js');
+  const s = (mean: number, lo: number, hi: number, n = 12) => ({ mean, lo, hi, n });
+  const controls = {
+    random: { spearmanAbs: s(1, 1, 1), spearman: s(1, 1, 1), pearson: s(1, 1, 1), ssim: s(1, 1, 1), hog: s(1, 1, 1) },
+    constant: { spearmanAbs: s(NaN, NaN, NaN, 0), spearman: s(NaN, NaN, NaN, 0), pearson: s(NaN, NaN, NaN, 0), ssim: s(1, 1, 1), hog: s(1, 1, 1) },
+  };
+  assert.equal(asSimilarAsAControl(s(0.2, 0.1, 0.3), controls), undefined);
+  assert.equal(asSimilarAsAControl(s(0.97, 0.94, 1), controls), 'random');
+  assert.equal(asSimilarAsAControl(s(0.99, 0.9, 1, 2), controls), undefined, 'an unmeasured method is not compared');
+  assert.equal(controlSentence({ delRandom: true, insRandom: true, delSobel: true, insSobel: true }), 'better than both controls on both curves.');
+  assert.equal(controlSentence({ delRandom: true, insRandom: false, delSobel: false, insSobel: false }), 'better than a random order on deletion only, than Sobel edges on neither curve.');
+});

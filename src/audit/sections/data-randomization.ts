@@ -12,7 +12,7 @@ import { barChart, mapsGrid } from '../figures.js';
 import { predictedClasses } from '../predictions.js';
 import { getSanityModel, MEMORISED } from '../sanity-models.js';
 import { randomLabelsPrecondition } from '../preconditions.js';
-import { compareWithOriginal, MEASURE_LABEL, originalMaps, randomizationVerdict, similarityLevel, similarityValue, STRONG, UNMEASURED, WEAK } from './model-randomization.js';
+import { asSimilarAsAControl, compareWithOriginal, controlRows, controlSimilarity, MEASURE_LABEL, originalMaps, randomizationVerdict, similarityLevel, similarityValue, STRONG, UNMEASURED, WEAK } from './model-randomization.js';
 
 
 export async function dataRandomizationSection(ctx: AuditContext): Promise<Section> {
@@ -23,6 +23,7 @@ export async function dataRandomizationSection(ctx: AuditContext): Promise<Secti
   const original = await originalMaps(ctx, sample, targets);
   ctx.log('  maps of the random-label model');
   const { summary, maps } = await compareWithOriginal(ctx, sample, targets, original, { id: R.id, model: R.model });
+  const controls = await controlSimilarity(ctx, sample, targets, { id: R.id, model: R.model });
   const methods = ctx.opts.methods;
   const last = R.card.history[R.card.history.length - 1];
   const trainAcc = last?.train.accuracy;
@@ -35,7 +36,7 @@ export async function dataRandomizationSection(ctx: AuditContext): Promise<Secti
       id: 'data-randomization',
       question: 'Do the maps differ for a model trained on randomized labels?',
       verdict: pre.holds ? randomizationVerdict(per.map((p) => p.s)) : 'not meaningful',
-      value: per.map((p) => similarityValue(p.m, p.s)).join('; '),
+      value: per.map((p) => similarityValue(p.m, p.s)).join('; ') + `; ${controlRows(controls).value}`,
       threshold: `mean Spearman |map| vs the random-label model ≤ ${WEAK} pass, ≤ ${STRONG} warn`,
       why: pre.holds
         ? 'Adebayo et al. (2018): a method that gives the same map for a model that learned nothing from its labels is not explaining the learned relation between image and label.'
@@ -63,8 +64,9 @@ export async function dataRandomizationSection(ctx: AuditContext): Promise<Secti
     summary: [
       `A model of the same architecture was trained on ${R.card.data.splits.train} training images with their labels randomly permuted, for ${epochsRun} epochs (its test balanced accuracy is in the performance section: it should be at chance). ${memorised ? `It memorised the random labels, as in Adebayo et al.: final training accuracy ${trainAcc!.toFixed(3)} (stopping at ${MEMORISED}).` : `Its final training accuracy is ${trainAcc?.toFixed(3) ?? 'n/a'}, below ${MEMORISED}: it has not memorised the random labels as Adebayo et al.'s networks had, and is closer to a model that learned only the class balance (it still differs from the trained model in every weight); --epochs-random-labels trains longer.`} Each method explained ${sample.indices.length} test images with both models, for the class the audited model predicts.`,
       ...(pre.holds
-        ? per.map((p) => `${p.m}: rank correlation with the trained model's map ${formatCI(p.s)} — ${{ weak: 'different, as it should be.', partial: 'partly the same map without meaningful labels; read with care.', strong: 'largely the same map from a model that learned nothing: it reflects the image, not the learned labels.', unmeasured: UNMEASURED }[similarityLevel(p.s)]}`)
+        ? per.map((p) => `${p.m}: rank correlation with the trained model's map ${formatCI(p.s)} — ${{ weak: 'different, as it should be.', partial: 'partly the same map without meaningful labels; read with care.', strong: 'largely the same map from a model that learned nothing: it reflects the image, not the learned labels.', unmeasured: UNMEASURED }[similarityLevel(p.s)]}${asSimilarAsAControl(p.s, controls) ? ` Its interval reaches that of the ${asSimilarAsAControl(p.s, controls)} control map, which ignores the model.` : ''}`)
         : [`Not meaningful on this run: ${pre.reason}. The rank correlations with the trained model's maps are listed for the record, not read as a finding: ${per.map((p) => `${p.m} ${formatCI(p.s)}`).join('; ')}.`]),
+      `Control maps, which never read the model (random, Sobel edges of the image, constant), compared the same way: ${Object.entries(controls).map(([c, v]) => similarityValue(c, v.spearmanAbs)).join('; ')} — what a map that ignores the weights gets (the constant map has no rank correlation).`,
     ],
     figures: [
       {
@@ -79,10 +81,10 @@ export async function dataRandomizationSection(ctx: AuditContext): Promise<Secti
       {
         caption: 'Similarity to the trained model’s map, mean [95% interval]',
         columns: ['method', ...SIMILARITY_MEASURES.map((k) => MEASURE_LABEL[k]), 'images counted'],
-        rows: methods.map((m) => [m, ...SIMILARITY_MEASURES.map((k) => formatCI(summary[m]![k])), summary[m]!.spearmanAbs.n]),
+        rows: [...methods.map((m) => [m, ...SIMILARITY_MEASURES.map((k) => formatCI(summary[m]![k])), summary[m]!.spearmanAbs.n]), ...controlRows(controls).rows],
       },
     ],
-    results: { model: { path: R.path ?? null, epochs: epochsRun, maxEpochs: R.card.training.epochs, trainImages: R.card.data.splits.train, trainAccuracy: trainAcc ?? null, memorised, test: R.card.test }, images: Array.from(sample.indices), similarity: summary, thresholds: { weak: WEAK, strong: STRONG } },
+    results: { model: { path: R.path ?? null, epochs: epochsRun, maxEpochs: R.card.training.epochs, trainImages: R.card.data.splits.train, trainAccuracy: trainAcc ?? null, memorised, test: R.card.test }, images: Array.from(sample.indices), similarity: summary, controls, thresholds: { weak: WEAK, strong: STRONG } },
     checks,
   };
 }

@@ -3,8 +3,10 @@
  * (blur the most important pixels first: the class probability should fall fast; low AUC; also
  * reported with RISE's fill 0, which on X-rays looks like opacity) and
  * insertion (reveal them first on a blurred image: it should rise fast; high AUC), against a random
- * ranking of the same pixels; ROAD (remove with noisy linear imputation, most- vs least-relevant
- * first) on a smaller subset, since imputation costs a linear solve per image and fraction.
+ * ranking of the same pixels and a Sobel edge map — the two control maps that order pixels without the model
+ * (the constant control orders none: it is left out, said in the text); ROAD (remove with noisy linear
+ * imputation, most- vs least-relevant first) on a smaller subset, since imputation costs a linear solve per
+ * image and fraction.
  */
 import type { InputScale } from '../../data/transforms.js';
 import { deletionCurve, faithfulnessCorrelation, insertionCurve, type CurveResult } from '../../evaluate/faithfulness.js';
@@ -20,6 +22,8 @@ import { mainMaps } from './main-maps.js';
 const STEPS = 32;
 const ROAD_PERCENTAGES = [0.2, 0.5, 0.8];
 const RANDOM = 'random order';
+const SOBEL = 'sobel (control)';
+const CONTROL_NAMES = new Set([RANDOM, SOBEL]);
 
 function meanCurve(c: CurveResult, series: string, facet: string) {
   return c.fractions.map((f, j) => {
@@ -35,7 +39,8 @@ export async function faithfulnessSection(ctx: AuditContext): Promise<Section> {
   const n = sample.indices.length;
   const hw = ctx.voxels;
   const randomMaps = new Tensor(rng.fillUniform(new Float32Array(n * hw)), [n, ...subject.spatial]);
-  const all = new Map([...maps, [RANDOM, randomMaps] as const]);
+  const sobelMaps = await ctx.maps(subject.id, subject.model, sample.images, sample.id, targets, 'sobel', 'main');
+  const all = new Map([...maps, [RANDOM, randomMaps] as const, [SOBEL, sobelMaps] as const]);
   const curveOpts = { steps: STEPS, blurSigma: Math.max(1, subject.size / 16) };
   type Entry = { method: string; deletion: CurveResult; insertion: CurveResult; deletionFill: CurveResult };
   const entries: Entry[] = [];
@@ -53,6 +58,7 @@ export async function faithfulnessSection(ctx: AuditContext): Promise<Section> {
   bar.finish();
   const summary = entries.map((e) => ({ method: e.method, deletion: meanCI(e.deletion.auc), insertion: meanCI(e.insertion.auc), deletionFill: meanCI(e.deletionFill.auc) }));
   const rnd = summary.find((s) => s.method === RANDOM)!;
+  const sob = summary.find((s) => s.method === SOBEL)!;
 
   // ROAD on a subset.
   const sub = ctx.head(Math.min(ctx.opts.nStability, 16));
@@ -77,7 +83,18 @@ export async function faithfulnessSection(ctx: AuditContext): Promise<Section> {
   rbar.finish();
 
   const room = probabilityRoom(entries.find((e) => e.method === RANDOM)!.deletion);
-  const better = summary.filter((s) => s.method !== RANDOM).map((s) => ({ ...s, del: s.deletion.hi < rnd.deletion.lo, ins: s.insertion.lo > rnd.insertion.hi }));
+  // Better than a control on a curve: the intervals do not overlap; a method must beat both controls.
+  const better = summary.filter((s) => !CONTROL_NAMES.has(s.method)).map((s) => {
+    const delRandom = s.deletion.hi < rnd.deletion.lo;
+    const insRandom = s.insertion.lo > rnd.insertion.hi;
+    const delSobel = s.deletion.hi < sob.deletion.lo;
+    const insSobel = s.insertion.lo > sob.insertion.hi;
+    return { ...s, delRandom, insRandom, delSobel, insSobel, del: delRandom && delSobel, ins: insRandom && insSobel };
+  });
+  const lost = (b: (typeof better)[number], curve: 'del' | 'ins') => {
+    const names = [...(b[`${curve}Random`] ? [] : ['random']), ...(b[`${curve}Sobel`] ? [] : ['Sobel'])];
+    return names.length ? ` (not better than ${names.join(' or ')})` : '';
+  };
   const checks: CheckItem[] = [
     {
       id: 'faithfulness',
@@ -85,11 +102,11 @@ export async function faithfulnessSection(ctx: AuditContext): Promise<Section> {
       // Precondition: blurring the whole image must move the probability, or no order of pixels can beat another.
       verdict: faithfulnessVerdict(room, better),
 
-      value: better.map((b) => `${b.method}: deletion ${b.deletion.mean.toFixed(3)}${b.del ? '' : ' (not better than random)'}, insertion ${b.insertion.mean.toFixed(3)}${b.ins ? '' : ' (not better than random)'}`).join('; ') + `; random order: ${rnd.deletion.mean.toFixed(3)} / ${rnd.insertion.mean.toFixed(3)}`,
-      threshold: 'deletion AUC below and insertion AUC above a random pixel order (blurred baseline), 95% intervals not overlapping',
+      value: better.map((b) => `${b.method}: deletion ${b.deletion.mean.toFixed(3)}${lost(b, 'del')}, insertion ${b.insertion.mean.toFixed(3)}${lost(b, 'ins')}`).join('; ') + `; controls: random order ${rnd.deletion.mean.toFixed(3)} / ${rnd.insertion.mean.toFixed(3)}, Sobel edges ${sob.deletion.mean.toFixed(3)} / ${sob.insertion.mean.toFixed(3)}`,
+      threshold: 'deletion AUC below and insertion AUC above both control maps — a random pixel order and Sobel edges (blurred baseline) — 95% intervals not overlapping',
       why: room < MIN_ROOM
         ? `Not meaningful: blurring the whole image changes the predicted class's probability by only ${room.toFixed(3)} (less than ${MIN_ROOM}), so deletion and insertion cannot tell a faithful map from a random order on this model; read ${ctx.volumes ? 'the faithfulness correlation' : 'ROAD'} and the fill-0 column, or use another baseline.`
-        : 'A map that orders pixels no better than chance does not point at what the model uses (Petsiuk et al. 2018).',
+        : 'A map that orders pixels no better than chance, or than an edge detector that never looks at the model, does not show what the model uses (Petsiuk et al. 2018; control maps as in Quantus and pytorch-grad-cam).',
       section: 'faithfulness',
     },
   ];
@@ -98,10 +115,10 @@ export async function faithfulnessSection(ctx: AuditContext): Promise<Section> {
     id: 'faithfulness',
     title: ctx.volumes ? 'Faithfulness: deletion and insertion' : 'Faithfulness: deletion, insertion and ROAD',
     summary: [
-      `For each of ${n} images, pixels were removed (replaced by a blurred copy of the image, σ = ${curveOpts.blurSigma.toFixed(1)} px) or revealed (on that blurred copy) in the order each map ranks them, in ${STEPS} steps, and the probability of the predicted class recorded. A faithful map makes the probability fall fast when deleting (low area under the curve) and rise fast when inserting (high area). A random pixel order is the yardstick; the verdict uses the blurred baseline.`,
+      `For each of ${n} images, pixels were removed (replaced by a blurred copy of the image, σ = ${curveOpts.blurSigma.toFixed(1)} px) or revealed (on that blurred copy) in the order each map ranks them, in ${STEPS} steps, and the probability of the predicted class recorded. A faithful map makes the probability fall fast when deleting (low area under the curve) and rise fast when inserting (high area). Two control maps that know nothing about the model are the yardstick: a random pixel order and Sobel edges of the image (an edge map often looks like a saliency map; Adebayo et al. 2018). The constant control ranks no pixel above another, so it has no deletion order and is left out. The verdict uses the blurred baseline.`,
       `Deletion by setting the model's input to 0 (RISE's choice; ${zeroMeans(ctx.opts.scale ?? 'pm1')}) is reported too: a uniform patch can itself look like a finding (on chest X-rays, grey like opacity), so this baseline can raise the probability of a class while deleting and penalise maps that point at it. AUC with fill 0: ${summary.map((x) => `${x.method} ${x.deletionFill.mean.toFixed(3)}`).join(', ')}.`,
-      ...better.map((b) => `${b.method}: deletion AUC ${formatCI(b.deletion, 3)}, insertion AUC ${formatCI(b.insertion, 3)} — ${b.del && b.ins ? 'better than random on both.' : b.del || b.ins ? 'better than random on one of the two only.' : 'no better than a random order.'}`),
-      `Random order: deletion ${formatCI(rnd.deletion, 3)}, insertion ${formatCI(rnd.insertion, 3)}.`,
+      ...better.map((b) => `${b.method}: deletion AUC ${formatCI(b.deletion, 3)}, insertion AUC ${formatCI(b.insertion, 3)} — ${controlSentence(b)}`),
+      `Controls: random order — deletion ${formatCI(rnd.deletion, 3)}, insertion ${formatCI(rnd.insertion, 3)}; Sobel edges — deletion ${formatCI(sob.deletion, 3)}, insertion ${formatCI(sob.insertion, 3)}.`,
       ...roomNote(entries.find((e) => e.method === RANDOM)!.deletion, !ctx.volumes),
       ctx.volumes
         ? `ROAD (Rong et al. 2022) was not run: its noisy linear imputation is defined on the 8-neighbourhood of a 2-D image and candor has no 3-D form of it, so on volumes read deletion, insertion and the faithfulness correlation.`
@@ -123,6 +140,14 @@ export async function faithfulnessSection(ctx: AuditContext): Promise<Section> {
     results: { steps: STEPS, blurSigma: curveOpts.blurSigma, fractions: entries[0]!.deletion.fractions, auc: summary, road: ctx.volumes ? { notRun: 'volumes: no 3-D noisy linear imputation' } : { images: sub.indices.length, percentages: ROAD_PERCENTAGES, methods: roadRows }, faithfulnessCorrelation: Object.fromEntries(fcRows) },
     checks,
   };
+}
+
+/** What a method's deletion and insertion intervals show against the two controls, in one sentence. */
+export function controlSentence(b: { delRandom: boolean; insRandom: boolean; delSobel: boolean; insSobel: boolean }): string {
+  if (b.delRandom && b.insRandom && b.delSobel && b.insSobel) return 'better than both controls on both curves.';
+  const random = b.delRandom && b.insRandom ? 'both curves' : b.delRandom ? 'deletion only' : b.insRandom ? 'insertion only' : 'neither curve';
+  const sobel = b.delSobel && b.insSobel ? 'both curves' : b.delSobel ? 'deletion only' : b.insSobel ? 'insertion only' : 'neither curve';
+  return `better than a random order on ${random}, than Sobel edges on ${sobel}.`;
 }
 
 /** Below this change of probability from the image to its full blur, deletion/insertion verdicts are not meaningful. */

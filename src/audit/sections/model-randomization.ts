@@ -15,6 +15,7 @@ import { cascadingSteps, parameterGroups, randomizeGroups, type ParamGroup } fro
 import { intervalChart, mapsGrid } from '../figures.js';
 import { predictedClasses } from '../predictions.js';
 import { keyOf } from '../cache.js';
+import { CONTROLS } from '../metric-suite.js';
 
 export interface SimilaritySummary {
   mean: number;
@@ -57,6 +58,42 @@ export async function originalMaps(ctx: AuditContext, sample: Sample, targets: n
   ctx.prefetchMaps(ctx.subject.id, ctx.subject.model, sample.images, sample.id, targets, ctx.opts.methods, 'repeated');
   for (const m of ctx.opts.methods) out.set(m, await ctx.maps(ctx.subject.id, ctx.subject.model, sample.images, sample.id, targets, m, 'repeated', `  ${m} (original)`));
   return out;
+}
+
+/**
+ * The control maps (random, Sobel edges, constant: they ignore the model) through the same comparison: their
+ * maps of the sample from the audited model and from the variant. A map that ignores the weights is the same for
+ * both (similarity 1; the constant map's correlation is not defined): the value a method must stay below.
+ */
+export async function controlSimilarity(
+  ctx: AuditContext,
+  sample: Sample,
+  targets: number[],
+  variant: { id: string; model: AuditContext['subject']['model'] },
+): Promise<StepSimilarity> {
+  const out: StepSimilarity = {};
+  for (const c of CONTROLS) {
+    const a = await ctx.maps(ctx.subject.id, ctx.subject.model, sample.images, sample.id, targets, c, 'repeated');
+    const b = await ctx.maps(variant.id, variant.model, sample.images, sample.id, targets, c, 'repeated');
+    const sim = compareMapBatches(a, b);
+    out[c] = Object.fromEntries(SIMILARITY_MEASURES.map((k) => [k, summarise(sim[k])])) as Record<SimilarityMeasure, SimilaritySummary>;
+  }
+  return out;
+}
+
+/** Whether a method's similarity interval reaches that of some measured control (it is no less similar than a map that ignores the model). */
+export function asSimilarAsAControl(s: SimilaritySummary, controls: StepSimilarity): string | undefined {
+  if (similarityLevel(s) === 'unmeasured') return undefined;
+  return Object.entries(controls).find(([, c]) => similarityLevel(c.spearmanAbs) !== 'unmeasured' && s.hi >= c.spearmanAbs.lo)?.[0];
+}
+
+/** The controls' entries for a checklist value and a table. */
+export function controlRows(controls: StepSimilarity): { value: string; rows: (string | number | null)[][] } {
+  const names = Object.keys(controls);
+  return {
+    value: `controls, which ignore the model: ${names.map((c) => similarityValue(c, controls[c]!.spearmanAbs)).join('; ')}`,
+    rows: names.map((c) => [`${c} (control)`, ...SIMILARITY_MEASURES.map((k) => formatCI(controls[c]![k])), controls[c]!.spearmanAbs.n]),
+  };
 }
 
 export const MEASURE_LABEL: Record<SimilarityMeasure, string> = { spearmanAbs: 'Spearman of |map|', spearman: 'Spearman (signed)', pearson: 'Pearson', ssim: 'SSIM', hog: 'HOG similarity' };
@@ -108,13 +145,15 @@ export async function modelRandomizationSection(ctx: AuditContext): Promise<Sect
   const exampleMaps: Map<string, Tensor>[] = [];
   const total = steps.length + groups.length;
   let done = 0;
-  const run = async (label: string, set: readonly ParamGroup[]) => {
+  let controls: StepSimilarity = {};
+  const run = async (label: string, set: readonly ParamGroup[], withControls = false) => {
     done++;
     ctx.log(`  [${done}/${total}] ${label}`);
     const ir = randomizeGroups(subject.model.ir, set, ctx.opts.seed);
     const id = keyOf(subject.id, 'randomized', set.map((g) => g.name), ctx.opts.seed);
     const model = subject.model.derive(ir, `${subject.path} (${label})`);
     try {
+      if (withControls) controls = await controlSimilarity(ctx, sample, targets, { id, model });
       return await compareWithOriginal(ctx, sample, targets, original, { id, model });
     } finally {
       await model.dispose();
@@ -122,7 +161,7 @@ export async function modelRandomizationSection(ctx: AuditContext): Promise<Sect
   };
   for (const step of steps) {
     const top = step[step.length - 1]!.name;
-    const r = await run(`cascading: randomized down to ${top}`, step);
+    const r = await run(`cascading: randomized down to ${top}`, step, step === steps[steps.length - 1]);
     cascading.push({ randomized: top, summary: r.summary });
     exampleMaps.push(r.maps);
   }
@@ -145,7 +184,7 @@ export async function modelRandomizationSection(ctx: AuditContext): Promise<Sect
     id: 'model-randomization',
     question: 'Do the maps change when the model’s weights are replaced by random ones?',
     verdict: randomizationVerdict(perMethod.map((p) => p.s)),
-    value: perMethod.map((p) => similarityValue(p.m, p.s)).join('; '),
+    value: perMethod.map((p) => similarityValue(p.m, p.s)).join('; ') + `; ${controlRows(controls).value}`,
     threshold: `mean Spearman |map| after full randomization ≤ ${WEAK} pass, ≤ ${STRONG} warn`,
     why: `Adebayo et al. (2018): a saliency method whose maps survive weight randomization shows the image or the architecture, not what the model learned. Below 0.3 rank correlation is weak by convention; above 0.6 the random model’s map is largely the same map. Methods with fewer than ${MIN_COUNTED} images of non-constant maps are not read (and if none is left, the check is not meaningful).`,
     section: 'model-randomization',
@@ -163,8 +202,9 @@ export async function modelRandomizationSection(ctx: AuditContext): Promise<Sect
     `Each method explained ${sample.indices.length} test images with the trained model and again with copies whose weights were re-initialised (PyTorch's default initialisation): cascading from the output layer down to the input (${groups.length} steps), and one layer at a time. Similarity to the original map is averaged over images, with 95% intervals.`,
     ...perMethod.map(
       (p) =>
-        `${p.m}: after every layer is randomized, rank correlation with the original map is ${formatCI(p.s)} — ${{ weak: 'the map depends on the learned weights, as it should.', partial: 'the map keeps part of its structure without the learned weights; read it with care.', strong: 'the map is largely the same with random weights: it does not show what the model learned.', unmeasured: UNMEASURED }[similarityLevel(p.s)]}`,
+        `${p.m}: after every layer is randomized, rank correlation with the original map is ${formatCI(p.s)} — ${{ weak: 'the map depends on the learned weights, as it should.', partial: 'the map keeps part of its structure without the learned weights; read it with care.', strong: 'the map is largely the same with random weights: it does not show what the model learned.', unmeasured: UNMEASURED }[similarityLevel(p.s)]}${asSimilarAsAControl(p.s, controls) ? ` Its interval reaches that of the ${asSimilarAsAControl(p.s, controls)} control map, which ignores the model: no more dependent on the weights than a map that never reads them.` : ''}`,
     ),
+    `Control maps, which never read the model (random, Sobel edges of the image, constant), were compared the same way: ${Object.entries(controls).map(([c, v]) => similarityValue(c, v.spearmanAbs)).join('; ')} — the value a map that ignores the weights gets (the constant map has no rank correlation).`,
     'CAM maps of a randomized model are often all zero (nothing survives the ReLU); correlations with a constant map are not defined and are left out of the averages (the n in results.json says how many images count).',
   ];
   return {
@@ -190,10 +230,10 @@ export async function modelRandomizationSection(ctx: AuditContext): Promise<Sect
       {
         caption: 'After full cascading randomization: mean similarity to the original map [95% interval]',
         columns: ['method', 'Spearman |map|', 'Spearman signed', 'Pearson', 'SSIM', 'HOG', 'images counted'],
-        rows: methods.map((m) => [m, ...SIMILARITY_MEASURES.map((k) => formatCI(last[m]![k])), last[m]!.spearmanAbs.n]),
+        rows: [...methods.map((m) => [m, ...SIMILARITY_MEASURES.map((k) => formatCI(last[m]![k])), last[m]!.spearmanAbs.n]), ...controlRows(controls).rows],
       },
     ],
-    results: { images: Array.from(sample.indices), groups: groups.map((g) => ({ name: g.name, initializers: g.initializers })), cascading, independent, thresholds: { weak: WEAK, strong: STRONG } },
+    results: { images: Array.from(sample.indices), groups: groups.map((g) => ({ name: g.name, initializers: g.initializers })), cascading, independent, controls, thresholds: { weak: WEAK, strong: STRONG } },
     checks,
   };
 }
