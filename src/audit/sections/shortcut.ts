@@ -8,6 +8,7 @@
  */
 import { relevanceMass, pointingGame } from '../../evaluate/localization.js';
 import { meanCI, formatCI } from '../../evaluate/stats.js';
+import { CONTROLS } from '../metric-suite.js';
 import { getMethod } from '../../explain/registry.js';
 import type { CheckItem, Section } from '../../report/types.js';
 import { Tensor } from '../../tensor/tensor.js';
@@ -79,6 +80,15 @@ export async function shortcutSection(ctx: AuditContext): Promise<Section> {
     rows.push({ method: m, shortcut: s, audited: meanCI(massA), pointing, enrichment: s.mean / area, shows: s.mean / area >= ENRICHMENT });
   }
   ctx.exports.set('shortcut_marker_mask', marked.mask as unknown as Tensor);
+  // Control maps (they ignore the model) on the same marked images: a Sobel edge map finds a bright square's
+  // edges without any model, so a method must put more on the marker than the controls do, not only than its area.
+  const controls: { method: string; shortcut: ReturnType<typeof meanCI> }[] = [];
+  for (const c of CONTROLS) {
+    const mc = await ctx.maps(S.id, S.model, marked.images, marked.id, targets, c, 'main');
+    controls.push({ method: c, shortcut: meanCI(relevanceMass(mc, marked.mask, 'absolute')) });
+  }
+  const ceiling = Math.max(...controls.map((c) => (Number.isFinite(c.shortcut.hi) ? c.shortcut.hi : -Infinity)));
+  for (const r of rows) r.shows = r.shows && r.shortcut.lo > ceiling;
 
   const sorted = [...rows].sort((a, b) => b.shortcut.mean - a.shortcut.mean);
   const relies = testMarked.balancedAccuracy - testClean.balancedAccuracy;
@@ -98,8 +108,8 @@ export async function shortcutSection(ctx: AuditContext): Promise<Section> {
       id: 'shortcut-revealed',
       question: 'Do the explanations reveal the shortcut the model uses?',
       verdict: !pre.holds ? 'not meaningful' : rows.every((r) => r.shows) ? 'pass' : rows.some((r) => r.shows) ? 'warn' : 'fail',
-      value: rows.map((r) => `${r.method} ${(100 * r.shortcut.mean).toFixed(0)}%`).join('; ') + ` of |attribution| in a marker covering ${(100 * area).toFixed(1)}% of the image`,
-      threshold: `share inside the marker ≥ ${ENRICHMENT}× its area`,
+      value: rows.map((r) => `${r.method} ${(100 * r.shortcut.mean).toFixed(0)}%`).join('; ') + ` of |attribution| in a marker covering ${(100 * area).toFixed(1)}% of the image; controls: ${controls.map((c) => `${c.method} ${(100 * c.shortcut.mean).toFixed(0)}%`).join('; ')}`,
+      threshold: `share inside the marker ≥ ${ENRICHMENT}× its area and above every control map's (95% intervals not overlapping)`,
       why: pre.holds
         ? 'A method that does not put clearly more attribution on the marker than its size warrants would hide this model’s shortcut from a reader; methods that miss it should not be trusted to reveal unknown ones.'
         : `Not meaningful: ${pre.reason}. Where a model does not use the marker, attribution on it says nothing about the methods.`,
@@ -127,7 +137,7 @@ export async function shortcutSection(ctx: AuditContext): Promise<Section> {
       `A model of the same architecture was trained for ${S.card.training.epochs} epochs on images carrying the artifact '${ctx.opts.shortcut}' that codes the label (${markerPlaces(ctx.opts.shortcut, subject.size, subject.classes, ctx.volumes)}). On the ${testMarked.n} test images it reaches balanced accuracy ${testMarked.balancedAccuracy.toFixed(3)} with the marker and ${testClean.balancedAccuracy.toFixed(3)} without; on the ${sample.indices.length} sampled images, removing the marker changes the probability of its prediction by ${formatCI(removalCi)} on average (positive: it drops) and changes ${flips} of ${removal.length} predictions.`,
       `The marker covers ${(100 * area).toFixed(1)}% of each ${ctx.volumes ? 'volume' : 'image'}. Share of |attribution| inside it (mean over images, 95% interval): ${sorted.map((r) => `${r.method} ${formatCI(r.shortcut)}`).join('; ')}. ${
         pre.holds
-          ? `Methods at ≥ ${ENRICHMENT}× the marker's area show the shortcut: ${rows.filter((r) => r.shows).map((r) => r.method).join(', ') || 'none'}.`
+          ? `Control maps, which ignore the model, put ${controls.map((c) => `${c.method} ${formatCI(c.shortcut)}`).join('; ')} there. Methods at ≥ ${ENRICHMENT}× the marker's area and above every control show the shortcut: ${rows.filter((r) => r.shows).map((r) => r.method).join(', ') || 'none'}.`
           : `These shares say nothing about the methods on this run: ${pre.reason}.`
       }`,
       ...findings,
@@ -156,7 +166,7 @@ export async function shortcutSection(ctx: AuditContext): Promise<Section> {
       {
         caption: 'Attribution inside the marker (share of |attribution|, mean [95% interval]) and the pointing game (fraction of images whose maximum lies on the marker)',
         columns: ['method', 'shortcut model', 'audited model (control)', '× marker area', 'pointing game', 'shows the shortcut'],
-        rows: sorted.map((r) => [r.method, formatCI(r.shortcut), formatCI(r.audited), r.enrichment, r.pointing, r.shows ? 'yes' : 'no']),
+        rows: [...sorted.map((r) => [r.method, formatCI(r.shortcut), formatCI(r.audited), r.enrichment, r.pointing, r.shows ? 'yes' : 'no']), ...controls.map((c) => [`${c.method} (control)`, formatCI(c.shortcut), null, c.shortcut.mean / area, null, null])],
       },
     ],
     results: {
@@ -166,6 +176,7 @@ export async function shortcutSection(ctx: AuditContext): Promise<Section> {
       cleanSample: testClean,
       removal: { perImage: removal, mean: removalCi, flips },
       attribution: rows,
+      controls,
       enrichmentThreshold: ENRICHMENT,
       imagesId: marked.id,
       remove: 'marker pixels restored from the clean image',
