@@ -61,6 +61,8 @@ export interface AuditOptions {
   region?: string;
   /** Ground-truth lesion masks for the localisation benchmark (see ground-truth.ts). */
   masks?: string;
+  /** Also write every figure as OUT/figures/<id>.svg and .pdf (for papers). */
+  figures?: boolean;
   /** Artifact of the shortcut experiment. */
   shortcut: string;
   /** Pixel values the model expects (default 'pm1', [-1, 1], as candor trains; see scaleInput). */

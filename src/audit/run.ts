@@ -8,6 +8,8 @@ import { dirname, join, resolve } from 'node:path';
 import { writeFileAtomic, writeNpyFile } from '../io/files.js';
 import { checkOutputDir } from '../io/out-dir.js';
 import { renderReport } from '../report/html.js';
+import { renderSvg } from '../report/chart.js';
+import { svgToPdf } from '../viz/pdf.js';
 import type { CheckItem, Section } from '../report/types.js';
 import { candorVersion } from '../train/card.js';
 import { formatDuration } from '../train/progress.js';
@@ -204,6 +206,7 @@ async function writeReport(ctx: AuditContext, out: string, sections: Section[], 
   };
   const html = await renderReport(meta, checklist, sections);
   await writeFileAtomic(join(tmp, 'index.html'), new TextEncoder().encode(html));
+  if (ctx.opts.figures) await writeFigureFiles(join(tmp, 'figures'), sections);
   const results = {
     candorVersion: ctx.cache.version,
     createdAt: new Date().toISOString(),
@@ -233,5 +236,17 @@ async function writeReport(ctx: AuditContext, out: string, sections: Section[], 
   } else {
     mkdirSync(dirname(out), { recursive: true });
     renameSync(tmp, out);
+  }
+}
+
+/** Every figure of the report as <id>.svg and <id>.pdf (bitmap-only figures as <id>.png), for papers. */
+async function writeFigureFiles(dir: string, sections: readonly Section[]): Promise<void> {
+  mkdirSync(dir, { recursive: true });
+  for (const f of sections.flatMap((s) => s.figures)) {
+    const svg = f.spec ? await renderSvg(f.spec) : f.svg;
+    if (svg) {
+      await writeFileAtomic(join(dir, `${f.id}.svg`), new TextEncoder().encode(svg));
+      await writeFileAtomic(join(dir, `${f.id}.pdf`), await svgToPdf(svg, { title: f.title }));
+    } else if (f.png) await writeFileAtomic(join(dir, `${f.id}.png`), f.png);
   }
 }

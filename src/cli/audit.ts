@@ -18,14 +18,15 @@ export const DEFAULT_AUDIT_METHODS = 'saliency,smoothgrad,ig,occlusion,gradcam,g
 export const AUDIT_USAGE = `usage: candor audit [--model m.onnx] [--data pneumoniamnist|file.npz|image-folder|labels.csv]
        [--train-data D] [--layer L] [--methods ${DEFAULT_AUDIT_METHODS}]
        [--n 100] [--n-randomization 24] [--n-stability 24] [--shortcut corner:8] [--region box:x,y,w,h|mask.npy|masks]
-       [--masks masks|MASK_DIR|boxes.csv|mask.npy]
+       [--masks masks|MASK_DIR|boxes.csv|mask.npy] [--figures]
        [--split test|all] [--scale pm1|unit|imagenet|byte] [--window C,W] [--axis k] [--resize stretch|pad|crop] [--frames first|all] [--strict] [--voxel-order ijk|kji|ras]
        [--epochs-random-labels 60] [--epochs-shortcut 2] [--train-limit N] [--tests ${AUDIT_TEST_IDS.join(',')}]
        [--labels F1,F2] [--seed 0] [--threads N] [--out candor-report] [--force] [--cache .candor-cache | --no-cache]
        [--queue redis://HOST:PORT] [--store .candor-store|s3://BUCKET/PREFIX]
 
 Runs the explanation stress tests on a sample of test images and writes OUT/index.html (open it in
-a browser; it needs no network), OUT/results.json (every number) and OUT/maps/*.npy (raw maps).
+a browser; it needs no network), OUT/results.json (every number) and OUT/maps/*.npy (raw maps); --figures also writes every figure as
+OUT/figures/<id>.svg and OUT/figures/<id>.pdf (vector, text as text: for papers).
 With no --model, the bundled baseline and PneumoniaMNIST. Models the tests need (random labels,
 shortcut) are trained on the training split of --train-data (default: --data) and cached in the
 cache folder (--train-limit N: about N images per split, for quick runs; the random-label model takes
@@ -72,6 +73,7 @@ export async function auditCommand(argv: string[]): Promise<void> {
       shortcut: { type: 'string', default: 'corner:8' },
       region: { type: 'string' },
       masks: { type: 'string' },
+      figures: { type: 'boolean', default: false },
       labels: { type: 'string' },
       ...PREPROCESS_OPTIONS,
       split: { type: 'string' },
@@ -126,6 +128,7 @@ export async function auditCommand(argv: string[]): Promise<void> {
     shortcut: v.shortcut!,
     region: v.region,
     masks: v.masks,
+    figures: v.figures,
     labels: v.labels,
     voxelOrder: v['voxel-order'] === undefined ? undefined : parseVoxelOrder(v['voxel-order'], true),
     window: v.window === undefined ? undefined : parseWindow(v.window),

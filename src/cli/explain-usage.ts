@@ -28,7 +28,7 @@ const optionHelp = (): string =>
 export const EXPLAIN_USAGE = `usage: candor explain --methods M1,M2,... --out DIR [--model m.onnx] [--input SPEC]
        [--scale pm1] [--window C,W] [--axis k] [--resize stretch|pad|crop]
        [--layer L[,L2]] [--target pred|K|NAME|all] [--opt method.key=value ...] [--keep-channels]
-       [--colormap jet] [--diverging-colormap rdbu_r] [--opacity 0.5] [--normalize each|shared|none] [--clip 99] [--panel-size 256]
+       [--colormap jet] [--diverging-colormap rdbu_r] [--opacity 0.5] [--normalize each|shared|none] [--clip 99] [--panel-size 256] [--pdf]
        [--batch-size N] [--threads N] [--force]
        [--queue redis://HOST:PORT] [--store .candor-store|s3://BUCKET/PREFIX]
 
@@ -78,13 +78,15 @@ ${optionHelp()}
   --panel-size  overlays and grid panels at least this many pixels wide (default 256), upscaled from the
               model's resolution by an integer factor, nearest neighbour (each map pixel a block: nothing
               interpolated that the model did not compute)
+  --pdf       also write DIR/grid.pdf: the grid as a PDF page for papers (text as text in the bundled
+              DejaVu Sans, map tiles at their own resolution), beside grid.svg and grid.png
   --clip      the values holding the top (100 − clip) % of the attribution mass saturate (Captum's outlier
               threshold): 99 (default), 98 as Captum's visualize_image_attr, 100 the plain maximum
   --queue     redis://HOST:PORT: every method × target is a unit of the BullMQ queue taken by \`candor worker\`s,
               all submitted at once, through the content store --store (a folder the workers share, default
               .candor-store, or s3://BUCKET/PREFIX); the outputs are the same as without --queue
 
-Writes DIR/<method>.npy (raw maps [N,H,W], float32), DIR/<method>_<i>.png and DIR/grid.png. For volumes:
+Writes DIR/<method>.npy (raw maps [N,H,W], float32), DIR/<method>_<i>.png, DIR/grid.svg and DIR/grid.png. For volumes:
 maps [N,D,H,W]; <method>_<i>.png shows three orthogonal planes through the map's maximum and its MIP
 (radiological convention for NIfTI sources); <method>_<i>.nii.gz is the map on the source's voxel grid
 with its affine (opens over the scan in ITK-SNAP, 3D Slicer, NiiVue).`;

@@ -15,6 +15,15 @@ import { UsageError } from './args.js';
 const run = (args: string[]) =>
   spawnSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), 'explain', ...args], { encoding: 'utf8', cwd: repoRoot });
 
+test('candor explain --pdf also writes the grid as a one-page PDF', () => {
+  const out = join(mkdtempSync(join(tmpdir(), 'candor-explain-')), 'out');
+  const r = run(['--input', 'pneumoniamnist:test:0-1', '--methods', 'gradcam', '--out', out, '--pdf']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.ok(readdirSync(out).includes('grid.pdf'));
+  const pdf = readFileSync(join(out, 'grid.pdf')).toString('latin1');
+  assert.ok(pdf.startsWith('%PDF-') && /\/FontFile2/.test(pdf) && pdf.match(/\/Type \/Page\b/g)?.length === 1);
+});
+
 test('candor explain on the bundled baseline: maps, overlays and grid for 2 images × 2 methods', () => {
   const out = join(mkdtempSync(join(tmpdir(), 'candor-explain-')), 'out');
   const r = run(['--input', 'pneumoniamnist:test:0-2', '--methods', 'saliency,gradcam', '--out', out]);

@@ -14,7 +14,7 @@
  * Writes into --out: `<method>.npy` (raw maps [N,H,W], float32), with --keep-channels also
  * `<method>_attributions.npy` ([N,C,H,W], methods that have per-channel attributions),
  * `<method>_<i>.png` (overlays, i counting from 0 within the batch), `grid.svg` (the figure with real text)
- * and `grid.png` (the same rasterised by resvg).
+ * and `grid.png` (the same rasterised by resvg); with `--pdf`, `grid.pdf` (the same as a PDF, text as text).
  */
 import { checkOutputDir } from '../io/out-dir.js';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
@@ -33,6 +33,7 @@ import { overlayPng } from '../viz/overlay.js';
 import { DEFAULT_CLIP, rangeOf, rawRange, type DisplayNormalize, type DisplayRange } from '../viz/display-scale.js';
 import type { GridRow } from '../viz/grid.js';
 import { gridSvg } from '../viz/grid-svg.js';
+import { svgToPdf } from '../viz/pdf.js';
 import { svgToPng } from '../viz/rasterize.js';
 import { parse, parseIntArg, required, UsageError } from './args.js';
 import { resolvePreprocessing, describeResolved, resolvedRecord, PREPROCESS_OPTIONS } from './preprocess-args.js';
@@ -177,6 +178,7 @@ export async function explainCommand(argv: string[]): Promise<void> {
       opt: { type: 'string', multiple: true },
       ...PREPROCESS_OPTIONS,
       'keep-channels': { type: 'boolean' },
+      pdf: { type: 'boolean' },
       ...Object.fromEntries(Object.keys(SHORTCUTS).map((k) => [k, { type: 'string' as const }])),
       'batch-size': { type: 'string' },
       threads: { type: 'string' },
@@ -354,6 +356,7 @@ export async function explainCommand(argv: string[]): Promise<void> {
     const svg = gridSvg(rows, viz);
     await writeFileAtomic(join(out, 'grid.svg'), new TextEncoder().encode(svg));
     await writeFileAtomic(join(out, 'grid.png'), svgToPng(svg));
+    if (values.pdf) await writeFileAtomic(join(out, 'grid.pdf'), await svgToPdf(svg, { title: `candor explain: ${methods.join(', ')}` }));
     // The record behind every number: what was explained, from where, by which model, with which options.
     const bytes = readFileSync(modelPath);
     const explainJson = {

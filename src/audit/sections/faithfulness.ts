@@ -21,7 +21,7 @@ import { mainMaps } from './main-maps.js';
 
 const STEPS = 32;
 const ROAD_PERCENTAGES = [0.2, 0.5, 0.8];
-const RANDOM = 'random order';
+const RANDOM = 'random order (control)';
 const SOBEL = 'sobel (control)';
 const CONTROL_NAMES = new Set([RANDOM, SOBEL]);
 
