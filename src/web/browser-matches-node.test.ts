@@ -175,6 +175,59 @@ test('the page explains the bundled baseline like the CLI engine does (Grad-CAM,
   await randomized.dispose();
 });
 
+test('rows kept for comparison: two images and two models side by side, on shared colour scales, in the exported figure', { skip }, async () => {
+  // The first test left the baseline's Grad-CAM of the first sample, trained and randomized.
+  const before = await results();
+  assert.deepEqual(before.map((r) => `${r.variant}/${r.method}`).sort(), ['original/gradcam', 'original/ig', 'randomized/gradcam']);
+  await page.click('#pin');
+  assert.equal(await page.locator('.gridrow.pinned').count(), 2);
+  const labels = await page.locator('.gridrow.pinned .rowlabel').allTextContents();
+  assert.match(labels[0]!, /small_cnn_pneumoniamnist64\.onnx · \S+ \(true: \w+\) — Trained model: predicts/);
+  assert.match(labels[1]!, /Randomized weights/);
+  // another image, explained: the kept rows stay as they were, above it
+  await page.locator('#samples button').nth(1).click();
+  await idle();
+  await page.click('#run');
+  await idle();
+  const kept = await page.evaluate(() => window.candor.state.pinned.map((p) => ({ label: p.label, maps: p.maps.map((m) => ({ method: m.method, map: Array.from(m.map) })) })));
+  const keptGradcam = kept[0]!.maps.find((m) => m.method === 'gradcam')!.map;
+  assert.deepEqual(keptGradcam, before.find((r) => r.variant === 'original' && r.method === 'gradcam')!.map, 'the kept map is the first image’s');
+  const now = (await results()).find((r) => r.variant === 'original' && r.method === 'gradcam')!;
+  assert.notDeepEqual(now.map, keptGradcam, 'the current row is the second image’s');
+  assert.equal(await page.locator('canvas[data-pinned][data-method="gradcam"]').count(), 2);
+  assert.match((await page.locator('.gridrow:not(.pinned) .rowlabel').first().textContent()) ?? '', /small_cnn_pneumoniamnist64\.onnx · .* — Trained model/);
+  // one colour scale for every row when asked
+  await page.selectOption('#norm', 'shared');
+  assert.match((await page.locator('figure.colorbar figcaption').first().textContent()) ?? '', /one range for all maps shown/);
+  // a second model on the same image beside the first: the zoo's ResNet-50 export
+  await page.click('#pin');
+  await page.setInputFiles('#model-file', join(PACKAGE_ROOT, 'src', 'autodiff', 'fixtures', 'zoo', 'resnet50.onnx'));
+  await idle();
+  await page.click('#run');
+  await idle();
+  assert.equal(await page.locator('.gridrow.pinned').count(), 3);
+  assert.match((await page.locator('.gridrow:not(.pinned) .rowlabel').first().textContent()) ?? '', /resnet50\.onnx · /);
+  const bars = await page.locator('figure.colorbar figcaption').count();
+  const [fig] = await Promise.all([page.waitForEvent('download'), page.click('#export-png')]);
+  const figBytes = readFileSync((await fig.path())!);
+  const layout = (await page.evaluate(() => window.candor.lastFigure))!;
+  assert.equal(layout.rows, 4, 'the figure holds the 3 kept rows and the current one');
+  assert.equal(figBytes.readUInt32BE(20), layout.height);
+  // long row labels wrap (each row at least one panel high), never cut: the labels drawn are the rows' labels whole
+  assert.ok(layout.height >= 20 + 12 + 4 * (20 + 192 + 30 + 12) + bars * (12 + 48));
+  assert.deepEqual(layout.labels.slice(0, 3), kept.map((k) => k.label).concat(await page.evaluate(() => window.candor.state.pinned[2]!.label)).slice(0, 3));
+  writeFileSync(join(ARTIFACTS, 'workbench-comparison.png'), figBytes);
+  await page.screenshot({ path: join(ARTIFACTS, 'workbench-comparison-page.png'), fullPage: true });
+  // remove one kept row, then all
+  await page.locator('.gridrow.pinned button.unpin').first().click();
+  assert.equal(await page.locator('.gridrow.pinned').count(), 2);
+  await page.click('#unpin');
+  assert.equal(await page.locator('.gridrow.pinned').count(), 0);
+  await page.selectOption('#norm', 'map');
+  await page.click('#use-baseline'); // the tests below use the baseline
+  await idle();
+});
+
 test('DICOM files open with windowing controls, and the window changes the model input as in Node', { skip }, async () => {
   await page.setInputFiles('#image-files', join(DICOM, 'CT_small.dcm'));
   await idle();

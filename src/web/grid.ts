@@ -4,14 +4,14 @@ import { Tensor } from '../tensor/tensor.js';
 import { download, el, pixelCanvas } from './dom.js';
 import { absolute, DEFAULT_CLIP, displayRanges, imageRgba, overlayRgba, spearman, type DisplayRange } from './render.js';
 import { applyColormap, getColormap } from '../viz/colormap.js';
-import { resultKey, resultRows, type WorkbenchState } from './state.js';
+import { resultKey, resultRows, shownMaps, type PinnedRow, type WorkbenchState } from './state.js';
 import type { MapResult, Variant } from './protocol.js';
 
 export const ROW_LABELS = { original: 'Trained model', randomized: 'Randomized weights (sanity check)' } as const;
 
-/** Each shown map with its display range under the current normalisation mode. */
+/** Each shown map (kept rows included) with its display range under the current normalisation mode. */
 export function rangesFor(state: WorkbenchState): Map<MapResult, DisplayRange> {
-  const all = resultRows(state).flatMap((r) => r.maps);
+  const all = shownMaps(state);
   const ranges = displayRanges(all, state.display.norm);
   return new Map(all.map((m, i) => [m, ranges[i]!]));
 }
@@ -32,6 +32,14 @@ export function caption(state: WorkbenchState, r: MapResult, opts: { timing?: bo
   return parts.join(' · ');
 }
 
+/** What names the current image's rows beside kept ones: the model and the image (with its true label). */
+export function currentNames(state: WorkbenchState): { prefix: string; inputCaption: string } {
+  const img = state.images.find((i) => i.id === state.current);
+  const truth = state.current !== undefined ? state.trueLabels.get(state.current) : undefined;
+  const image = `${img?.name ?? 'image'}${truth !== undefined ? ` (true: ${truth})` : ''}`;
+  return { prefix: `${state.model?.name ?? 'model'} · ${image} — `, inputCaption: image };
+}
+
 /** A row's label: the model variant and its prediction with its probability. */
 export function rowLabel(state: WorkbenchState, variant: Variant): string {
   const p = state.predictions[variant];
@@ -42,9 +50,9 @@ export function rowLabel(state: WorkbenchState, variant: Variant): string {
 
 /** The colorbars of the maps shown: one per colormap, with what its ends mean under the normalisation. */
 export function colorbars(state: WorkbenchState): { colormap: string; signed: boolean; labels: [string, number][]; note: string }[] {
-  const shown = resultRows(state).flatMap((r) => r.maps);
+  const shown = shownMaps(state);
   const { colormap, diverging, norm } = state.display;
-  const scope = norm === 'map' ? 'each map on its own range' : norm === 'method' ? 'one range per method across the models' : 'one range for all maps shown';
+  const scope = norm === 'map' ? 'each map on its own range' : norm === 'method' ? `one range per method across the ${state.pinned.length ? 'rows' : 'models'}` : 'one range for all maps shown';
   const note = `${scope}; values holding the top ${100 - DEFAULT_CLIP} % of the attribution mass saturate (P${DEFAULT_CLIP})`;
   const out: ReturnType<typeof colorbars> = [];
   for (const signed of [false, true]) {
@@ -65,10 +73,26 @@ export function colorbarRgba(colormap: string, width: number): Uint8ClampedArray
   return out;
 }
 
-export function renderGrid(root: HTMLElement, state: WorkbenchState): void {
+/** A kept row: its own input and maps, its label, a button that removes it. */
+function pinnedRow(state: WorkbenchState, row: PinnedRow, ranges: Map<MapResult, DisplayRange>, onRemove: (id: number) => void): HTMLElement {
+  const p = row.prepared;
+  const { alpha, colormap, diverging } = state.display;
+  const imageFig = el('figure', {}, pixelCanvas(imageRgba(p.display, p.channels, p.height * p.width), p.width, p.height), el('figcaption', {}, row.inputCaption));
+  const panels = row.maps.map((r, j) => {
+    const canvas = pixelCanvas(overlayRgba(p.display, p.channels, r.map, ranges.get(r)!, r.signed ? diverging : colormap, alpha), r.width, r.height);
+    canvas.dataset.method = r.method;
+    canvas.dataset.pinned = String(row.id);
+    return el('figure', { 'data-method': r.method, 'data-pinned': String(row.id) }, canvas, el('figcaption', {}, row.captions[j]!));
+  });
+  const remove = el('button', { type: 'button', class: 'unpin', title: 'Remove this row from the comparison' }, '✕');
+  remove.addEventListener('click', () => onRemove(row.id));
+  return el('div', { class: 'gridrow pinned', 'data-pinned': String(row.id) }, el('div', { class: 'rowlabel' }, row.label, ' ', remove), imageFig, ...panels);
+}
+
+export function renderGrid(root: HTMLElement, state: WorkbenchState, onRemove: (id: number) => void = () => {}): void {
   const p = state.prepared;
   if (!p) {
-    root.replaceChildren();
+    root.replaceChildren(...state.pinned.map((row) => pinnedRow(state, row, rangesFor(state), onRemove)));
     return;
   }
   const n = p.height * p.width;
@@ -89,7 +113,8 @@ export function renderGrid(root: HTMLElement, state: WorkbenchState): void {
       });
       return el('figure', { 'data-method': r.method, 'data-variant': r.variant }, canvas, el('figcaption', {}, caption(state, r), ' ', npy));
     });
-    return el('div', { class: 'gridrow', 'data-variant': variant }, el('div', { class: 'rowlabel' }, rowLabel(state, variant)), imageFig, ...panels);
+    const prefix = state.pinned.length ? currentNames(state).prefix : '';
+    return el('div', { class: 'gridrow', 'data-variant': variant }, el('div', { class: 'rowlabel' }, prefix + rowLabel(state, variant)), imageFig, ...panels);
   });
   const bars = colorbars(state).map((b) => {
     const strip = pixelCanvas(colorbarRgba(b.colormap, 256), 256, 1);
@@ -97,9 +122,10 @@ export function renderGrid(root: HTMLElement, state: WorkbenchState): void {
     const ticks = el('div', { class: 'ticks' }, ...b.labels.map(([t]) => el('span', {}, t)));
     return el('figure', { class: 'colorbar', 'data-colormap': b.colormap }, strip, ticks, el('figcaption', {}, `${b.colormap}: ${b.note}`));
   });
+  const kept = state.pinned.map((row) => pinnedRow(state, row, ranges, onRemove));
   if (!rows.length) {
     const alone = el('figure', {}, pixelCanvas(imageRgba(p.display, p.channels, n), p.width, p.height), el('figcaption', {}, `input as the model sees it (${p.width}×${p.height})`));
-    return root.replaceChildren(el('div', { class: 'gridrow' }, alone));
+    return root.replaceChildren(...kept, el('div', { class: 'gridrow' }, alone), ...(kept.length && bars.length ? [el('div', { class: 'colorbars' }, ...bars)] : []));
   }
-  root.replaceChildren(...rows, ...(bars.length ? [el('div', { class: 'colorbars' }, ...bars)] : []));
+  root.replaceChildren(...kept, ...rows, ...(bars.length ? [el('div', { class: 'colorbars' }, ...bars)] : []));
 }

@@ -7,7 +7,7 @@ import { writeNpz } from '../io/npz.js';
 import { Tensor } from '../tensor/tensor.js';
 import { WorkerClient } from './client.js';
 import { $, download, el, options } from './dom.js';
-import { renderGrid } from './grid.js';
+import { caption, currentNames, renderGrid, rowLabel } from './grid.js';
 import { canvasPng, figureCanvas } from './figure.js';
 import { RESIZES, SCALES } from './preprocess.js';
 import { SLICE_AXES, type ResizePolicy } from '../data/preprocessing.js';
@@ -15,7 +15,7 @@ import type { InputScale } from '../data/transforms.js';
 import type { SliceAxis } from '../io/nifti.js';
 import type { ImageSummary, MapResult, ModelCard, Variant, WindowSummary } from './protocol.js';
 import { renderVolume } from './volume-view.js';
-import { newState, resultKey, type WorkbenchState } from './state.js';
+import { newState, resultKey, resultRows, type WorkbenchState } from './state.js';
 import type { NormMode } from './render.js';
 
 const state: WorkbenchState = newState();
@@ -28,7 +28,7 @@ let inputVersion = 0;
 
 declare global {
   interface Window {
-    candor: { state: WorkbenchState; ready: Promise<void>; idle: () => Promise<void> };
+    candor: { state: WorkbenchState; ready: Promise<void>; idle: () => Promise<void>; lastFigure?: { rows: number; width: number; height: number; labels: string[] } };
   }
 }
 
@@ -41,7 +41,9 @@ function setBusy(delta: number): void {
   $<HTMLButtonElement>('sanity').disabled = busy > 0 || !state.model || state.current === undefined || !state.model.parameterGroups;
   $<HTMLButtonElement>('score').disabled = busy > 0 || !state.model || state.current === undefined;
   const done = state.results.size > 0;
-  $<HTMLButtonElement>('export-png').disabled = !done;
+  $<HTMLButtonElement>('pin').disabled = busy > 0 || !done || state.prepared?.depth !== undefined;
+  $<HTMLButtonElement>('unpin').disabled = !state.pinned.length;
+  $<HTMLButtonElement>('export-png').disabled = !done && !state.pinned.length;
   $<HTMLButtonElement>('export-npz').disabled = !done;
   if (busy === 0) idleWaiters.splice(0).forEach((f) => f());
 }
@@ -67,7 +69,7 @@ async function task(what: string, f: () => Promise<void>): Promise<void> {
 
 const redraw = (): void => {
   if (state.prepared?.depth !== undefined) renderVolume($('grid'), state, { redraw, exportNifti: (r) => void task('Exporting NIfTI', () => exportNifti(r)) });
-  else renderGrid($('grid'), state);
+  else renderGrid($('grid'), state, unpin);
   // The PNG figure is drawn from 2-D panels; a volume's maps export as .npy and NIfTI instead.
   if (state.prepared?.depth !== undefined) $<HTMLButtonElement>('export-png').disabled = true;
 };
@@ -383,6 +385,29 @@ async function scoreAgainstControls(): Promise<void> {
   );
 }
 
+// ------------------------------------------------------------------------------------ comparison
+
+let pinCount = 0;
+
+/** Keep the current rows (each model variant's maps of this image) above the grid, to compare with another image or model. */
+function pin(): void {
+  const p = state.prepared;
+  if (!p || p.depth !== undefined) return;
+  const names = currentNames(state);
+  for (const { variant, maps } of resultRows(state)) {
+    state.pinned.push({ id: ++pinCount, label: names.prefix + rowLabel(state, variant), prepared: p, inputCaption: names.inputCaption, maps: [...maps], captions: maps.map((r) => caption(state, r, { timing: false })) });
+  }
+  status(`Kept ${resultRows(state).length} row${resultRows(state).length > 1 ? 's' : ''} for comparison: open another image or model and explain it; 'per method' and 'shared' normalisation span every row.`);
+  redraw();
+  setBusy(0);
+}
+
+function unpin(id?: number): void {
+  state.pinned = id === undefined ? [] : state.pinned.filter((r) => r.id !== id);
+  redraw();
+  setBusy(0);
+}
+
 // ------------------------------------------------------------------------------------ export
 
 function stem(): string {
@@ -393,7 +418,8 @@ function stem(): string {
 async function exportPng(): Promise<void> {
   const img = state.images.find((i) => i.id === state.current);
   const truth = img ? state.trueLabels.get(img.id) : undefined;
-  const c = figureCanvas(state, `${state.model?.name ?? ''} — ${img?.name ?? ''}${truth !== undefined ? ` (true: ${truth})` : ''}`);
+  const title = state.pinned.length ? `candor workbench — ${state.pinned.length + resultRows(state).length} rows compared` : `${state.model?.name ?? ''} — ${img?.name ?? ''}${truth !== undefined ? ` (true: ${truth})` : ''}`;
+  const c = figureCanvas(state, title, state.pinned.length ? currentNames(state) : undefined);
   if (c) download(await canvasPng(c), `${stem()}.png`);
 }
 
@@ -533,6 +559,8 @@ async function init(): Promise<void> {
     void task('Randomization check', () => sanityCheck(t0));
   });
   $('score').addEventListener('click', () => void task('Scoring against controls', scoreAgainstControls));
+  $('pin').addEventListener('click', () => pin());
+  $('unpin').addEventListener('click', () => unpin());
   $('export-png').addEventListener('click', () => void task('Exporting the figure', exportPng));
   $('export-npz').addEventListener('click', () => exportNpz());
   await loadSamples();

@@ -27,6 +27,24 @@ export interface WorkbenchState {
   volumeMap?: string;
   /** True labels of images that come with one (the bundled samples), by image id. */
   trueLabels: Map<number, string>;
+  /** Rows kept for comparison (another image, another model), shown above the current ones until removed. */
+  pinned: PinnedRow[];
+}
+
+/** A row of results kept as it was: its own input image, maps and captions, labelled with its model and image. */
+export interface PinnedRow {
+  id: number;
+  label: string;
+  prepared: PreparedImage;
+  inputCaption: string;
+  maps: MapResult[];
+  /** Each map's caption when it was kept (the comparison it names is with its own row's model). */
+  captions: string[];
+}
+
+/** Every map on screen, pinned rows first (the display ranges of 'method' and 'shared' span them all). */
+export function shownMaps(state: WorkbenchState): MapResult[] {
+  return [...state.pinned.flatMap((p) => p.maps), ...resultRows(state).flatMap((r) => r.maps)];
 }
 
 export const resultKey = (variant: Variant, method: string) => `${variant}/${method}`;
@@ -39,6 +57,7 @@ export function newState(): WorkbenchState {
     results: new Map(),
     shownAfterMs: {},
     trueLabels: new Map(),
+    pinned: [],
     display: { alpha: 0.5, colormap: 'jet', diverging: 'rdbu_r', norm: 'map' },
   };
 }
