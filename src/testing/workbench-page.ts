@@ -23,7 +23,11 @@ export interface WorkbenchPage {
   close(): Promise<void>;
 }
 
-export async function openWorkbench(): Promise<WorkbenchPage> {
+/** Chromium's flags for WebGPU on its bundled software Vulkan driver (SwiftShader; needs Debian's libvulkan1). */
+export const WEBGPU_ARGS = ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-vulkan=swiftshader', '--use-webgpu-adapter=swiftshader'];
+export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+
+export async function openWorkbench(opts: { webgpu?: boolean; query?: string } = {}): Promise<WorkbenchPage> {
   const { chromium } = await import('playwright-core');
   const srv = await serve({ host: '127.0.0.1', port: 0 }, () => {});
   const userDir = mkdtempSync(join(tmpdir(), 'candor-chromium-'));
@@ -32,7 +36,8 @@ export async function openWorkbench(): Promise<WorkbenchPage> {
     headless: true,
     acceptDownloads: true,
     viewport: { width: 1280, height: 1000 },
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: ['--no-sandbox', ...(opts.webgpu ? WEBGPU_ARGS : ['--disable-gpu']), '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    ...(opts.webgpu ? { env: { ...process.env, VK_ICD_FILENAMES: SWIFTSHADER_ICD } as Record<string, string> } : {}),
   });
   const page = await ctx.newPage();
   const external: string[] = [];
@@ -45,7 +50,7 @@ export async function openWorkbench(): Promise<WorkbenchPage> {
   page.on('console', (m) => {
     if (m.type() === 'error') pageErrors.push(m.text());
   });
-  await page.goto(srv.url);
+  await page.goto(srv.url + (opts.query ?? ''));
   await page.evaluate(() => window.candor.ready);
   return {
     srv,

@@ -498,7 +498,7 @@ test('opened without cross-origin isolation (no COOP/COEP headers), the page sti
     assert.equal(await plain.evaluate(() => globalThis.crossOriginIsolated), false);
     await plain.click('#use-baseline');
     await pageIdle(plain);
-    assert.match((await plain.locator('#backend').textContent()) ?? '', /\(wasm, 1 thread\) — one thread: this page is not cross-origin isolated \(open it with candor serve/);
+    assert.match((await plain.locator('#backend').textContent()) ?? '', /\(wasm, 1 thread\)(; no WebGPU: [^—]+)? — one thread: this page is not cross-origin isolated \(open it with candor serve/);
     await plain.locator('#samples button').first().click();
     await pageIdle(plain);
     await plain.click('#run');

@@ -81,7 +81,20 @@ let engineNote = '';
 
 async function openModel(bytes: ArrayBuffer, name: string, card?: ModelCard): Promise<void> {
   status(`Loading ${name}…`);
-  const m = await client.request({ type: 'loadModel', bytes, name, card }, { transfer: [bytes] });
+  await showModel(await client.request({ type: 'loadModel', bytes, name, card }, { transfer: [bytes] }));
+}
+
+/** The engine choice: the worker reopens the open model on it (kept rows stay as they were computed). */
+async function changeEngine(): Promise<void> {
+  const choice = $<HTMLSelectElement>('engine').value as 'auto' | 'wasm' | 'webgpu';
+  status(`Switching the engine to ${choice}…`);
+  const r = await client.request({ type: 'setBackend', backend: choice });
+  $('backend').textContent = `Engine: ${r.backend}${engineNote}.`;
+  if (r.model) await showModel(r.model);
+  else status(`Engine: ${r.backend}`);
+}
+
+async function showModel(m: Awaited<ReturnType<typeof client.request<'loadModel'>>>): Promise<void> {
   for (const img of m.reopened ?? []) replaceSummary(img);
   state.model = m;
   $('backend').textContent = `Engine: ${m.engine}${engineNote}.`;
@@ -476,7 +489,11 @@ async function init(): Promise<void> {
   // (`candor serve` sends COOP/COEP); opened otherwise (a file, another server) the page runs on one thread and says so.
   const isolated = globalThis.crossOriginIsolated === true;
   const threads = isolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;
-  const info = await client.request({ type: 'init', wasmBase: new URL('ort/', location.href).href, threads });
+  // ?engine=wasm|webgpu|auto chooses the execution provider from the start (default auto: WebGPU when the browser has it)
+  const asked = new URLSearchParams(location.search).get('engine');
+  const backend = asked === 'wasm' || asked === 'webgpu' ? asked : 'auto';
+  $<HTMLSelectElement>('engine').value = backend;
+  const info = await client.request({ type: 'init', wasmBase: new URL('ort/', location.href).href, threads, backend });
   state.methods = info.methods;
   engineNote = isolated ? '' : ' — one thread: this page is not cross-origin isolated (open it with candor serve for one thread per core)';
   $('backend').textContent = `Engine: ${info.backend}${engineNote}.`;
@@ -488,6 +505,7 @@ async function init(): Promise<void> {
   for (const id of ['alpha', 'colormap', 'diverging', 'norm']) $(id).addEventListener('input', readDisplay);
 
   $('use-baseline').addEventListener('click', () => void task('Loading the baseline', useBaseline));
+  $('engine').addEventListener('change', () => void task('Changing the engine', changeEngine));
   $<HTMLInputElement>('model-file').addEventListener('change', (e) => {
     const files = [...((e.target as HTMLInputElement).files ?? [])];
     if (files.length) void task('Opening the model', () => openFiles(files));

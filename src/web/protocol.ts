@@ -150,7 +150,9 @@ export interface MapResult {
 }
 
 export type Request =
-  | { type: 'init'; wasmBase: string; threads: number }
+  | { type: 'init'; wasmBase: string; threads: number; backend?: 'auto' | 'wasm' | 'webgpu' }
+  /** Choose the execution provider; the open model is reopened on it. */
+  | { type: 'setBackend'; backend: 'auto' | 'wasm' | 'webgpu' }
   | { type: 'loadModel'; bytes: ArrayBuffer; name: string; card?: ModelCard }
   | { type: 'loadImage'; bytes: ArrayBuffer; name: string }
   /** Several DICOM files of one series, read as one volume (for 3-D models). */
@@ -170,6 +172,7 @@ export type Request =
 
 export interface Responses {
   init: { methods: MethodSummary[]; backend: string };
+  setBackend: { backend: string; model?: ModelSummary & { reopened?: ImageSummary[] } };
   loadModel: ModelSummary;
   loadImage: ImageSummary;
   loadSeries: ImageSummary;

@@ -4,8 +4,9 @@
  * (protocol.ts) so the page never freezes. Nothing here touches the network except fetching
  * onnxruntime's own .wasm from the serving origin.
  */
-import * as ort from 'onnxruntime-web/wasm';
+import * as ort from 'onnxruntime-web/webgpu';
 import { Model, type OrtApi } from '../runtime/model.js';
+import { processRuleOptions } from '../autodiff/rule.js';
 import { Tensor } from '../tensor/tensor.js';
 import { explain, METHODS } from '../explain/registry.js';
 import { parameterGroups, randomizeGroups } from '../audit/randomize.js';
@@ -136,11 +137,39 @@ function applyModelDefaults(entry: DecodedEntry): void {
   if (entry.nifti && m.axis !== entry.nifti.layout.axis) setEntryPosition(entry, { axis: m.axis });
 }
 
+/** Which onnxruntime-web execution provider runs the graphs: 'auto' takes WebGPU when the browser has an adapter. */
+export type Backend = 'auto' | 'wasm' | 'webgpu';
+let backend: Backend = 'auto';
+/** The browser's WebGPU adapter, probed once at init (its vendor and architecture), or why there is none. */
+let gpu: { ok: boolean; name: string; why: string } = { ok: false, name: '', why: 'not probed yet' };
+
+async function probeGpu(): Promise<typeof gpu> {
+  type Adapter = { info?: { vendor?: string; architecture?: string; description?: string } };
+  const nav = navigator as unknown as { gpu?: { requestAdapter(): Promise<Adapter | null> } };
+  if (!nav.gpu) return { ok: false, name: '', why: 'this browser offers no WebGPU here (no navigator.gpu)' };
+  try {
+    const a = await nav.gpu.requestAdapter();
+    if (!a) return { ok: false, name: '', why: 'the browser found no WebGPU adapter (GPU disabled or unsupported)' };
+    const name = [a.info?.vendor, a.info?.architecture || a.info?.description].filter(Boolean).join(' ') || 'an adapter';
+    return { ok: true, name, why: '' };
+  } catch (e) {
+    return { ok: false, name: '', why: `requesting a WebGPU adapter failed: ${(e as Error).message}` };
+  }
+}
+
+const onGpu = (): boolean => backend === 'webgpu' || (backend === 'auto' && gpu.ok);
+
 /** onnxruntime-web's backend and its wasm threads as configured (after a session: as it runs). */
 function engineLine(): string {
   const n = Number(ort.env.wasm.numThreads ?? 1);
-  return `onnxruntime-web ${ort.env.versions.web ?? ''} (wasm, ${n} thread${n > 1 ? 's' : ''})`;
+  const wasm = `${n} wasm thread${n > 1 ? 's' : ''}`;
+  if (onGpu()) return `onnxruntime-web ${ort.env.versions.web ?? ''} (WebGPU on ${gpu.name}; ops WebGPU lacks on ${wasm})`;
+  const why = backend === 'auto' ? `; no WebGPU: ${gpu.why}` : '; wasm chosen';
+  return `onnxruntime-web ${ort.env.versions.web ?? ''} (wasm, ${n} thread${n > 1 ? 's' : ''})${why}`;
 }
+
+/** The last model opened, kept to reopen it when the backend changes. */
+let lastModel: { bytes: Uint8Array; name: string; card?: ModelCard } | undefined;
 
 function modelFor(variant: Variant): Model {
   const l = need(loaded, 'open a model first');
@@ -155,12 +184,27 @@ const handlers: { [K in Request['type']]: (req: RequestOf<K>, id: number) => Pro
     ort.env.wasm.numThreads = req.threads;
     ort.env.wasm.proxy = false;
     ort.env.logLevel = 'error';
+    backend = req.backend ?? 'auto';
+    gpu = await probeGpu();
     const methods = Object.values(METHODS).map(({ name, about, family, signed, usesLayer }) => ({ name, about, family, signed, usesLayer }));
     return { methods, backend: engineLine() };
   },
 
+  async setBackend(req) {
+    backend = req.backend;
+    if (backend === 'webgpu' && !gpu.ok) throw new Error(`WebGPU was chosen, but ${gpu.why}; choose auto or wasm`);
+    if (!lastModel) return { backend: engineLine() };
+    const { bytes, name, card } = lastModel;
+    const copy = bytes.slice().buffer;
+    return { backend: engineLine(), model: await handlers.loadModel({ type: 'loadModel', bytes: copy, name, card }, 0) };
+  },
+
   async loadModel(req) {
-    const model = Model.fromBytes(new Uint8Array(req.bytes), ort as unknown as OrtApi, { source: req.name, executionProviders: ['wasm'], batchSize: 64 });
+    if (backend === 'webgpu' && !gpu.ok) throw new Error(`WebGPU was chosen, but ${gpu.why}; choose auto or wasm`);
+    lastModel = { bytes: new Uint8Array(req.bytes).slice(), name: req.name, card: req.card };
+    // onnxruntime-web's WebGPU provider takes MaxPool but cannot compute its Indices output (as the CLI's --device webgpu)
+    processRuleOptions.maxPoolWithoutIndices = onGpu() ? true : undefined;
+    const model = Model.fromBytes(new Uint8Array(req.bytes), ort as unknown as OrtApi, { source: req.name, executionProviders: onGpu() ? ['webgpu', 'wasm'] : ['wasm'], batchSize: 64 });
     // Shapes computed at run time (transformers) are learned before listing layers: token layers and the
     // default CAM layer of a ViT need them.
     await model.learnShapes();
