@@ -122,3 +122,22 @@ test('shapleycam equals pytorch-grad-cam’s ShapleyCAM on the zoo’s ViT (toke
     }
   }
 });
+
+test('shapleycam on volumes: the raw 3-D map equals pytorch-grad-cam’s before its spline zoom (ReST and logit)', async (t) => {
+  const model = loadModel(here('shapley_cnn3d.onnx'));
+  try {
+    const vx = get('input3d');
+    for (const score of ['rest', 'logit'] as const) {
+      const r = await explain(model, vx, 'shapleycam', [2, 0], { layer: 'block2', score });
+      const raw = r.extra!.raw as Tensor;
+      const ref = get(`raw3d_${score}`);
+      assert.deepEqual([...r.map.shape], [2, 12, 16, 16]);
+      const { rel, r: pr } = agreement(raw, ref);
+      t.diagnostic(`${score}: raw [${raw.shape}] max |Δ| ${rel.toExponential(2)} of its scale, per-volume Pearson ≥ ${pr.toFixed(6)}`);
+      assert.ok(Math.max(...Array.from(ref.data)) > 0, 'the reference map is not empty');
+      assert.ok(pr >= 0.99 && rel < 1e-4, `${score}: ${rel}, ${pr}`);
+    }
+  } finally {
+    await model.dispose();
+  }
+});
