@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gradCheck, opModel, randn, runOnnx } from '../../testing/gradcheck.js';
 import { buildVjp } from '../vjp.js';
-import { type Attr, type Model, A } from '../../onnx/ir.js';
+import { type Attr, type Model, A, DataType } from '../../onnx/ir.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { Rng } from '../../tensor/rng.js';
 
@@ -216,4 +216,17 @@ test('MaxPool without Indices (first maximal tap + one-hot ConvTranspose) routes
     }
     assert.deepEqual(grads[1], grads[0], `shape ${shape} ${JSON.stringify(attrs)}`);
   }
+});
+
+test('MaxUnpool (what the MaxPool rule emits, differentiated again for Hessian-vector products): dX reads dY at the indices', async (t) => {
+  // Each value of v [1,2,2,2] goes to one position of its 2×2 window in a [1,2,4,4] output, as MaxPool's indices say.
+  const idx = [0, 3, 9, 14, 17, 22, 24, 31]; // flat indices over the whole tensor, one per window
+  const m = opModel('MaxUnpool', [
+    { name: 'v', shape: [1, 2, 2, 2] },
+    { name: 'i', shape: [1, 2, 2, 2], init: idx, dataType: DataType.INT64 },
+    { name: 's', shape: [4], init: [1, 2, 4, 4], dataType: DataType.INT64 },
+  ], { kernel_shape: A.ints([2, 2]), strides: A.ints([2, 2]) });
+  const res = await gradCheck(m, { feeds: { v: randn([1, 2, 2, 2], 7) }, wrt: ['v'], eps: 0.5 });
+  for (const r of res) assert.ok(r.relError <= TOL, `${r.name}: relError ${r.relError.toExponential(2)}`);
+  t.diagnostic(`max relError ${Math.max(...res.map((r) => r.relError)).toExponential(2)}`);
 });
