@@ -510,6 +510,15 @@ test('opened without cross-origin isolation (no COOP/COEP headers), the page sti
   }
 });
 
+test('choosing WebGPU where the browser has no adapter is one clear error, and the engine stays as it was', { skip }, async () => {
+  await page.selectOption('#engine', 'webgpu');
+  await page.evaluate(() => window.candor.idle());
+  assert.equal(await page.locator('#status').getAttribute('class'), 'error');
+  assert.match((await page.textContent('#status')) ?? '', /WebGPU was chosen, but the browser found no WebGPU adapter .*; choose auto or wasm/);
+  assert.equal(await page.locator('#engine').inputValue(), 'auto');
+  assert.match((await page.locator('#backend').textContent()) ?? '', /\(wasm, \d+ threads?\); no WebGPU/);
+});
+
 test('the page made no request to another origin and logged no errors', { skip }, () => {
   assert.deepEqual(external, []);
   assert.deepEqual(pageErrors, []);

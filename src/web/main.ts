@@ -84,11 +84,22 @@ async function openModel(bytes: ArrayBuffer, name: string, card?: ModelCard): Pr
   await showModel(await client.request({ type: 'loadModel', bytes, name, card }, { transfer: [bytes] }));
 }
 
+/** The engine in use ('auto', 'wasm' or 'webgpu'), as last accepted by the worker. */
+let engineChoice = 'auto';
+
 /** The engine choice: the worker reopens the open model on it (kept rows stay as they were computed). */
 async function changeEngine(): Promise<void> {
-  const choice = $<HTMLSelectElement>('engine').value as 'auto' | 'wasm' | 'webgpu';
+  const select = $<HTMLSelectElement>('engine');
+  const choice = select.value as 'auto' | 'wasm' | 'webgpu';
   status(`Switching the engine to ${choice}…`);
-  const r = await client.request({ type: 'setBackend', backend: choice });
+  let r;
+  try {
+    r = await client.request({ type: 'setBackend', backend: choice });
+  } catch (e) {
+    select.value = engineChoice; // the engine did not change: the control says so
+    throw e;
+  }
+  engineChoice = choice;
   $('backend').textContent = `Engine: ${r.backend}${engineNote}.`;
   if (r.model) await showModel(r.model);
   else status(`Engine: ${r.backend}`);
@@ -493,6 +504,7 @@ async function init(): Promise<void> {
   const asked = new URLSearchParams(location.search).get('engine');
   const backend = asked === 'wasm' || asked === 'webgpu' ? asked : 'auto';
   $<HTMLSelectElement>('engine').value = backend;
+  engineChoice = backend;
   const info = await client.request({ type: 'init', wasmBase: new URL('ort/', location.href).href, threads, backend });
   state.methods = info.methods;
   engineNote = isolated ? '' : ' — one thread: this page is not cross-origin isolated (open it with candor serve for one thread per core)';

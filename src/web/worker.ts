@@ -191,8 +191,8 @@ const handlers: { [K in Request['type']]: (req: RequestOf<K>, id: number) => Pro
   },
 
   async setBackend(req) {
+    if (req.backend === 'webgpu' && !gpu.ok) throw new Error(`WebGPU was chosen, but ${gpu.why}; choose auto or wasm`);
     backend = req.backend;
-    if (backend === 'webgpu' && !gpu.ok) throw new Error(`WebGPU was chosen, but ${gpu.why}; choose auto or wasm`);
     if (!lastModel) return { backend: engineLine() };
     const { bytes, name, card } = lastModel;
     const copy = bytes.slice().buffer;
