@@ -38,6 +38,15 @@ test('work cache keys ignore object key order but not values, and a corrupt entr
   assert.deepEqual(await new WorkCache(dir, 'v2').json('t', { k: 1 }, f), { x: 4 }, 'another candor version does not reuse entries');
 });
 
+test('cached results keep NaN and infinities (a constant map’s correlation reads back as NaN, not null)', async () => {
+  const c = new WorkCache(mkdtempSync(join(tmpdir(), 'candor-cache-')), 'v');
+  const v = { mean: NaN, lo: -Infinity, hi: Infinity, n: 0, values: [1, NaN] };
+  assert.deepEqual(await c.json('nan', { k: 1 }, async () => v), v);
+  const back = await c.json('nan', { k: 1 }, async () => assert.fail('computed twice'));
+  assert.equal(c.hits, 1);
+  assert.deepEqual(back, v);
+});
+
 test('a small audit of the bundled baseline writes a complete report, refuses to overwrite it, and reuses its work', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'candor-audit-'));
   const out = join(dir, 'report');

@@ -11,6 +11,19 @@ import { join } from 'node:path';
 import { writeFileAtomicSync, readNpyFileSync, writeNpyFileSync } from '../io/files.js';
 import { Tensor } from '../tensor/tensor.js';
 
+/**
+ * JSON has no NaN or ±Infinity (JSON.stringify writes null): cached results keep them as {"$number": "NaN"}, so a
+ * value read back equals the value computed (a constant map's correlation stays NaN, not null).
+ */
+const keepNonFinite = (_k: string, x: unknown): unknown => (typeof x === 'number' && !Number.isFinite(x) ? { $number: String(x) } : x);
+const reviveNonFinite = (_k: string, x: unknown): unknown => {
+  if (x && typeof x === 'object' && !Array.isArray(x)) {
+    const keys = Object.keys(x);
+    if (keys.length === 1 && keys[0] === '$number') return Number((x as { $number: string }).$number);
+  }
+  return x;
+};
+
 /** JSON with object keys sorted, so equal values hash equally. */
 export function stableJson(v: unknown): string {
   return JSON.stringify(v, (_k, x: unknown) => {
@@ -56,7 +69,7 @@ export class WorkCache {
     const p = this.path(kind, keyOf(this.version, keyParts), '.json');
     if (p && existsSync(p)) {
       try {
-        const v = JSON.parse(readFileSync(p, 'utf8')) as T;
+        const v = JSON.parse(readFileSync(p, 'utf8'), reviveNonFinite) as T;
         this.hits++;
         return v;
       } catch {
@@ -65,7 +78,7 @@ export class WorkCache {
     }
     const v = await compute();
     this.misses++;
-    if (p) writeFileAtomicSync(p, new TextEncoder().encode(JSON.stringify(v)));
+    if (p) writeFileAtomicSync(p, new TextEncoder().encode(JSON.stringify(v, keepNonFinite)));
     return v;
   }
 

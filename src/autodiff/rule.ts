@@ -31,8 +31,16 @@ export interface RuleOptions {
   maxPoolWithoutIndices?: boolean;
 }
 
-/** Rule options every VJP of this process starts from (the device sets them: src/runtime/node.ts setDevice). */
+/** Rule options every VJP of this process starts from (the device sets them: `ruleOptionsForWebGpu`). */
 export const processRuleOptions: RuleOptions = {};
+
+/**
+ * Whether the gradient graphs of this process run on WebGPU (the CLI's --device webgpu, the workbench's engine):
+ * onnxruntime's WebGPU provider (1.30, node and web) takes MaxPool but cannot compute its Indices output.
+ */
+export function ruleOptionsForWebGpu(onWebGpu: boolean): void {
+  processRuleOptions.maxPoolWithoutIndices = onWebGpu ? true : undefined;
+}
 
 export interface RuleContext {
   readonly node: Node;

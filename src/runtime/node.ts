@@ -10,7 +10,7 @@ import type { InferenceSession } from 'onnxruntime-common';
 import { Model, type ModelOptions, type OrtApi } from './model.js';
 import type { OrtSessionApi } from './session.js';
 import { deviceError, providersFor, type Device } from './device.js';
-import { processRuleOptions } from '../autodiff/rule.js';
+import { ruleOptionsForWebGpu } from '../autodiff/rule.js';
 
 /**
  * onnxruntime's intra-op threads when the caller sets none: every core this process may use. Left to
@@ -26,8 +26,7 @@ let device: Device = 'cpu';
 /** The device every session of this process runs on unless it names its providers (`--device`; CANDOR_DEVICE for worker processes). */
 export function setDevice(d: Device): void {
   device = d;
-  // onnxruntime 1.30's WebGPU provider takes MaxPool but cannot compute its Indices output
-  processRuleOptions.maxPoolWithoutIndices = d === 'webgpu' ? true : undefined;
+  ruleOptionsForWebGpu(d === 'webgpu');
 }
 
 export function currentDevice(): Device {

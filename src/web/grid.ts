@@ -92,7 +92,8 @@ function pinnedRow(state: WorkbenchState, row: PinnedRow, ranges: Map<MapResult,
 export function renderGrid(root: HTMLElement, state: WorkbenchState, onRemove: (id: number) => void = () => {}): void {
   const p = state.prepared;
   if (!p) {
-    root.replaceChildren(...state.pinned.map((row) => pinnedRow(state, row, rangesFor(state), onRemove)));
+    const ranges = rangesFor(state);
+    root.replaceChildren(...state.pinned.map((row) => pinnedRow(state, row, ranges, onRemove)));
     return;
   }
   const n = p.height * p.width;

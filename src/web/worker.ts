@@ -6,7 +6,7 @@
  */
 import * as ort from 'onnxruntime-web/webgpu';
 import { Model, type OrtApi } from '../runtime/model.js';
-import { processRuleOptions } from '../autodiff/rule.js';
+import { ruleOptionsForWebGpu } from '../autodiff/rule.js';
 import { Tensor } from '../tensor/tensor.js';
 import { explain, METHODS } from '../explain/registry.js';
 import { parameterGroups, randomizeGroups } from '../audit/randomize.js';
@@ -195,15 +195,14 @@ const handlers: { [K in Request['type']]: (req: RequestOf<K>, id: number) => Pro
     backend = req.backend;
     if (!lastModel) return { backend: engineLine() };
     const { bytes, name, card } = lastModel;
-    const copy = bytes.slice().buffer;
-    return { backend: engineLine(), model: await handlers.loadModel({ type: 'loadModel', bytes: copy, name, card }, 0) };
+    // loadModel keeps its own copy of the bytes it is given
+    return { backend: engineLine(), model: await handlers.loadModel({ type: 'loadModel', bytes: bytes.buffer as ArrayBuffer, name, card }, 0) };
   },
 
   async loadModel(req) {
     if (backend === 'webgpu' && !gpu.ok) throw new Error(`WebGPU was chosen, but ${gpu.why}; choose auto or wasm`);
     lastModel = { bytes: new Uint8Array(req.bytes).slice(), name: req.name, card: req.card };
-    // onnxruntime-web's WebGPU provider takes MaxPool but cannot compute its Indices output (as the CLI's --device webgpu)
-    processRuleOptions.maxPoolWithoutIndices = onGpu() ? true : undefined;
+    ruleOptionsForWebGpu(onGpu());
     const model = Model.fromBytes(new Uint8Array(req.bytes), ort as unknown as OrtApi, { source: req.name, executionProviders: onGpu() ? ['webgpu', 'wasm'] : ['wasm'], batchSize: 64 });
     // Shapes computed at run time (transformers) are learned before listing layers: token layers and the
     // default CAM layer of a ViT need them.

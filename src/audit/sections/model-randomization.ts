@@ -54,14 +54,13 @@ export async function compareWithOriginal(
 /**
  * The similarity summaries of two map batches, cached by what determines both maps (the models, images, targets and
  * the method with its audit options — the maps' own cache key parts): SSIM, HOG and the rank correlations are most of a
- * warm audit's time otherwise (5.5 s of 8 in a profile). NaN (a constant map's correlation) is stored as a string.
+ * warm audit's time otherwise (5.5 s of 8 in a profile).
  */
-async function cachedSimilarity(ctx: AuditContext, key: { original: string; variant: string; images: string; targets: readonly number[]; method: string }, a: Tensor, b: Tensor): Promise<Record<SimilarityMeasure, SimilaritySummary>> {
-  const stored = await ctx.cache.json('similarity', { ...key, targets: [...key.targets], options: ctx.methodOptions(key.method, 'repeated') }, async () => {
+function cachedSimilarity(ctx: AuditContext, key: { original: string; variant: string; images: string; targets: readonly number[]; method: string }, a: Tensor, b: Tensor): Promise<Record<SimilarityMeasure, SimilaritySummary>> {
+  return ctx.cache.json('similarity', { ...key, targets: [...key.targets], options: ctx.methodOptions(key.method, 'repeated') }, async () => {
     const sim = compareMapBatches(a, b);
-    return Object.fromEntries(SIMILARITY_MEASURES.map((k) => [k, Object.fromEntries(Object.entries(summarise(sim[k])).map(([f, v]) => [f, Number.isNaN(v) ? 'NaN' : v]))]));
+    return Object.fromEntries(SIMILARITY_MEASURES.map((k) => [k, summarise(sim[k])])) as Record<SimilarityMeasure, SimilaritySummary>;
   });
-  return Object.fromEntries(Object.entries(stored).map(([k, s]) => [k, Object.fromEntries(Object.entries(s as Record<string, number | string>).map(([f, v]) => [f, v === 'NaN' ? NaN : Number(v)]))])) as unknown as Record<SimilarityMeasure, SimilaritySummary>;
 }
 
 /** Maps of the audited model with the 'repeated' settings, for every method. */

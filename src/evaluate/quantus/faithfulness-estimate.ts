@@ -8,15 +8,11 @@
  */
 import type { Tensor } from '../../tensor/tensor.js';
 import type { Model } from '../../runtime/model.js';
-import { baselineValue, broadcastRows, descending, scoreCopies, type RemovalOptions } from './removal.js';
+import { baselineValue, removalSteps, descending, scoreCopies, type RemovalOptions } from './removal.js';
 import { pearson } from '../correlation.js';
 
 export async function faithfulnessEstimate(model: Model, x: Tensor, targets: readonly number[], a: ArrayLike<number>, opts: RemovalOptions = {}): Promise<number[]> {
-  const step = opts.featuresInStep ?? 1;
-  const rows = broadcastRows(a, x, { abs: opts.abs ?? false, normalise: opts.normalise });
-  const size = rows[0]!.length;
-  if (!(Number.isInteger(step) && step >= 1 && step <= size)) throw new Error(`faithfulness estimate: featuresInStep must be an integer in [1, ${size}], got ${step}`);
-  const steps = Math.ceil(size / step);
+  const { step, rows, size, steps } = removalSteps('faithfulness estimate', a, x, opts, false);
   const orders = rows.map(descending);
   const xs = x.data as Float32Array;
   const fills = rows.map((_, i) => baselineValue(xs.subarray(i * size, (i + 1) * size), opts.baseline ?? 'black'));

@@ -12,7 +12,7 @@
 import type { Tensor } from '../../tensor/tensor.js';
 import type { Model } from '../../runtime/model.js';
 import { spearman } from '../correlation.js';
-import { baselineValue, broadcastRows, scoreCopies, type RemovalOptions } from './removal.js';
+import { baselineValue, removalSteps, scoreCopies, type RemovalOptions } from './removal.js';
 import { type NoiseSource, seededNoise } from './robustness.js';
 
 export interface MonotonicityCorrelationOptions extends Omit<RemovalOptions, 'baseline'> {
@@ -27,13 +27,9 @@ export interface MonotonicityCorrelationOptions extends Omit<RemovalOptions, 'ba
 
 export async function monotonicityCorrelation(model: Model, x: Tensor, targets: readonly number[], a: ArrayLike<number>, opts: MonotonicityCorrelationOptions = {}): Promise<number[]> {
   const n = x.shape[0]!;
-  const step = opts.featuresInStep ?? 1;
   const S = opts.samples ?? 100;
-  const rows = broadcastRows(a, x, { abs: opts.abs ?? true, normalise: opts.normalise });
-  const size = rows[0]!.length;
-  if (!(Number.isInteger(step) && step >= 1 && step <= size)) throw new Error(`monotonicity-correlation: featuresInStep must be an integer in [1, ${size}], got ${step}`);
+  const { step, rows, size, steps } = removalSteps('monotonicity-correlation', a, x, opts, true);
   if (!(Number.isInteger(S) && S >= 1)) throw new Error(`monotonicity-correlation: samples must be a positive integer, got ${String(opts.samples)}`);
-  const steps = Math.ceil(size / step);
   const ascending = rows.map((r) => Int32Array.from(Array.from({ length: size }, (_, p) => p).sort((p, q) => r[p]! - r[q]! || p - q)));
   const xs = x.data as Float32Array;
   const base = opts.baseline ?? 'uniform';

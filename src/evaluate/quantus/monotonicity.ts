@@ -12,7 +12,7 @@
  */
 import type { Tensor } from '../../tensor/tensor.js';
 import type { Model } from '../../runtime/model.js';
-import { baselineValue, broadcastRows, scoreCopies, type RemovalOptions } from './removal.js';
+import { baselineValue, removalSteps, scoreCopies, type RemovalOptions } from './removal.js';
 
 export interface MonotonicityResult {
   monotonic: boolean[];
@@ -22,11 +22,7 @@ export interface MonotonicityResult {
 }
 
 export async function monotonicity(model: Model, x: Tensor, targets: readonly number[], a: ArrayLike<number>, opts: RemovalOptions = {}): Promise<MonotonicityResult> {
-  const step = opts.featuresInStep ?? 1;
-  const rows = broadcastRows(a, x, { abs: opts.abs ?? true, normalise: opts.normalise });
-  const size = rows[0]!.length;
-  if (!(Number.isInteger(step) && step >= 1 && step <= size)) throw new Error(`monotonicity: featuresInStep must be an integer in [1, ${size}], got ${step}`);
-  const steps = Math.ceil(size / step);
+  const { step, rows, size, steps } = removalSteps('monotonicity', a, x, opts, true);
   const ascending = rows.map((r) => Int32Array.from(Array.from({ length: size }, (_, p) => p).sort((p, q) => r[p]! - r[q]! || p - q)));
   const xs = x.data as Float32Array;
   const fills = rows.map((_, i) => baselineValue(xs.subarray(i * size, (i + 1) * size), opts.baseline ?? 'black'));

@@ -13,7 +13,7 @@
  */
 import { Tensor } from '../../tensor/tensor.js';
 import type { Model } from '../../runtime/model.js';
-import { baselineValue, broadcastRows, scoreCopies, type RemovalOptions } from './removal.js';
+import { baselineValue, removalSteps, scoreCopies, type RemovalOptions } from './removal.js';
 
 export interface NonSensitivityOptions extends RemovalOptions {
   eps?: number;
@@ -21,12 +21,9 @@ export interface NonSensitivityOptions extends RemovalOptions {
 
 export async function nonSensitivity(model: Model, x: Tensor, targets: readonly number[], a: ArrayLike<number>, opts: NonSensitivityOptions = {}): Promise<number[]> {
   const eps = opts.eps ?? 1e-5;
-  const step = opts.featuresInStep ?? 1;
   if (!(eps > 0)) throw new Error(`non-sensitivity: eps must be positive, got ${eps}`);
-  const rows = broadcastRows(a, x, { abs: opts.abs ?? true, normalise: opts.normalise });
+  const { step, rows, size } = removalSteps('non-sensitivity', a, x, opts, true);
   const n = x.shape[0]!;
-  const size = rows[0]!.length;
-  if (!(Number.isInteger(step) && step >= 1 && step <= size)) throw new Error(`non-sensitivity: featuresInStep must be an integer in [1, ${size}], got ${step}`);
   const xs = x.data as Float32Array;
   const out: number[] = [];
   for (let i = 0; i < n; i++) {

@@ -24,6 +24,19 @@ export interface RemovalOptions {
   batchSize?: number;
 }
 
+/**
+ * What every removal metric starts from: the map as rows over the input's elements (`broadcastRows`, |map| unless
+ * `absDefault` is false and the caller did not say), the elements per step checked against their count, and the
+ * number of steps. `metric` names the metric in the error.
+ */
+export function removalSteps(metric: string, a: ArrayLike<number>, x: Tensor, opts: Pick<RemovalOptions, 'featuresInStep' | 'abs' | 'normalise'>, absDefault: boolean): { step: number; rows: Float64Array[]; size: number; steps: number } {
+  const step = opts.featuresInStep ?? 1;
+  const rows = broadcastRows(a, x, { abs: opts.abs ?? absDefault, normalise: opts.normalise });
+  const size = rows[0]!.length;
+  if (!(Number.isInteger(step) && step >= 1 && step <= size)) throw new Error(`${metric}: featuresInStep must be an integer in [1, ${size}], got ${step}`);
+  return { step, rows, size, steps: Math.ceil(size / step) };
+}
+
 /** The map as `[N, C·spatial]` rows over the input's elements (a 1-channel map repeated over channels). */
 export function broadcastRows(a: ArrayLike<number>, x: Tensor, opts: { abs: boolean; normalise?: boolean }): Float64Array[] {
   const n = x.shape[0]!;

@@ -12,7 +12,7 @@
 import type { Tensor } from '../../tensor/tensor.js';
 import type { Model } from '../../runtime/model.js';
 import { pearson } from '../correlation.js';
-import { baselineValue, broadcastRows, descending, scoreCopies, type RemovalOptions } from './removal.js';
+import { baselineValue, removalSteps, descending, scoreCopies, type RemovalOptions } from './removal.js';
 import { cumulativeFill } from './cumulative.js';
 
 export interface SensitivityNOptions extends RemovalOptions {
@@ -33,11 +33,7 @@ export interface SensitivityNResult {
 export async function sensitivityN(model: Model, x: Tensor, targets: readonly number[], a: ArrayLike<number>, opts: SensitivityNOptions = {}): Promise<SensitivityNResult> {
   const n = x.shape[0]!;
   if (n < 3) throw new Error(`sensitivity-n: the score is a correlation across the batch's images; ${n} image(s) give none (need 3 or more)`);
-  const step = opts.featuresInStep ?? 1;
-  const rows = broadcastRows(a, x, { abs: opts.abs ?? false, normalise: opts.normalise });
-  const size = rows[0]!.length;
-  if (!(Number.isInteger(step) && step >= 1 && step <= size)) throw new Error(`sensitivity-n: featuresInStep must be an integer in [1, ${size}], got ${step}`);
-  const steps = Math.ceil(size / step);
+  const { step, rows, size, steps } = removalSteps('sensitivity-n', a, x, opts, false);
   const orders = rows.map(descending);
   const xs = x.data as Float32Array;
   const baseline = opts.baseline ?? 'black';

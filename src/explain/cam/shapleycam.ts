@@ -13,7 +13,8 @@
  * the tail is curved (GELU, SiLU, sigmoid gates…). ReST is defined for softmax classifiers: multi-label models
  * take `score: 'logit'`.
  *
- * Cost: the CAM's VJP pass plus one pass of the second-order graph (forward, backward, and its backward).
+ * Cost: a pass for the activations A, and one of the second-order graph, which gives G and H·A together
+ * (forward, backward, and its backward).
  * `extra.hvpNorm` [N] is ‖½ H·A‖ / ‖G‖ per image at the first layer: how far the map moves from Grad-CAM of T.
  */
 import { Tensor } from '../../tensor/tensor.js';
@@ -28,25 +29,6 @@ import { gradCamMethod } from './gradcam.js';
 export interface ShapleyCamOptions extends CamOptions {
   /** The score whose gradient and curvature weigh the channels: 'rest' (default) or 'logit'. */
   score?: HvpScore;
-}
-
-/** Cotangent ∂T/∂y of the score on the logits [N, K]: e_c (logit) or 2e_c − softmax(y) (ReST). */
-export function scoreCotangent(logits: Tensor, targets: readonly number[], score: HvpScore): Tensor {
-  const K = logits.shape[1]!;
-  const out = new Float32Array(targets.length * K);
-  targets.forEach((c, i) => {
-    if (score === 'logit') {
-      out[i * K + c] = 1;
-      return;
-    }
-    const y = logits.data.subarray(i * K, (i + 1) * K);
-    let max = -Infinity;
-    for (const v of y) max = Math.max(max, v);
-    let z = 0;
-    for (const v of y) z += Math.exp(v - max);
-    for (let j = 0; j < K; j++) out[i * K + j] = (j === c ? 2 : 0) - Math.exp(y[j]! - max) / z;
-  });
-  return new Tensor(out, [targets.length, K]);
 }
 
 /** H·v at `layer` for the score of class `targets`, per image, with v the given direction (A's layout). */
@@ -99,9 +81,9 @@ export const shapleyCam = withAugSmooth(async (model: Model, inputs: Tensor, tar
   model.checkInput(inputs);
   await model.learnShapes(inputs.shape.slice(1));
   const { given, tensors, layouts } = resolveCamLayers(model, options.layer, inputs.shape.slice(2));
-  const { targets, logits } = await resolveTargets(model, inputs, target);
-  const seed = scoreCotangent(logits, targets, score);
-  const r = await model.vjp(inputs, { seed, layers: tensors, inputGrad: false, batchSize: options.batchSize });
+  const { targets } = await resolveTargets(model, inputs, target);
+  // The activations A (the direction of H·A); G comes with H·A from the second-order graph, whose score is in the graph.
+  const r = await model.vjp(inputs, { seed: Tensor.zeros([inputs.shape[0]!, model.numClasses]), layers: tensors, inputGrad: false, batchSize: options.batchSize });
   const K = model.numClasses;
   const targetLogits = targets.map((t, i) => r.logits.data[i * K + t]!);
   const n = inputs.shape[0]!;
@@ -110,8 +92,7 @@ export const shapleyCam = withAugSmooth(async (model: Model, inputs: Tensor, tar
   for (let l = 0; l < tensors.length; l++) {
     const t = tensors[l]!;
     const A = r.activations.get(t)!;
-    const G = r.layerGrads.get(t)!;
-    const { hvp } = await hessianVectorProduct(model, inputs, t, targets, A, score, options.batchSize);
+    const { hvp, grad: G } = await hessianVectorProduct(model, inputs, t, targets, A, score, options.batchSize);
     // G' = G − ½ H·A, in the layer's own layout, then folded to a grid as the activations are
     const corrected = new Float32Array(G.size);
     for (let i = 0; i < G.size; i++) corrected[i] = G.data[i]! - 0.5 * hvp.data[i]!;
