@@ -130,3 +130,30 @@ test('control maps: a method is "as similar as a control" only when its interval
   assert.equal(controlSentence({ delRandom: true, insRandom: true, delSobel: true, insSobel: true }), 'better than both controls on both curves.');
   assert.equal(controlSentence({ delRandom: true, insRandom: false, delSobel: false, insSobel: false }), 'better than a random order on deletion only, than Sobel edges on neither curve.');
 });
+
+test('constant maps are "not measured" in the faithfulness and shortcut checks; when every method’s are, the check is "not meaningful"', async () => {
+  const { faithfulnessVerdict } = await import('./sections/faithfulness.js');
+  const { shortcutVerdict } = await import('./sections/shortcut.js');
+  assert.equal(faithfulnessVerdict(0.5, [{ del: false, ins: false, constant: true }]), 'not meaningful');
+  assert.equal(faithfulnessVerdict(0.5, [{ del: false, ins: false, constant: true }, { del: true, ins: true }]), 'pass');
+  assert.equal(faithfulnessVerdict(0.5, [{ del: false, ins: false, constant: false }, { del: true, ins: true }]), 'warn');
+  assert.equal(shortcutVerdict(true, [{ shows: false, constant: true }]), 'not meaningful');
+  assert.equal(shortcutVerdict(false, [{ shows: true, constant: false }]), 'not meaningful');
+  assert.equal(shortcutVerdict(true, [{ shows: false, constant: true }, { shows: true, constant: false }]), 'pass');
+  assert.equal(shortcutVerdict(true, [{ shows: false, constant: false }, { shows: true, constant: false }]), 'warn');
+  assert.equal(shortcutVerdict(true, [{ shows: false, constant: false }]), 'fail');
+});
+
+test('a model that learned nothing (zero weights): faithfulness, stability and model randomization are "not meaningful", with the reason', async () => {
+  const { writeFileSync } = await import('node:fs');
+  const { linearClassifierIR } = await import('../testing/linear-model.js');
+  const { serializeModel } = await import('../onnx/proto.js');
+  const dir = mkdtempSync(join(tmpdir(), 'candor-dead-model-'));
+  const model = join(dir, 'dead.onnx');
+  writeFileSync(model, serializeModel(linearClassifierIR(1, 64, 64, 2, new Float32Array(2 * 64 * 64), Float32Array.from([0.3, -0.3]))));
+  const r = await runAudit({ model, data: 'pneumoniamnist', scale: 'pm1', methods: ['saliency'], n: 4, nRandomization: 3, nStability: 3, shortcut: 'corner:8', epochs: { randomLabels: 1, shortcut: 1 }, tests: ['faithfulness', 'stability', 'model-randomization'], seed: 0, quiet: true, out: join(dir, 'report'), force: false });
+  for (const id of ['faithfulness', 'stability', 'model-randomization']) {
+    const c = r.checklist.find((x) => x.id === id)!;
+    assert.equal(c.verdict, 'not meaningful', `${id}: ${JSON.stringify(c)}`);
+  }
+});

@@ -18,6 +18,7 @@ import type { CheckItem, Section } from '../../report/types.js';
 import type { AuditContext } from '../context.js';
 import { intervalChart } from '../figures.js';
 import { mainMaps } from './main-maps.js';
+import { allConstant } from './metrics.js';
 
 const STEPS = 32;
 const ROAD_PERCENTAGES = [0.2, 0.5, 0.8];
@@ -89,7 +90,9 @@ export async function faithfulnessSection(ctx: AuditContext): Promise<Section> {
     const insRandom = s.insertion.lo > rnd.insertion.hi;
     const delSobel = s.deletion.hi < sob.deletion.lo;
     const insSobel = s.insertion.lo > sob.insertion.hi;
-    return { ...s, delRandom, insRandom, delSobel, insSobel, del: delRandom && delSobel, ins: insRandom && insSobel };
+    // A map constant on every image ranks no pixel above another: its 'order' is the scan order, not measured.
+    const constant = allConstant(maps.get(s.method)!, n);
+    return { ...s, delRandom, insRandom, delSobel, insSobel, del: delRandom && delSobel, ins: insRandom && insSobel, constant };
   });
   const lost = (b: (typeof better)[number], curve: 'del' | 'ins') => {
     const names = [...(b[`${curve}Random`] ? [] : ['random']), ...(b[`${curve}Sobel`] ? [] : ['Sobel'])];
@@ -102,11 +105,13 @@ export async function faithfulnessSection(ctx: AuditContext): Promise<Section> {
       // Precondition: blurring the whole image must move the probability, or no order of pixels can beat another.
       verdict: faithfulnessVerdict(room, better),
 
-      value: better.map((b) => `${b.method}: deletion ${b.deletion.mean.toFixed(3)}${lost(b, 'del')}, insertion ${b.insertion.mean.toFixed(3)}${lost(b, 'ins')}`).join('; ') + `; controls: random order ${rnd.deletion.mean.toFixed(3)} / ${rnd.insertion.mean.toFixed(3)}, Sobel edges ${sob.deletion.mean.toFixed(3)} / ${sob.insertion.mean.toFixed(3)}`,
+      value: better.map((b) => (b.constant ? `${b.method}: not measured (its maps are constant)` : `${b.method}: deletion ${b.deletion.mean.toFixed(3)}${lost(b, 'del')}, insertion ${b.insertion.mean.toFixed(3)}${lost(b, 'ins')}`)).join('; ') + `; controls: random order ${rnd.deletion.mean.toFixed(3)} / ${rnd.insertion.mean.toFixed(3)}, Sobel edges ${sob.deletion.mean.toFixed(3)} / ${sob.insertion.mean.toFixed(3)}`,
       threshold: 'deletion AUC below and insertion AUC above both control maps — a random pixel order and Sobel edges (blurred baseline) — 95% intervals not overlapping',
-      why: room < MIN_ROOM
+      why: !(room >= MIN_ROOM)
         ? `Not meaningful: blurring the whole image changes the predicted class's probability by only ${room.toFixed(3)} (less than ${MIN_ROOM}), so deletion and insertion cannot tell a faithful map from a random order on this model; read ${ctx.volumes ? 'the faithfulness correlation' : 'ROAD'} and the fill-0 column, or use another baseline.`
-        : 'A map that orders pixels no better than chance, or than an edge detector that never looks at the model, does not show what the model uses (Petsiuk et al. 2018; control maps as in Quantus and pytorch-grad-cam).',
+        : better.every((b) => b.constant)
+          ? 'Not meaningful: every method gave constant maps on every image, so no map orders any pixel before another.'
+          : 'A map that orders pixels no better than chance, or than an edge detector that never looks at the model, does not show what the model uses (Petsiuk et al. 2018; control maps as in Quantus and pytorch-grad-cam).',
       section: 'faithfulness',
     },
   ];
@@ -117,7 +122,7 @@ export async function faithfulnessSection(ctx: AuditContext): Promise<Section> {
     summary: [
       `For each of ${n} images, pixels were removed (replaced by a blurred copy of the image, σ = ${curveOpts.blurSigma.toFixed(1)} px) or revealed (on that blurred copy) in the order each map ranks them, in ${STEPS} steps, and the probability of the predicted class recorded. A faithful map makes the probability fall fast when deleting (low area under the curve) and rise fast when inserting (high area). Two control maps that know nothing about the model are the yardstick: a random pixel order and Sobel edges of the image (an edge map often looks like a saliency map; Adebayo et al. 2018). The constant control ranks no pixel above another, so it has no deletion order and is left out. The verdict uses the blurred baseline.`,
       `Deletion by setting the model's input to 0 (RISE's choice; ${zeroMeans(ctx.opts.scale ?? 'pm1')}) is reported too: a uniform patch can itself look like a finding (on chest X-rays, grey like opacity), so this baseline can raise the probability of a class while deleting and penalise maps that point at it. AUC with fill 0: ${summary.map((x) => `${x.method} ${x.deletionFill.mean.toFixed(3)}`).join(', ')}.`,
-      ...better.map((b) => `${b.method}: deletion AUC ${formatCI(b.deletion, 3)}, insertion AUC ${formatCI(b.insertion, 3)} — ${controlSentence(b)}`),
+      ...better.map((b) => `${b.method}: deletion AUC ${formatCI(b.deletion, 3)}, insertion AUC ${formatCI(b.insertion, 3)} — ${b.constant ? 'its maps are constant on every image, so they order no pixel before another: not measured.' : controlSentence(b)}`),
       `Controls: random order — deletion ${formatCI(rnd.deletion, 3)}, insertion ${formatCI(rnd.insertion, 3)}; Sobel edges — deletion ${formatCI(sob.deletion, 3)}, insertion ${formatCI(sob.insertion, 3)}.`,
       ...roomNote(entries.find((e) => e.method === RANDOM)!.deletion, !ctx.volumes),
       ctx.volumes
@@ -153,10 +158,14 @@ export function controlSentence(b: { delRandom: boolean; insRandom: boolean; del
 /** Below this change of probability from the image to its full blur, deletion/insertion verdicts are not meaningful. */
 export const MIN_ROOM = 0.1;
 
-/** pass: every method beats a random order on deletion and insertion; warn: some on one; fail: none; not meaningful: no room. */
-export function faithfulnessVerdict(room: number, better: readonly { del: boolean; ins: boolean }[]): 'pass' | 'warn' | 'fail' | 'not meaningful' {
-  if (!(room >= MIN_ROOM)) return 'not meaningful';
-  return better.every((b) => b.del && b.ins) ? 'pass' : better.some((b) => b.del || b.ins) ? 'warn' : 'fail';
+/**
+ * pass: every measured method beats the controls on deletion and insertion; warn: some on one; fail: none; not
+ * meaningful: no room, or every method's maps constant (nothing ordered).
+ */
+export function faithfulnessVerdict(room: number, better: readonly { del: boolean; ins: boolean; constant?: boolean }[]): 'pass' | 'warn' | 'fail' | 'not meaningful' {
+  const measured = better.filter((b) => !b.constant);
+  if (!(room >= MIN_ROOM) || !measured.length) return 'not meaningful';
+  return measured.every((b) => b.del && b.ins) ? 'pass' : measured.some((b) => b.del || b.ins) ? 'warn' : 'fail';
 }
 
 /** Mean probability of the predicted class on the image minus on its full blur (the random order's curve ends). */

@@ -9,6 +9,7 @@
 import { relevanceMass, pointingGame } from '../../evaluate/localization.js';
 import { meanCI, formatCI } from '../../evaluate/stats.js';
 import { CONTROLS } from '../metric-suite.js';
+import { allConstant } from './metrics.js';
 import { getMethod } from '../../explain/registry.js';
 import type { CheckItem, Section } from '../../report/types.js';
 import { Tensor } from '../../tensor/tensor.js';
@@ -63,7 +64,7 @@ export async function shortcutSection(ctx: AuditContext): Promise<Section> {
     for (let p = 0; p < hw; p++) markerPixels += marked.mask.data[i * hw + p]!;
   }
   const area = markerPixels / (markedImages * hw);
-  const rows: { method: string; shortcut: ReturnType<typeof meanCI>; audited: ReturnType<typeof meanCI>; pointing: number; enrichment: number; shows: boolean }[] = [];
+  const rows: { method: string; shortcut: ReturnType<typeof meanCI>; audited: ReturnType<typeof meanCI>; pointing: number; enrichment: number; shows: boolean; constant: boolean }[] = [];
   const shortcutMaps = new Map<string, Tensor>();
   ctx.prefetchMaps(S.id, S.model, marked.images, marked.id, targets, ctx.opts.methods, 'main');
   ctx.prefetchMaps(subject.id, subject.model, marked.images, marked.id, targets, ctx.opts.methods, 'main');
@@ -77,7 +78,9 @@ export async function shortcutSection(ctx: AuditContext): Promise<Section> {
     const hits = pointingGame(getMethod(m).signed ? absMaps(mapsS) : mapsS, marked.mask).filter(Number.isFinite);
     const s = meanCI(massS);
     const pointing = hits.reduce((a, b) => a + b, 0) / hits.length;
-    rows.push({ method: m, shortcut: s, audited: meanCI(massA), pointing, enrichment: s.mean / area, shows: s.mean / area >= ENRICHMENT });
+    // A map constant on every marked image puts on the marker exactly its area: it ranks nothing, so it is not measured.
+    const constant = allConstant(mapsS, mapsS.shape[0]!);
+    rows.push({ method: m, shortcut: s, audited: meanCI(massA), pointing, enrichment: s.mean / area, shows: !constant && s.mean / area >= ENRICHMENT, constant });
   }
   ctx.exports.set('shortcut_marker_mask', marked.mask as unknown as Tensor);
   // Control maps (they ignore the model) on the same marked images: a Sobel edge map finds a bright square's
@@ -107,10 +110,12 @@ export async function shortcutSection(ctx: AuditContext): Promise<Section> {
     {
       id: 'shortcut-revealed',
       question: 'Do the explanations reveal the shortcut the model uses?',
-      verdict: !pre.holds ? 'not meaningful' : rows.every((r) => r.shows) ? 'pass' : rows.some((r) => r.shows) ? 'warn' : 'fail',
-      value: rows.map((r) => `${r.method} ${(100 * r.shortcut.mean).toFixed(0)}%`).join('; ') + ` of |attribution| in a marker covering ${(100 * area).toFixed(1)}% of the image; controls: ${controls.map((c) => `${c.method} ${(100 * c.shortcut.mean).toFixed(0)}%`).join('; ')}`,
+      verdict: shortcutVerdict(pre.holds, rows),
+      value: rows.map((r) => (r.constant ? `${r.method} not measured (its maps are constant)` : `${r.method} ${(100 * r.shortcut.mean).toFixed(0)}%`)).join('; ') + ` of |attribution| in a marker covering ${(100 * area).toFixed(1)}% of the image; controls: ${controls.map((c) => `${c.method} ${(100 * c.shortcut.mean).toFixed(0)}%`).join('; ')}`,
       threshold: `share inside the marker ≥ ${ENRICHMENT}× its area and above every control map's (95% intervals not overlapping)`,
-      why: pre.holds
+      why: pre.holds && rows.every((r) => r.constant)
+        ? 'Not meaningful: every method gave constant maps on every marked image, so none ranks the marker above anything else.'
+        : pre.holds
         ? 'A method that does not put clearly more attribution on the marker than its size warrants would hide this model’s shortcut from a reader; methods that miss it should not be trusted to reveal unknown ones.'
         : `Not meaningful: ${pre.reason}. Where a model does not use the marker, attribution on it says nothing about the methods.`,
       section: 'shortcut',
@@ -221,3 +226,13 @@ function absMaps(t: Tensor): Tensor {
   return new Tensor(t.data.map(Math.abs), t.shape);
 }
 
+
+/**
+ * pass: every measured method shows the shortcut; warn: some; fail: none; not meaningful: the model does not use the
+ * marker, or every method's maps are constant (a constant map puts exactly the marker's area on it and ranks nothing).
+ */
+export function shortcutVerdict(holds: boolean, rows: readonly { shows: boolean; constant: boolean }[]): 'pass' | 'warn' | 'fail' | 'not meaningful' {
+  const measured = rows.filter((r) => !r.constant);
+  if (!holds || !measured.length) return 'not meaningful';
+  return measured.every((r) => r.shows) ? 'pass' : measured.some((r) => r.shows) ? 'warn' : 'fail';
+}
