@@ -18,7 +18,7 @@ import type { CheckItem, Section } from '../../report/types.js';
 import type { AuditContext } from '../context.js';
 import { intervalChart } from '../figures.js';
 import { mainMaps } from './main-maps.js';
-import { allConstant } from './metrics.js';
+import { allConstant } from './main-maps.js';
 
 const STEPS = 32;
 const ROAD_PERCENTAGES = [0.2, 0.5, 0.8];

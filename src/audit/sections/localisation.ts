@@ -17,7 +17,7 @@ import { barChart } from '../figures.js';
 import { mainMaps } from './main-maps.js';
 import { MIN_COUNTED } from './model-randomization.js';
 import { CONTROLS } from '../metric-suite.js';
-import { allConstant } from './metrics.js';
+import { allConstant } from './main-maps.js';
 
 interface Row {
   method: string;

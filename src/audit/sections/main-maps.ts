@@ -22,3 +22,18 @@ export function mainMaps(ctx: AuditContext): Promise<MainMaps> {
     return { targets, maps };
   });
 }
+
+/** Whether every one of the first `k` maps is constant (or not finite): such maps rank nothing. */
+export function allConstant(a: Tensor, k: number): boolean {
+  const v = a.data.length / a.shape[0]!;
+  for (let i = 0; i < k; i++) {
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let p = i * v; p < (i + 1) * v; p++) {
+      lo = Math.min(lo, a.data[p]!);
+      hi = Math.max(hi, a.data[p]!);
+    }
+    if (hi > lo) return false;
+  }
+  return true;
+}

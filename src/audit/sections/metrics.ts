@@ -14,7 +14,7 @@ import type { CheckItem, Section } from '../../report/types.js';
 import type { AuditContext } from '../context.js';
 import { parameterGroups, randomizeGroups } from '../randomize.js';
 import { CONTROLS, METRICS, computeMetric, type MetricDef } from '../metric-suite.js';
-import { mainMaps } from './main-maps.js';
+import { allConstant, mainMaps } from './main-maps.js';
 import { irofSegments } from '../../evaluate/quantus/irof.js';
 import { MIN_COUNTED } from './model-randomization.js';
 import { MIN_ROOM } from './faithfulness.js';
@@ -180,20 +180,6 @@ export function controlsVerdict(images: number, wins: readonly number[], metrics
   return wins.every((w) => w >= half) ? 'pass' : wins.some((w) => w > 0) ? 'warn' : 'fail';
 }
 
-/** Whether every one of the first `k` maps is constant (or not finite): such maps rank nothing. */
-export function allConstant(a: Tensor, k: number): boolean {
-  const v = a.data.length / a.shape[0]!;
-  for (let i = 0; i < k; i++) {
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (let p = i * v; p < (i + 1) * v; p++) {
-      lo = Math.min(lo, a.data[p]!);
-      hi = Math.max(hi, a.data[p]!);
-    }
-    if (hi > lo) return false;
-  }
-  return true;
-}
 
 /** Mean |p_t(x) − p_t(x₀)| over the images, x₀ every element at the image's minimum (the removal metrics' baseline). */
 async function removalRoom(model: Model, images: Tensor, targets: readonly number[]): Promise<number> {

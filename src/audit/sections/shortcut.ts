@@ -9,7 +9,7 @@
 import { relevanceMass, pointingGame } from '../../evaluate/localization.js';
 import { meanCI, formatCI } from '../../evaluate/stats.js';
 import { CONTROLS } from '../metric-suite.js';
-import { allConstant } from './metrics.js';
+import { allConstant } from './main-maps.js';
 import { getMethod } from '../../explain/registry.js';
 import type { CheckItem, Section } from '../../report/types.js';
 import { Tensor } from '../../tensor/tensor.js';
